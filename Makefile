@@ -1,0 +1,27 @@
+GO ?= go
+BIN := bin/futures
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X github.com/futures-cli/futures/cmd.Version=$(VERSION)
+
+.PHONY: build test test-faults bench lint fuzz clean
+
+build:
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) .
+
+test: lint
+	$(GO) test -race -count=1 -timeout 15m ./...
+
+lint:
+	@out=$$(gofmt -l . 2>&1); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+bench: build
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+	bash bench/run.sh
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzSplitLine -fuzztime 30s ./runner
+	$(GO) test -run '^$$' -fuzz FuzzTemplate -fuzztime 30s ./runner
+
+clean:
+	rm -rf bin

@@ -1,0 +1,40 @@
+// Package runner turns input items into jobs and runs them: command
+// templates, command-line parsing, starting processes, capturing and
+// ordering their output, result records and the joblog.
+package runner
+
+import "time"
+
+// Command is a job's command, ready to start.
+type Command struct {
+	// Line is the command as a user would type it: shown by --dry-run and
+	// --tag, written to the joblog and to the JSON record's "command".
+	Line string
+	// Argv is the program and its arguments when Shell is false.
+	Argv []string
+	// Shell is true when Line needs a shell (pipes, redirections, $VAR…)
+	// and runs as SHELL... Line, e.g. /bin/sh -c Line.
+	Shell bool
+}
+
+// Result is the record of one finished (or cancelled) job. It is data: a
+// job that failed is a Result with its exit code, signal and error, never a
+// Go error of the runner.
+type Result struct {
+	Seq        int       `json:"seq"`
+	Command    string    `json:"command"`
+	Args       []string  `json:"args"`
+	Worker     string    `json:"worker"`
+	Host       string    `json:"host,omitempty"`
+	State      string    `json:"state"`
+	ExitCode   int       `json:"exit_code"`
+	Signal     string    `json:"signal"`
+	Error      string    `json:"error"`
+	Start      time.Time `json:"start"`
+	DurationMS float64   `json:"duration_ms"`
+	MaxRSSKB   int64     `json:"max_rss_kb"`
+	UserMS     float64   `json:"user_ms"`
+	SysMS      float64   `json:"sys_ms"`
+	Stdout     string    `json:"stdout"`
+	Stderr     string    `json:"stderr"`
+}
