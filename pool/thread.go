@@ -1,0 +1,358 @@
+package pool
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"strconv"
+	"sync"
+
+	"github.com/futures-cli/futures/future"
+)
+
+// ThreadPool is an [Executor] whose workers are goroutines, with the
+// semantics of Python's ThreadPoolExecutor.
+//
+// Submit never blocks: the queue of pending tasks is unbounded (bound the
+// number in flight yourself, as [Map] does). Workers start lazily: Submit
+// starts one only when no worker is idle and fewer than MaxWorkers run, so
+// an idle worker is reused before a new one starts. Tasks start in
+// submission order (FIFO); they finish in any order.
+//
+// A task runs with a context derived from the one given to Submit, carrying
+// the worker's name and ID ([WorkerName], [WorkerID]): cancelling the Submit
+// context cancels the running task's context. A task whose Submit context
+// is already done when a worker reaches it is not run: its future is
+// cancelled. Until then it stays pending; cancel its future (or Shutdown
+// with CancelFutures) to drop it sooner.
+//
+// A task that panics fails its future with a [*PanicError]; the worker goes
+// on. If the initializer fails, the pool is broken: every pending future
+// fails with an error wrapping [ErrBrokenThreadPool] that names the worker
+// and the initializer's error, the workers exit once their running task is
+// done, and Submit returns that error.
+//
+// The futures a pool hands out are the pool's to run: callers may Cancel
+// them and wait on them, but must not set their state.
+//
+// The cost of a task is two allocations (its future and the task's context)
+// and a few mutex hand-offs; see BenchmarkThreadPoolSubmit.
+// Create a ThreadPool with [NewThreadPool]; the zero value is not usable.
+type ThreadPool[T any] struct {
+	max    int
+	prefix string
+	init   func(context.Context) error
+
+	// exited is closed once the pool is shut down and its last worker has
+	// exited; Shutdown with Wait waits for it.
+	exited chan struct{}
+
+	mu       sync.Mutex
+	work     sync.Cond // signalled, with mu, when queue gains an item or the pool stops
+	queue    fifo[T]   // pending tasks, oldest first; guarded by mu
+	workers  int       // running worker goroutines; guarded by mu
+	started  int       // workers ever started, the next worker's ID; guarded by mu
+	idle     int       // workers not running a task, each bound to take one from queue; guarded by mu
+	shutdown bool      // Shutdown was called; guarded by mu
+	broken   error     // why the pool is broken, or nil; guarded by mu
+	closed   bool      // exited is closed; guarded by mu
+}
+
+var _ Executor[int] = (*ThreadPool[int])(nil)
+
+// NewThreadPool returns a ThreadPool configured by opts. It starts no
+// goroutine: workers start as tasks are submitted. It panics if
+// opts.MaxWorkers is negative.
+func NewThreadPool[T any](opts Options) *ThreadPool[T] {
+	if opts.MaxWorkers < 0 {
+		panic("pool: NewThreadPool: MaxWorkers " + strconv.Itoa(opts.MaxWorkers) + " < 0")
+	}
+	if opts.MaxWorkers == 0 {
+		opts.MaxWorkers = runtime.NumCPU()
+	}
+	if opts.NamePrefix == "" {
+		opts.NamePrefix = "worker"
+	}
+	p := &ThreadPool[T]{
+		max:    opts.MaxWorkers,
+		prefix: opts.NamePrefix,
+		init:   opts.Initializer,
+		exited: make(chan struct{}),
+	}
+	p.work.L = &p.mu
+	return p
+}
+
+// Submit queues t to run with a context derived from ctx and returns its
+// future at once. After Shutdown it returns ErrShutdown; once the pool is
+// broken it returns the error that broke it (matching ErrBrokenThreadPool).
+// A nil ctx means context.Background().
+func (p *ThreadPool[T]) Submit(ctx context.Context, t Task[T]) (*future.Future[T], error) {
+	if t == nil {
+		return nil, errors.New("pool: Submit: nil Task")
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.broken != nil {
+		return nil, p.broken
+	}
+	if p.shutdown {
+		return nil, ErrShutdown
+	}
+	f := future.New[T]()
+	p.queue.push(item[T]{ctx: ctx, task: t, f: f})
+	p.work.Signal()
+	// Each pending task claims one idle worker; start a worker for a task
+	// that no idle worker will take (CPython's _adjust_thread_count).
+	if p.queue.len() > p.idle && p.workers < p.max {
+		p.startLocked()
+	}
+	return f, nil
+}
+
+// Shutdown stops the pool taking work: Submit returns ErrShutdown from now
+// on. With o.CancelFutures, every pending future is cancelled first; the
+// others still run. Workers exit once the queue is empty.
+//
+// With o.Wait, Shutdown blocks until the running and pending tasks are done
+// and every worker goroutine has exited, or until ctx ends, when it returns
+// ctx.Err() (the tasks go on; Shutdown may be called again to wait for
+// them). Without o.Wait it returns nil at once. Shutdown may be called any
+// number of times, from any goroutine; call it with Wait at least once to
+// own the workers' goroutines.
+func (p *ThreadPool[T]) Shutdown(ctx context.Context, o ShutdownOptions) error {
+	p.mu.Lock()
+	p.shutdown = true
+	var cancel []item[T]
+	if o.CancelFutures {
+		cancel = p.queue.drain()
+	}
+	if p.workers == 0 {
+		p.closeLocked()
+	}
+	p.work.Broadcast()
+	p.mu.Unlock()
+
+	// Outside the lock: done callbacks run inside Cancel, and may call the pool.
+	for _, it := range cancel {
+		it.f.Cancel()
+	}
+	if !o.Wait {
+		return nil
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	select {
+	case <-p.exited:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// maxWorkers implements sizer.
+func (p *ThreadPool[T]) maxWorkers() int { return p.max }
+
+// startLocked starts a worker goroutine, idle until it takes a task; p.mu is
+// held. The goroutine is owned by the pool: Shutdown with Wait waits for it
+// through p.exited.
+func (p *ThreadPool[T]) startLocked() {
+	w := &worker{id: p.started, name: p.prefix + "_" + strconv.Itoa(p.started)}
+	p.started++
+	p.workers++
+	p.idle++
+	go p.run(w)
+}
+
+// closeLocked closes p.exited once; p.mu is held.
+func (p *ThreadPool[T]) closeLocked() {
+	if !p.closed {
+		p.closed = true
+		close(p.exited)
+	}
+}
+
+// How far a worker got, for its exit to tell a normal return from
+// runtime.Goexit.
+const (
+	stageInit  = iota // running the initializer
+	stageTasks        // taking and running tasks
+	stageDone         // returning normally
+)
+
+// run is a worker goroutine: the initializer, then tasks until the queue is
+// empty after Shutdown, or the pool is broken.
+func (p *ThreadPool[T]) run(w *worker) {
+	stage := stageInit
+	defer func() { p.exit(w, stage) }()
+	if p.init != nil {
+		ctx := context.WithValue(context.Background(), workerKey{}, w)
+		_, err := catch(func() (struct{}, error) { return struct{}{}, p.init(ctx) })
+		if err != nil {
+			p.breakPool(w, err)
+			stage = stageDone
+			return
+		}
+	}
+	stage = stageTasks
+	for {
+		it, ok := p.next()
+		if !ok {
+			break
+		}
+		p.execute(w, it)
+	}
+	stage = stageDone
+}
+
+// next takes the oldest pending task, waiting while the queue is empty; it
+// returns false when the worker should exit. The worker is idle when it
+// calls next, and busy when next returns a task.
+func (p *ThreadPool[T]) next() (item[T], bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for {
+		if p.broken != nil {
+			return item[T]{}, false
+		}
+		if it, ok := p.queue.pop(); ok {
+			p.idle--
+			return it, true
+		}
+		if p.shutdown {
+			return item[T]{}, false
+		}
+		p.work.Wait()
+	}
+}
+
+// execute runs one task and settles its future. The worker becomes idle
+// again before the future is settled, so that a task submitted as soon as
+// the result is seen reuses this worker rather than starting another.
+func (p *ThreadPool[T]) execute(w *worker, it item[T]) {
+	if it.ctx.Err() != nil {
+		it.f.Cancel()
+	}
+	if !it.f.SetRunningOrNotifyCancel() {
+		p.setIdle()
+		return
+	}
+	finished := false
+	defer func() {
+		if !finished { // runtime.Goexit in the task: this worker is lost
+			it.f.SetException(errGoexit)
+		}
+	}()
+	ctx := context.WithValue(it.ctx, workerKey{}, w)
+	v, err := catch(func() (T, error) { return it.task(ctx) })
+	finished = true
+	p.setIdle()
+	if err != nil {
+		it.f.SetException(err)
+	} else {
+		it.f.SetResult(v)
+	}
+}
+
+// breakPool marks the pool broken by w's initializer error and fails every
+// pending future with that error.
+func (p *ThreadPool[T]) breakPool(w *worker, cause error) {
+	err := fmt.Errorf("%w: %s: initializer: %w", ErrBrokenThreadPool, w.name, cause)
+	p.mu.Lock()
+	if p.broken == nil {
+		p.broken = err
+	}
+	err = p.broken
+	pending := p.queue.drain()
+	p.work.Broadcast()
+	p.mu.Unlock()
+	for _, it := range pending {
+		it.f.SetException(err) // ErrInvalidState if the caller cancelled it: fine
+	}
+}
+
+// setIdle counts the calling worker idle again, after its task.
+func (p *ThreadPool[T]) setIdle() {
+	p.mu.Lock()
+	p.idle++
+	p.mu.Unlock()
+}
+
+// exit accounts for a worker goroutine that is about to return.
+func (p *ThreadPool[T]) exit(w *worker, stage int) {
+	if stage == stageInit { // runtime.Goexit in the initializer
+		p.breakPool(w, errGoexit)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.workers--
+	if stage == stageTasks {
+		// Lost to runtime.Goexit in a task, not idle; replaced if work is left.
+		if p.broken == nil && p.queue.len() > p.idle && p.workers < p.max {
+			p.startLocked()
+		}
+	} else {
+		p.idle--
+	}
+	if p.shutdown && p.workers == 0 {
+		p.closeLocked()
+	}
+}
+
+// item is a submitted task waiting for a worker.
+type item[T any] struct {
+	ctx  context.Context
+	task Task[T]
+	f    *future.Future[T]
+}
+
+// fifo is an unbounded queue of items: a ring buffer that grows by doubling.
+type fifo[T any] struct {
+	buf  []item[T]
+	head int // index of the oldest item
+	n    int // number of items
+}
+
+func (q *fifo[T]) len() int { return q.n }
+
+func (q *fifo[T]) push(it item[T]) {
+	if q.n == len(q.buf) {
+		buf := make([]item[T], max(16, 2*len(q.buf)))
+		k := copy(buf, q.buf[q.head:])
+		copy(buf[k:], q.buf[:q.head])
+		q.buf, q.head = buf, 0
+	}
+	q.buf[(q.head+q.n)%len(q.buf)] = it
+	q.n++
+}
+
+func (q *fifo[T]) pop() (item[T], bool) {
+	if q.n == 0 {
+		return item[T]{}, false
+	}
+	it := q.buf[q.head]
+	q.buf[q.head] = item[T]{} // let the task and its context be collected
+	q.head = (q.head + 1) % len(q.buf)
+	q.n--
+	if q.n == 0 && len(q.buf) > 1024 { // give back the memory of a burst
+		q.buf, q.head = nil, 0
+	}
+	return it, true
+}
+
+// drain removes and returns every item, oldest first.
+func (q *fifo[T]) drain() []item[T] {
+	all := make([]item[T], 0, q.n)
+	for {
+		it, ok := q.pop()
+		if !ok {
+			return all
+		}
+		all = append(all, it)
+	}
+}
