@@ -37,4 +37,9 @@ type Result struct {
 	SysMS      float64   `json:"sys_ms"`
 	Stdout     string    `json:"stdout"`
 	Stderr     string    `json:"stderr"`
+
+	stdout, stderr *Spool // group and JSON modes: the captured output until it is emitted
+	started        bool   // the command was started (not a parse error, not cancelled before)
+	timedOut       bool   // terminated by --job-timeout or the overall --timeout
+	cancelled      bool   // terminated by a signal, --fail-fast or wait --then cancel
 }

@@ -1,0 +1,181 @@
+package cmd
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/futures-cli/futures/runner"
+)
+
+// usageError is a bad flag, FILE or template: exit 2, nothing runs.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func usagef(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }
+
+// exitStatus is returned by a command to make Main exit with that status
+// without printing anything more.
+type exitStatus int
+
+func (e exitStatus) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
+// commonFlags are the flags that submit, map and wait share.
+type commonFlags struct {
+	jobs         string
+	executor     string
+	workerPrefix string
+	initializer  string
+	keepOrder    bool
+	output       string
+	tag          bool
+	jobTimeout   time.Duration
+	timeout      time.Duration
+	retries      int
+	failFast     bool
+	grace        time.Duration
+	progress     string
+	json         bool
+	joblog       string
+	resume       bool
+	resumeFailed bool
+	dryRun       bool
+	quiet        bool
+	null         bool
+	delimiter    string
+	shell        string
+}
+
+func (c *commonFlags) register(fs *pflag.FlagSet, keepOrderDefault bool) {
+	fs.StringVarP(&c.jobs, "max-workers", "j", "", "workers: N, N% of the CPUs, cpu (CPUs+1) or io (5×CPUs); default: the number of CPUs")
+	fs.StringVar(&c.executor, "executor", "thread", "executor: thread")
+	fs.StringVar(&c.workerPrefix, "worker-prefix", "worker", "worker names are PREFIX_N, N from 0")
+	fs.StringVar(&c.initializer, "initializer", "", "command run once per worker before its first job; its failure breaks the pool (exit 3)")
+	fs.BoolVarP(&c.keepOrder, "keep-order", "k", keepOrderDefault, "emit results in input order")
+	fs.StringVar(&c.output, "output", "group", "output mode: group (a job's output whole), line (whole lines as they come) or ungroup")
+	fs.BoolVar(&c.tag, "tag", false, "prefix each output line with the job's item(s) and a TAB")
+	fs.DurationVar(&c.jobTimeout, "job-timeout", 0, "terminate a job after this long (TERM, KILL after --grace)")
+	fs.DurationVar(&c.timeout, "timeout", 0, "overall deadline: then pending jobs are cancelled and running ones terminated (exit 4); unlike GNU parallel's --timeout, which is per job")
+	fs.IntVar(&c.retries, "retries", 0, "run a failing job up to N more times")
+	fs.BoolVar(&c.failFast, "fail-fast", false, "on the first failed job, cancel the pending ones and terminate the running ones")
+	fs.DurationVar(&c.grace, "grace", 5*time.Second, "time between TERM and KILL")
+	fs.StringVar(&c.progress, "progress", "auto", "progress bar on stderr: auto (when stderr is a terminal), always or never")
+	fs.BoolVar(&c.json, "json", false, "JSON Lines on stdout: one record per finished job, its output inside")
+	fs.StringVar(&c.joblog, "joblog", "", "write a joblog in GNU parallel's format to FILE")
+	fs.BoolVar(&c.resume, "resume", false, "with --joblog: skip the jobs it records")
+	fs.BoolVar(&c.resumeFailed, "resume-failed", false, "with --joblog: skip the jobs it records as succeeded; run the failed ones again")
+	fs.BoolVar(&c.dryRun, "dry-run", false, "print each command that would run; run none")
+	fs.BoolVarP(&c.quiet, "quiet", "q", false, "no summary line")
+	fs.BoolVarP(&c.null, "null", "0", false, "input items are separated by NUL bytes")
+	fs.StringVarP(&c.delimiter, "delimiter", "d", "", "input items are separated by this byte (\\n, \\t, \\0, \\xHH)")
+	fs.StringVar(&c.shell, "shell", "/bin/sh", "shell for command lines that need one (pipes, redirections, $VAR…); run as SHELL -c LINE")
+}
+
+// runnerOptions checks the flags and turns them into runner.Options.
+func (c *commonFlags) runnerOptions(stdout, stderr io.Writer) (runner.Options, error) {
+	var o runner.Options
+	n, err := runner.ParseWorkers(c.jobs, runtime.NumCPU())
+	if err != nil {
+		return o, usageError{err}
+	}
+	if c.executor != "thread" {
+		return o, usagef("--executor %q: only the thread executor is built so far", c.executor)
+	}
+	mode, err := runner.ParseOutputMode(c.output)
+	if err != nil {
+		return o, usageError{err}
+	}
+	switch c.progress {
+	case "auto", "always", "never":
+	default:
+		return o, usagef("--progress %q: want auto, always or never", c.progress)
+	}
+	if (c.resume || c.resumeFailed) && c.joblog == "" {
+		return o, usagef("--resume and --resume-failed need --joblog FILE")
+	}
+	if c.retries < 0 {
+		return o, usagef("--retries %d: want 0 or more", c.retries)
+	}
+	for name, d := range map[string]time.Duration{"--job-timeout": c.jobTimeout, "--timeout": c.timeout, "--grace": c.grace} {
+		if d < 0 {
+			return o, usagef("%s %s: want a positive duration", name, d)
+		}
+	}
+	shell := []string{c.shell, "-c"}
+	if c.shell == "" {
+		return o, usagef("--shell: empty")
+	}
+	return runner.Options{
+		Workers: n, WorkerPrefix: c.workerPrefix, Initializer: c.initializer,
+		KeepOrder: c.keepOrder, Output: mode, Tag: c.tag,
+		JobTimeout: c.jobTimeout, Timeout: c.timeout, Retries: c.retries, FailFast: c.failFast,
+		Grace: c.grace, JSON: c.json, Joblog: c.joblog, Resume: c.resume, ResumeFailed: c.resumeFailed,
+		DryRun: c.dryRun, Shell: shell, Stdout: stdout, Stderr: stderr,
+	}, nil
+}
+
+// delim is the input item separator the flags ask for.
+func (c *commonFlags) delim() (byte, error) {
+	switch {
+	case c.null && c.delimiter != "":
+		return 0, usagef("-0 and -d: choose one")
+	case c.null:
+		return 0, nil
+	case c.delimiter != "":
+		d, err := runner.ParseDelimiter(c.delimiter)
+		if err != nil {
+			return 0, usageError{err}
+		}
+		return d, nil
+	}
+	return '\n', nil
+}
+
+// openInputs opens the FILE arguments (all of them, before anything runs,
+// so an unreadable one is a usage error) or stdin when there are none.
+func openInputs(stdin io.Reader, names []string) (io.Reader, func(), error) {
+	if len(names) == 0 {
+		return stdin, func() {}, nil
+	}
+	var rs []io.Reader
+	var files []*os.File
+	closeAll := func() {
+		for _, f := range files {
+			_ = f.Close()
+		}
+	}
+	for _, name := range names {
+		if name == "-" {
+			rs = append(rs, stdin)
+			continue
+		}
+		f, err := os.Open(name)
+		if err != nil {
+			closeAll()
+			var pe *os.PathError
+			if errors.As(err, &pe) {
+				err = fmt.Errorf("%s: %w", name, pe.Err)
+			}
+			return nil, nil, usageError{fmt.Errorf("cannot read input: %w", err)}
+		}
+		files = append(files, f)
+		rs = append(rs, f)
+	}
+	return io.MultiReader(rs...), closeAll, nil
+}
+
+// env is what a command needs from the process: its streams.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+}
+
+func noArgsCheck(cmd *cobra.Command, args []string) error { return nil }

@@ -1,0 +1,84 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+
+	"github.com/futures-cli/futures/runner"
+)
+
+// signals turns the first SIGINT, SIGTERM or SIGHUP into the cancellation
+// of the returned context (cause runner.SignalError) and the second into
+// closing kill. SIGPIPE is caught so that a write to a closed stdout
+// returns EPIPE (and the runner stops quietly) instead of killing the
+// process. stop releases the signals and waits for the watcher.
+func signals(parent context.Context) (ctx context.Context, kill <-chan struct{}, stop func()) {
+	ctx, cancel := context.WithCancelCause(parent)
+	ch := make(chan os.Signal, 4)
+	signal.Notify(ch, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGPIPE)
+	killCh := make(chan struct{})
+	quit := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		got := 0
+		for {
+			select {
+			case s := <-ch:
+				if s == syscall.SIGPIPE {
+					continue
+				}
+				got++
+				if got == 1 {
+					cancel(runner.SignalError{Signal: s.(syscall.Signal)})
+				} else if got == 2 {
+					close(killCh)
+				}
+			case <-quit:
+				return
+			}
+		}
+	}()
+	return ctx, killCh, func() {
+		signal.Stop(ch)
+		close(quit)
+		wg.Wait()
+		cancel(nil)
+	}
+}
+
+// execute runs jobs through fn with signals, progress and the summary
+// wired, and returns the exit status as an error (nil for 0).
+func execute(e env, c *commonFlags, opt runner.Options, fn func(context.Context, runner.Options) *runner.Summary) error {
+	ctx, kill, stop := signals(context.Background())
+	defer stop()
+	opt.Kill = kill
+	prog := newProgress(c.progress, e.stderr)
+	if prog != nil && !opt.DryRun {
+		opt.Observer = prog
+	}
+	sum := fn(ctx, opt)
+	prog.finish()
+	var se runner.SetupError
+	if errors.As(sum.Err, &se) {
+		fmt.Fprintf(e.stderr, "futures: %v\n", se.Err)
+		return exitStatus(2)
+	}
+	quietStop := sum.Signal == syscall.SIGPIPE
+	if !c.quiet && !opt.DryRun && !quietStop && sum.Submitted > 0 {
+		fmt.Fprintln(e.stderr, sum.String())
+	}
+	if sum.Broken != nil && !quietStop {
+		fmt.Fprintf(e.stderr, "futures: %v\n", sum.Broken)
+	}
+	if st := sum.ExitStatus(); st != 0 {
+		return exitStatus(st)
+	}
+	return nil
+}

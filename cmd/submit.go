@@ -1,0 +1,56 @@
+package cmd
+
+import (
+	"context"
+
+	"github.com/spf13/cobra"
+
+	"github.com/futures-cli/futures/runner"
+)
+
+// submitOptions are the flags and arguments of `futures submit`.
+type submitOptions struct {
+	commonFlags
+	files []string
+}
+
+// newSubmitCmd builds `futures submit`: each input line is a command line.
+func newSubmitCmd(e env) *cobra.Command {
+	o := &submitOptions{}
+	c := &cobra.Command{
+		Use:   "submit [flags] [FILE...]",
+		Short: "Run each input line as a command line",
+		Long: `Run each line of the FILEs (or of stdin) as a command line, in parallel.
+Results stream in completion order (as_completed), or in input order with -k.
+A line without shell syntax starts with one exec; a line with pipes,
+redirections, $VAR and the like runs under --shell.`,
+		Example: `  printf '%s\n' 'sleep 1; echo a' 'echo b' | futures submit
+  futures submit -j4 --joblog jobs.log commands.txt`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.files = args
+			return runSubmit(e, o)
+		},
+	}
+	o.register(c.Flags(), false)
+	return c
+}
+
+func runSubmit(e env, o *submitOptions) error {
+	opt, err := o.runnerOptions(e.stdout, e.stderr)
+	if err != nil {
+		return err
+	}
+	d, err := o.delim()
+	if err != nil {
+		return err
+	}
+	in, closeIn, err := openInputs(e.stdin, o.files)
+	if err != nil {
+		return err
+	}
+	defer closeIn()
+	src := runner.SubmitSource(runner.NewReader(in, d))
+	return execute(e, &o.commonFlags, opt, func(ctx context.Context, opt runner.Options) *runner.Summary {
+		return runner.Run(ctx, opt, src)
+	})
+}

@@ -1,0 +1,96 @@
+package cmd
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/futures-cli/futures/future"
+	"github.com/futures-cli/futures/runner"
+)
+
+// waitOptions are the flags and arguments of `futures wait`.
+type waitOptions struct {
+	commonFlags
+	returnWhen string
+	then       string
+	files      []string
+}
+
+// newWaitCmd builds `futures wait`: submit, then return per --return-when.
+func newWaitCmd(e env) *cobra.Command {
+	o := &waitOptions{}
+	c := &cobra.Command{
+		Use:   "wait [flags] [FILE...]",
+		Short: "Run command lines and return when the first completes, the first fails, or all complete",
+		Long: `Run each input line as a command line, like submit, and return as Python's
+concurrent.futures.wait does: when the first completes (FIRST_COMPLETED), the first
+fails (FIRST_EXCEPTION; ALL_COMPLETED when none fails) or all are done
+(ALL_COMPLETED, the default), or when --timeout passes. Then the done and
+not_done sets are printed (one line each: set, seq, state, exit code, command; or
+one JSON object {"done":[…],"not_done":[…]} with --json), and the not_done jobs are
+cancelled (--then cancel, the default) or let finish (--then finish).`,
+		Example: `  printf '%s\n' 'mirror1 fetch' 'mirror2 fetch' | futures wait --return-when FIRST_COMPLETED`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.files = args
+			return runWait(e, o)
+		},
+	}
+	o.register(c.Flags(), false)
+	c.Flags().StringVar(&o.returnWhen, "return-when", "ALL_COMPLETED", "FIRST_COMPLETED, FIRST_EXCEPTION or ALL_COMPLETED")
+	c.Flags().StringVar(&o.then, "then", "cancel", "what happens to the not_done jobs: cancel or finish")
+	return c
+}
+
+func runWait(e env, o *waitOptions) error {
+	opt, err := o.runnerOptions(e.stdout, e.stderr)
+	if err != nil {
+		return err
+	}
+	var wo runner.WaitOptions
+	switch strings.ToUpper(o.returnWhen) {
+	case "FIRST_COMPLETED":
+		wo.ReturnWhen = future.FirstCompleted
+	case "FIRST_EXCEPTION":
+		wo.ReturnWhen = future.FirstException
+	case "ALL_COMPLETED":
+		wo.ReturnWhen = future.AllCompleted
+	default:
+		return usagef("--return-when %q: want FIRST_COMPLETED, FIRST_EXCEPTION or ALL_COMPLETED", o.returnWhen)
+	}
+	switch o.then {
+	case "cancel":
+	case "finish":
+		wo.Finish = true
+	default:
+		return usagef("--then %q: want cancel or finish", o.then)
+	}
+	d, err := o.delim()
+	if err != nil {
+		return err
+	}
+	in, closeIn, err := openInputs(e.stdin, o.files)
+	if err != nil {
+		return err
+	}
+	defer closeIn()
+	src := runner.SubmitSource(runner.NewReader(in, d))
+	return execute(e, &o.commonFlags, opt, func(ctx context.Context, opt runner.Options) *runner.Summary {
+		if opt.DryRun {
+			return runner.Run(ctx, opt, src)
+		}
+		sets, sum := runner.RunWait(ctx, opt, wo, src)
+		if sets != nil && !opt.DryRun {
+			if opt.JSON {
+				enc := json.NewEncoder(e.stdout)
+				enc.SetEscapeHTML(false)
+				_ = enc.Encode(sets)
+			} else {
+				runner.RenderSets(e.stdout, sets)
+			}
+		}
+		return sum
+	})
+}

@@ -1,0 +1,644 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+	"unsafe"
+)
+
+// ErrNotFound is wrapped by Outcome.Err when a job's program does not exist
+// (exit code 127, as a shell reports it).
+var ErrNotFound = errors.New("command not found")
+
+// ErrNotExecutable is wrapped by Outcome.Err when a job's program exists but
+// cannot be executed: no permission, a directory, a file in no known format
+// (exit code 126, as a shell reports it).
+var ErrNotExecutable = errors.New("cannot execute")
+
+// ExecOptions says how Exec starts a job and where its output goes.
+type ExecOptions struct {
+	// Shell runs a Command whose Shell is true, with Line appended as its
+	// last argument. Empty: /bin/sh -c.
+	Shell []string
+	// Env holds extra KEY=VALUE entries (FUTURES_SEQ, FUTURES_SLOT,
+	// FUTURES_WORKER…). They are added to the runner's environment and
+	// replace an entry of the same key there.
+	Env []string
+	// Dir is the job's working directory; "" is the runner's.
+	Dir string
+	// Stdin is the job's standard input; nil is /dev/null. An *os.File is
+	// handed to the job as it is; any other reader is copied into a pipe by
+	// a goroutine that Exec waits for, so its Read must not block for ever
+	// once the job has ended.
+	Stdin io.Reader
+	// Stdout and Stderr receive the job's output; nil discards it. An
+	// *os.File is handed to the job as it is, with no copy (--output
+	// ungroup). Any other writer is fed from a pipe by a goroutine that Exec
+	// owns and waits for; the same writer for both shares one pipe, so the
+	// order of the two streams is kept.
+	Stdout, Stderr io.Writer
+	// Grace is the time between TERM and KILL once ctx ends; 0 kills at
+	// once.
+	Grace time.Duration
+	// Kill, once closed, makes Exec KILL a job that ctx has asked to stop,
+	// without waiting for Grace (the second Ctrl-C). It is watched from the
+	// moment ctx ends, and the first Ctrl-C is what ends ctx.
+	Kill <-chan struct{}
+}
+
+// Outcome is what Exec reports about one job.
+type Outcome struct {
+	// ExitCode is the job's exit status; 128+N when a signal N killed it, as
+	// a shell reports it; 127 when its program was not found, 126 when it
+	// could not be executed; -1 when it was not started because ctx had
+	// already ended.
+	ExitCode int
+	// Signal is the name of the signal that killed the job ("SIGKILL"), or
+	// "".
+	Signal string
+	// Err is a failure to start the job (wrapping ErrNotFound,
+	// ErrNotExecutable or the system's error), or a failure to pass its
+	// output on ("writing output: …"). It is nil when the job ran and its
+	// output was delivered, whatever its exit code.
+	Err error
+	// Start is when the job was started.
+	Start time.Time
+	// Duration runs from Start to the exit of the job's main process.
+	Duration time.Duration
+	// MaxRSSKB is the job's peak resident set size in KiB, User and Sys
+	// its CPU times (rusage of the main process and the children it waited
+	// for).
+	MaxRSSKB  int64
+	User, Sys time.Duration
+	// Canceled is true when ctx ended while the job ran and Exec signalled
+	// it to stop.
+	Canceled bool
+}
+
+// drainDelay bounds how long Exec keeps reading a job's output after its
+// process group is gone: only a process that left the group (setsid) can
+// hold the pipe open that long.
+const drainDelay = 2 * time.Second
+
+var defaultShell = []string{"/bin/sh", "-c"}
+
+// devNull is opened once per process and shared by every job: it is the
+// stdin of all of them and the stdout/stderr of those whose output is
+// discarded.
+var devNull = sync.OnceValues(func() (*os.File, error) {
+	return os.OpenFile(os.DevNull, os.O_RDWR, 0)
+})
+
+// Exec runs one job and returns when its main process has exited and its
+// output has been delivered to o.Stdout and o.Stderr.
+//
+// A job is its process group: it starts in a group of its own
+// (Setpgid), and everything it starts belongs to that group unless it
+// detaches on purpose (setsid). When ctx ends, Exec sends TERM to the whole
+// group, then KILL after o.Grace (at once when o.Kill is closed). When the
+// main process exits, Exec KILLs what is left of the group: background
+// processes a job forgot about do not outlive it, and none of them can keep
+// the output pipe open and hang the runner. A job that means to leave a
+// daemon behind detaches it with setsid (and should redirect its output: a
+// detached process still holding the job's output is waited for at most
+// 2 s after the job ends, then Exec stops reading and reports it in Err).
+// Pdeathsig KILLs the main process if the runner dies.
+//
+// The cost per job is the fork/exec, a wait and the pipes: the program's
+// path is looked up once per name (while PATH is unchanged), /dev/null is
+// opened once per process, and the only goroutines are the output readers
+// (none when o.Stdout and o.Stderr are files or nil), plus one that exists
+// only once ctx has ended.
+func Exec(ctx context.Context, c Command, o ExecOptions) Outcome {
+	if err := ctx.Err(); err != nil {
+		return Outcome{ExitCode: -1, Canceled: true, Err: fmt.Errorf("not started: %w", err)}
+	}
+	argv := c.Argv
+	if c.Shell {
+		sh := o.Shell
+		if len(sh) == 0 {
+			sh = defaultShell
+		}
+		argv = append(append(make([]string, 0, len(sh)+1), sh...), c.Line)
+	}
+	if len(argv) == 0 {
+		return startFailed(o.Stderr, 127, fmt.Errorf("empty command: %w", ErrNotFound))
+	}
+	path, err := lookPath(argv[0])
+	if err != nil {
+		code, err := classify(argv[0], "", "", err)
+		return startFailed(o.Stderr, code, err)
+	}
+	null, err := devNull()
+	if err != nil {
+		return startFailed(o.Stderr, 126, fmt.Errorf("opening %s: %w", os.DevNull, err))
+	}
+
+	var p plumbing
+	defer p.closeAll()
+	files, err := p.setup(o, null)
+	if err != nil {
+		return startFailed(o.Stderr, 126, fmt.Errorf("%s: %w", argv[0], err))
+	}
+	attr := &os.ProcAttr{
+		Dir:   o.Dir,
+		Env:   environ(o.Env, o.Dir),
+		Files: files,
+		Sys:   &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL},
+	}
+	start := time.Now()
+	proc, err := os.StartProcess(path, argv, attr)
+	if err != nil && path != argv[0] && errors.Is(err, syscall.ENOENT) {
+		// The program found earlier is gone: look it up afresh, once.
+		lookups.Delete(argv[0])
+		if path, err = lookPath(argv[0]); err == nil {
+			start = time.Now()
+			proc, err = os.StartProcess(path, argv, attr)
+		}
+	}
+	p.closeChildEnds()
+	if err != nil {
+		code, err := classify(argv[0], path, o.Dir, err)
+		return startFailed(o.Stderr, code, err)
+	}
+	p.startCopying()
+
+	g := &group{pgid: proc.Pid, exited: make(chan struct{})}
+	stop := func() bool { return true }
+	if ctx.Done() != nil {
+		g.stopped = make(chan struct{})
+		stop = context.AfterFunc(ctx, func() { g.terminate(o.Grace, o.Kill) })
+	}
+	waitExit(proc.Pid)
+	end := time.Now()
+	g.reap()
+	close(g.exited)
+	if !stop() {
+		<-g.stopped
+	}
+	state, waitErr := proc.Wait()
+
+	errs := p.finish()
+	out := Outcome{Start: start, Duration: end.Sub(start), ExitCode: -1}
+	g.mu.Lock()
+	out.Canceled = g.canceled
+	g.mu.Unlock()
+	if waitErr != nil {
+		errs = append([]error{fmt.Errorf("waiting for %s: %w", argv[0], waitErr)}, errs...)
+	}
+	if state != nil {
+		ws, _ := state.Sys().(syscall.WaitStatus)
+		switch {
+		case ws.Signaled():
+			out.ExitCode = 128 + int(ws.Signal())
+			out.Signal = signalName(ws.Signal())
+		default:
+			out.ExitCode = ws.ExitStatus()
+		}
+		if ru, ok := state.SysUsage().(*syscall.Rusage); ok && ru != nil {
+			out.MaxRSSKB = ru.Maxrss
+			out.User = time.Duration(ru.Utime.Nano())
+			out.Sys = time.Duration(ru.Stime.Nano())
+		}
+	}
+	out.Err = errors.Join(errs...)
+	return out
+}
+
+// startFailed reports a job that could not be started: its message goes to
+// the job's stderr, as a shell would print it.
+func startFailed(stderr io.Writer, code int, err error) Outcome {
+	out := Outcome{ExitCode: code, Err: err, Start: time.Now()}
+	if stderr != nil {
+		if _, werr := io.WriteString(stderr, "futures: "+err.Error()+"\n"); werr != nil {
+			out.Err = errors.Join(err, fmt.Errorf("writing output: %w", werr))
+		}
+	}
+	return out
+}
+
+// classify turns a failure to start name (found at path, run in dir) into
+// an exit code and an error, as a shell would: 127 not found, 126 cannot
+// execute.
+func classify(name, path, dir string, err error) (int, error) {
+	var errno syscall.Errno
+	if !errors.As(err, &errno) {
+		if errors.Is(err, exec.ErrNotFound) {
+			return 127, fmt.Errorf("%s: %w", name, ErrNotFound)
+		}
+		return 126, fmt.Errorf("%s: %w", name, err)
+	}
+	switch errno {
+	case syscall.ENOENT, syscall.ENOTDIR:
+		// The same errno says the directory is missing, or the program,
+		// or the interpreter a script names: tell them apart on this
+		// (rare) path.
+		if dir != "" {
+			if _, serr := os.Stat(dir); serr != nil {
+				return 126, fmt.Errorf("cannot change to directory %s: %w", dir, errno)
+			}
+		}
+		if path != "" {
+			p := path
+			if dir != "" && !filepath.IsAbs(p) {
+				p = filepath.Join(dir, p)
+			}
+			if _, serr := os.Stat(p); serr == nil {
+				return 126, fmt.Errorf("%s: %w: bad interpreter: %w", name, ErrNotExecutable, errno)
+			}
+		}
+		return 127, fmt.Errorf("%s: %w", name, ErrNotFound)
+	case syscall.EACCES, syscall.EPERM, syscall.ENOEXEC, syscall.EISDIR, syscall.ETXTBSY, syscall.ELOOP:
+		return 126, fmt.Errorf("%s: %w: %w", name, ErrNotExecutable, errno)
+	default:
+		return 126, fmt.Errorf("%s: %w", name, errno)
+	}
+}
+
+// lookup is a cached PATH lookup: the path found for a name, and the PATH
+// it was found in.
+type lookup struct{ path, env string }
+
+// lookups caches successful PATH lookups by program name. Failures are not
+// cached: a job may create the program a later job runs.
+var lookups sync.Map
+
+func lookPath(name string) (string, error) {
+	if strings.Contains(name, "/") {
+		// Run as named, relative to the job's directory; the exec itself
+		// says whether it exists.
+		return name, nil
+	}
+	env := os.Getenv("PATH")
+	if v, ok := lookups.Load(name); ok {
+		if l := v.(lookup); l.env == env {
+			return l.path, nil
+		}
+	}
+	path, err := exec.LookPath(name)
+	if err != nil {
+		return "", err
+	}
+	lookups.Store(name, lookup{path: path, env: env})
+	return path, nil
+}
+
+// environ returns the runner's environment with extra's entries replacing
+// those of the same key, and PWD set to dir when there is one; nil (the
+// runner's environment as it is) when there is nothing to change.
+func environ(extra []string, dir string) []string {
+	if dir != "" && !hasKey(extra, "PWD") {
+		if abs, err := filepath.Abs(dir); err == nil {
+			extra = append(extra[:len(extra):len(extra)], "PWD="+abs)
+		}
+	}
+	if len(extra) == 0 {
+		return nil
+	}
+	base := os.Environ()
+	env := make([]string, 0, len(base)+len(extra))
+	for _, kv := range base {
+		k, _, _ := strings.Cut(kv, "=")
+		if !hasKey(extra, k) {
+			env = append(env, kv)
+		}
+	}
+	return append(env, extra...)
+}
+
+func hasKey(env []string, key string) bool {
+	for _, kv := range env {
+		if len(kv) > len(key) && kv[len(key)] == '=' && kv[:len(key)] == key {
+			return true
+		}
+	}
+	return false
+}
+
+// group is a running job's process group, signalled by Exec and by the
+// ctx callback. Signals go out only while the main process is not yet
+// reaped: its pid, and so the group's id, cannot have been reused.
+type group struct {
+	pgid    int
+	exited  chan struct{} // closed once the main process has exited
+	stopped chan struct{} // closed when terminate returns
+
+	mu       sync.Mutex // guards done and canceled
+	done     bool       // the main process has exited and its group been killed
+	canceled bool       // terminate signalled the group
+}
+
+// signal sends sig to the whole group, unless the job is over.
+func (g *group) signal(sig syscall.Signal) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.done {
+		return false
+	}
+	_ = syscall.Kill(-g.pgid, sig)
+	g.canceled = true
+	return true
+}
+
+// reap KILLs what is left of the group once its main process has exited
+// (it is a zombie until Wait: the group id is still its own).
+func (g *group) reap() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.done = true
+	_ = syscall.Kill(-g.pgid, syscall.SIGKILL)
+}
+
+// terminate runs once ctx has ended: TERM, then KILL after grace or when
+// kill is closed, whichever comes first, unless the job exits before.
+func (g *group) terminate(grace time.Duration, kill <-chan struct{}) {
+	defer close(g.stopped)
+	sig := syscall.SIGTERM
+	select {
+	case <-kill:
+		sig = syscall.SIGKILL
+	default:
+		if grace <= 0 {
+			sig = syscall.SIGKILL
+		}
+	}
+	if !g.signal(sig) || sig == syscall.SIGKILL {
+		return
+	}
+	t := time.NewTimer(grace)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-kill:
+	case <-g.exited:
+		return
+	}
+	g.signal(syscall.SIGKILL)
+}
+
+// waitExit blocks until process pid has exited, leaving it a zombie
+// (WNOWAIT): until os.Process.Wait reaps it, its pid and its process group
+// id stay reserved, so signalling the group cannot hit another one.
+func waitExit(pid int) {
+	const pPID = 1     // P_PID
+	var info [128]byte // siginfo_t
+	for {
+		_, _, e := syscall.Syscall6(syscall.SYS_WAITID, pPID, uintptr(pid),
+			uintptr(unsafe.Pointer(&info)), syscall.WEXITED|syscall.WNOWAIT, 0, 0)
+		if e != syscall.EINTR {
+			return
+		}
+	}
+}
+
+// plumbing is a job's standard files: the ones handed to the child, the
+// pipes Exec reads, and the goroutines that read them.
+type plumbing struct {
+	childEnds []*os.File // pipe ends the child gets; closed by us once it has them
+	streams   []*stream  // output pipes Exec reads
+	feed      *feeder    // the stdin pipe Exec writes, if any
+	wg        sync.WaitGroup
+}
+
+func (p *plumbing) setup(o ExecOptions, null *os.File) ([]*os.File, error) {
+	stdin := null
+	switch in := o.Stdin.(type) {
+	case nil:
+	case *os.File:
+		stdin = in
+	default:
+		pr, pw, err := os.Pipe()
+		if err != nil {
+			return nil, fmt.Errorf("stdin pipe: %w", err)
+		}
+		p.childEnds = append(p.childEnds, pr)
+		p.feed = &feeder{w: pw, r: in}
+		stdin = pr
+	}
+	stdout, err := p.output(o.Stdout, null)
+	if err != nil {
+		return nil, err
+	}
+	stderr := stdout
+	if !sameWriter(o.Stdout, o.Stderr) {
+		if stderr, err = p.output(o.Stderr, null); err != nil {
+			return nil, err
+		}
+	}
+	return []*os.File{stdin, stdout, stderr}, nil
+}
+
+// output returns the file the child writes to for w.
+func (p *plumbing) output(w io.Writer, null *os.File) (*os.File, error) {
+	switch w := w.(type) {
+	case nil:
+		return null, nil
+	case *os.File:
+		return w, nil
+	}
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("output pipe: %w", err)
+	}
+	p.streams = append(p.streams, &stream{r: pr, w: w})
+	p.childEnds = append(p.childEnds, pw)
+	return pw, nil
+}
+
+func (p *plumbing) closeChildEnds() {
+	for _, f := range p.childEnds {
+		f.Close()
+	}
+	p.childEnds = nil
+}
+
+func (p *plumbing) startCopying() {
+	for _, s := range p.streams {
+		p.wg.Go(s.copy)
+	}
+	if p.feed != nil {
+		p.wg.Go(p.feed.copy)
+	}
+}
+
+// finish waits, once the job's group is gone, for the output to be read to
+// its end (at most drainDelay for a pipe a detached process holds), and
+// returns what went wrong delivering it.
+func (p *plumbing) finish() []error {
+	deadline := time.Now().Add(drainDelay)
+	for _, s := range p.streams {
+		_ = s.r.SetReadDeadline(deadline)
+	}
+	if p.feed != nil {
+		// The child is gone: unblock a write into its stdin.
+		_ = p.feed.w.SetWriteDeadline(time.Now())
+	}
+	p.wg.Wait()
+	var errs []error
+	for _, s := range p.streams {
+		if s.err != nil {
+			errs = append(errs, fmt.Errorf("writing output: %w", s.err))
+		}
+		if s.held {
+			errs = append(errs, fmt.Errorf("a process that left the job's process group still holds its output; stopped reading %v after the job ended: %w", drainDelay, exec.ErrWaitDelay))
+		}
+	}
+	if p.feed != nil && p.feed.err != nil {
+		errs = append(errs, fmt.Errorf("feeding stdin: %w", p.feed.err))
+	}
+	return errs
+}
+
+func (p *plumbing) closeAll() {
+	p.closeChildEnds()
+	for _, s := range p.streams {
+		s.r.Close()
+	}
+	if p.feed != nil {
+		p.feed.w.Close()
+	}
+}
+
+// stream copies one output pipe to its writer.
+type stream struct {
+	r    *os.File
+	w    io.Writer
+	err  error // the first write error; later output is read and dropped
+	held bool  // reading stopped at the drain deadline with the pipe still open
+}
+
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+func (s *stream) copy() {
+	bp := copyBufs.Get().(*[]byte)
+	defer copyBufs.Put(bp)
+	buf := *bp
+	for {
+		n, err := s.r.Read(buf)
+		s.deliver(buf[:n])
+		switch {
+		case err == nil:
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			s.held = s.drainBuffered(buf)
+			return
+		default: // io.EOF, or a read error that ends the pipe anyway
+			return
+		}
+	}
+}
+
+// drainBuffered takes what the pipe holds now, without waiting for more
+// (a Read at a passed deadline does not even look), and reports whether
+// the pipe is still open.
+func (s *stream) drainBuffered(buf []byte) bool {
+	if s.r.SetReadDeadline(time.Time{}) != nil {
+		return true
+	}
+	rc, err := s.r.SyscallConn()
+	if err != nil {
+		return true
+	}
+	for range 64 { // at most a few pipe buffers: a detached writer may never stop
+		var n int
+		var rerr error
+		if err := rc.Read(func(fd uintptr) bool {
+			n, rerr = syscall.Read(int(fd), buf)
+			return true
+		}); err != nil {
+			return true
+		}
+		switch {
+		case n > 0:
+			s.deliver(buf[:n])
+		case rerr == syscall.EINTR:
+		case rerr == nil: // EOF
+			return false
+		default: // EAGAIN: empty, and held open
+			return true
+		}
+	}
+	return true
+}
+
+func (s *stream) deliver(p []byte) {
+	if len(p) == 0 || s.err != nil {
+		return
+	}
+	n, err := s.w.Write(p)
+	if err == nil && n < len(p) {
+		err = io.ErrShortWrite
+	}
+	s.err = err
+}
+
+// feeder copies a reader into a job's stdin pipe.
+type feeder struct {
+	w   *os.File
+	r   io.Reader
+	err error
+}
+
+func (f *feeder) copy() {
+	_, err := io.Copy(f.w, f.r)
+	f.w.Close()
+	if err != nil && !errors.Is(err, syscall.EPIPE) && !errors.Is(err, os.ErrDeadlineExceeded) {
+		f.err = err
+	}
+}
+
+// sameWriter reports whether a and b are the same writer, without
+// panicking on uncomparable ones.
+func sameWriter(a, b io.Writer) (same bool) {
+	if a == nil || b == nil {
+		return false
+	}
+	defer func() {
+		if recover() != nil {
+			same = false
+		}
+	}()
+	return a == b
+}
+
+// signalNames are the names of Linux's standard signals.
+var signalNames = map[syscall.Signal]string{
+	syscall.SIGHUP: "SIGHUP", syscall.SIGINT: "SIGINT", syscall.SIGQUIT: "SIGQUIT",
+	syscall.SIGILL: "SIGILL", syscall.SIGTRAP: "SIGTRAP", syscall.SIGABRT: "SIGABRT",
+	syscall.SIGBUS: "SIGBUS", syscall.SIGFPE: "SIGFPE", syscall.SIGKILL: "SIGKILL",
+	syscall.SIGUSR1: "SIGUSR1", syscall.SIGSEGV: "SIGSEGV", syscall.SIGUSR2: "SIGUSR2",
+	syscall.SIGPIPE: "SIGPIPE", syscall.SIGALRM: "SIGALRM", syscall.SIGTERM: "SIGTERM",
+	syscall.SIGCHLD: "SIGCHLD", syscall.SIGCONT: "SIGCONT", syscall.SIGSTOP: "SIGSTOP",
+	syscall.SIGTSTP: "SIGTSTP", syscall.SIGTTIN: "SIGTTIN", syscall.SIGTTOU: "SIGTTOU",
+	syscall.SIGURG: "SIGURG", syscall.SIGXCPU: "SIGXCPU", syscall.SIGXFSZ: "SIGXFSZ",
+	syscall.SIGVTALRM: "SIGVTALRM", syscall.SIGPROF: "SIGPROF", syscall.SIGWINCH: "SIGWINCH",
+	syscall.SIGIO: "SIGIO", syscall.SIGPWR: "SIGPWR", syscall.SIGSYS: "SIGSYS",
+}
+
+// signalName returns a signal's name: "SIGKILL"; "SIG34" for one without.
+func signalName(s syscall.Signal) string {
+	if name, ok := signalNames[s]; ok {
+		return name
+	}
+	return "SIG" + strconv.Itoa(int(s))
+}
+
+// signalNumber is the inverse of signalName; it also takes a bare number.
+func signalNumber(name string) (int, bool) {
+	for s, n := range signalNames {
+		if n == name {
+			return int(s), true
+		}
+	}
+	n, err := strconv.Atoi(strings.TrimPrefix(name, "SIG"))
+	return n, err == nil && n > 0
+}

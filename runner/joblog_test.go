@@ -1,0 +1,172 @@
+package runner
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func joblogRead(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func joblogCreate(t *testing.T, path string, appendTo bool, rs ...*Result) {
+	t.Helper()
+	j, err := CreateJoblog(path, appendTo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rs {
+		if err := j.Write(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestJoblog(t *testing.T) {
+	start := time.UnixMilli(1700000000123)
+	results := []*Result{
+		{Seq: 1, Command: "echo hi", Start: start, DurationMS: 4.9, ExitCode: 0, Stdout: "hi\n"},
+		{Seq: 2, Command: "false", Start: start.Add(5 * time.Millisecond), DurationMS: 12345.6789, ExitCode: 1},
+		{Seq: 3, Command: "kill -9 $$", Start: start, DurationMS: 2, ExitCode: 137, Signal: "SIGKILL"},
+		{Seq: 4, Command: "printf 'a\nb'", Start: start, ExitCode: 0, Host: "server1"},
+		{Seq: 5, Command: "futures-no-such-command", Start: start, ExitCode: 127, Error: "command not found"},
+	}
+	// As GNU parallel 20221122 writes them (see `parallel --joblog`).
+	const want = "Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tCommand\n" +
+		"1\t:\t1700000000.123\t     0.004\t0\t3\t0\t0\techo hi\n" +
+		"2\t:\t1700000000.128\t    12.345\t0\t0\t1\t0\tfalse\n" +
+		"3\t:\t1700000000.123\t     0.002\t0\t0\t0\t9\tkill -9 $$\n" +
+		"4\tserver1\t1700000000.123\t     0.000\t0\t0\t0\t0\tprintf 'a\x00b'\n" +
+		"5\t:\t1700000000.123\t     0.000\t0\t0\t127\t0\tfutures-no-such-command\n"
+
+	t.Run("the header and rows match GNU parallel's format", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "joblog")
+		joblogCreate(t, path, false, results...)
+		if got := joblogRead(t, path); got != want {
+			t.Errorf("joblog\n%q\nwant\n%q", got, want)
+		}
+	})
+	t.Run("creating without append starts afresh", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "joblog")
+		joblogCreate(t, path, false, results[:2]...)
+		joblogCreate(t, path, false, results[2])
+		if got, w := joblogRead(t, path), joblogHeader+strings.SplitAfter(want, "\n")[3]; got != w {
+			t.Errorf("joblog %q, want %q", got, w)
+		}
+	})
+	t.Run("appending keeps the rows and writes no second header", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "joblog")
+		joblogCreate(t, path, true, results[:2]...)
+		joblogCreate(t, path, true, results[2:]...)
+		if got := joblogRead(t, path); got != want {
+			t.Errorf("joblog\n%q\nwant\n%q", got, want)
+		}
+	})
+	t.Run("appending drops a last row cut short", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "joblog")
+		rows := strings.SplitAfter(want, "\n")
+		if err := os.WriteFile(path, []byte(rows[0]+rows[1]+"2\t:\t17000"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		joblogCreate(t, path, true, results[1:]...)
+		if got := joblogRead(t, path); got != want {
+			t.Errorf("joblog\n%q\nwant\n%q", got, want)
+		}
+	})
+	t.Run("appending to a header cut short writes it again", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "joblog")
+		if err := os.WriteFile(path, []byte("Seq\tHo"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		joblogCreate(t, path, true, results...)
+		if got := joblogRead(t, path); got != want {
+			t.Errorf("joblog\n%q\nwant\n%q", got, want)
+		}
+	})
+	t.Run("ReadJoblog reads back what Joblog wrote", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "joblog")
+		joblogCreate(t, path, false, results...)
+		got, err := ReadJoblog(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w := map[int]bool{1: true, 2: false, 3: false, 4: true, 5: false}; !reflect.DeepEqual(got, w) {
+			t.Errorf("ReadJoblog = %v, want %v", got, w)
+		}
+	})
+	t.Run("a job that succeeded on a later try counts as succeeded", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "joblog")
+		joblogCreate(t, path, true, &Result{Seq: 2, ExitCode: 1}, &Result{Seq: 2, ExitCode: 0})
+		if got, err := ReadJoblog(path); err != nil || !got[2] {
+			t.Errorf("ReadJoblog = %v, %v", got, err)
+		}
+	})
+	t.Run("ReadJoblog reads GNU parallel's own joblog", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "joblog")
+		const parallel = "Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tCommand\n" +
+			"1\t:\t1795564066.556\t     0.000\t0\t0\t0\t0\ttrue\n" +
+			"2\t:\t1795564066.559\t     0.003\t0\t0\t1\t0\tfalse\n" +
+			"4\t:\t1795564066.566\t     0.002\t0\t0\t0\t9\tkill -9 $$\n" +
+			"3\t:\t1795564066.563\t     0.200\t0\t0\t-1\t0\tsleep 9\n" +
+			"5\t:\t1795564066.570\t     0.003\t0\t3\t0\t0\techo hi\n"
+		if err := os.WriteFile(path, []byte(parallel), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		got, err := ReadJoblog(path)
+		if w := map[int]bool{1: true, 2: false, 3: false, 4: false, 5: true}; err != nil || !reflect.DeepEqual(got, w) {
+			t.Errorf("ReadJoblog = %v, %v; want %v", got, err, w)
+		}
+	})
+	t.Run("a missing joblog is empty", func(t *testing.T) {
+		got, err := ReadJoblog(filepath.Join(t.TempDir(), "none"))
+		if err != nil || got == nil || len(got) != 0 {
+			t.Errorf("ReadJoblog = %v, %v", got, err)
+		}
+	})
+	t.Run("an unterminated last row is ignored", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "joblog")
+		if err := os.WriteFile(path, []byte(strings.SplitAfter(want, "\n")[0]+strings.SplitAfter(want, "\n")[1]+"2\t:\t170"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := ReadJoblog(path); err != nil || !reflect.DeepEqual(got, map[int]bool{1: true}) {
+			t.Errorf("ReadJoblog = %v, %v", got, err)
+		}
+	})
+	for _, tt := range []struct{ name, row, says string }{
+		{"a row with too few fields is an error naming its line", "3\t:\t1700000000.000\n", "9"},
+		{"a row whose Seq is not a number is an error naming its line", "x\t:\t1.0\t0.0\t0\t0\t0\t0\tcmd\n", "Seq"},
+		{"a row whose Exitval is not a number is an error naming its line", "3\t:\t1.0\t0.0\t0\t0\tno\t0\tcmd\n", "Exitval"},
+		{"a row whose Signal is not a number is an error naming its line", "3\t:\t1.0\t0.0\t0\t0\t0\tKILL\tcmd\n", "Signal"},
+		{"a row whose Starttime is not a number is an error naming its line", "3\t:\tnoon\t0.0\t0\t0\t0\t0\tcmd\n", "Starttime"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "joblog")
+			content := strings.Join(strings.SplitAfter(want, "\n")[:3], "") + tt.row
+			if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := ReadJoblog(path)
+			if err == nil || !strings.Contains(err.Error(), "line 4") || !strings.Contains(err.Error(), path) ||
+				!strings.Contains(err.Error(), tt.says) {
+				t.Errorf("error %v, want one naming %s, line 4 and %s", err, path, tt.says)
+			}
+		})
+	}
+	t.Run("a joblog that cannot be created is an error", func(t *testing.T) {
+		if _, err := CreateJoblog(filepath.Join(t.TempDir(), "missing", "joblog"), false); err == nil {
+			t.Error("CreateJoblog succeeded in a missing directory")
+		}
+	})
+}

@@ -1,0 +1,845 @@
+package runner
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/futures-cli/futures/future"
+	"github.com/futures-cli/futures/pool"
+)
+
+// OutputMode says how the output of concurrent jobs is written.
+type OutputMode int
+
+const (
+	// Group writes a job's output whole when it ends, never mixed with
+	// another's (the default).
+	Group OutputMode = iota
+	// Line writes whole lines as they come; a line is never split.
+	Line
+	// Ungroup hands the run's stdout and stderr to the jobs as they are.
+	Ungroup
+)
+
+// ParseOutputMode parses "group", "line" or "ungroup".
+func ParseOutputMode(s string) (OutputMode, error) {
+	switch s {
+	case "group", "":
+		return Group, nil
+	case "line":
+		return Line, nil
+	case "ungroup":
+		return Ungroup, nil
+	}
+	return Group, fmt.Errorf("--output %q: want group, line or ungroup", s)
+}
+
+// Errors that say why a job or the run was stopped; they are the causes of
+// the contexts the runner cancels, and what Result.Error reports.
+var (
+	// ErrJobTimeout: the job ran longer than --job-timeout.
+	ErrJobTimeout = errors.New("job timeout")
+	// ErrDeadline: the run's overall --timeout passed.
+	ErrDeadline = errors.New("overall timeout")
+	// ErrFailFast: another job failed under --fail-fast.
+	ErrFailFast = errors.New("stopped by --fail-fast")
+	// ErrStdoutClosed: the reader of stdout went away (| head -1).
+	ErrStdoutClosed = errors.New("stdout closed")
+)
+
+// JobError is the error of the future of a job that failed: as in Python,
+// where a call that raises makes its future's exception, a failed job makes
+// its future fail, so Wait's FIRST_EXCEPTION sees it. Result is its record.
+type JobError struct{ Result *Result }
+
+func (e *JobError) Error() string {
+	r := e.Result
+	switch {
+	case r.Error != "":
+		return fmt.Sprintf("job %d: %s", r.Seq, r.Error)
+	case r.Signal != "":
+		return fmt.Sprintf("job %d: killed by %s", r.Seq, r.Signal)
+	}
+	return fmt.Sprintf("job %d: exit status %d", r.Seq, r.ExitCode)
+}
+
+// SignalError is the cancellation cause when the runner receives a signal.
+type SignalError struct{ Signal syscall.Signal }
+
+func (e SignalError) Error() string { return "interrupted by " + signalName(e.Signal) }
+
+// Observer is told about progress. Its methods are called from one
+// goroutine at a time, in the order events happen.
+type Observer interface {
+	// Total is called once, when the input has ended, with the number of
+	// jobs submitted.
+	Total(n int)
+	// Finished is called for each job as its record is emitted.
+	Finished(r *Result)
+}
+
+// Options configure a run. The zero value runs one job per CPU, grouped
+// output, in completion order.
+type Options struct {
+	Workers      int           // 0: runtime.NumCPU()
+	WorkerPrefix string        // "": "worker"
+	Initializer  string        // a command line run once per worker before its first job
+	KeepOrder    bool          // emit in input order
+	Output       OutputMode    // group, line, ungroup
+	Tag          bool          // prefix each output line with the job's args and a TAB
+	JobTimeout   time.Duration // 0: none
+	Timeout      time.Duration // overall deadline; 0: none
+	Retries      int           // extra attempts for a failing job
+	FailFast     bool          // first failure cancels the rest
+	Grace        time.Duration // TERM → KILL
+	JSON         bool          // JSON Lines records on Stdout instead of job output
+	Joblog       string        // GNU parallel joblog path
+	Resume       bool          // skip jobs the joblog records
+	ResumeFailed bool          // skip jobs the joblog records as succeeded
+	DryRun       bool          // print commands; run none
+	Shell        []string      // default /bin/sh -c
+	TempDir      string        // spool directory; "": os.TempDir()
+	Window       int           // jobs submitted but not yet emitted; 0: a default
+
+	Stdout, Stderr io.Writer
+	Observer       Observer
+	// Kill, when closed, kills every running job at once (a second Ctrl-C).
+	Kill <-chan struct{}
+}
+
+// Summary is what a run did, for the summary line and the exit status.
+type Summary struct {
+	Submitted int
+	Succeeded int
+	Failed    int
+	Cancelled int
+	TimedOut  int
+	ExitCodes map[int]int
+	Wall      time.Duration
+	// Broken is the pool's Broken error, when it broke.
+	Broken error
+	// Deadline is true when the overall --timeout passed before every
+	// future was done.
+	Deadline bool
+	// Signal is the signal that stopped the run, 0 if none.
+	Signal syscall.Signal
+	// Err is a fault of the runner itself (joblog not writable, …).
+	Err error
+}
+
+// SetupError is a fault found before any job ran (a joblog that cannot be
+// read or created): a usage error, exit status 2.
+type SetupError struct{ Err error }
+
+func (e SetupError) Error() string { return e.Err.Error() }
+func (e SetupError) Unwrap() error { return e.Err }
+
+// ExitStatus is the process exit status DESIGN.md defines: 128+N for a
+// signal, 3 for a broken pool, 4 for the overall timeout, 1 for a failed
+// job, 0 otherwise.
+func (s *Summary) ExitStatus() int {
+	var se SetupError
+	switch {
+	case errors.As(s.Err, &se):
+		return 2
+	case s.Signal != 0:
+		return 128 + int(s.Signal)
+	case s.Broken != nil:
+		return 3
+	case s.Deadline:
+		return 4
+	case s.Failed > 0 || s.TimedOut > 0 || s.Err != nil:
+		return 1
+	}
+	return 0
+}
+
+// String renders the summary line.
+func (s *Summary) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "futures: %d succeeded, %d failed, %d cancelled, %d timed out in %s",
+		s.Succeeded, s.Failed, s.Cancelled, s.TimedOut, s.Wall.Round(time.Millisecond))
+	if len(s.ExitCodes) > 0 {
+		codes := make([]int, 0, len(s.ExitCodes))
+		for c := range s.ExitCodes {
+			codes = append(codes, c)
+		}
+		sortInts(codes)
+		b.WriteString("; exit codes:")
+		for _, c := range codes {
+			fmt.Fprintf(&b, " %d×%d", c, s.ExitCodes[c])
+		}
+	}
+	return b.String()
+}
+
+func sortInts(a []int) {
+	for i := 1; i < len(a); i++ {
+		for j := i; j > 0 && a[j] < a[j-1]; j-- {
+			a[j], a[j-1] = a[j-1], a[j]
+		}
+	}
+}
+
+// Job is one unit of work: a command line (submit) or a template applied to
+// input records (map).
+type Job struct {
+	Seq  int      // from 1, in input order
+	Args []string // the input item(s): the line (submit) or the values (map)
+	Line int      // where in the input it came from, for error messages
+
+	line string    // submit: the command line
+	tmpl *Template // map: the template
+	recs [][]string
+	err  error // a fault found while reading it
+}
+
+// Command builds the job's command for the worker slot (from 1).
+func (j *Job) Command(slot int) (Command, error) {
+	if j.err != nil {
+		return Command{Line: j.line}, j.err
+	}
+	if j.tmpl != nil {
+		c, err := j.tmpl.Expand(Vars{Records: j.recs, Seq: j.Seq, Slot: slot})
+		if err != nil {
+			return c, fmt.Errorf("input line %d: %w", j.Line, err)
+		}
+		return c, nil
+	}
+	c, err := ParseLine(j.line)
+	if err != nil {
+		return Command{Line: j.line}, fmt.Errorf("input line %d: %w", j.Line, err)
+	}
+	return c, nil
+}
+
+// Source yields jobs one at a time; io.EOF ends it. An error other than
+// io.EOF is a fault of the input (an unreadable file) and ends the run.
+type Source func() (*Job, error)
+
+// SubmitSource makes a job of each item of r: each is a command line.
+func SubmitSource(r *Reader) Source {
+	seq := 0
+	return func() (*Job, error) {
+		item, line, err := r.Next()
+		if err != nil {
+			return nil, err
+		}
+		seq++
+		return &Job{Seq: seq, Args: []string{item}, Line: line, line: item}, nil
+	}
+}
+
+// MapSource makes a job of every chunksize records that next yields, each
+// the template applied to them.
+func MapSource(t *Template, next func() ([]string, int, error), chunksize int) Source {
+	if chunksize < 1 {
+		chunksize = 1
+	}
+	seq := 0
+	done := false
+	return func() (*Job, error) {
+		if done {
+			return nil, io.EOF
+		}
+		j := &Job{tmpl: t}
+		for len(j.recs) < chunksize {
+			rec, line, err := next()
+			if err == io.EOF {
+				done = true
+				break
+			}
+			if err != nil {
+				return nil, err
+			}
+			if j.Line == 0 {
+				j.Line = line
+			}
+			j.recs = append(j.recs, rec)
+			j.Args = append(j.Args, rec...)
+		}
+		if len(j.recs) == 0 {
+			return nil, io.EOF
+		}
+		seq++
+		j.Seq = seq
+		return j, nil
+	}
+}
+
+// run is one execution of a Source.
+type run struct {
+	opt       Options
+	start     time.Time
+	ctx       context.Context // the run: cancelled by a signal, the deadline, fail-fast, a closed stdout
+	cancel    context.CancelCauseFunc
+	pool      *pool.ThreadPool[*Result]
+	stdout    *Output
+	stderr    *Output
+	budget    *Budget
+	joblog    *Joblog
+	skip      map[int]bool
+	env       []string
+	jsonEnc   *json.Encoder
+	stopTimer context.CancelFunc
+	collect   bool // wait: records are returned, not written as JSON lines
+
+	mu  sync.Mutex // guards sum.Err and sum.Broken, set by the producer and the emitter
+	sum Summary
+}
+
+// Run reads jobs from src, runs them on a thread pool and emits their
+// output and records; it returns when every job is done or cancelled. The
+// caller's ctx cancels the run (its cause, a SignalError, sets the
+// Summary's Signal).
+func Run(ctx context.Context, opt Options, src Source) *Summary {
+	r, err := newRun(ctx, opt)
+	if err != nil {
+		return &Summary{Err: SetupError{err}}
+	}
+	defer r.cancel(nil)
+	if opt.DryRun {
+		return r.dryRun(src)
+	}
+	r.emit(r.submitAll(src))
+	return r.finish()
+}
+
+func newRun(ctx context.Context, opt Options) (*run, error) {
+	if opt.Workers <= 0 {
+		opt.Workers = runtime.NumCPU()
+	}
+	if opt.WorkerPrefix == "" {
+		opt.WorkerPrefix = "worker"
+	}
+	if len(opt.Shell) == 0 {
+		opt.Shell = []string{"/bin/sh", "-c"}
+	}
+	if opt.Window <= 0 {
+		opt.Window = 64 + 8*opt.Workers
+	}
+	if opt.Stdout == nil {
+		opt.Stdout = os.Stdout
+	}
+	if opt.Stderr == nil {
+		opt.Stderr = os.Stderr
+	}
+	r := &run{opt: opt, start: time.Now()}
+	r.sum.ExitCodes = map[int]int{}
+	r.stdout = NewOutput(opt.Stdout)
+	r.stderr = NewOutput(opt.Stderr)
+	r.budget = NewBudget(16 << 20)
+	if opt.JSON {
+		r.jsonEnc = json.NewEncoder(r.stdout)
+		r.jsonEnc.SetEscapeHTML(false)
+	}
+	if opt.Joblog != "" {
+		if opt.Resume || opt.ResumeFailed {
+			done, err := ReadJoblog(opt.Joblog)
+			if err != nil {
+				return nil, err
+			}
+			r.skip = map[int]bool{}
+			for seq, ok := range done {
+				if opt.Resume || ok {
+					r.skip[seq] = true
+				}
+			}
+		}
+		jl, err := CreateJoblog(opt.Joblog, opt.Resume || opt.ResumeFailed)
+		if err != nil {
+			return nil, err
+		}
+		r.joblog = jl
+	}
+	ctx, r.cancel = context.WithCancelCause(ctx)
+	if opt.Timeout > 0 {
+		ctx, r.stopTimer = context.WithTimeoutCause(ctx, opt.Timeout, ErrDeadline)
+	}
+	r.ctx = ctx
+	r.pool = pool.NewThreadPool[*Result](pool.Options{
+		MaxWorkers:  opt.Workers,
+		NamePrefix:  opt.WorkerPrefix,
+		Initializer: r.initializer(),
+	})
+	return r, nil
+}
+
+// initializer runs the --initializer command once in each worker.
+func (r *run) initializer() func(context.Context) error {
+	if r.opt.Initializer == "" {
+		return nil
+	}
+	return func(ctx context.Context) error {
+		c, err := ParseLine(r.opt.Initializer)
+		if err != nil {
+			return fmt.Errorf("initializer: %w", err)
+		}
+		var errb limitedBuffer
+		out := Exec(r.ctx, c, ExecOptions{Shell: r.opt.Shell, Stdout: io.Discard, Stderr: &errb, Grace: r.opt.Grace, Kill: r.opt.Kill,
+			Env: []string{"FUTURES_WORKER=" + pool.WorkerName(ctx), "FUTURES_SLOT=" + strconv.Itoa(pool.WorkerID(ctx)+1)}})
+		if out.Err != nil || out.ExitCode != 0 {
+			msg := strings.TrimSpace(errb.String())
+			if msg == "" && out.Err != nil {
+				msg = out.Err.Error()
+			}
+			return fmt.Errorf("initializer %q exited %d: %s", r.opt.Initializer, out.ExitCode, msg)
+		}
+		return nil
+	}
+}
+
+// limitedBuffer keeps the first 4 KiB written to it.
+type limitedBuffer struct{ b []byte }
+
+func (l *limitedBuffer) Write(p []byte) (int, error) {
+	if n := 4096 - len(l.b); n > 0 {
+		l.b = append(l.b, p[:min(n, len(p))]...)
+	}
+	return len(p), nil
+}
+func (l *limitedBuffer) String() string { return string(l.b) }
+
+// pending is a submitted job on its way to being emitted.
+type pending struct {
+	job *Job
+	f   *future.Future[*Result]
+}
+
+// queue carries submitted jobs from the producer to the emitter.
+type queue struct {
+	ordered   chan pending  // KeepOrder: in submission order
+	inputDone chan struct{} // closed when the producer has submitted its last job
+	n         int           // jobs submitted; read after inputDone
+	slots     chan struct{} // one per job in flight (submitted, not yet emitted)
+
+	mu        sync.Mutex // guards completed
+	completed []pending  // not KeepOrder: done futures, in completion order
+	ready     chan struct{}
+}
+
+// push adds a done future to the completion queue; it never blocks, so it
+// is safe in a done callback that runs in any goroutine.
+func (q *queue) push(p pending) {
+	q.mu.Lock()
+	q.completed = append(q.completed, p)
+	q.mu.Unlock()
+	select {
+	case q.ready <- struct{}{}:
+	default:
+	}
+}
+
+// pop takes the done futures queued so far.
+func (q *queue) pop() []pending {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	ps := q.completed
+	q.completed = nil
+	return ps
+}
+
+// submitAll starts the producer: it reads src and submits each job while
+// fewer than Window jobs are in flight. It returns at once; emit waits for
+// the producer (through inputDone) before it returns.
+func (r *run) submitAll(src Source) *queue {
+	q := &queue{inputDone: make(chan struct{}), ready: make(chan struct{}, 1)}
+	q.slots = make(chan struct{}, r.opt.Window)
+	if r.opt.KeepOrder {
+		q.ordered = make(chan pending, r.opt.Window)
+	}
+	go func() {
+		defer func() {
+			if q.ordered != nil {
+				close(q.ordered)
+			}
+			close(q.inputDone)
+		}()
+		for r.ctx.Err() == nil {
+			job, err := src()
+			if err == io.EOF {
+				return
+			}
+			if err != nil {
+				r.fault(err)
+				return
+			}
+			if r.skip[job.Seq] {
+				continue
+			}
+			select {
+			case q.slots <- struct{}{}:
+			case <-r.ctx.Done():
+				return
+			}
+			f, err := r.pool.Submit(r.ctx, r.task(job))
+			if err != nil {
+				<-q.slots
+				if errors.Is(err, pool.ErrBroken) {
+					r.broken(err)
+				}
+				return
+			}
+			q.n++
+			p := pending{job: job, f: f}
+			if q.ordered != nil {
+				q.ordered <- p
+			} else {
+				f.AddDoneCallback(func(*future.Future[*Result]) { q.push(p) })
+			}
+		}
+	}()
+	return q
+}
+
+// fault records a fault of the runner and stops the run.
+func (r *run) fault(err error) {
+	fmt.Fprintf(r.stderr, "futures: %v\n", err)
+	r.mu.Lock()
+	if r.sum.Err == nil {
+		r.sum.Err = err
+	}
+	r.mu.Unlock()
+	r.cancel(err)
+}
+
+// broken records that the pool broke and stops the run.
+func (r *run) broken(err error) {
+	r.mu.Lock()
+	if r.sum.Broken == nil {
+		r.sum.Broken = err
+	}
+	r.mu.Unlock()
+	r.cancel(err)
+}
+
+// emit drains q, writing each job's output and record, until the producer
+// is done and every submitted job has been emitted. When the run is
+// cancelled it cancels the pending futures and still emits their records.
+func (r *run) emit(q *queue) {
+	cancelled := false
+	onCancel := func() {
+		if !cancelled {
+			cancelled = true
+			_ = r.pool.Shutdown(context.Background(), pool.ShutdownOptions{CancelFutures: true})
+		}
+	}
+	if q.ordered != nil {
+		for p := range q.ordered {
+			r.waitFuture(p, onCancel)
+			<-q.slots
+		}
+		<-q.inputDone
+	} else {
+		seen, inputDone, ctxDone := 0, q.inputDone, r.ctx.Done()
+		for inputDone != nil || seen < q.n {
+			select {
+			case <-q.ready:
+				for _, p := range q.pop() {
+					r.emitOne(p)
+					seen++
+					<-q.slots
+				}
+			case <-inputDone:
+				inputDone = nil
+			case <-ctxDone:
+				onCancel()
+				ctxDone = nil
+			}
+		}
+	}
+	r.sum.Submitted = q.n
+	if r.opt.Observer != nil {
+		r.opt.Observer.Total(q.n)
+	}
+	_ = r.pool.Shutdown(context.Background(), pool.ShutdownOptions{Wait: true, CancelFutures: r.ctx.Err() != nil})
+}
+
+// waitFuture waits for p's future (cancelling the pending ones when the run
+// ends) and emits it.
+func (r *run) waitFuture(p pending, onCancel func()) {
+	if r.ctx.Err() != nil {
+		onCancel()
+	}
+	if !p.f.Done() {
+		done := make(chan struct{})
+		p.f.AddDoneCallback(func(*future.Future[*Result]) { close(done) })
+		select {
+		case <-done:
+		case <-r.ctx.Done():
+			onCancel()
+			<-done
+		}
+	}
+	r.emitOne(p)
+}
+
+// emitOne writes one finished future's output and record.
+func (r *run) emitOne(p pending) *Result {
+	res, err := p.f.Result(context.Background())
+	var je *JobError
+	if errors.As(err, &je) {
+		res = je.Result
+	}
+	if res == nil {
+		res = &Result{Seq: p.job.Seq, Args: p.job.Args, Command: p.job.line}
+		switch {
+		case errors.Is(err, future.ErrCancelled):
+			res.State = "CANCELLED"
+			res.Error = "cancelled"
+			if c := context.Cause(r.ctx); c != nil {
+				res.Error = "cancelled: " + c.Error()
+			}
+		case errors.Is(err, pool.ErrBroken):
+			res.State = "FINISHED"
+			res.Error = err.Error()
+			res.ExitCode = -1
+			r.broken(err)
+		default:
+			res.State = "FINISHED"
+			res.ExitCode = -1
+			if err != nil {
+				res.Error = err.Error()
+			}
+		}
+	}
+	r.record(res)
+	return res
+}
+
+// record writes res's output, JSON line and joblog row, and counts it.
+func (r *run) record(res *Result) {
+	if res.Args == nil {
+		res.Args = []string{}
+	}
+	r.count(&r.sum, res)
+	if r.opt.JSON {
+		if res.stdout != nil {
+			res.Stdout = res.stdout.String()
+		}
+		if res.stderr != nil {
+			res.Stderr = res.stderr.String()
+		}
+		if !r.collect {
+			_ = r.jsonEnc.Encode(res)
+		}
+	} else if res.stdout != nil {
+		var prefix []byte
+		if r.opt.Tag {
+			prefix = []byte(strings.Join(res.Args, " ") + "\t")
+		}
+		_ = r.stdout.WriteGroup(res.stdout, prefix)
+		_ = r.stderr.WriteGroup(res.stderr, prefix)
+	}
+	res.close()
+	if r.stdout.Err() != nil && r.ctx.Err() == nil {
+		r.cancel(ErrStdoutClosed)
+	}
+	if r.joblog != nil && res.State == "FINISHED" && res.started {
+		if err := r.joblog.Write(res); err != nil && r.sum.Err == nil {
+			r.fault(fmt.Errorf("joblog: %w", err))
+		}
+	}
+	if r.opt.Observer != nil {
+		r.opt.Observer.Finished(res)
+	}
+}
+
+// count adds res to the counts of sum.
+func (r *run) count(sum *Summary, res *Result) {
+	switch {
+	case res.State == "CANCELLED" || res.cancelled:
+		sum.Cancelled++
+	case res.timedOut:
+		sum.TimedOut++
+	case res.Succeeded():
+		sum.Succeeded++
+	default:
+		sum.Failed++
+	}
+	if res.State == "FINISHED" && res.started && !res.cancelled {
+		sum.ExitCodes[res.ExitCode]++
+	}
+}
+
+// finish closes what the run opened and fills in the summary.
+func (r *run) finish() *Summary {
+	if r.stopTimer != nil {
+		defer r.stopTimer()
+	}
+	if r.joblog != nil {
+		if err := r.joblog.Close(); err != nil && r.sum.Err == nil {
+			r.sum.Err = fmt.Errorf("joblog: %w", err)
+		}
+	}
+	r.sum.Wall = time.Since(r.start)
+	cause := context.Cause(r.ctx)
+	var se SignalError
+	switch {
+	case errors.As(cause, &se):
+		r.sum.Signal = se.Signal
+	case errors.Is(cause, ErrDeadline):
+		r.sum.Deadline = true
+	case errors.Is(cause, ErrStdoutClosed):
+		r.sum.Signal = syscall.SIGPIPE
+	}
+	return &r.sum
+}
+
+// dryRun prints each job's command line and runs nothing.
+func (r *run) dryRun(src Source) *Summary {
+	for r.ctx.Err() == nil {
+		job, err := src()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			r.fault(err)
+			break
+		}
+		if r.skip[job.Seq] {
+			continue
+		}
+		r.sum.Submitted++
+		c, err := job.Command((job.Seq-1)%r.opt.Workers + 1)
+		if err != nil {
+			fmt.Fprintf(r.stderr, "futures: %v\n", err)
+			r.sum.Failed++
+			continue
+		}
+		fmt.Fprintf(r.stdout, "%s\n", c.Line)
+		if r.stdout.Err() != nil {
+			r.cancel(ErrStdoutClosed)
+		}
+	}
+	return r.finish()
+}
+
+// task is the pool task that runs job, with retries.
+func (r *run) task(job *Job) pool.Task[*Result] {
+	return func(ctx context.Context) (*Result, error) {
+		slot := pool.WorkerID(ctx) + 1
+		worker := pool.WorkerName(ctx)
+		res := &Result{Seq: job.Seq, Args: job.Args, Worker: worker, State: "FINISHED"}
+		c, err := job.Command(slot)
+		res.Command = c.Line
+		if err != nil {
+			res.ExitCode = 2
+			res.Error = err.Error()
+			res.Start = time.Now()
+			msg := "futures: " + err.Error() + "\n"
+			if r.opt.JSON {
+				res.Stderr = msg
+			} else {
+				_, _ = r.stderr.Write([]byte(msg))
+			}
+			if r.opt.FailFast {
+				r.cancel(ErrFailFast)
+			}
+			return nil, &JobError{Result: res}
+		}
+		env := []string{
+			"FUTURES_SEQ=" + strconv.Itoa(job.Seq),
+			"FUTURES_SLOT=" + strconv.Itoa(slot),
+			"FUTURES_WORKER=" + worker,
+		}
+		for attempt := 0; ; attempt++ {
+			r.attempt(ctx, job, c, env, res)
+			if res.Succeeded() {
+				return res, nil
+			}
+			if attempt >= r.opt.Retries || res.cancelled || r.ctx.Err() != nil {
+				if r.opt.FailFast && !res.cancelled {
+					// At completion, not at emission: the jobs behind it must
+					// not start meanwhile.
+					r.cancel(ErrFailFast)
+				}
+				return nil, &JobError{Result: res}
+			}
+			res.close()
+		}
+	}
+}
+
+// attempt runs c once, filling res.
+func (r *run) attempt(ctx context.Context, job *Job, c Command, env []string, res *Result) {
+	eo := ExecOptions{Shell: r.opt.Shell, Env: env, Grace: r.opt.Grace, Kill: r.opt.Kill}
+	var lw, lwe *LineWriter
+	switch {
+	case r.opt.JSON || r.opt.Output == Group:
+		res.stdout = NewSpool(r.opt.TempDir, r.budget)
+		res.stderr = NewSpool(r.opt.TempDir, r.budget)
+		eo.Stdout, eo.Stderr = res.stdout, res.stderr
+	case r.opt.Output == Line:
+		var prefix []byte
+		if r.opt.Tag {
+			prefix = []byte(strings.Join(job.Args, " ") + "\t")
+		}
+		lw, lwe = NewLineWriter(r.stdout, prefix), NewLineWriter(r.stderr, prefix)
+		eo.Stdout, eo.Stderr = lw, lwe
+	default:
+		eo.Stdout, eo.Stderr = r.opt.Stdout, r.opt.Stderr
+	}
+	jctx := ctx
+	if r.opt.JobTimeout > 0 {
+		var cancel context.CancelFunc
+		jctx, cancel = context.WithTimeoutCause(ctx, r.opt.JobTimeout, ErrJobTimeout)
+		defer cancel()
+	}
+	out := Exec(jctx, c, eo)
+	if lw != nil {
+		_ = lw.Close()
+		_ = lwe.Close()
+	}
+	res.started = true
+	res.ExitCode = out.ExitCode
+	res.Signal = out.Signal
+	res.Start = out.Start
+	res.DurationMS = ms(out.Duration)
+	res.MaxRSSKB = out.MaxRSSKB
+	res.UserMS = ms(out.User)
+	res.SysMS = ms(out.Sys)
+	res.Error = ""
+	res.timedOut, res.cancelled = false, false
+	if out.Err != nil {
+		res.Error = out.Err.Error()
+	}
+	if out.Canceled {
+		cause := context.Cause(jctx)
+		switch {
+		case errors.Is(cause, ErrJobTimeout), errors.Is(cause, ErrDeadline):
+			res.timedOut = true
+		default:
+			res.cancelled = true
+		}
+		if cause != nil {
+			res.Error = "terminated: " + cause.Error()
+		}
+	}
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// Succeeded reports whether the job ran and exited 0 within its time.
+func (res *Result) Succeeded() bool {
+	return res.State == "FINISHED" && res.ExitCode == 0 && res.Error == "" && !res.timedOut && !res.cancelled
+}
+
+// close releases the result's spools.
+func (res *Result) close() {
+	if res.stdout != nil {
+		_ = res.stdout.Close()
+		_ = res.stderr.Close()
+		res.stdout, res.stderr = nil, nil
+	}
+}

@@ -1,0 +1,639 @@
+package runner
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// ErrTemplate is wrapped by the errors of a command template that cannot be
+// used: no command, an empty one, an unterminated quote, a replacement
+// string where it cannot be quoted safely, or one that asks for an input
+// source there is not. It is a usage error: no job can run.
+var ErrTemplate = errors.New("bad template")
+
+// Vars are the values one job's template is expanded with.
+type Vars struct {
+	// Records are the input records of this job: one normally, several
+	// with --chunksize. Each record has one value per input source (-a FILE
+	// repeated, zipped), so all records have the same length.
+	Records [][]string
+	Seq     int // {#}, from 1
+	Slot    int // {%}, from 1
+}
+
+// Template is a parsed command template of `futures map`. It is read-only
+// once parsed: Expand may be called from several goroutines at once.
+//
+// Replacement strings (GNU parallel's):
+//
+//	{}     the value
+//	{.}    the value without its extension: a.b/c.tar.gz → a.b/c.tar
+//	{/}    the basename: everything after the last /; dir/ → empty
+//	{//}   the dirname, as dirname(1): dir/sub/f → dir/sub, f → ., /f → /
+//	{/.}   the basename without its extension
+//	{#}    the job's sequence number, from 1
+//	{%}    the job's worker slot, from 1
+//	{N}    the value of the N-th input source (N from 1), and with the path
+//	       forms {N.} {N/} {N//} {N/.}
+//
+// An extension is the last dot of the last path element and what follows
+// it, when that is not empty: file. and dir.d/file have none, and neither
+// does a dot file (.bashrc stays .bashrc, where GNU parallel gives an
+// empty string).
+//
+// Anything else in braces is not a replacement and stays as written: awk
+// programs ('{print $1}'), {foo}, {a,b}, {0}, {01}; so does every { that
+// follows a $ (${HOME}, ${1} stay for the shell) and, in the command-line
+// form, anything inside ${…}, inside a comment, and a \{ escaped brace.
+//
+// With several input sources, {} is the values of the record joined by a
+// space, and {N} is the N-th source of the record (asking for a source
+// there is not is an ErrTemplate). With one input source and several
+// records (a chunk), {N} is the N-th record's value (as with GNU parallel
+// -N), empty when the chunk is shorter.
+//
+// A word of the template that holds {} or one of its path forms (or, with
+// several input sources, {N}) is repeated once per record of a chunk, as
+// GNU parallel -X repeats its context: pre-{}-post with records a and b
+// gives the two words pre-a-post pre-b-post. In the command-line form, the
+// word is the shell word around the replacement (quotes, $(…) included).
+//
+// A template with no replacement string at all gets every value of every
+// record appended as an argument of its own, as xargs does.
+type Template struct {
+	line     bool   // the command-line form
+	text     string // line form: the template as given
+	words    []tmplWord
+	tail     string // line form: what follows the last word
+	hasRepl  bool
+	usesSlot bool
+	maxSrc   int // the largest N of the {N} forms
+}
+
+// tmplWord is one word of a template: a shell word of the command-line
+// form (with the text before it, verbatim), or one argument of the argv form.
+type tmplWord struct {
+	gap       string
+	segs      []segment
+	perRecord bool // holds {} or a path form of it
+	bySource  bool // holds an {N} form
+}
+
+type segKind uint8
+
+const (
+	segLiteral segKind = iota
+	segValue           // {} {N} and their path forms
+	segSeq             // {#}
+	segSlot            // {%}
+)
+
+type pathOp uint8
+
+const (
+	opWhole     pathOp = iota // {}
+	opNoExt                   // {.}
+	opBase                    // {/}
+	opDir                     // {//}
+	opBaseNoExt               // {/.}
+)
+
+// quoteCtx is the quoting a replacement sits in, in the command-line form.
+type quoteCtx uint8
+
+const (
+	ctxUnquoted     quoteCtx = iota
+	ctxSingle                // '…{}…'
+	ctxDouble                // "…{}…"
+	ctxDollarSingle          // $'…{}…'
+)
+
+type segment struct {
+	kind segKind
+	lit  string // segLiteral
+	src  int    // segValue: 0 for {}, N for {N}
+	op   pathOp
+	ctx  quoteCtx
+}
+
+// ParseTemplate parses the COMMAND [ARG...] of `futures map`.
+//
+// A single argument is a command line (`futures map 'gzip -c {} > {}.gz'`):
+// each value replaces its replacement string quoted for the shell, so that
+// whatever it holds (a; rm -rf x, $(touch y), quotes, newlines) is only
+// ever data, and the expanded line is then parsed like a line of submit by
+// ParseLine (a line with no shell syntax still runs without a shell). The
+// quoting suits where the replacement stands: bare, a value is
+// single-quoted as Quote does (and also when it holds an =, so that it
+// never reads as an assignment); inside '…', "…" or $'…' of the template,
+// the quote is closed around it. A value made only of safe bytes is
+// written as it is. Numbers ({#}, {%}) are written as they are.
+//
+// Where a value could not be quoted safely, ParseTemplate fails (with an
+// ErrTemplate): a replacement string inside `…` backquotes (use $(…)), in a
+// here-document, or after a case statement inside $(…) or ( ) or a quote
+// inside ${…}, whose quoting this parser does not follow.
+//
+// Several arguments are an argv, kept word for word as xargs keeps it
+// (`futures map sh -c 'echo "$1"' _`): replacement strings are expanded
+// inside each word with the values' bytes as they are, never quoted nor
+// split again. (So sh -c '… {} …' runs the values as shell code; pass
+// them as arguments, "$1", instead.)
+//
+// It fails, with an error wrapping ErrTemplate, when there is no command,
+// when it is empty or blank, or (single argument) when it has an
+// unterminated quote or a trailing backslash (the error wraps ErrSyntax too).
+func ParseTemplate(args []string) (*Template, error) {
+	switch {
+	case len(args) == 0:
+		return nil, fmt.Errorf("%w: no command", ErrTemplate)
+	case len(args) == 1:
+		return parseLineTemplate(args[0])
+	case args[0] == "":
+		return nil, fmt.Errorf("%w: empty command", ErrTemplate)
+	}
+	t := &Template{words: make([]tmplWord, len(args))}
+	for k, arg := range args {
+		w := &t.words[k]
+		lit := 0
+		for i := 0; i < len(arg); i++ {
+			if arg[i] != '{' || i > 0 && arg[i-1] == '$' {
+				continue
+			}
+			seg, n, ok := matchReplacement(arg[i:])
+			if !ok {
+				continue
+			}
+			if i > lit {
+				w.segs = append(w.segs, segment{kind: segLiteral, lit: arg[lit:i]})
+			}
+			w.segs = append(w.segs, seg)
+			i += n - 1
+			lit = i + 1
+		}
+		if lit < len(arg) {
+			w.segs = append(w.segs, segment{kind: segLiteral, lit: arg[lit:]})
+		}
+		t.addWord(w)
+	}
+	return t, nil
+}
+
+func parseLineTemplate(tmpl string) (*Template, error) {
+	if strings.Trim(tmpl, " \t\r\n") == "" {
+		return nil, fmt.Errorf("%w: empty command", ErrTemplate)
+	}
+	if _, err := ParseLine(tmpl); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrTemplate, err)
+	}
+	t := &Template{line: true, text: tmpl}
+	lx := newShellLexer(tmpl)
+	n := len(tmpl)
+	gap := 0 // start of the text between words
+	lit := 0 // start of the pending literal of the current word
+	inWord := false
+	var w tmplWord
+	endWord := func(i int) {
+		if i > lit {
+			w.segs = append(w.segs, segment{kind: segLiteral, lit: tmpl[lit:i]})
+		}
+		t.words = append(t.words, w)
+		t.addWord(&t.words[len(t.words)-1])
+		w = tmplWord{}
+		gap, inWord = i, false
+	}
+	for lx.i < n && !lx.heredoc {
+		i := lx.i
+		c := tmpl[i]
+		if lx.grouping == 0 && (isWordBreak(c) || c == '#' && lx.wordStart) {
+			if inWord {
+				endWord(i)
+			}
+			lx.step()
+			continue
+		}
+		if !inWord {
+			inWord, lit = true, i
+			w.gap = tmpl[gap:i]
+		}
+		if c == '{' && (i == 0 || tmpl[i-1] != '$') && lx.params == 0 {
+			if seg, size, ok := matchReplacement(tmpl[i:]); ok {
+				ctx, err := lx.replacementContext(tmpl[i : i+size])
+				if err != nil {
+					return nil, err
+				}
+				if i > lit {
+					w.segs = append(w.segs, segment{kind: segLiteral, lit: tmpl[lit:i]})
+				}
+				seg.ctx = ctx
+				w.segs = append(w.segs, seg)
+				lx.i += size
+				lx.wordStart = false
+				lit = lx.i
+				continue
+			}
+		}
+		lx.step()
+	}
+	if lx.heredoc {
+		rest := tmpl[lx.i:]
+		for i := 0; i < len(rest); i++ {
+			if rest[i] == '{' && (i == 0 || rest[i-1] != '$') {
+				if _, size, ok := matchReplacement(rest[i:]); ok {
+					return nil, fmt.Errorf("%w: %s in a here-document cannot be quoted safely", ErrTemplate, rest[i:i+size])
+				}
+			}
+		}
+	}
+	if inWord {
+		endWord(lx.i)
+	}
+	t.tail = tmpl[gap:]
+	return t, nil
+}
+
+// replacementContext tells how to quote a replacement where the lexer is.
+func (lx *shellLexer) replacementContext(repl string) (quoteCtx, error) {
+	switch {
+	case lx.backticks > 0:
+		return 0, fmt.Errorf("%w: %s inside `…` cannot be quoted safely; use $(…)", ErrTemplate, repl)
+	case lx.unsure:
+		return 0, fmt.Errorf("%w: %s after a case inside $(…) or ( ), or a quote inside ${…}, cannot be quoted safely", ErrTemplate, repl)
+	}
+	switch lx.top() {
+	case frameSingle:
+		return ctxSingle, nil
+	case frameDouble:
+		return ctxDouble, nil
+	case frameDollarSingle:
+		return ctxDollarSingle, nil
+	}
+	return ctxUnquoted, nil
+}
+
+// isWordBreak reports whether an unquoted byte ends a shell word.
+func isWordBreak(c byte) bool {
+	switch c {
+	case ' ', '\t', '\n', ';', '&', '|', '<', '>', '(', ')':
+		return true
+	}
+	return false
+}
+
+func (t *Template) addWord(w *tmplWord) {
+	for _, s := range w.segs {
+		switch s.kind {
+		case segValue:
+			if s.src == 0 {
+				w.perRecord = true
+			} else {
+				w.bySource = true
+				t.maxSrc = max(t.maxSrc, s.src)
+			}
+		case segSlot:
+			t.usesSlot = true
+		case segLiteral:
+			continue
+		}
+		t.hasRepl = true
+	}
+}
+
+// matchReplacement matches a replacement string at the start of s, which
+// starts with {.
+func matchReplacement(s string) (seg segment, n int, ok bool) {
+	j := 1
+	for j < len(s) && j <= 9 && '0' <= s[j] && s[j] <= '9' {
+		j++
+	}
+	src := 0
+	if j > 1 {
+		if s[1] == '0' {
+			return segment{}, 0, false
+		}
+		src, _ = strconv.Atoi(s[1:j])
+	} else if len(s) >= 3 && s[2] == '}' {
+		switch s[1] {
+		case '#':
+			return segment{kind: segSeq}, 3, true
+		case '%':
+			return segment{kind: segSlot}, 3, true
+		}
+	}
+	rest := s[j:]
+	seg = segment{kind: segValue, src: src}
+	switch {
+	case strings.HasPrefix(rest, "}"):
+		seg.op, n = opWhole, 1
+	case strings.HasPrefix(rest, ".}"):
+		seg.op, n = opNoExt, 2
+	case strings.HasPrefix(rest, "/}"):
+		seg.op, n = opBase, 2
+	case strings.HasPrefix(rest, "//}"):
+		seg.op, n = opDir, 3
+	case strings.HasPrefix(rest, "/.}"):
+		seg.op, n = opBaseNoExt, 3
+	default:
+		return segment{}, 0, false
+	}
+	return seg, j + n, true
+}
+
+// UsesSlot reports whether the template has {%}, so that expanding it needs
+// the worker slot.
+func (t *Template) UsesSlot() bool { return t.usesSlot }
+
+// HasReplacement reports whether the template has a replacement string;
+// without one, Expand appends the values as arguments.
+func (t *Template) HasReplacement() bool { return t.hasRepl }
+
+// Expand returns the command of one job. It fails with an error wrapping
+// ErrTemplate when v has no record or the template asks for an input source
+// that the records do not have (the same for every job: a usage error), and
+// with one wrapping ErrSyntax when a value holds a NUL byte, which no
+// command can carry (that job's failure). In the command-line form the
+// returned Command has its Line even when Expand fails.
+func (t *Template) Expand(v Vars) (Command, error) {
+	if len(v.Records) == 0 {
+		return Command{}, fmt.Errorf("%w: no input to expand", ErrTemplate)
+	}
+	nsrc := len(v.Records[0])
+	if nsrc > 1 && t.maxSrc > nsrc {
+		return Command{}, fmt.Errorf("%w: {%d} but only %d input sources", ErrTemplate, t.maxSrc, nsrc)
+	}
+	if t.line {
+		return t.expandLine(v, nsrc)
+	}
+	return t.expandArgv(v, nsrc)
+}
+
+// reps is how many times a word is written for v.
+func (w *tmplWord) reps(v Vars, nsrc int) int {
+	if len(v.Records) > 1 && (w.perRecord || w.bySource && nsrc > 1) {
+		return len(v.Records)
+	}
+	return 1
+}
+
+// sourceValue is the value of {N} (n ≥ 1) in record r.
+func sourceValue(v Vars, nsrc, r, n int) string {
+	if nsrc == 1 {
+		if n <= len(v.Records) && len(v.Records[n-1]) > 0 {
+			return v.Records[n-1][0]
+		}
+		return ""
+	}
+	if rec := v.Records[r]; n <= len(rec) {
+		return rec[n-1]
+	}
+	return ""
+}
+
+func valuesSize(v Vars) int {
+	size := 0
+	for _, rec := range v.Records {
+		for _, s := range rec {
+			size += len(s) + 3
+		}
+	}
+	return size
+}
+
+func writeInt(b *strings.Builder, n int) {
+	var buf [20]byte
+	b.Write(strconv.AppendInt(buf[:0], int64(n), 10))
+}
+
+func (t *Template) expandLine(v Vars, nsrc int) (Command, error) {
+	var b strings.Builder
+	b.Grow(len(t.text) + 2*valuesSize(v) + 16)
+	if !t.hasRepl {
+		b.WriteString(t.text)
+		for _, rec := range v.Records {
+			for _, s := range rec {
+				b.WriteByte(' ')
+				quoteTo(&b, s, true)
+			}
+		}
+	} else {
+		for wi := range t.words {
+			w := &t.words[wi]
+			b.WriteString(w.gap)
+			reps := w.reps(v, nsrc)
+			for r := 0; r < reps; r++ {
+				if r > 0 {
+					b.WriteByte(' ')
+				}
+				for si := range w.segs {
+					s := &w.segs[si]
+					switch s.kind {
+					case segLiteral:
+						b.WriteString(s.lit)
+					case segSeq:
+						writeInt(&b, v.Seq)
+					case segSlot:
+						writeInt(&b, v.Slot)
+					case segValue:
+						writeLineValue(&b, s, v, nsrc, r)
+					}
+				}
+			}
+		}
+		b.WriteString(t.tail)
+	}
+	line := b.String()
+	c, err := ParseLine(line)
+	if err != nil {
+		return Command{Line: line}, err
+	}
+	return c, nil
+}
+
+func writeLineValue(b *strings.Builder, s *segment, v Vars, nsrc, r int) {
+	if s.src != 0 {
+		writeQuotedIn(b, applyPath(sourceValue(v, nsrc, r, s.src), s.op), s.ctx)
+		return
+	}
+	rec := v.Records[r]
+	if s.ctx == ctxUnquoted || len(rec) == 1 {
+		// Bare, several values are several words.
+		for k, val := range rec {
+			if k > 0 {
+				b.WriteByte(' ')
+			}
+			writeQuotedIn(b, applyPath(val, s.op), s.ctx)
+		}
+		return
+	}
+	// Inside quotes, they are one.
+	writeQuotedIn(b, joinPaths(rec, s.op), s.ctx)
+}
+
+func joinPaths(rec []string, op pathOp) string {
+	var b strings.Builder
+	for k, val := range rec {
+		if k > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(applyPath(val, op))
+	}
+	return b.String()
+}
+
+// writeQuotedIn writes s quoted for where it stands in the template.
+func writeQuotedIn(b *strings.Builder, s string, ctx quoteCtx) {
+	if ctx == ctxUnquoted {
+		quoteTo(b, s, true)
+		return
+	}
+	if isSafe(s) { // the empty string too: the template's quotes make the word
+		b.WriteString(s)
+		return
+	}
+	switch ctx {
+	case ctxSingle: // close ', quote, reopen '
+		b.WriteByte('\'')
+		quoteTo(b, s, false)
+		b.WriteByte('\'')
+	case ctxDouble: // close ", quote, reopen "
+		b.WriteByte('"')
+		quoteTo(b, s, false)
+		b.WriteByte('"')
+	case ctxDollarSingle: // close $', quote, reopen $'
+		b.WriteByte('\'')
+		quoteTo(b, s, false)
+		b.WriteString("$'")
+	}
+}
+
+func (t *Template) expandArgv(v Vars, nsrc int) (Command, error) {
+	argv := make([]string, 0, len(t.words)+len(v.Records)*nsrc)
+	for wi := range t.words {
+		w := &t.words[wi]
+		switch {
+		case len(w.segs) == 0:
+			argv = append(argv, "")
+			continue
+		case len(w.segs) == 1 && w.segs[0].kind == segLiteral:
+			argv = append(argv, w.segs[0].lit)
+			continue
+		}
+		reps := w.reps(v, nsrc)
+		for r := 0; r < reps; r++ {
+			if len(w.segs) == 1 && w.segs[0].kind == segValue && (w.segs[0].src != 0 || nsrc == 1) {
+				s := &w.segs[0]
+				var val string
+				if s.src != 0 {
+					val = sourceValue(v, nsrc, r, s.src)
+				} else if rec := v.Records[r]; len(rec) > 0 {
+					val = rec[0]
+				}
+				argv = append(argv, applyPath(val, s.op))
+				continue
+			}
+			var b strings.Builder
+			for si := range w.segs {
+				s := &w.segs[si]
+				switch s.kind {
+				case segLiteral:
+					b.WriteString(s.lit)
+				case segSeq:
+					writeInt(&b, v.Seq)
+				case segSlot:
+					writeInt(&b, v.Slot)
+				case segValue:
+					if s.src != 0 {
+						b.WriteString(applyPath(sourceValue(v, nsrc, r, s.src), s.op))
+						continue
+					}
+					for k, val := range v.Records[r] {
+						if k > 0 {
+							b.WriteByte(' ')
+						}
+						b.WriteString(applyPath(val, s.op))
+					}
+				}
+			}
+			argv = append(argv, b.String())
+		}
+	}
+	if !t.hasRepl {
+		for _, rec := range v.Records {
+			argv = append(argv, rec...)
+		}
+	}
+	size := 0
+	for _, a := range argv {
+		size += len(a) + 3
+	}
+	var b strings.Builder
+	b.Grow(size)
+	for k, a := range argv {
+		if i := strings.IndexByte(a, 0); i >= 0 {
+			return Command{}, fmt.Errorf("%w: NUL byte in argument %d (an argument cannot hold one)", ErrSyntax, k)
+		}
+		if k > 0 {
+			b.WriteByte(' ')
+		}
+		quoteTo(&b, a, false)
+	}
+	return Command{Line: b.String(), Argv: argv}, nil
+}
+
+func applyPath(s string, op pathOp) string {
+	switch op {
+	case opNoExt:
+		return trimExt(s)
+	case opBase:
+		return baseName(s)
+	case opDir:
+		return dirName(s)
+	case opBaseNoExt:
+		return trimExt(baseName(s))
+	}
+	return s
+}
+
+// trimExt removes the extension of the last path element: its last dot and
+// what follows, when that is not empty and the dot does not start the
+// element.
+func trimExt(s string) string {
+	dot := strings.LastIndexByte(s, '.')
+	if dot > strings.LastIndexByte(s, '/')+1 && dot < len(s)-1 {
+		return s[:dot]
+	}
+	return s
+}
+
+// baseName is what follows the last slash (GNU parallel's s:.*/::).
+func baseName(s string) string {
+	return s[strings.LastIndexByte(s, '/')+1:]
+}
+
+// dirName is dirname(1): trailing slashes are ignored, "." when there is no
+// slash, "/" for the root.
+func dirName(s string) string {
+	i := len(s)
+	for i > 0 && s[i-1] == '/' {
+		i--
+	}
+	if i == 0 {
+		if s == "" {
+			return "."
+		}
+		return "/"
+	}
+	j := strings.LastIndexByte(s[:i], '/')
+	if j < 0 {
+		return "."
+	}
+	for j > 0 && s[j-1] == '/' {
+		j--
+	}
+	if j == 0 {
+		return "/"
+	}
+	return s[:j]
+}

@@ -1,0 +1,363 @@
+package runner
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// one is the Vars of a job with a single item.
+func one(item string) Vars { return Vars{Records: [][]string{{item}}, Seq: 1, Slot: 1} }
+
+// chunk is the Vars of a job with one record per item, one source.
+func chunk(items ...string) Vars {
+	v := Vars{Seq: 1, Slot: 1}
+	for _, it := range items {
+		v.Records = append(v.Records, []string{it})
+	}
+	return v
+}
+
+func mustExpand(t *testing.T, args []string, v Vars) Command {
+	t.Helper()
+	tmpl, err := ParseTemplate(args)
+	if err != nil {
+		t.Fatalf("ParseTemplate(%q): %v", args, err)
+	}
+	c, err := tmpl.Expand(v)
+	if err != nil {
+		t.Fatalf("Expand(%q, %+v): %v", args, v, err)
+	}
+	return c
+}
+
+func TestTemplateReplacements(t *testing.T) {
+	tests := []struct {
+		name string
+		tmpl string
+		vars Vars
+		argv []string
+	}{
+		{"{} is the item", "echo {}", one("a b"), []string{"echo", "a b"}},
+		{"{} may be part of a word", "cp {} {}.bak", one("f"), []string{"cp", "f", "f.bak"}},
+		{"{.} removes the last extension", "echo {.}", one("a.b/c.tar.gz"), []string{"echo", "a.b/c.tar"}},
+		{"{.} of a name without extension is the name", "echo {.}", one("dir.d/file"), []string{"echo", "dir.d/file"}},
+		{"{.} keeps a dot file", "echo {.} {/.}", one("dir/.bashrc"), []string{"echo", "dir/.bashrc", ".bashrc"}},
+		{"{.} keeps a trailing dot", "echo {.}", one("file."), []string{"echo", "file."}},
+		{"{/} is the basename", "echo {/}", one("dir/sub/f.txt"), []string{"echo", "f.txt"}},
+		{"{/} of a bare name is the name", "echo {/}", one("f"), []string{"echo", "f"}},
+		{"{/} of a path ending in / is empty", "echo {/}", one("dir/"), []string{"echo", ""}},
+		{"{//} is the dirname", "echo {//}", one("dir/sub/f"), []string{"echo", "dir/sub"}},
+		{"{//} of a bare name is .", "echo {//}", one("f"), []string{"echo", "."}},
+		{"{//} of a file in / is /", "echo {//}", one("/f"), []string{"echo", "/"}},
+		{"{//} of ./f is .", "echo {//}", one("./f"), []string{"echo", "."}},
+		{"{//} ignores trailing slashes", "echo {//}", one("a/b/"), []string{"echo", "a"}},
+		{"{//} of / is /", "echo {//}", one("/"), []string{"echo", "/"}},
+		{"{//} squeezes the slashes before the name", "echo {//}", one("a//b"), []string{"echo", "a"}},
+		{"{/.} is the basename without extension", "echo {/.}", one("dir/f.tar.gz"), []string{"echo", "f.tar"}},
+		{"{#} and {%} are the sequence number and slot", "echo {#} {%} x{#}y", Vars{Records: [][]string{{"a"}}, Seq: 1234, Slot: 3}, []string{"echo", "1234", "3", "x1234y"}},
+		{"{N} is the N-th input source", "echo {2} {1}", Vars{Records: [][]string{{"a", "b"}}}, []string{"echo", "b", "a"}},
+		{"{N} takes the path forms", "echo {1.} {1/} {2//} {2/.}", Vars{Records: [][]string{{"d/a.c", "e/f/b.c"}}}, []string{"echo", "d/a", "a.c", "e/f", "b"}},
+		{"{} of several sources is their values as words", "echo {}", Vars{Records: [][]string{{"a b", "c"}}}, []string{"echo", "a b", "c"}},
+		{"{} of several sources in quotes is one word", `echo "{}"`, Vars{Records: [][]string{{"a b", "c"}}}, []string{"echo", "a b c"}},
+		{"{1} of one source is the item", "echo {1}", one("x"), []string{"echo", "x"}},
+		{"a chunk repeats the word around {}", "echo pre-{}-post", chunk("a", "b"), []string{"echo", "pre-a-post", "pre-b-post"}},
+		{"a chunk repeats each word with {}", "cp {} {/}.bak /dst", chunk("d/a", "d/b"), []string{"cp", "d/a", "d/b", "a.bak", "b.bak", "/dst"}},
+		{"a chunk with one source gives {N} the N-th record", "echo {2} {1} {#}", chunk("a", "b", "c"), []string{"echo", "b", "a", "1"}},
+		{"a short chunk gives an empty {N}", "echo x{4}y", chunk("a", "b"), []string{"echo", "xy"}},
+		{"a chunk with several sources repeats words with {N}", "echo {1}:{2} {#}", Vars{Records: [][]string{{"a", "1"}, {"b", "2"}}, Seq: 9}, []string{"echo", "a:1", "b:2", "9"}},
+		{"no replacement appends the item", "echo", one("a b"), []string{"echo", "a b"}},
+		{"no replacement appends every value of every record", "echo -n", Vars{Records: [][]string{{"a", "1"}, {"b", "2"}}}, []string{"echo", "-n", "a", "1", "b", "2"}},
+		{"an awk program is not a replacement", "awk '{print $1}'", one("f"), []string{"awk", "{print $1}", "f"}},
+		{"other braces are not replacements", "echo {foo} {a,b} {0} {01} {-1} {.x} {}", one("v"), []string{"echo", "{foo}", "{a,b}", "{0}", "{01}", "{-1}", "{.x}", "v"}},
+		{"${1} inside single quotes stays for the shell", "sh -c 'echo ${1}' _ {}", one("v"), []string{"sh", "-c", "echo ${1}", "_", "v"}},
+		{"an escaped brace is literal", `echo \{} {}`, one("v"), []string{"echo", "{}", "v"}},
+		{"{} inside single quotes is the item", "echo 'x {} y'", one("a'b $c"), []string{"echo", "x a'b $c y"}},
+		{"{} inside double quotes is the item", `echo "x {} y"`, one(`a"b $c`), []string{"echo", `x a"b $c y`}},
+		{"an empty item is an empty word", "printf %s {} x", one(""), []string{"printf", "%s", "", "x"}},
+		{"an empty item in quotes is an empty word", `printf %s "{}" '{}'`, one(""), []string{"printf", "%s", "", ""}},
+		{"invalid UTF-8 passes through", "echo {} '{}'", one("\xff\xfe"), []string{"echo", "\xff\xfe", "\xff\xfe"}},
+		{"an item with = is not an assignment", "{} x", one("A=1"), []string{"A=1", "x"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := mustExpand(t, []string{tt.tmpl}, tt.vars)
+			if c.Shell || !slices.Equal(c.Argv, tt.argv) {
+				t.Fatalf("%q with %q = %+v, want a direct exec of %q", tt.tmpl, tt.vars.Records, c, tt.argv)
+			}
+		})
+	}
+}
+
+func TestTemplateHostileItemsAreData(t *testing.T) {
+	items := []string{
+		"a; rm -rf x",
+		"$(touch y)",
+		"`touch y`",
+		"'",
+		`"`,
+		`'; touch y; '`,
+		`"; touch y; "`,
+		"a\nb",
+		"\ntouch y\n",
+		"*",
+		"~",
+		"#",
+		"A=1",
+		"-n",
+		`\`,
+		"}",
+		"${HOME}",
+		"a b\tc",
+		strings.Repeat("ab'\"", 25<<10), // 100 KB
+	}
+	for _, tmpl := range []string{"echo {}", "echo '{}'", `echo "{}"`, "echo x{}y", `echo "x{}y" 'x{}y'`} {
+		for _, item := range items {
+			name := "item " + item
+			if len(name) > 40 {
+				name = name[:40]
+			}
+			t.Run(tmpl+" with "+name+" is an argument", func(t *testing.T) {
+				c := mustExpand(t, []string{tmpl}, one(item))
+				if c.Shell {
+					t.Fatalf("%q with %q needs a shell: %q", tmpl, item, c.Line)
+				}
+				for _, a := range c.Argv[1:] {
+					if a != item && a != "x"+item+"y" {
+						t.Fatalf("%q with %q gives the argument %q", tmpl, item, a)
+					}
+				}
+			})
+		}
+	}
+}
+
+func TestTemplateHostileItemsInShellLinesAreData(t *testing.T) {
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skip("no bash")
+	}
+	items := []string{
+		"a; touch y",
+		"$(touch y)",
+		"`touch y`",
+		"'",
+		`"`,
+		`'; touch y; '`,
+		`"; touch y; "`,
+		"a\ntouch y\nb", // (not at the end: $( ) drops trailing newlines)
+		"*",
+		"~",
+		"A=1",
+		`\`,
+		"$'\\x41'",
+		"a b",
+	}
+	// Every way to place a replacement that this package quotes, in a line
+	// that needs a shell.
+	tmpl := `printf '<%s>\n' {} '{}' "{}" x{}y "x{}y" 'x{}y' $'{}' $'x{}y' "$(printf %s {})" "$(printf %s "{}")" $(printf %s '{}' | od -An -c | tr -d ' \n' >/dev/null; printf ok) | cat # {}`
+	for _, item := range items {
+		t.Run("item "+item+" is data in every quoting", func(t *testing.T) {
+			c := mustExpand(t, []string{tmpl}, one(item))
+			if !c.Shell {
+				t.Fatalf("%q is a direct exec", c.Line)
+			}
+			dir := t.TempDir()
+			cmd := exec.Command(bash, "-c", c.Line)
+			cmd.Dir = dir
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("bash -c %q: %v\n%s", c.Line, err, out)
+			}
+			if _, err := os.Stat(filepath.Join(dir, "y")); err == nil {
+				t.Fatalf("bash -c %q ran the item", c.Line)
+			}
+			var want strings.Builder
+			for _, f := range []string{"%s", "%s", "%s", "x%sy", "x%sy", "x%sy", "%s", "x%sy", "%s", "%s"} {
+				want.WriteString("<" + strings.Replace(f, "%s", item, 1) + ">\n")
+			}
+			want.WriteString("<ok>\n")
+			if string(out) != want.String() {
+				t.Errorf("bash -c %q printed\n%s\nwant\n%s", c.Line, out, want.String())
+			}
+		})
+	}
+}
+
+func TestTemplateShellLines(t *testing.T) {
+	tests := []struct {
+		name string
+		tmpl string
+		vars Vars
+		line string
+	}{
+		{"a pipe runs in a shell with the item quoted", "cat {} | wc -l", one("a b"), "cat 'a b' | wc -l"},
+		{"a chunk repeats the shell word around {}", "gzip -c {} > {}.gz", chunk("a", "b c"), "gzip -c a 'b c' > a.gz 'b c'.gz"},
+		{"a word inside $( ) repeats whole", "echo $(basename {})", chunk("a", "b"), "echo $(basename a) $(basename b)"},
+		{"{} inside a comment stays", "echo {} # {}", one("a b"), "echo 'a b' # {}"},
+		{"{} inside ${ } stays", "echo ${x:-{}} {}", one("v"), "echo ${x:-{}} v"},
+		{"an item with = is quoted", "env {} x | cat", one("A=1"), "env 'A=1' x | cat"},
+		{"a value in double quotes closes them", `echo "{}" | cat`, one("a b"), `echo ""'a b'"" | cat`},
+		{"a safe value in quotes is written as it is", `echo "{}" '{}' | cat`, one("ab"), `echo "ab" 'ab' | cat`},
+		{"no replacement appends the quoted items", "echo | cat", one("a b"), "echo | cat 'a b'"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := mustExpand(t, []string{tt.tmpl}, tt.vars)
+			if !c.Shell || c.Line != tt.line {
+				t.Fatalf("%q with %q = %+v, want the shell line %q", tt.tmpl, tt.vars.Records, c, tt.line)
+			}
+		})
+	}
+}
+
+func TestTemplateArgv(t *testing.T) {
+	long := strings.Repeat("\xff'x", 40<<10)
+	tests := []struct {
+		name string
+		args []string
+		vars Vars
+		argv []string
+		line string
+	}{
+		{"the words are kept and the item appended", []string{"sh", "-c", `echo "$1" | wc -c`, "_"}, one("a; b"), []string{"sh", "-c", `echo "$1" | wc -c`, "_", "a; b"}, `sh -c 'echo "$1" | wc -c' _ 'a; b'`},
+		{"values are raw bytes inside a word", []string{"echo", "pre-{}-post", "{#}"}, Vars{Records: [][]string{{"$(x) 'y'"}}, Seq: 7}, []string{"echo", "pre-$(x) 'y'-post", "7"}, `echo 'pre-$(x) '\''y'\''-post' 7`},
+		{"a value is never split", []string{"echo", "{}"}, one("a b\nc"), []string{"echo", "a b\nc"}, "echo 'a b\nc'"},
+		{"path forms and sources", []string{"mv", "{1}", "{2//}/{1/.}.{2/}"}, Vars{Records: [][]string{{"x/a.txt", "d/e/f"}}}, []string{"mv", "x/a.txt", "d/e/a.f"}, "mv x/a.txt d/e/a.f"},
+		{"a chunk repeats the word", []string{"echo", "-f={}", "end"}, chunk("a", "b"), []string{"echo", "-f=a", "-f=b", "end"}, "echo -f=a -f=b end"},
+		{"${1} stays for the shell", []string{"sh", "-c", "echo ${1}", "_", "{}"}, one("v"), []string{"sh", "-c", "echo ${1}", "_", "v"}, "sh -c 'echo ${1}' _ v"},
+		{"an empty word stays", []string{"printf", "%s|", "", "{}"}, one(""), []string{"printf", "%s|", "", ""}, "printf '%s|' '' ''"},
+		{"{} of several sources is joined by a space", []string{"echo", "{}"}, Vars{Records: [][]string{{"a", "b"}}}, []string{"echo", "a b"}, "echo 'a b'"},
+		{"no replacement appends all values", []string{"echo", "-n"}, Vars{Records: [][]string{{"a", "1"}, {"b", "2"}}}, []string{"echo", "-n", "a", "1", "b", "2"}, "echo -n a 1 b 2"},
+		{"a 100 KB item with invalid UTF-8 is kept", []string{"echo", "{}"}, one(long), []string{"echo", long}, "echo " + Quote(long)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := mustExpand(t, tt.args, tt.vars)
+			if c.Shell || !slices.Equal(c.Argv, tt.argv) || c.Line != tt.line {
+				t.Fatalf("%q with %q = %+v, want argv %q, line %q", tt.args, tt.vars.Records, c, tt.argv, tt.line)
+			}
+			// The Line reads back as the argv.
+			back, err := ParseLine(c.Line)
+			if err != nil || !slices.Equal(back.Argv, c.Argv) {
+				t.Errorf("ParseLine(%q) = %+v, %v; want %q", c.Line, back, err, c.Argv)
+			}
+		})
+	}
+}
+
+func TestParseTemplateErrors(t *testing.T) {
+	tests := []struct {
+		name      string
+		args      []string
+		alsoSynax bool
+	}{
+		{"no command is an error", nil, false},
+		{"an empty command is an error", []string{""}, false},
+		{"a blank command is an error", []string{" \t "}, false},
+		{"an empty program in argv form is an error", []string{"", "{}"}, false},
+		{"an unterminated quote is an error", []string{"echo '{}"}, true},
+		{"a trailing backslash is an error", []string{`echo {} \`}, true},
+		{"{} inside backquotes is an error", []string{"echo `basename {}`"}, false},
+		{"{} in a here-document is an error", []string{"cat <<EOF\n{}\nEOF"}, false},
+		{"{} after a case inside $( ) is an error", []string{"echo $(case x in a) echo {};; esac)"}, false},
+		{"{} after a quote inside ${ } is an error", []string{`echo "${x:-'}" {}`}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tmpl, err := ParseTemplate(tt.args)
+			if !errors.Is(err, ErrTemplate) {
+				t.Fatalf("ParseTemplate(%q) = %v, %v; want ErrTemplate", tt.args, tmpl, err)
+			}
+			if tt.alsoSynax && !errors.Is(err, ErrSyntax) {
+				t.Errorf("ParseTemplate(%q) = %v, want it to wrap ErrSyntax too", tt.args, err)
+			}
+		})
+	}
+}
+
+func TestExpandErrors(t *testing.T) {
+	t.Run("a source there is not is a template error", func(t *testing.T) {
+		tmpl, _ := ParseTemplate([]string{"echo {3}"})
+		_, err := tmpl.Expand(Vars{Records: [][]string{{"a", "b"}}})
+		if !errors.Is(err, ErrTemplate) {
+			t.Errorf("Expand = %v, want ErrTemplate", err)
+		}
+	})
+	t.Run("no record is a template error", func(t *testing.T) {
+		tmpl, _ := ParseTemplate([]string{"echo {}"})
+		if _, err := tmpl.Expand(Vars{}); !errors.Is(err, ErrTemplate) {
+			t.Errorf("Expand = %v, want ErrTemplate", err)
+		}
+	})
+	t.Run("a NUL byte in an item fails the line form with its line", func(t *testing.T) {
+		tmpl, _ := ParseTemplate([]string{"echo {}"})
+		c, err := tmpl.Expand(one("a\x00b"))
+		if !errors.Is(err, ErrSyntax) || c.Line != "echo 'a\x00b'" {
+			t.Errorf("Expand = %+v, %v; want ErrSyntax and the line", c, err)
+		}
+	})
+	t.Run("a NUL byte in an item fails the argv form", func(t *testing.T) {
+		tmpl, _ := ParseTemplate([]string{"echo", "{}"})
+		if _, err := tmpl.Expand(one("a\x00b")); !errors.Is(err, ErrSyntax) {
+			t.Errorf("Expand = %v, want ErrSyntax", err)
+		}
+	})
+}
+
+func TestTemplateFlags(t *testing.T) {
+	tests := []struct {
+		name           string
+		args           []string
+		slot, hasRepls bool
+	}{
+		{"a plain command has no replacement", []string{"gzip -9"}, false, false},
+		{"literal braces are no replacement", []string{"awk '{print}' ${HOME} {x}"}, false, false},
+		{"{} is a replacement", []string{"gzip {}"}, false, true},
+		{"{#} alone is a replacement", []string{"echo", "{#}"}, false, true},
+		{"{%} uses the slot", []string{"echo job{%}"}, true, true},
+		{"{%} in argv form uses the slot", []string{"echo", "{%}"}, true, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tmpl, err := ParseTemplate(tt.args)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tmpl.UsesSlot() != tt.slot || tmpl.HasReplacement() != tt.hasRepls {
+				t.Errorf("%q: UsesSlot %v HasReplacement %v, want %v %v", tt.args, tmpl.UsesSlot(), tmpl.HasReplacement(), tt.slot, tt.hasRepls)
+			}
+		})
+	}
+}
+
+func BenchmarkExpand(b *testing.B) {
+	for _, bm := range []struct {
+		name string
+		args []string
+		vars Vars
+	}{
+		{"line direct", []string{"convert {} -resize 50% {.}.png"}, one("photos/img 001.jpg")},
+		{"line shell", []string{"gzip -c {} > {}.gz"}, one("logs/app.log")},
+		{"line append", []string{"echo"}, one("item-123")},
+		{"argv", []string{"sh", "-c", `echo "$1"`, "_", "{}"}, one("photos/img 001.jpg")},
+		{"chunk of 10", []string{"echo {}"}, chunk("a", "b", "c", "d", "e", "f", "g", "h", "i", "j")},
+	} {
+		tmpl, err := ParseTemplate(bm.args)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(bm.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := tmpl.Expand(bm.vars); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,59 @@
+package runner
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// ParseWorkers parses a -j value: N, N% of the CPUs, "cpu" (CPUs+1) or
+// "io" (5×CPUs). The result is at least 1.
+func ParseWorkers(s string, cpus int) (int, error) {
+	s = strings.TrimSpace(s)
+	switch s {
+	case "", "0":
+		return cpus, nil
+	case "cpu":
+		return cpus + 1, nil
+	case "io":
+		return 5 * cpus, nil
+	}
+	if p, ok := strings.CutSuffix(s, "%"); ok {
+		n, err := strconv.ParseFloat(p, 64)
+		if err != nil || n <= 0 {
+			return 0, fmt.Errorf("-j %q: want a positive percentage of the CPUs, like 50%%", s)
+		}
+		return max(1, int(float64(cpus)*n/100)), nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("-j %q: want N, N%%, cpu or io", s)
+	}
+	return n, nil
+}
+
+// ParseDelimiter parses a -d value: one byte, or an escape (\n, \t, \0,
+// \\, \xHH).
+func ParseDelimiter(s string) (byte, error) {
+	if len(s) == 1 {
+		return s[0], nil
+	}
+	switch s {
+	case `\n`:
+		return '\n', nil
+	case `\t`:
+		return '\t', nil
+	case `\0`:
+		return 0, nil
+	case `\\`:
+		return '\\', nil
+	case `\r`:
+		return '\r', nil
+	}
+	if h, ok := strings.CutPrefix(s, `\x`); ok && len(h) == 2 {
+		if n, err := strconv.ParseUint(h, 16, 8); err == nil {
+			return byte(n), nil
+		}
+	}
+	return 0, fmt.Errorf("-d %q: want one byte or an escape like \\t, \\0, \\x1f", s)
+}
