@@ -283,7 +283,7 @@ type run struct {
 	start     time.Time
 	ctx       context.Context // the run: cancelled by a signal, the deadline, fail-fast, a closed stdout
 	cancel    context.CancelCauseFunc
-	pool      *pool.ThreadPool[*Result]
+	pool      pool.Executor[*Result]
 	stdout    *Output
 	stderr    *Output
 	budget    *Budget
@@ -367,12 +367,23 @@ func newRun(ctx context.Context, opt Options) (*run, error) {
 		ctx, r.stopTimer = context.WithTimeoutCause(ctx, opt.Timeout, ErrDeadline)
 	}
 	r.ctx = ctx
-	r.pool = pool.NewThreadPool[*Result](pool.Options{
-		MaxWorkers:  opt.Workers,
-		NamePrefix:  opt.WorkerPrefix,
+	r.pool = r.newExecutor()
+	return r, nil
+}
+
+// newExecutor makes the executor the options ask for.
+func (r *run) newExecutor() pool.Executor[*Result] {
+	return pool.NewThreadPool[*Result](pool.Options{
+		MaxWorkers:  r.opt.Workers,
+		NamePrefix:  r.opt.WorkerPrefix,
 		Initializer: r.initializer(),
 	})
-	return r, nil
+}
+
+// exec runs one attempt of a job's command on the worker that ctx belongs
+// to.
+func (r *run) exec(ctx context.Context, c Command, eo ExecOptions) Outcome {
+	return Exec(ctx, c, eo)
 }
 
 // initializer runs the --initializer command once in each worker.
@@ -796,7 +807,7 @@ func (r *run) attempt(ctx context.Context, job *Job, c Command, env []string, re
 		jctx, cancel = context.WithTimeoutCause(ctx, r.opt.JobTimeout, ErrJobTimeout)
 		defer cancel()
 	}
-	out := Exec(jctx, c, eo)
+	out := r.exec(jctx, c, eo)
 	if lw != nil {
 		_ = lw.Close()
 		_ = lwe.Close()
