@@ -78,8 +78,9 @@ type SignalError struct{ Signal syscall.Signal }
 
 func (e SignalError) Error() string { return "interrupted by " + signalName(e.Signal) }
 
-// Observer is told about progress. Its methods are called from one
-// goroutine at a time, in the order events happen.
+// Observer is told about progress. Finished is called from one goroutine,
+// in emission order; Total may be called from another, as soon as the
+// input has ended.
 type Observer interface {
 	// Total is called once, when the input has ended, with the number of
 	// jobs submitted.
@@ -471,6 +472,9 @@ func (r *run) submitAll(src Source) *queue {
 	}
 	go func() {
 		defer func() {
+			if r.opt.Observer != nil {
+				r.opt.Observer.Total(q.n)
+			}
 			if q.ordered != nil {
 				close(q.ordered)
 			}
@@ -570,9 +574,6 @@ func (r *run) emit(q *queue) {
 		}
 	}
 	r.sum.Submitted = q.n
-	if r.opt.Observer != nil {
-		r.opt.Observer.Total(q.n)
-	}
 	_ = r.pool.Shutdown(context.Background(), pool.ShutdownOptions{Wait: true, CancelFutures: r.ctx.Err() != nil})
 }
 
