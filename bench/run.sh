@@ -1,0 +1,313 @@
+#!/usr/bin/env bash
+# bench/run.sh: futures against xargs -P and GNU parallel (see bench/README.md).
+#
+#   bash bench/run.sh              full run (~5-10 min on 2 cores)
+#   QUICK=1 bash bench/run.sh      smoke run: fewer items and runs (< 1 min)
+#   FUTURES=/path/to/futures ...   benchmark that binary instead of bin/futures
+#
+# Only medians and ratios between commands measured in the same run are judged;
+# the commands of a workload are measured in alternating rounds (the order
+# rotating each round), so a noisy neighbour hurts them all alike.
+# The table goes to stdout and to bench/results.md; progress goes to stderr.
+set -euo pipefail
+export LC_ALL=C
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+RESULTS=${RESULTS:-$ROOT/bench/results.md}
+QUICK=${QUICK:-0}
+[ "$QUICK" = 0 ] || QUICK=1
+T0=$(date +%s)
+
+log() { printf '%s\n' "bench [$(($(date +%s) - T0))s]: $*" >&2; }
+die() { log "$*"; exit 1; }
+
+# ---------------------------------------------------------------- tools
+need=()
+command -v hyperfine >/dev/null 2>&1 || need+=(hyperfine)
+command -v parallel >/dev/null 2>&1 || need+=(parallel)
+command -v jq >/dev/null 2>&1 || need+=(jq)
+[ -x /usr/bin/time ] || need+=(time)
+command -v xargs >/dev/null 2>&1 || need+=(findutils)
+if [ ${#need[@]} -gt 0 ]; then
+	log "installing ${need[*]} with apt-get"
+	SUDO=()
+	[ "$(id -u)" = 0 ] || SUDO=(sudo)
+	"${SUDO[@]}" apt-get update -qq
+	"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+# GNU parallel reads extra options from $PARALLEL: no citation notice.
+export PARALLEL=--will-cite
+
+# ---------------------------------------------------------------- binary
+if [ -n "${FUTURES:-}" ]; then
+	FUT=$FUTURES
+else
+	FUT=$ROOT/bin/futures
+	if [ ! -x "$FUT" ] || [ -n "$(find "$ROOT" -path "$ROOT/.git" -prune -o \( -name '*.go' -o -name go.mod -o -name go.sum \) -newer "$FUT" -print -quit)" ]; then
+		log "building bin/futures"
+		(cd "$ROOT" && go build -o bin/futures .)
+	fi
+fi
+[ -x "$FUT" ] || die "no futures binary at $FUT"
+[ "$(timeout 60 "$FUT" map -q echo ::: ok 2>&1)" = ok ] || die "$FUT has no working 'map' command yet"
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/futures-bench.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+# Every run spools (futures) and groups (parallel) into this directory; it
+# must be empty again at the end.
+mkdir "$TMP/spool"
+export TMPDIR=$TMP/spool
+
+F=$(printf %q "$FUT")
+TIME="/usr/bin/time -f %M -o $TMP/rss"
+
+# ---------------------------------------------------------------- sizes
+MiB=1048576
+if [ "$QUICK" = 1 ]; then
+	N_TRIVIAL=500 N_GROUP=50 N_DRY=100000 N_JSON=10000 N_JSON_SMALL=1000 N_GIB=128 N_EXEC=500
+	ROUNDS=2 ONE_RUNS=3 RSS_RUNS=1
+else
+	N_TRIVIAL=2000 N_GROUP=200 N_DRY=1000000 N_JSON=100000 N_JSON_SMALL=10000 N_GIB=1024 N_EXEC=2000
+	ROUNDS=7 ONE_RUNS=5 RSS_RUNS=3
+fi
+SANITY_TIMEOUT=600
+
+head -c $MiB /dev/urandom >"$TMP/mib"
+repeat() { # repeat N LINE: N lines
+	awk -v n="$1" -v l="$2" 'BEGIN { for (i = 0; i < n; i++) print l }'
+}
+repeat "$N_GROUP" "$TMP/mib" >"$TMP/files-group"
+repeat "$N_GIB" "$TMP/mib" >"$TMP/files-gib"
+{ echo slow; repeat $((N_GIB - 1)) "$TMP/mib"; } >"$TMP/files-slow"
+
+# ---------------------------------------------------------------- results
+declare -A MED=()  # command -> median seconds
+declare -A FAIL=() # command -> why it was not measured
+ROWS=()
+
+show() { # a command as the table shows it
+	local s=$1
+	s=${s//"$TIME $F"/futures}
+	s=${s//"$F"/futures}
+	s=${s//"$TMP"/\$TMP}
+	s=${s//|/\\|}
+	printf '%s' "$s"
+}
+calc() { awk "BEGIN { printf \"%.6g\", $* }"; }
+fmt_s() { awk -v x="$1" 'BEGIN { printf "%.4f", x }'; }
+fmt_r() { awk -v x="$1" 'BEGIN { printf "%.2f", x }'; }
+fmt_mib() { awk -v x="$1" 'BEGIN { printf "%.1f MiB", x / 1024 }'; }
+yesno() { awk "BEGIN { exit !($*) }" && echo yes || echo no; }
+row() { # row WORKLOAD COMMAND VALUE RATIO TARGET MET
+	ROWS+=("| $1 | \`$(show "$2")\` | $3 | $4 | $5 | $6 |")
+}
+
+# sanity CMD [EXPECTED]: run CMD once under bash -o pipefail; it must exit 0
+# and, if EXPECTED is given, print exactly that (after trimming blanks).
+sanity() {
+	local cmd=$1 rc=0 out
+	timeout "$SANITY_TIMEOUT" bash -o pipefail -c "$cmd" >"$TMP/out" 2>"$TMP/err" || rc=$?
+	if [ $rc != 0 ]; then
+		FAIL[$cmd]="exit $rc"
+		log "FAILED (exit $rc): $(show "$cmd")"
+		head -c 2000 "$TMP/err" | sed 's/^/bench:   /' >&2
+		return 1
+	fi
+	if [ $# -ge 2 ]; then
+		out=$(tr -d ' \t' <"$TMP/out")
+		if [ "$out" != "$2" ]; then
+			FAIL[$cmd]="wrong output"
+			log "WRONG OUTPUT: $(show "$cmd"): got '$(head -c 200 <<<"$out")', want '$2'"
+			return 1
+		fi
+	fi
+}
+
+# measure ID RUNS EXPECTED CMD...: check each command once, then ROUNDS
+# hyperfine rounds of RUNS runs of every command, the order rotating each
+# round; MED[cmd] = median over all rounds.
+measure() {
+	local id=$1 runs=$2 expected=$3 c r i
+	shift 3
+	local -a ok=() order=() warm=()
+	for c in "$@"; do
+		if sanity "$c" "$expected"; then ok+=("$c"); fi
+	done
+	[ ${#ok[@]} -gt 0 ] || return 0
+	for ((r = 0; r < ROUNDS; r++)); do
+		order=()
+		for ((i = 0; i < ${#ok[@]}; i++)); do order+=("${ok[$(((i + r) % ${#ok[@]}))]}"); done
+		warm=()
+		[ $r != 0 ] || warm=(--warmup 1)
+		log "$id: round $((r + 1))/$ROUNDS"
+		if ! hyperfine "${warm[@]}" --runs "$runs" --style none \
+			--export-json "$TMP/$id.$r.json" "${order[@]}" >"$TMP/hf.log" 2>&1; then
+			cat "$TMP/hf.log" >&2
+			for c in "${ok[@]}"; do FAIL[$c]="hyperfine failed"; done
+			return 0
+		fi
+	done
+	for c in "${ok[@]}"; do
+		MED[$c]=$(jq -s --arg c "$c" '
+			[.[].results[] | select(.command == $c) | .times[]] | sort
+			| if length % 2 == 1 then .[length / 2 | floor]
+			  else (.[length / 2 - 1] + .[length / 2]) / 2 end' "$TMP/$id".*.json)
+	done
+}
+
+# time_row WORKLOAD CMD [PEER LIMIT PEERNAME]...: the command's median and,
+# for each peer, its ratio to the peer and whether it is within LIMIT.
+time_row() {
+	local w=$1 cmd=$2 peer limit name r
+	shift 2
+	if [ -n "${FAIL[$cmd]:-}" ]; then row "$w" "$cmd" "FAIL: ${FAIL[$cmd]}" - - no; return; fi
+	if [ $# = 0 ]; then row "$w" "$cmd" "$(fmt_s "${MED[$cmd]}")" "" "(peer)" ""; return; fi
+	while [ $# -ge 3 ]; do
+		peer=$1 limit=$2 name=$3
+		shift 3
+		if [ -n "${FAIL[$peer]:-}" ]; then
+			row "$w" "$cmd" "$(fmt_s "${MED[$cmd]}")" "n/a ($name failed)" "≤ ${limit}× $name" "n/a"
+			continue
+		fi
+		r=$(calc "${MED[$cmd]} / ${MED[$peer]}")
+		row "$w" "$cmd" "$(fmt_s "${MED[$cmd]}")" "$(fmt_r "$r")× $name" "≤ ${limit}× $name" "$(yesno "$r <= $limit")"
+	done
+}
+peer_row() {
+	local w=$1 cmd=$2
+	if [ -n "${FAIL[$cmd]:-}" ]; then row "$w" "$cmd" "FAIL: ${FAIL[$cmd]}" - "(peer)" ""; return; fi
+	row "$w" "$cmd" "$(fmt_s "${MED[$cmd]}")" "" "(peer)" ""
+}
+
+# rss CMD RUNS [EXPECTED]: the largest peak RSS (KiB) of the process that
+# /usr/bin/time wraps ($TIME in CMD) over RUNS runs, or "" on failure.
+declare -A RSS=()
+rss() {
+	local cmd=$1 runs=$2 i k max=0
+	shift 2
+	for ((i = 0; i < runs; i++)); do
+		rm -f "$TMP/rss"
+		sanity "$cmd" "$@" || return 0
+		k=$(tail -n 1 "$TMP/rss")
+		[ "$k" -gt "$max" ] && max=$k
+	done
+	RSS[$cmd]=$max
+}
+rss_row() { # rss_row WORKLOAD CMD LIMIT_MIB
+	local w=$1 cmd=$2 lim=$3
+	if [ -z "${RSS[$cmd]:-}" ]; then row "$w" "$cmd" "FAIL: ${FAIL[$cmd]:-?}" - "< $lim MiB" no; return; fi
+	row "$w" "$cmd" "$(fmt_mib "${RSS[$cmd]}")" "" "< $lim MiB" "$(yesno "${RSS[$cmd]} < $lim * 1024")"
+}
+
+# ================================================================ 1. trivial jobs
+log "1. trivial jobs ($N_TRIVIAL × true, -j2)"
+W="1. $N_TRIVIAL trivial jobs"
+fut="seq $N_TRIVIAL | $F map -q -j2 true"
+xa="seq $N_TRIVIAL | xargs -P2 -n1 true"
+par="seq $N_TRIVIAL | parallel -j2 true"
+measure w1 1 "" "$fut" "$xa" "$par"
+time_row "$W" "$fut" "$xa" 1.10 xargs "$par" 0.25 parallel
+peer_row "$W" "$xa"
+peer_row "$W" "$par"
+
+# ================================================================ 2. grouped output
+log "2. grouped output ($N_GROUP × cat of 1 MiB, -j2)"
+W="2. $N_GROUP × 1 MiB output"
+want=$((N_GROUP * MiB))
+fut="$F map -q -j2 cat < $TMP/files-group | wc -c"
+futc="$F map -q -j2 --keep-order=false cat < $TMP/files-group | wc -c"
+xa="xargs -P2 -n1 cat < $TMP/files-group | wc -c"
+par="parallel -j2 cat < $TMP/files-group | wc -c"
+measure w2 1 "$want" "$fut" "$futc" "$xa" "$par"
+time_row "$W" "$fut" "$xa" 1.5 xargs
+time_row "$W" "$futc" "$xa" 1.5 xargs
+peer_row "$W" "$xa"
+peer_row "$W" "$par"
+
+# ================================================================ 3. one job
+log "3. one job"
+W="3. one job"
+fut="echo hi | $F map -q echo"
+xa="echo hi | xargs echo"
+par="echo hi | parallel echo"
+measure w3 "$ONE_RUNS" hi "$fut" "$xa" "$par"
+if [ -n "${FAIL[$fut]:-}" ]; then
+	row "$W" "$fut" "FAIL: ${FAIL[$fut]}" - "≤ 3× xargs + 10 ms" no
+elif [ -n "${FAIL[$xa]:-}" ]; then
+	row "$W" "$fut" "$(fmt_s "${MED[$fut]}")" "n/a" "≤ 3× xargs + 10 ms" n/a
+else
+	r=$(calc "${MED[$fut]} / ${MED[$xa]}")
+	lim=$(calc "3 * ${MED[$xa]} + 0.010")
+	row "$W" "$fut" "$(fmt_s "${MED[$fut]}")" "$(fmt_r "$r")× xargs" "≤ 3× xargs + 10 ms (= $(fmt_s "$lim") s)" \
+		"$(yesno "${MED[$fut]} <= 3 * ${MED[$xa]} + 0.010")"
+fi
+peer_row "$W" "$xa"
+peer_row "$W" "$par"
+
+# ================================================================ 4. memory
+log "4. memory (peak RSS)"
+W="4. peak RSS"
+c_dry="seq $N_DRY | $TIME $F map -q --dry-run echo > /dev/null"
+rss "$c_dry" "$RSS_RUNS"
+rss_row "$W: $N_DRY items --dry-run" "$c_dry" 32
+
+c_json="seq $N_JSON | $TIME $F map -q -j2 --json true > /dev/null"
+c_json_small="seq $N_JSON_SMALL | $TIME $F map -q -j2 --json true > /dev/null"
+log "4. $N_JSON × --json true (the longest step)"
+rss "$c_json" 1
+rss "$c_json_small" 1
+rss_row "$W: $N_JSON jobs --json" "$c_json" 64
+
+c_gib="$TIME $F map -q -j2 cat < $TMP/files-gib | wc -c"
+rss "$c_gib" "$RSS_RUNS" $((N_GIB * MiB))
+rss_row "$W: $N_GIB MiB output, group" "$c_gib" 64
+
+c_slow="$TIME $F map -q -k -j2 sh -c 'case \$1 in slow) sleep 2;; *) cat \"\$1\";; esac' _ < $TMP/files-slow | wc -c"
+rss "$c_slow" "$RSS_RUNS" $(((N_GIB - 1) * MiB))
+rss_row "$W: $N_GIB MiB output, -k behind a 2 s job" "$c_slow" 64
+
+# flatness: 10× the jobs should not mean (much) more memory
+Wf="$W: flat, $N_JSON_SMALL vs $N_JSON jobs --json"
+if [ -n "${RSS[$c_json]:-}" ] && [ -n "${RSS[$c_json_small]:-}" ]; then
+	r=$(calc "${RSS[$c_json]} / ${RSS[$c_json_small]}")
+	row "$Wf" "$c_json_small" "$(fmt_mib "${RSS[$c_json_small]}")" "" "(baseline)" ""
+	row "$Wf" "$c_json" "$(fmt_mib "${RSS[$c_json]}")" "$(fmt_r "$r")× $N_JSON_SMALL jobs" "≤ 1.5× (flat)" "$(yesno "$r <= 1.5")"
+else
+	row "$Wf" "$c_json" "FAIL" - "≤ 1.5× (flat)" no
+fi
+
+# ================================================================ 5. executors
+log "5. executors"
+W="5. $N_EXEC jobs, process vs thread"
+if timeout 60 "$FUT" map -q --executor process true ::: 1 >/dev/null 2>&1; then
+	th="seq $N_EXEC | $F map -q -j2 --executor thread true"
+	pr="seq $N_EXEC | $F map -q -j2 --executor process true"
+	measure w5 1 "" "$th" "$pr"
+	time_row "$W" "$pr" "$th" 1.2 thread
+	peer_row "$W" "$th"
+else
+	log "process executor: not built yet"
+	ROWS+=("| $W | process executor: not built yet | | | ≤ 1.2× thread | n/a |")
+fi
+
+# ================================================================ report
+leftover=$(find "$TMP/spool" -mindepth 1 | wc -l)
+elapsed=$(($(date +%s) - T0))
+{
+	echo "# futures benchmarks"
+	echo
+	echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')$([ "$QUICK" = 1 ] && echo ' — QUICK=1 (fewer items and runs: smoke check only)')"
+	echo "- machine: $(nproc) CPUs, $(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), kernel $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+	echo "- futures: $("$FUT" --version 2>/dev/null | head -1) ($FUT; $(cd "$ROOT" && git describe --tags --always --dirty 2>/dev/null || echo no git))"
+	echo "- peers: $(xargs --version | head -1); $(parallel --version | head -1); $(hyperfine --version)"
+	echo "- method: hyperfine, $ROUNDS alternating rounds (order rotated each round); medians of all runs; ratio = futures median / peer median; peak RSS = largest /usr/bin/time %M of $RSS_RUNS run(s)"
+	echo "- spool files left in \$TMPDIR: $leftover; wall time of this benchmark: ${elapsed}s"
+	echo
+	echo "| workload | command | median s / peak RSS | ratio | target | met |"
+	echo "| --- | --- | --- | --- | --- | --- |"
+	printf '%s\n' "${ROWS[@]}"
+} >"$TMP/results.md"
+cp "$TMP/results.md" "$RESULTS"
+cat "$TMP/results.md"
