@@ -1,0 +1,135 @@
+package pool
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Launcher starts worker processes for a [ProcessPool]: anything that gives
+// back a pipe to a program speaking the worker protocol on its stdin and
+// stdout. [LocalLauncher] starts `futures worker` on this machine; a
+// launcher for `ssh HOST futures worker` or `srun … futures worker` is a
+// LocalLauncher with another Command, or another implementation of this
+// interface, and the pool does not change.
+type Launcher interface {
+	// Launch starts the worker named name and returns it once it runs; ctx
+	// bounds the start only, not the worker's life. The pool then speaks
+	// the protocol over the Process's Stdin and Stdout.
+	Launch(ctx context.Context, name string) (Process, error)
+}
+
+// Process is a worker process a [Launcher] started.
+type Process interface {
+	// Stdin carries frames to the worker; closing it asks the worker to
+	// exit.
+	Stdin() io.WriteCloser
+	// Stdout carries frames from the worker, and nothing else.
+	Stdout() io.Reader
+	// Wait waits for the worker to exit and returns why it did, as
+	// exec.Cmd.Wait does (nil for a clean exit), with the start of what it
+	// wrote to its stderr. It is called once.
+	Wait() error
+	// Kill stops the worker at once.
+	Kill() error
+	// KillJob KILLs the process group pgid of a job the worker started,
+	// after the worker died without stopping it. Launchers of workers on
+	// other machines, whose jobs the worker's death takes down there, may
+	// do nothing.
+	KillJob(pgid int)
+	// String describes the worker for messages: "pid 1234", "pid 1234 on
+	// host".
+	String() string
+}
+
+// LocalLauncher starts worker processes on this machine, each the leader
+// of a process group of its own. The zero value starts this program as
+// `os.Executable() worker`.
+//
+// A local worker gets SIGTERM when the process that started it dies
+// (Pdeathsig), even by SIGKILL: `futures worker` then KILLs its running
+// job's process group and exits. (SIGTERM rather than SIGKILL, so that the
+// worker can take its job's children down with it; the worker also exits
+// when its stdin closes, which is all a remote worker has.)
+type LocalLauncher struct {
+	// Command is the worker's argv; empty means os.Executable() and
+	// "worker".
+	Command []string
+	// Env is the worker's environment; nil means this process's.
+	Env []string
+	// Dir is the worker's working directory; "" means this process's.
+	Dir string
+}
+
+// Launch implements Launcher.
+func (l *LocalLauncher) Launch(ctx context.Context, name string) (Process, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	argv := l.Command
+	if len(argv) == 0 {
+		exe, err := os.Executable()
+		if err != nil {
+			return nil, fmt.Errorf("finding this program to start a worker: %w", err)
+		}
+		argv = []string{exe, "worker"}
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = l.Env
+	cmd.Dir = l.Dir
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
+	lp := &localProcess{cmd: cmd}
+	cmd.Stderr = &lp.stderr
+	// The worker's stderr is ours alone (its jobs get pipes of their own):
+	// this only bounds Wait if a job detaches and keeps it anyway.
+	cmd.WaitDelay = time.Second
+	var err error
+	if lp.stdin, err = cmd.StdinPipe(); err != nil {
+		return nil, err
+	}
+	if lp.stdout, err = cmd.StdoutPipe(); err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("starting %s: %w", strings.Join(argv, " "), err)
+	}
+	return lp, nil
+}
+
+// localProcess is a worker started by LocalLauncher.
+type localProcess struct {
+	cmd    *exec.Cmd
+	stdin  io.WriteCloser
+	stdout io.Reader
+	stderr headBuffer
+}
+
+func (p *localProcess) Stdin() io.WriteCloser { return p.stdin }
+func (p *localProcess) Stdout() io.Reader     { return p.stdout }
+func (p *localProcess) String() string        { return "pid " + strconv.Itoa(p.cmd.Process.Pid) }
+
+func (p *localProcess) Wait() error {
+	err := p.cmd.Wait()
+	if errors.Is(err, exec.ErrWaitDelay) {
+		err = nil
+	}
+	if msg := strings.TrimSpace(p.stderr.String()); msg != "" && err != nil {
+		return fmt.Errorf("%w; its stderr: %s", err, msg)
+	}
+	return err
+}
+
+func (p *localProcess) Kill() error { return p.cmd.Process.Kill() }
+
+func (p *localProcess) KillJob(pgid int) {
+	if pgid > 1 {
+		_ = syscall.Kill(-pgid, syscall.SIGKILL)
+	}
+}

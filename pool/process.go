@@ -1,0 +1,641 @@
+package pool
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/futures-cli/futures/future"
+)
+
+// ProcessOptions configures a [ProcessPool]. The zero value is a pool of
+// runtime.NumCPU() local workers (this program run as `futures worker`)
+// named worker_0, worker_1, … with no initializer, never recycled.
+type ProcessOptions struct {
+	// MaxWorkers is the most worker processes the pool runs at once; 0
+	// means runtime.NumCPU(). A negative value makes the constructor panic.
+	MaxWorkers int
+
+	// NamePrefix names the workers PREFIX_0, PREFIX_1, …; "" means
+	// "worker". A name belongs to a slot of the pool: the worker that
+	// replaces a recycled one keeps its name.
+	NamePrefix string
+
+	// Initializer is a shell snippet each worker process runs once, before
+	// its first job, with FUTURES_WORKER and FUTURES_SLOT set. The
+	// environment and working directory it leaves are those of that
+	// worker's jobs (`cd /data && export TOKEN=$(cat token)`). Its failure
+	// breaks the pool.
+	Initializer string
+
+	// Shell runs the Initializer as SHELL... SCRIPT; nil means /bin/sh -c.
+	Shell []string
+
+	// MaxTasksPerChild, if positive, is the number of tasks a worker
+	// process runs before it exits and a fresh one (with a fresh
+	// initializer run) takes its place. 0 means no limit.
+	MaxTasksPerChild int
+
+	// Launcher starts the worker processes; nil means &LocalLauncher{}.
+	Launcher Launcher
+
+	// StartTimeout bounds the wait for a new worker's Hello (not for its
+	// initializer); 0 means 30 s.
+	StartTimeout time.Duration
+
+	// StopTimeout bounds the wait for a worker to exit once its stdin is
+	// closed, after which it is killed; 0 means 5 s.
+	StopTimeout time.Duration
+}
+
+// ProcessPool is an [Executor] whose workers are processes, with the
+// semantics of Python's ProcessPoolExecutor, for jobs that are commands.
+//
+// The pool runs at most MaxWorkers worker goroutines, each owning one worker
+// process that a [Launcher] starts and that speaks the worker protocol (see
+// protocol.go) over its stdin and stdout. Tasks are Go closures, as for a
+// [ThreadPool]: a task runs in the goroutine of the worker it is given to,
+// with a context that carries that worker's name and ID ([WorkerName],
+// [WorkerID]) and its connection, and runs commands on that worker process
+// with [RunJob]. Workers start lazily, as a ThreadPool's do; a worker's
+// process starts (launch, handshake, initializer) when it takes its first
+// task, and after MaxTasksPerChild tasks it is replaced. Tasks start in
+// submission order and finish in any order; the Submit context and Cancel
+// work as they do for a ThreadPool.
+//
+// The pool is broken when a worker cannot be started (launch, handshake or
+// version mismatch), when an initializer fails, or when a worker process
+// dies without being asked to (killed, crashed, or a garbled frame). Then
+// the task that was running on that worker fails with an error wrapping
+// [ErrBrokenProcessPool] (and [ErrBroken]) that names the worker and the
+// cause (the initializer's stderr, the worker's exit status), every pending
+// future fails with it, Submit returns it, and the other workers exit once
+// their running task is done. A running job whose worker died is killed
+// with its process group.
+//
+// Shutdown with Wait waits for the worker processes to exit: each is asked
+// to (its stdin is closed), and killed after StopTimeout.
+//
+// The cost of a task over a ThreadPool's is one Job frame out and one
+// Started and one Outcome frame back (a few hundred bytes, one write each),
+// plus one frame per chunk of output. Create a ProcessPool with
+// [NewProcessPool]; the zero value is not usable.
+type ProcessPool[T any] struct {
+	max      int
+	prefix   string
+	init     string
+	shell    []string
+	maxTasks int
+	launcher Launcher
+	startTO  time.Duration
+	stopTO   time.Duration
+
+	// exited is closed once the pool is shut down and its last worker has
+	// exited; Shutdown with Wait waits for it.
+	exited chan struct{}
+
+	mu       sync.Mutex
+	work     sync.Cond // signalled, with mu, when queue gains an item or the pool stops
+	queue    fifo[T]   // pending tasks, oldest first; guarded by mu
+	workers  int       // running worker goroutines; guarded by mu
+	started  int       // worker goroutines ever started, the next one's ID; guarded by mu
+	idle     int       // workers not running a task; guarded by mu
+	shutdown bool      // Shutdown was called; guarded by mu
+	broken   error     // why the pool is broken, or nil; guarded by mu
+	closed   bool      // exited is closed; guarded by mu
+}
+
+var _ Executor[int] = (*ProcessPool[int])(nil)
+
+// NewProcessPool returns a ProcessPool configured by opts. It starts no
+// goroutine and no process: workers start as tasks are submitted. It panics
+// if opts.MaxWorkers is negative.
+func NewProcessPool[T any](opts ProcessOptions) *ProcessPool[T] {
+	if opts.MaxWorkers < 0 {
+		panic("pool: NewProcessPool: MaxWorkers " + strconv.Itoa(opts.MaxWorkers) + " < 0")
+	}
+	if opts.MaxWorkers == 0 {
+		opts.MaxWorkers = runtime.NumCPU()
+	}
+	if opts.NamePrefix == "" {
+		opts.NamePrefix = "worker"
+	}
+	if opts.Launcher == nil {
+		opts.Launcher = &LocalLauncher{}
+	}
+	if opts.StartTimeout <= 0 {
+		opts.StartTimeout = 30 * time.Second
+	}
+	if opts.StopTimeout <= 0 {
+		opts.StopTimeout = 5 * time.Second
+	}
+	p := &ProcessPool[T]{
+		max: opts.MaxWorkers, prefix: opts.NamePrefix,
+		init: opts.Initializer, shell: opts.Shell, maxTasks: max(opts.MaxTasksPerChild, 0),
+		launcher: opts.Launcher, startTO: opts.StartTimeout, stopTO: opts.StopTimeout,
+		exited: make(chan struct{}),
+	}
+	p.work.L = &p.mu
+	return p
+}
+
+// Submit queues t to run on a worker with a context derived from ctx and
+// returns its future at once. After Shutdown it returns ErrShutdown; once
+// the pool is broken it returns the error that broke it (matching
+// ErrBrokenProcessPool). A nil ctx means context.Background().
+func (p *ProcessPool[T]) Submit(ctx context.Context, t Task[T]) (*future.Future[T], error) {
+	if t == nil {
+		return nil, errors.New("pool: Submit: nil Task")
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.broken != nil {
+		return nil, p.broken
+	}
+	if p.shutdown {
+		return nil, ErrShutdown
+	}
+	f := future.New[T]()
+	p.queue.push(item[T]{ctx: ctx, task: t, f: f})
+	p.work.Signal()
+	if p.queue.len() > p.idle && p.workers < p.max {
+		p.startLocked()
+	}
+	return f, nil
+}
+
+// Shutdown stops the pool taking work, as ThreadPool.Shutdown does; with
+// o.Wait it also waits for every worker process to exit.
+func (p *ProcessPool[T]) Shutdown(ctx context.Context, o ShutdownOptions) error {
+	p.mu.Lock()
+	p.shutdown = true
+	var cancel []item[T]
+	if o.CancelFutures {
+		cancel = p.queue.drain()
+	}
+	if p.workers == 0 {
+		p.closeLocked()
+	}
+	p.work.Broadcast()
+	p.mu.Unlock()
+
+	for _, it := range cancel {
+		it.f.Cancel()
+	}
+	if !o.Wait {
+		return nil
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	select {
+	case <-p.exited:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// maxWorkers implements sizer.
+func (p *ProcessPool[T]) maxWorkers() int { return p.max }
+
+// startLocked starts a worker goroutine; p.mu is held. Its ID and name are
+// those of a slot: 0 … MaxWorkers-1 unless a task calls runtime.Goexit.
+func (p *ProcessPool[T]) startLocked() {
+	w := &worker{id: p.started, name: p.prefix + "_" + strconv.Itoa(p.started)}
+	p.started++
+	p.workers++
+	p.idle++
+	go p.run(w)
+}
+
+func (p *ProcessPool[T]) closeLocked() {
+	if !p.closed {
+		p.closed = true
+		close(p.exited)
+	}
+}
+
+// run is a worker goroutine: it takes tasks until the queue is empty after
+// Shutdown or the pool is broken, and runs them on its worker process,
+// starting one when it has none.
+func (p *ProcessPool[T]) run(w *worker) {
+	var pr *proc
+	busy := false
+	defer func() {
+		if pr != nil {
+			pr.stop()
+		}
+		p.exit(busy)
+	}()
+	for {
+		it, ok := p.next()
+		if !ok {
+			return
+		}
+		busy = true
+		if it.ctx.Err() != nil {
+			it.f.Cancel()
+		}
+		if it.f.Cancelled() {
+			it.f.SetRunningOrNotifyCancel()
+			p.setIdle()
+			busy = false
+			continue
+		}
+		if pr == nil {
+			var err error
+			if pr, err = p.startProc(w); err != nil {
+				p.breakPool(err)
+				it.f.SetException(err) // ErrInvalidState if cancelled meanwhile: fine
+				p.setIdle()
+				busy = false
+				return
+			}
+		}
+		if !it.f.SetRunningOrNotifyCancel() {
+			p.setIdle()
+			busy = false
+			continue
+		}
+		v, err := p.execute(w, pr, it)
+		pr.tasks++
+		if pr.lost != nil {
+			pr = nil // reaped by the task that lost it
+		} else if p.maxTasks > 0 && pr.tasks >= p.maxTasks {
+			pr.stop()
+			pr = nil
+		}
+		p.setIdle()
+		busy = false
+		if err != nil {
+			it.f.SetException(err)
+		} else {
+			it.f.SetResult(v)
+		}
+	}
+}
+
+// execute runs one task on pr. A task whose worker died fails with the
+// Broken error, whatever it returned.
+func (p *ProcessPool[T]) execute(w *worker, pr *proc, it item[T]) (T, error) {
+	finished := false
+	defer func() {
+		if !finished { // runtime.Goexit in the task
+			it.f.SetException(errGoexit)
+		}
+	}()
+	ctx := context.WithValue(context.WithValue(it.ctx, workerKey{}, w), procKey{}, pr)
+	v, err := catch(func() (T, error) { return it.task(ctx) })
+	finished = true
+	if pr.lost != nil && !errors.Is(err, ErrBrokenProcessPool) {
+		var zero T
+		if err == nil {
+			return zero, pr.lost
+		}
+		return zero, &lostError{broken: pr.lost, task: err}
+	}
+	return v, err
+}
+
+// lostError is the error of a task whose worker died while it ran: it says
+// and matches the Broken error, and the task's own error (a record of the
+// job, say) is still there for errors.As.
+type lostError struct{ broken, task error }
+
+func (e *lostError) Error() string   { return e.broken.Error() }
+func (e *lostError) Unwrap() []error { return []error{e.broken, e.task} }
+
+// next takes the oldest pending task, waiting while the queue is empty; it
+// returns false when the worker should exit.
+func (p *ProcessPool[T]) next() (item[T], bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for {
+		if p.broken != nil {
+			return item[T]{}, false
+		}
+		if it, ok := p.queue.pop(); ok {
+			p.idle--
+			return it, true
+		}
+		if p.shutdown {
+			return item[T]{}, false
+		}
+		p.work.Wait()
+	}
+}
+
+func (p *ProcessPool[T]) setIdle() {
+	p.mu.Lock()
+	p.idle++
+	p.mu.Unlock()
+}
+
+// exit accounts for a worker goroutine that is about to return; busy is
+// true when a task it ran called runtime.Goexit.
+func (p *ProcessPool[T]) exit(busy bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.workers--
+	if busy {
+		if p.broken == nil && p.queue.len() > p.idle && p.workers < p.max {
+			p.startLocked()
+		}
+	} else {
+		p.idle--
+	}
+	if p.shutdown && p.workers == 0 {
+		p.closeLocked()
+	}
+}
+
+// breakPool marks the pool broken by err (the first error wins) and fails
+// every pending future with it.
+func (p *ProcessPool[T]) breakPool(err error) {
+	p.mu.Lock()
+	if p.broken == nil {
+		p.broken = err
+	}
+	err = p.broken
+	pending := p.queue.drain()
+	p.work.Broadcast()
+	p.mu.Unlock()
+	for _, it := range pending {
+		it.f.SetException(err)
+	}
+}
+
+// startProc launches w's worker process and goes through the handshake and
+// the initializer. Its error wraps ErrBrokenProcessPool.
+func (p *ProcessPool[T]) startProc(w *worker) (*proc, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), p.startTO)
+	defer cancel()
+	lp, err := p.launcher.Launch(ctx, w.name)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: starting the worker: %w", ErrBrokenProcessPool, w.name, err)
+	}
+	pr := &proc{name: w.name, p: lp, fr: newFrameReader(lp.Stdout()), fw: newFrameWriter(lp.Stdin()),
+		stopTO: p.stopTO, onLost: p.breakPool}
+	// The worker speaks first (its Hello does not wait for ours), so that
+	// neither side writes into a pipe the other is not reading; ours and the
+	// Init then go out together, with no round trip between them.
+	deadline, hasDeadline := lp.Stdout().(interface{ SetReadDeadline(time.Time) error })
+	if hasDeadline {
+		_ = deadline.SetReadDeadline(time.Now().Add(p.startTO))
+	}
+	err = pr.fr.nextJSON(FrameHello, &pr.hello)
+	if hasDeadline {
+		_ = deadline.SetReadDeadline(time.Time{})
+	}
+	if err == nil {
+		err = checkHello(pr.hello)
+	}
+	if err != nil {
+		_ = pr.fw.sendError(err)
+		return nil, pr.fail("handshake", err)
+	}
+	_ = pr.fw.sendJSON(FrameHello, localHello("runner"))
+	_ = pr.fw.sendJSON(FrameInit, InitFrame{
+		Name: w.name, ID: w.id, Initializer: p.init, Shell: p.shell,
+		Env: []string{"FUTURES_WORKER=" + w.name, "FUTURES_SLOT=" + strconv.Itoa(w.id+1)},
+	})
+	var ready ReadyFrame
+	if err := pr.fr.nextJSON(FrameReady, &ready); err != nil {
+		return nil, pr.fail("waiting for the initializer", err)
+	}
+	if ready.Error != "" {
+		pr.stop()
+		msg := ready.Error
+		if ready.Stderr != "" {
+			msg += ": " + ready.Stderr
+		}
+		return nil, fmt.Errorf("%w: %s (%v): initializer %q failed: %s", ErrBrokenProcessPool, w.name, lp, p.init, msg)
+	}
+	return pr, nil
+}
+
+// procKey is the context key of the *proc a task runs on.
+type procKey struct{}
+
+// proc is the runner's side of one worker process. Its fields are used by
+// one goroutine at a time: the worker goroutine that owns it, and the task
+// running in it (and fw, which is safe for concurrent use, by the cancel
+// callback of a job).
+type proc struct {
+	name   string
+	p      Process
+	fr     *frameReader
+	fw     *frameWriter
+	hello  Hello // the worker's
+	stopTO time.Duration
+	onLost func(error) // breaks the pool
+
+	tasks  int    // tasks run
+	lastID uint64 // the last job's ID
+	jobPID int    // the running job's process group, once Started says
+	lost   error  // the worker died: the Broken error; it has been reaped
+}
+
+// RunJob runs spec on the worker process of the [ProcessPool] task that ctx
+// was given to, writes the job's output to stdout and stderr as it comes
+// (nil discards it), and returns the job's outcome when it is over. It is
+// what a process-pool task calls to run a command; a task may call it more
+// than once (retries), one call at a time.
+//
+// When ctx ends while the job runs, the worker stops it: TERM to its
+// process group, KILL after spec.Grace, or at once when kill is closed
+// (which RunJob watches from the moment ctx ends); the outcome then says
+// Canceled. If ctx has already ended, the job is not started: the outcome
+// has ExitCode -1 and Canceled set.
+//
+// The error is not about the job (a job that fails is an outcome) but about
+// its worker: if the worker process dies or garbles the protocol, RunJob
+// kills it and the job's process group, breaks the pool and returns an
+// error wrapping ErrBrokenProcessPool; every later call on that worker
+// returns that error too. Outside a ProcessPool task it returns an error.
+func RunJob(ctx context.Context, spec JobSpec, stdout, stderr io.Writer, kill <-chan struct{}) (JobOutcome, error) {
+	pr, _ := ctx.Value(procKey{}).(*proc)
+	if pr == nil {
+		return JobOutcome{ExitCode: -1}, errors.New("pool: RunJob: not called from a ProcessPool task")
+	}
+	return pr.run(ctx, spec, stdout, stderr, kill)
+}
+
+func (pr *proc) run(ctx context.Context, spec JobSpec, stdout, stderr io.Writer, kill <-chan struct{}) (JobOutcome, error) {
+	if pr.lost != nil {
+		return JobOutcome{ExitCode: -1, Error: pr.lost.Error()}, pr.lost
+	}
+	if err := ctx.Err(); err != nil {
+		return JobOutcome{ExitCode: -1, Canceled: true, Error: "not started: " + err.Error(), Start: time.Now()}, nil
+	}
+	pr.lastID++
+	id := pr.lastID
+	pr.jobPID = 0
+	if err := pr.fw.sendJSON(FrameJob, JobFrame{ID: id, JobSpec: spec}); err != nil {
+		// The worker is gone; its stdout tells why (or ends).
+		_, _, rerr := pr.fr.next()
+		return pr.die(id, rerr)
+	}
+
+	// Once ctx ends: a Cancel frame, then a Kill frame if kill is closed
+	// before the job is over.
+	over := make(chan struct{})
+	stop := func() bool { return true }
+	var stopped chan struct{}
+	if ctx.Done() != nil {
+		stopped = make(chan struct{})
+		stop = context.AfterFunc(ctx, func() {
+			defer close(stopped)
+			if pr.fw.sendJSON(FrameCancel, JobRef{ID: id}) != nil {
+				return
+			}
+			select {
+			case <-kill:
+				_ = pr.fw.sendJSON(FrameKill, JobRef{ID: id})
+			case <-over:
+			}
+		})
+	}
+	out, err := pr.read(id, stdout, stderr)
+	close(over)
+	if !stop() {
+		<-stopped
+	}
+	if err != nil {
+		return pr.die(id, err)
+	}
+	return out, nil
+}
+
+// read reads the frames of job id until its Outcome.
+func (pr *proc) read(id uint64, stdout, stderr io.Writer) (JobOutcome, error) {
+	var werr error
+	write := func(w io.Writer, p []byte) {
+		if w == nil || werr != nil {
+			return
+		}
+		if _, err := w.Write(p); err != nil {
+			werr = err
+		}
+	}
+	for {
+		typ, p, err := pr.fr.next()
+		if err != nil {
+			return JobOutcome{}, err
+		}
+		switch typ {
+		case FrameStdout:
+			write(stdout, p)
+		case FrameStderr:
+			write(stderr, p)
+		case FrameStarted:
+			var s StartedFrame
+			if err := decode(typ, p, &s); err != nil {
+				return JobOutcome{}, err
+			}
+			if s.ID != id {
+				return JobOutcome{}, protocolErrorf("Started frame for job %d while job %d runs", s.ID, id)
+			}
+			pr.jobPID = s.PID
+		case FrameOutcome:
+			var o OutcomeFrame
+			if err := decode(typ, p, &o); err != nil {
+				return JobOutcome{}, err
+			}
+			if o.ID != id {
+				return JobOutcome{}, protocolErrorf("Outcome frame for job %d while job %d runs", o.ID, id)
+			}
+			if werr != nil {
+				msg := "writing output: " + werr.Error()
+				if o.Error != "" {
+					msg = o.Error + "\n" + msg
+				}
+				o.Error = msg
+			}
+			return o.JobOutcome, nil
+		case FrameError:
+			return JobOutcome{}, peerError(p)
+		default:
+			return JobOutcome{}, protocolErrorf("unexpected %v frame while job %d runs", typ, id)
+		}
+	}
+}
+
+// die handles the loss of the worker while it ran job id (cause: what
+// reading or writing its pipes said): it kills and reaps the worker, kills
+// the job's process group, breaks the pool and returns the Broken error.
+func (pr *proc) die(id uint64, cause error) (JobOutcome, error) {
+	var status error
+	if cause == io.EOF || cause == nil {
+		status = pr.reap(false)
+	} else {
+		status = pr.reap(true)
+	}
+	if pr.jobPID > 0 {
+		pr.p.KillJob(pr.jobPID)
+	}
+	var err error
+	switch {
+	case cause == io.EOF || cause == nil:
+		why := "exited"
+		if status != nil {
+			why = status.Error()
+		}
+		err = fmt.Errorf("%w: %s (%v) died while running job %d: %s", ErrBrokenProcessPool, pr.name, pr.p, id, why)
+	default:
+		err = fmt.Errorf("%w: %s (%v) was killed while running job %d: %w", ErrBrokenProcessPool, pr.name, pr.p, id, cause)
+	}
+	pr.lost = err
+	pr.onLost(err)
+	return JobOutcome{ExitCode: -1, Error: err.Error()}, err
+}
+
+// fail handles a worker that did not get through its start: it is killed
+// and reaped, and the error, wrapping ErrBrokenProcessPool, says what went
+// wrong in stage and how the worker ended.
+func (pr *proc) fail(stage string, cause error) error {
+	status := pr.reap(!errors.Is(cause, io.EOF) && !errors.Is(cause, io.ErrUnexpectedEOF))
+	var pe *PeerError
+	switch {
+	case errors.As(cause, &pe):
+		return fmt.Errorf("%w: %s (%v): %s: the worker says: %w", ErrBrokenProcessPool, pr.name, pr.p, stage, cause)
+	case status != nil:
+		return fmt.Errorf("%w: %s (%v): %s: %w; the worker ended: %v", ErrBrokenProcessPool, pr.name, pr.p, stage, cause, status)
+	}
+	return fmt.Errorf("%w: %s (%v): %s: %w", ErrBrokenProcessPool, pr.name, pr.p, stage, cause)
+}
+
+// stop asks the worker to exit (closes its stdin) and waits for it, killing
+// it after stopTO.
+func (pr *proc) stop() { _ = pr.reap(false) }
+
+// reap closes the worker's stdin, KILLs it at once if kill (or after
+// stopTO) and waits for it to exit; it returns how the worker ended.
+func (pr *proc) reap(kill bool) error {
+	_ = pr.p.Stdin().Close()
+	if kill {
+		_ = pr.p.Kill()
+	}
+	done := make(chan error, 1)
+	var wg sync.WaitGroup
+	wg.Go(func() { done <- pr.p.Wait() })
+	defer wg.Wait()
+	t := time.NewTimer(pr.stopTO)
+	defer t.Stop()
+	select {
+	case err := <-done:
+		return err
+	case <-t.C:
+		_ = pr.p.Kill()
+		return <-done
+	}
+}

@@ -1,0 +1,463 @@
+package pool
+
+// The worker protocol: how a ProcessPool and a worker process (futures
+// worker, or any program that speaks it) talk over the worker's stdin and
+// stdout. docs/process-executor.md describes it for a reader who is not
+// reading Go.
+//
+// # Framing
+//
+// A frame is a 5-byte header followed by a payload:
+//
+//	+----------------+------+------------------------+
+//	| length: uint32 | type | payload (length bytes)  |
+//	|   big-endian   | byte |                         |
+//	+----------------+------+------------------------+
+//
+// length counts the payload only and is at most MaxFrame. type is one of the
+// Frame* constants; a reader rejects any other. The payload of FrameStdout
+// and FrameStderr is the job's output as it is; every other payload is one
+// JSON object.
+//
+// Why this framing, and why JSON:
+//   - A length prefix lets a reader take a frame whole with two reads into a
+//     buffer it reuses, find a truncated stream (EOF inside a frame) and a
+//     garbled one (a length past MaxFrame, a type it does not know) at the
+//     first bad byte, and never scan a payload for a delimiter: output
+//     chunks travel as raw bytes, unescaped, at the cost of five bytes each.
+//   - JSON for the control frames (hello, init, job, outcome…) rather than
+//     encoding/gob: gob is a stream with state (a type is described once,
+//     then referred to), so one garbled or dropped frame corrupts every
+//     later one and a frame cannot be decoded on its own; its evolution rules
+//     are Go's alone. JSON frames stand alone, ignore fields they do not know
+//     (a newer peer may add optional fields without a version bump), can be
+//     read in a hex dump of a broken session, and can be spoken by a worker
+//     written in another language. Their cost is a few microseconds a job,
+//     against the hundreds a fork and exec take.
+//   - Not a hand-rolled binary encoding of each message: it would save those
+//     microseconds and cost a codec per message to write, test and evolve.
+//
+// # Versions and the handshake
+//
+// The worker sends its FrameHello first, as soon as it starts; the runner
+// reads it, then sends its own Hello and the Init at once (no side ever
+// writes into a pipe the other is not reading, and no round trip is spent).
+// A Hello says who speaks: protocol version, futures version, GOOS/GOARCH,
+// CPUs, hostname and pid. The two must speak the same ProtocolVersion; a
+// side that finds otherwise sends a FrameError saying so and stops. A change that an older peer cannot ignore (a new frame type it
+// must act on, a changed meaning) bumps ProtocolVersion; a new optional JSON
+// field does not. Frame types are grouped with room to grow: 0x0_ session,
+// 0x1_ jobs, 0x2_ reserved for file transfer, 0x3_ and up for later use.
+//
+// # A session
+//
+//	worker → runner: Hello
+//	runner → worker: Hello, Init
+//	worker → runner: Ready (its Error field set if the initializer failed)
+//	then for each job, one at a time:
+//	runner → worker: Job [Cancel] [Kill]
+//	worker → runner: Started, Stdout/Stderr chunks…, Outcome
+//	runner closes the worker's stdin: the worker exits.
+//
+// A worker runs one job at a time. Cancel asks it to stop the job (TERM to
+// the job's process group, KILL after the job's grace); Kill, to KILL it at
+// once. Both name the job, and a worker ignores one for a job that is no
+// longer running. When its stdin closes (EOF) while a job runs, the runner is
+// gone: the worker KILLs the job's group and exits.
+
+import (
+	"bufio"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// ProtocolVersion is the version of the worker protocol this package speaks.
+// A runner and a worker must speak the same one.
+const ProtocolVersion = 1
+
+// MaxFrame is the largest payload a frame may carry: 16 MiB. Output chunks
+// are far smaller (a pipe read); a longer length field means a garbled
+// stream.
+const MaxFrame = 16 << 20
+
+// FrameType is the type byte of a frame.
+type FrameType byte
+
+// The frame types. The direction is runner → worker (R→W) or worker →
+// runner (W→R).
+const (
+	FrameHello FrameType = 0x01 // both ways, first: a Hello
+	FrameError FrameType = 0x02 // both ways: a fatal ErrorFrame; the sender stops
+	FrameInit  FrameType = 0x03 // R→W, once after Hello: an InitFrame
+	FrameReady FrameType = 0x04 // W→R, the answer to Init: a ReadyFrame
+
+	FrameJob     FrameType = 0x10 // R→W: a JobFrame, run it
+	FrameCancel  FrameType = 0x11 // R→W: a JobRef, stop that job (TERM, KILL after grace)
+	FrameKill    FrameType = 0x12 // R→W: a JobRef, KILL that job now
+	FrameStarted FrameType = 0x13 // W→R: a StartedFrame, the job's process started
+	FrameStdout  FrameType = 0x14 // W→R: raw bytes the running job wrote to its stdout
+	FrameStderr  FrameType = 0x15 // W→R: raw bytes the running job wrote to its stderr
+	FrameOutcome FrameType = 0x16 // W→R: an OutcomeFrame, the job is over
+
+	// 0x20–0x2f are reserved for file transfer; 0x30 and up for later use.
+)
+
+var frameNames = map[FrameType]string{
+	FrameHello: "Hello", FrameError: "Error", FrameInit: "Init", FrameReady: "Ready",
+	FrameJob: "Job", FrameCancel: "Cancel", FrameKill: "Kill", FrameStarted: "Started",
+	FrameStdout: "Stdout", FrameStderr: "Stderr", FrameOutcome: "Outcome",
+}
+
+// String returns the frame type's name ("Job"), or its number in hex.
+func (t FrameType) String() string {
+	if n, ok := frameNames[t]; ok {
+		return n
+	}
+	return fmt.Sprintf("0x%02x", byte(t))
+}
+
+// ErrProtocol matches every error of a garbled, truncated or unexpected
+// frame, and of a version mismatch.
+var ErrProtocol = errors.New("pool: worker protocol error")
+
+// protocolErrorf returns an error matching ErrProtocol.
+func protocolErrorf(format string, a ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrProtocol}, a...)...)
+}
+
+// Hello is the payload of FrameHello: who is speaking. Both sides send one.
+type Hello struct {
+	Protocol int    `json:"protocol"` // ProtocolVersion
+	Futures  string `json:"futures"`  // the futures version
+	Role     string `json:"role"`     // "runner" or "worker"
+	GOOS     string `json:"goos"`
+	GOARCH   string `json:"goarch"`
+	CPUs     int    `json:"cpus"`
+	Hostname string `json:"hostname"`
+	PID      int    `json:"pid"`
+}
+
+// ErrorFrame is the payload of FrameError: why the sender stops.
+type ErrorFrame struct {
+	Message string `json:"message"`
+}
+
+// InitFrame is the payload of FrameInit: who the worker is, and the
+// initializer it runs before its first job.
+type InitFrame struct {
+	Name        string        `json:"name"`                  // the worker's name, PREFIX_N
+	ID          int           `json:"id"`                    // N
+	Initializer string        `json:"initializer,omitempty"` // a shell snippet; "" for none
+	Shell       []string      `json:"shell,omitempty"`       // runs the snippet: SHELL... SCRIPT; empty: /bin/sh -c
+	Env         []string      `json:"env,omitempty"`         // extra KEY=VALUE for the initializer
+	Grace       time.Duration `json:"grace_ns,omitempty"`    // TERM → KILL for the initializer, when the worker is stopped
+}
+
+// ReadyFrame is the payload of FrameReady: the initializer's result. Error
+// is "" when the worker is ready for jobs; otherwise the worker exits.
+type ReadyFrame struct {
+	Error  string `json:"error,omitempty"`  // what failed: "exit status 1", …
+	Stderr string `json:"stderr,omitempty"` // the end of the initializer's stderr
+	Dir    string `json:"dir,omitempty"`    // the working directory its jobs get
+}
+
+// JobFrame is the payload of FrameJob.
+type JobFrame struct {
+	ID uint64 `json:"id"` // unique within the session, from 1
+	JobSpec
+}
+
+// JobRef is the payload of FrameCancel and FrameKill.
+type JobRef struct {
+	ID uint64 `json:"id"`
+}
+
+// StartedFrame is the payload of FrameStarted: the job's main process, which
+// leads its process group.
+type StartedFrame struct {
+	ID  uint64 `json:"id"`
+	PID int    `json:"pid"`
+}
+
+// OutcomeFrame is the payload of FrameOutcome.
+type OutcomeFrame struct {
+	ID uint64 `json:"id"`
+	JobOutcome
+}
+
+// JobSpec is a job as a worker runs it: a command and how to start it. It is
+// what runner.Exec needs, in plain fields.
+type JobSpec struct {
+	// Line is the command line, as the user wrote it.
+	Line string `json:"line"`
+	// Argv is the program and its arguments when Shell is false.
+	Argv []string `json:"argv,omitempty"`
+	// Shell is true when Line runs as ShellCmd... Line.
+	Shell bool `json:"shell,omitempty"`
+	// ShellCmd is the shell and its options (/bin/sh -c); empty: /bin/sh -c.
+	ShellCmd []string `json:"shell_cmd,omitempty"`
+	// Env holds KEY=VALUE entries added to the worker's environment
+	// (FUTURES_SEQ, …), replacing entries of the same key.
+	Env []string `json:"env,omitempty"`
+	// Dir is the job's working directory; "" is the worker's (the one its
+	// initializer left).
+	Dir string `json:"dir,omitempty"`
+	// Grace is the time between TERM and KILL when the job is cancelled.
+	Grace time.Duration `json:"grace_ns,omitempty"`
+
+	// Environ is set by the worker, never sent: the whole environment its
+	// initializer left, to which Env is added; nil means the worker's own.
+	Environ []string `json:"-"`
+}
+
+// JobOutcome is what a worker reports about one job; it mirrors
+// runner.Outcome.
+type JobOutcome struct {
+	// ExitCode is the exit status; 128+N when signal N killed the job; 127
+	// not found, 126 not executable; -1 when it was not started.
+	ExitCode int `json:"exit_code"`
+	// Signal is the name of the signal that killed the job ("SIGKILL"), or "".
+	Signal string `json:"signal,omitempty"`
+	// Error is why the job could not start or its output not be passed on;
+	// "" when it ran and its output was delivered, whatever its exit code.
+	Error string `json:"error,omitempty"`
+	// Start is when the job started; Duration runs from Start to its exit.
+	Start    time.Time     `json:"start"`
+	Duration time.Duration `json:"duration_ns"`
+	// MaxRSSKB, User and Sys are the job's rusage.
+	MaxRSSKB int64         `json:"max_rss_kb,omitempty"`
+	User     time.Duration `json:"user_ns,omitempty"`
+	Sys      time.Duration `json:"sys_ns,omitempty"`
+	// Canceled is true when the job was asked to stop (Cancel or Kill).
+	Canceled bool `json:"canceled,omitempty"`
+}
+
+// localHello is this process's Hello in the given role.
+func localHello(role string) Hello {
+	host, _ := os.Hostname()
+	return Hello{
+		Protocol: ProtocolVersion, Futures: futuresVersion(), Role: role,
+		GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, CPUs: runtime.NumCPU(),
+		Hostname: host, PID: os.Getpid(),
+	}
+}
+
+// futuresVersion is the version of this build: the main module's version,
+// or its VCS revision for a development build.
+var futuresVersion = sync.OnceValue(func() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	v := bi.Main.Version
+	if v != "" && v != "(devel)" {
+		return v
+	}
+	rev, dirty := "", false
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
+		}
+	}
+	if rev == "" {
+		return "devel"
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if dirty {
+		rev += "-dirty"
+	}
+	return "devel-" + rev
+})
+
+// checkHello checks the hello the peer sent: it must speak our protocol.
+func checkHello(peer Hello) error {
+	if peer.Protocol != ProtocolVersion {
+		return protocolErrorf("version mismatch: the %s (futures %s, pid %d on %s) speaks protocol %d; this futures (%s) speaks protocol %d",
+			orDefault(peer.Role, "peer"), orDefault(peer.Futures, "?"), peer.PID, orDefault(peer.Hostname, "?"),
+			peer.Protocol, futuresVersion(), ProtocolVersion)
+	}
+	return nil
+}
+
+func orDefault(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}
+
+// frameReader reads frames from a stream. The payload it returns is valid
+// until the next call. It is not safe for concurrent use.
+type frameReader struct {
+	r     *bufio.Reader
+	buf   []byte
+	first bool // no frame read yet: errors quote the bytes seen
+}
+
+func newFrameReader(r io.Reader) *frameReader {
+	return &frameReader{r: bufio.NewReaderSize(r, 64<<10), first: true}
+}
+
+// next reads one frame. At a clean end of the stream (EOF before a header)
+// it returns io.EOF; any other fault is an error matching ErrProtocol (a
+// truncated frame also matches io.ErrUnexpectedEOF) or the stream's error.
+func (fr *frameReader) next() (FrameType, []byte, error) {
+	var hdr [5]byte
+	n, err := io.ReadFull(fr.r, hdr[:])
+	if err != nil {
+		if err == io.EOF {
+			return 0, nil, io.EOF
+		}
+		if err == io.ErrUnexpectedEOF {
+			return 0, nil, protocolErrorf("truncated frame: %d of 5 header bytes, then end of stream: %w", n, io.ErrUnexpectedEOF)
+		}
+		return 0, nil, err
+	}
+	size := binary.BigEndian.Uint32(hdr[:4])
+	typ := FrameType(hdr[4])
+	if size > MaxFrame {
+		return 0, nil, protocolErrorf("garbled frame: length %d exceeds the %d-byte limit%s", size, MaxFrame, fr.quote(hdr[:]))
+	}
+	if _, ok := frameNames[typ]; !ok {
+		return 0, nil, protocolErrorf("garbled frame: unknown frame type %v%s", typ, fr.quote(hdr[:]))
+	}
+	fr.first = false
+	if cap(fr.buf) < int(size) {
+		fr.buf = make([]byte, size, max(int(size), 4<<10))
+	}
+	p := fr.buf[:size]
+	if n, err := io.ReadFull(fr.r, p); err != nil {
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			return 0, nil, protocolErrorf("truncated %v frame: %d of %d payload bytes, then end of stream: %w", typ, n, size, io.ErrUnexpectedEOF)
+		}
+		return 0, nil, err
+	}
+	return typ, p, nil
+}
+
+// quote shows the first bytes of a stream that does not start with a
+// frame: usually something else writing to the worker's stdout (a login
+// banner, a shell's rc file).
+func (fr *frameReader) quote(hdr []byte) string {
+	if !fr.first {
+		return ""
+	}
+	peek, _ := fr.r.Peek(min(fr.r.Buffered(), 32))
+	return fmt.Sprintf(" (the stream starts %s: is something else writing to the worker's stdout?)",
+		strconv.Quote(string(hdr)+string(peek)))
+}
+
+// nextJSON reads one frame, which must be of type want (or FrameError, which
+// becomes the error it carries), and decodes its payload into v.
+func (fr *frameReader) nextJSON(want FrameType, v any) error {
+	typ, p, err := fr.next()
+	if err != nil {
+		return err
+	}
+	if typ == FrameError {
+		return peerError(p)
+	}
+	if typ != want {
+		return protocolErrorf("unexpected %v frame, want %v", typ, want)
+	}
+	return decode(typ, p, v)
+}
+
+// decode decodes the JSON payload p of a frame of type typ into v.
+func decode(typ FrameType, p []byte, v any) error {
+	if err := json.Unmarshal(p, v); err != nil {
+		return protocolErrorf("garbled %v frame: %v", typ, err)
+	}
+	return nil
+}
+
+// PeerError is the error a peer reported in a FrameError before it stopped.
+type PeerError struct{ Message string }
+
+func (e *PeerError) Error() string { return e.Message }
+
+// peerError turns the payload of a FrameError into an error.
+func peerError(p []byte) error {
+	var ef ErrorFrame
+	if err := decode(FrameError, p, &ef); err != nil {
+		return err
+	}
+	return &PeerError{Message: ef.Message}
+}
+
+// frameWriter writes frames to a stream, each whole and flushed: one write
+// per frame. It is safe for concurrent use. After a write fails, every
+// later one returns that error.
+type frameWriter struct {
+	mu  sync.Mutex // guards w and err
+	w   *bufio.Writer
+	err error
+}
+
+func newFrameWriter(w io.Writer) *frameWriter {
+	return &frameWriter{w: bufio.NewWriterSize(w, 64<<10)}
+}
+
+// send writes one frame of type typ with payload p, split into several
+// frames of the same type if p is longer than MaxFrame (only output chunks
+// can be).
+func (fw *frameWriter) send(typ FrameType, p []byte) error {
+	fw.mu.Lock()
+	defer fw.mu.Unlock()
+	for {
+		n := min(len(p), MaxFrame)
+		fw.writeLocked(typ, p[:n])
+		p = p[n:]
+		if len(p) == 0 {
+			break
+		}
+	}
+	if fw.err == nil {
+		fw.err = fw.w.Flush()
+	}
+	return fw.err
+}
+
+func (fw *frameWriter) writeLocked(typ FrameType, p []byte) {
+	if fw.err != nil {
+		return
+	}
+	var hdr [5]byte
+	binary.BigEndian.PutUint32(hdr[:4], uint32(len(p)))
+	hdr[4] = byte(typ)
+	if _, err := fw.w.Write(hdr[:]); err != nil {
+		fw.err = err
+		return
+	}
+	if _, err := fw.w.Write(p); err != nil {
+		fw.err = err
+	}
+}
+
+// sendJSON writes one frame of type typ whose payload is v as JSON.
+func (fw *frameWriter) sendJSON(typ FrameType, v any) error {
+	p, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("pool: encoding a %v frame: %w", typ, err)
+	}
+	return fw.send(typ, p)
+}
+
+// sendError writes a FrameError carrying err's message.
+func (fw *frameWriter) sendError(err error) error {
+	return fw.sendJSON(FrameError, ErrorFrame{Message: err.Error()})
+}

@@ -1,0 +1,244 @@
+package pool
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"io"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+// within runs fn and fails the test if it does not return within patience:
+// a protocol fault must be an error, never a hang.
+func within(t *testing.T, what string, fn func()) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		fn()
+	}()
+	select {
+	case <-done:
+	case <-time.After(patience):
+		t.Fatalf("%s: still blocked after %v", what, patience)
+	}
+}
+
+func TestEveryFrameTypeSurvivesARoundTrip(t *testing.T) {
+	start := time.Date(2025, 1, 2, 3, 4, 5, 6, time.UTC)
+	frames := []struct {
+		typ FrameType
+		v   any // a pointer to the payload, or []byte for raw output
+	}{
+		{FrameHello, &Hello{Protocol: ProtocolVersion, Futures: "v1.2.3", Role: "worker", GOOS: "linux", GOARCH: "amd64", CPUs: 8, Hostname: "h", PID: 42}},
+		{FrameError, &ErrorFrame{Message: "version mismatch"}},
+		{FrameInit, &InitFrame{Name: "worker_3", ID: 3, Initializer: "cd /data && export T=$(cat t)", Shell: []string{"/bin/bash", "-c"}, Env: []string{"A=b"}, Grace: time.Second}},
+		{FrameReady, &ReadyFrame{Error: "exit status 1", Stderr: "cat: t: No such file", Dir: "/data"}},
+		{FrameJob, &JobFrame{ID: 7, JobSpec: JobSpec{Line: "echo 'a b' | wc -c", Shell: true, ShellCmd: []string{"/bin/sh", "-c"}, Env: []string{"FUTURES_SEQ=7"}, Dir: "/tmp", Grace: 5 * time.Second}}},
+		{FrameJob, &JobFrame{ID: 8, JobSpec: JobSpec{Line: "echo a", Argv: []string{"echo", "a"}}}},
+		{FrameCancel, &JobRef{ID: 7}},
+		{FrameKill, &JobRef{ID: 7}},
+		{FrameStarted, &StartedFrame{ID: 7, PID: 1234}},
+		{FrameStdout, []byte("out\x00put\n")},
+		{FrameStderr, []byte{}},
+		{FrameOutcome, &OutcomeFrame{ID: 7, JobOutcome: JobOutcome{ExitCode: 137, Signal: "SIGKILL", Error: "terminated", Start: start, Duration: 1500 * time.Millisecond, MaxRSSKB: 2048, User: time.Millisecond, Sys: 2 * time.Millisecond, Canceled: true}}},
+	}
+	var buf bytes.Buffer
+	fw := newFrameWriter(&buf)
+	for _, f := range frames {
+		var err error
+		if raw, ok := f.v.([]byte); ok {
+			err = fw.send(f.typ, raw)
+		} else {
+			err = fw.sendJSON(f.typ, f.v)
+		}
+		if err != nil {
+			t.Fatalf("send %v: %v", f.typ, err)
+		}
+	}
+	fr := newFrameReader(&buf)
+	for _, f := range frames {
+		t.Run(f.typ.String(), func(t *testing.T) {
+			typ, p, err := fr.next()
+			if err != nil || typ != f.typ {
+				t.Fatalf("next = %v, %v; want a %v frame", typ, err, f.typ)
+			}
+			if raw, ok := f.v.([]byte); ok {
+				if !bytes.Equal(p, raw) {
+					t.Fatalf("payload %q, want %q", p, raw)
+				}
+				return
+			}
+			got := reflect.New(reflect.TypeOf(f.v).Elem())
+			if err := decode(typ, p, got.Interface()); err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got.Interface(), f.v) {
+				t.Fatalf("decoded %+v, want %+v", got.Elem(), reflect.ValueOf(f.v).Elem())
+			}
+		})
+	}
+	if _, _, err := fr.next(); err != io.EOF {
+		t.Fatalf("after the last frame: %v, want io.EOF", err)
+	}
+}
+
+func TestJobSpecEnvironIsNeverSent(t *testing.T) {
+	var buf bytes.Buffer
+	if err := newFrameWriter(&buf).sendJSON(FrameJob, JobFrame{ID: 1, JobSpec: JobSpec{Line: "x", Environ: []string{"SECRET=1"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(buf.String(), "SECRET") {
+		t.Fatalf("Environ went over the wire: %q", buf.String())
+	}
+}
+
+func TestALongOutputChunkIsSplitIntoFramesOfAtMostMaxFrame(t *testing.T) {
+	var buf bytes.Buffer
+	big := bytes.Repeat([]byte("x"), MaxFrame+10)
+	if err := newFrameWriter(&buf).send(FrameStdout, big); err != nil {
+		t.Fatal(err)
+	}
+	fr := newFrameReader(&buf)
+	var got []int
+	for {
+		typ, p, err := fr.next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil || typ != FrameStdout {
+			t.Fatalf("next = %v, %v", typ, err)
+		}
+		got = append(got, len(p))
+	}
+	if !reflect.DeepEqual(got, []int{MaxFrame, 10}) {
+		t.Fatalf("frame sizes %v, want [%d 10]", got, MaxFrame)
+	}
+}
+
+// header returns a frame header.
+func header(size uint32, typ FrameType) []byte {
+	h := make([]byte, 5)
+	binary.BigEndian.PutUint32(h, size)
+	h[4] = byte(typ)
+	return h
+}
+
+func TestBadStreamsAreClearErrors(t *testing.T) {
+	job := []byte(`{"id":1,"line":"x"}`)
+	tests := []struct {
+		name   string
+		stream []byte
+		want   []string // in the error message
+		eof    bool     // the error also matches io.ErrUnexpectedEOF
+	}{
+		{"a header cut short is a truncated frame", header(3, FrameJob)[:3], []string{"truncated frame", "3 of 5 header bytes"}, true},
+		{"a payload cut short is a truncated frame", append(header(uint32(len(job)), FrameJob), job[:5]...), []string{"truncated Job frame", "5 of 19 payload bytes"}, true},
+		{"a length past MaxFrame is garbled", header(MaxFrame+1, FrameStdout), []string{"garbled frame", "exceeds"}, false},
+		{"text where a frame should be is garbled and quoted", []byte("Welcome to host!\n"), []string{"garbled frame", `"Welcome to host!\n"`, "something else writing to the worker's stdout"}, false},
+		{"an unknown type is garbled", append(header(2, 0x7f), '{', '}'), []string{"unknown frame type 0x7f"}, false},
+		{"a reserved type is garbled", append(header(2, 0x20), '{', '}'), []string{"unknown frame type 0x20"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var err error
+			within(t, "next", func() { _, _, err = newFrameReader(bytes.NewReader(tt.stream)).next() })
+			if !errors.Is(err, ErrProtocol) {
+				t.Fatalf("err = %v, want one matching ErrProtocol", err)
+			}
+			if tt.eof != errors.Is(err, io.ErrUnexpectedEOF) {
+				t.Errorf("errors.Is(err, io.ErrUnexpectedEOF) = %v, want %v", !tt.eof, tt.eof)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("err = %q, want it to say %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestAGarbledPayloadIsAClearError(t *testing.T) {
+	stream := append(header(5, FrameHello), []byte("{nope")...)
+	var h Hello
+	err := newFrameReader(bytes.NewReader(stream)).nextJSON(FrameHello, &h)
+	if !errors.Is(err, ErrProtocol) || !strings.Contains(err.Error(), "garbled Hello frame") {
+		t.Fatalf("err = %v, want a garbled Hello frame", err)
+	}
+}
+
+func TestAnUnexpectedFrameTypeIsAClearError(t *testing.T) {
+	var buf bytes.Buffer
+	_ = newFrameWriter(&buf).sendJSON(FrameReady, ReadyFrame{})
+	var h Hello
+	err := newFrameReader(&buf).nextJSON(FrameHello, &h)
+	if !errors.Is(err, ErrProtocol) || !strings.Contains(err.Error(), "unexpected Ready frame, want Hello") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestAnErrorFrameBecomesThePeersError(t *testing.T) {
+	var buf bytes.Buffer
+	_ = newFrameWriter(&buf).sendError(errors.New("no thanks"))
+	var h Hello
+	err := newFrameReader(&buf).nextJSON(FrameHello, &h)
+	var pe *PeerError
+	if !errors.As(err, &pe) || pe.Message != "no thanks" {
+		t.Fatalf("err = %#v, want the PeerError %q", err, "no thanks")
+	}
+}
+
+func TestAHelloOfAnotherProtocolVersionIsAMismatch(t *testing.T) {
+	h := localHello("worker")
+	if err := checkHello(h); err != nil {
+		t.Fatalf("our own hello: %v", err)
+	}
+	h.Protocol = ProtocolVersion + 1
+	h.Futures = "v9.9.9"
+	err := checkHello(h)
+	if !errors.Is(err, ErrProtocol) {
+		t.Fatalf("err = %v, want ErrProtocol", err)
+	}
+	for _, w := range []string{"version mismatch", "worker", "v9.9.9", "speaks protocol 2", "speaks protocol 1"} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("err = %q, want it to say %q", err, w)
+		}
+	}
+}
+
+func TestAFailedWriteIsSticky(t *testing.T) {
+	fw := newFrameWriter(failingWriter{})
+	if err := fw.send(FrameStdout, []byte("x")); err == nil {
+		t.Fatal("send to a failing writer: nil error")
+	}
+	if err := fw.sendJSON(FrameCancel, JobRef{ID: 1}); err == nil {
+		t.Fatal("second send: nil error")
+	}
+}
+
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, io.ErrClosedPipe }
+
+func BenchmarkJobRoundTripFrames(b *testing.B) {
+	var buf bytes.Buffer
+	fw := newFrameWriter(&buf)
+	fr := newFrameReader(&buf)
+	spec := JobSpec{Line: "true", Argv: []string{"true"}, Env: []string{"FUTURES_SEQ=1", "FUTURES_SLOT=1", "FUTURES_WORKER=worker_0"}, Grace: 5 * time.Second}
+	b.ReportAllocs()
+	for i := range b.N {
+		_ = fw.sendJSON(FrameJob, JobFrame{ID: uint64(i), JobSpec: spec})
+		_ = fw.sendJSON(FrameOutcome, OutcomeFrame{ID: uint64(i), JobOutcome: JobOutcome{Start: time.Now(), Duration: time.Millisecond}})
+		for range 2 {
+			typ, p, err := fr.next()
+			if err != nil {
+				b.Fatal(err)
+			}
+			var v OutcomeFrame
+			_ = decode(typ, p, &v)
+		}
+	}
+}

@@ -1,0 +1,363 @@
+package pool
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// session is a test's runner side of an in-process ServeWorker.
+type session struct {
+	t      *testing.T
+	toW    *io.PipeWriter
+	fw     *frameWriter
+	fr     *frameReader
+	cancel context.CancelFunc
+	done   chan error // ServeWorker's error
+}
+
+// serve starts ServeWorker over pipes with exec as its Exec.
+func serve(t *testing.T, exec func(context.Context, JobSpec, JobIO) JobOutcome) *session {
+	t.Helper()
+	inR, inW := io.Pipe()
+	outR, outW := io.Pipe()
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &session{t: t, toW: inW, fw: newFrameWriter(inW), fr: newFrameReader(outR), cancel: cancel, done: make(chan error, 1)}
+	go func() {
+		err := ServeWorker(ctx, inR, outW, WorkerOptions{Exec: exec})
+		outW.Close()
+		s.done <- err
+	}()
+	t.Cleanup(func() {
+		cancel()
+		inW.Close()
+		outR.Close()
+	})
+	return s
+}
+
+// send sends a frame to the worker; the pipe has no buffer, so it waits for
+// the worker to read it.
+func (s *session) send(typ FrameType, v any) {
+	s.t.Helper()
+	var err error
+	within(s.t, "sending a "+typ.String()+" frame", func() {
+		if p, ok := v.([]byte); ok {
+			err = s.fw.send(typ, p)
+		} else {
+			err = s.fw.sendJSON(typ, v)
+		}
+	})
+	if err != nil {
+		s.t.Fatalf("sending a %v frame: %v", typ, err)
+	}
+}
+
+// expect reads the next frame, which must be of type want, and decodes it
+// into v (a pointer, or nil), returning its payload.
+func (s *session) expect(want FrameType, v any) []byte {
+	s.t.Helper()
+	var typ FrameType
+	var p []byte
+	var err error
+	within(s.t, "waiting for a "+want.String()+" frame", func() { typ, p, err = s.fr.next() })
+	if err != nil {
+		s.t.Fatalf("waiting for a %v frame: %v", want, err)
+	}
+	if typ != want {
+		s.t.Fatalf("got a %v frame (%q), want %v", typ, p, want)
+	}
+	if v != nil {
+		if err := decode(typ, p, v); err != nil {
+			s.t.Fatal(err)
+		}
+	}
+	return slices.Clone(p)
+}
+
+// handshake goes through Hello and Init; it returns the Ready frame.
+func (s *session) handshake(init InitFrame) ReadyFrame {
+	s.t.Helper()
+	var h Hello
+	s.expect(FrameHello, &h)
+	if h.Role != "worker" || h.Protocol != ProtocolVersion || h.PID != os.Getpid() {
+		s.t.Fatalf("worker hello %+v", h)
+	}
+	s.send(FrameHello, localHello("runner"))
+	s.send(FrameInit, init)
+	var r ReadyFrame
+	s.expect(FrameReady, &r)
+	return r
+}
+
+// result waits for ServeWorker to return, reading (and dropping) what it
+// still writes.
+func (s *session) result() error {
+	s.t.Helper()
+	go func() {
+		for {
+			if _, _, err := s.fr.next(); err != nil {
+				return
+			}
+		}
+	}()
+	var err error
+	within(s.t, "ServeWorker to return", func() { err = <-s.done })
+	return err
+}
+
+// fakeJob is an Exec that runs no process.
+func fakeJob(ctx context.Context, spec JobSpec, jio JobIO) JobOutcome {
+	jio.Started(4242)
+	io.WriteString(jio.Stdout, "out:"+spec.Line+"\n")
+	io.WriteString(jio.Stderr, "err\n")
+	return JobOutcome{ExitCode: 3, Start: time.Now(), Duration: time.Millisecond}
+}
+
+func TestServeWorkerRunsJobsAndStreamsTheirOutput(t *testing.T) {
+	s := serve(t, fakeJob)
+	if r := s.handshake(InitFrame{Name: "worker_0"}); r.Error != "" {
+		t.Fatalf("Ready %+v", r)
+	}
+	for id := uint64(1); id <= 2; id++ {
+		s.send(FrameJob, JobFrame{ID: id, JobSpec: JobSpec{Line: "hello"}})
+		var st StartedFrame
+		s.expect(FrameStarted, &st)
+		if st != (StartedFrame{ID: id, PID: 4242}) {
+			t.Fatalf("Started %+v", st)
+		}
+		if p := s.expect(FrameStdout, nil); string(p) != "out:hello\n" {
+			t.Fatalf("stdout %q", p)
+		}
+		if p := s.expect(FrameStderr, nil); string(p) != "err\n" {
+			t.Fatalf("stderr %q", p)
+		}
+		var o OutcomeFrame
+		s.expect(FrameOutcome, &o)
+		if o.ID != id || o.ExitCode != 3 {
+			t.Fatalf("Outcome %+v", o)
+		}
+	}
+	s.toW.Close()
+	if err := s.result(); err != nil {
+		t.Fatalf("ServeWorker after stdin closed between jobs: %v, want nil", err)
+	}
+}
+
+// stoppable is an Exec that runs until its ctx ends, then until kill is
+// closed, and reports what it saw.
+type stoppable struct {
+	running chan struct{}
+	mu      sync.Mutex
+	seen    []string
+}
+
+func newStoppable() *stoppable { return &stoppable{running: make(chan struct{}, 1)} }
+
+func (x *stoppable) exec(ctx context.Context, spec JobSpec, jio JobIO) JobOutcome {
+	x.running <- struct{}{}
+	<-ctx.Done()
+	x.note("cancelled")
+	<-jio.Kill
+	x.note("killed")
+	return JobOutcome{ExitCode: 137, Signal: "SIGKILL", Canceled: true}
+}
+
+func (x *stoppable) note(s string) {
+	x.mu.Lock()
+	x.seen = append(x.seen, s)
+	x.mu.Unlock()
+}
+
+func (x *stoppable) saw() []string {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return slices.Clone(x.seen)
+}
+
+func TestServeWorkerCancelsThenKillsTheJobTheRunnerNames(t *testing.T) {
+	x := newStoppable()
+	s := serve(t, x.exec)
+	s.handshake(InitFrame{Name: "worker_0"})
+	s.send(FrameJob, JobFrame{ID: 5, JobSpec: JobSpec{Line: "sleep"}})
+	within(t, "the job to start", func() { <-x.running })
+	s.send(FrameCancel, JobRef{ID: 4}) // not the running job: ignored
+	s.send(FrameCancel, JobRef{ID: 5})
+	waitFor(t, "the job to be cancelled", func() bool { return len(x.saw()) == 1 })
+	s.send(FrameKill, JobRef{ID: 5})
+	var o OutcomeFrame
+	s.expect(FrameOutcome, &o)
+	if o.ID != 5 || !o.Canceled || o.Signal != "SIGKILL" {
+		t.Fatalf("Outcome %+v", o)
+	}
+	if got := x.saw(); !slices.Equal(got, []string{"cancelled", "killed"}) {
+		t.Fatalf("the job saw %v", got)
+	}
+	// A late Cancel for a job that is over is ignored.
+	s.send(FrameCancel, JobRef{ID: 5})
+	s.toW.Close()
+	if err := s.result(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestServeWorkerKillsTheJobWhenItsStdinClosesMidJob(t *testing.T) {
+	x := newStoppable()
+	s := serve(t, x.exec)
+	s.handshake(InitFrame{Name: "worker_0"})
+	s.send(FrameJob, JobFrame{ID: 1, JobSpec: JobSpec{Line: "sleep"}})
+	within(t, "the job to start", func() { <-x.running })
+	s.toW.Close()
+	err := s.result()
+	if !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("ServeWorker = %v, want io.ErrUnexpectedEOF", err)
+	}
+	if got := x.saw(); !slices.Equal(got, []string{"cancelled", "killed"}) {
+		t.Fatalf("the job saw %v", got)
+	}
+}
+
+func TestServeWorkerKillsTheJobAndReturnsWhenItsContextEnds(t *testing.T) {
+	x := newStoppable()
+	s := serve(t, x.exec)
+	s.handshake(InitFrame{Name: "worker_0"})
+	s.send(FrameJob, JobFrame{ID: 1, JobSpec: JobSpec{Line: "sleep"}})
+	within(t, "the job to start", func() { <-x.running })
+	s.cancel()
+	if err := s.result(); !errors.Is(err, context.Canceled) {
+		t.Fatalf("ServeWorker = %v, want context.Canceled", err)
+	}
+	if got := x.saw(); !slices.Equal(got, []string{"cancelled", "killed"}) {
+		t.Fatalf("the job saw %v", got)
+	}
+}
+
+func TestServeWorkerRefusesARunnerOfAnotherProtocolVersion(t *testing.T) {
+	s := serve(t, fakeJob)
+	s.expect(FrameHello, nil)
+	h := localHello("runner")
+	h.Protocol = ProtocolVersion + 1
+	s.send(FrameHello, h)
+	var ef ErrorFrame
+	s.expect(FrameError, &ef)
+	if !strings.Contains(ef.Message, "version mismatch") || !strings.Contains(ef.Message, "runner") {
+		t.Fatalf("Error frame %q", ef.Message)
+	}
+	if err := s.result(); !errors.Is(err, ErrProtocol) {
+		t.Fatalf("ServeWorker = %v, want ErrProtocol", err)
+	}
+}
+
+func TestServeWorkerReportsAGarbledFrameAndStops(t *testing.T) {
+	s := serve(t, fakeJob)
+	s.handshake(InitFrame{Name: "worker_0"})
+	within(t, "writing garbage", func() { _, _ = s.toW.Write([]byte("\xff\xff\xff\xff\x10garbage")) })
+	var ef ErrorFrame
+	s.expect(FrameError, &ef)
+	if !strings.Contains(ef.Message, "exceeds") {
+		t.Fatalf("Error frame %q", ef.Message)
+	}
+	if err := s.result(); !errors.Is(err, ErrProtocol) {
+		t.Fatalf("ServeWorker = %v, want ErrProtocol", err)
+	}
+}
+
+func TestServeWorkerRefusesFramesOutOfOrder(t *testing.T) {
+	t.Run("a job before Init", func(t *testing.T) {
+		s := serve(t, fakeJob)
+		s.expect(FrameHello, nil)
+		s.send(FrameHello, localHello("runner"))
+		s.send(FrameJob, JobFrame{ID: 1})
+		var ef ErrorFrame
+		s.expect(FrameError, &ef)
+		if !strings.Contains(ef.Message, "unexpected Job frame, want Init") {
+			t.Fatalf("Error frame %q", ef.Message)
+		}
+		if err := s.result(); !errors.Is(err, ErrProtocol) {
+			t.Fatalf("ServeWorker = %v", err)
+		}
+	})
+	t.Run("a second job while one runs", func(t *testing.T) {
+		x := newStoppable()
+		s := serve(t, x.exec)
+		s.handshake(InitFrame{Name: "worker_0"})
+		s.send(FrameJob, JobFrame{ID: 1})
+		within(t, "the job to start", func() { <-x.running })
+		s.send(FrameJob, JobFrame{ID: 2})
+		// The running job is killed; its outcome, then the error, go out.
+		s.expect(FrameOutcome, nil)
+		var ef ErrorFrame
+		s.expect(FrameError, &ef)
+		if !strings.Contains(ef.Message, "while job 1 runs") {
+			t.Fatalf("Error frame %q", ef.Message)
+		}
+		if err := s.result(); !errors.Is(err, ErrProtocol) {
+			t.Fatalf("ServeWorker = %v", err)
+		}
+	})
+}
+
+func TestServeWorkerKeepsTheStateTheInitializerLeaves(t *testing.T) {
+	dir := t.TempDir()
+	sub := filepath.Join(dir, "it's here")
+	if err := os.Mkdir(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var specs []JobSpec
+	exec := func(ctx context.Context, spec JobSpec, jio JobIO) JobOutcome {
+		mu.Lock()
+		specs = append(specs, spec)
+		mu.Unlock()
+		return testExec(ctx, spec, jio)
+	}
+	s := serve(t, exec)
+	r := s.handshake(InitFrame{Name: "worker_0", Initializer: "export GREETING='hi there'; cd " + shellQuote(sub) + "; unexported=1",
+		Env: []string{"FUTURES_WORKER=worker_0"}})
+	if r.Error != "" || r.Dir != sub {
+		t.Fatalf("Ready %+v, want Dir %q", r, sub)
+	}
+	s.send(FrameJob, JobFrame{ID: 1, JobSpec: JobSpec{Line: "echo \"$GREETING|$unexported|$FUTURES_WORKER|$FUTURES_SEQ|$(pwd)\"", Shell: true, Env: []string{"FUTURES_SEQ=1"}}})
+	s.expect(FrameStarted, nil)
+	out := s.expect(FrameStdout, nil)
+	s.expect(FrameOutcome, nil)
+	if want := "hi there||worker_0|1|" + sub + "\n"; string(out) != want {
+		t.Fatalf("the job printed %q, want %q", out, want)
+	}
+	mu.Lock()
+	job := specs[len(specs)-1]
+	mu.Unlock()
+	if job.Dir != sub || !slices.Contains(job.Environ, "GREETING=hi there") || slices.ContainsFunc(job.Environ, func(kv string) bool { return strings.HasPrefix(kv, "_=") }) {
+		t.Fatalf("the job's spec: Dir %q, Environ %q", job.Dir, job.Environ)
+	}
+}
+
+func TestServeWorkerReportsAFailingInitializer(t *testing.T) {
+	tests := []struct {
+		name, snippet string
+		want          ReadyFrame
+	}{
+		{"a non-zero exit", "echo no token >&2; false", ReadyFrame{Error: "exit status 1", Stderr: "no token"}},
+		{"an exit before its end", "exit 0", ReadyFrame{Error: "it exited before its end (with exit?), so the environment it leaves cannot be captured"}},
+		{"a syntax error", "if then", ReadyFrame{Error: "exit status 2"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := serve(t, testExec)
+			r := s.handshake(InitFrame{Name: "worker_0", Initializer: tt.snippet})
+			if r.Error != tt.want.Error || (tt.want.Stderr != "" && r.Stderr != tt.want.Stderr) {
+				t.Fatalf("Ready %+v, want %+v", r, tt.want)
+			}
+			if err := s.result(); err == nil || !strings.Contains(err.Error(), "initializer") {
+				t.Fatalf("ServeWorker = %v, want an initializer error", err)
+			}
+		})
+	}
+}
