@@ -32,6 +32,7 @@ func (e exitStatus) Error() string { return fmt.Sprintf("exit status %d", int(e)
 type commonFlags struct {
 	jobs         string
 	executor     string
+	maxTasks     int
 	workerPrefix string
 	initializer  string
 	keepOrder    bool
@@ -56,7 +57,8 @@ type commonFlags struct {
 
 func (c *commonFlags) register(fs *pflag.FlagSet, keepOrderDefault bool) {
 	fs.StringVarP(&c.jobs, "max-workers", "j", "", "workers: N, N% of the CPUs, cpu (CPUs+1) or io (5×CPUs); default: the number of CPUs")
-	fs.StringVar(&c.executor, "executor", "thread", "executor: thread")
+	fs.StringVar(&c.executor, "executor", "thread", "executor: thread (goroutines) or process (long-lived worker processes: a stateful --initializer, --max-tasks-per-child)")
+	fs.IntVar(&c.maxTasks, "max-tasks-per-child", 0, "process executor: replace a worker process (and rerun --initializer) after N jobs; 0: never")
 	fs.StringVar(&c.workerPrefix, "worker-prefix", "worker", "worker names are PREFIX_N, N from 0")
 	fs.StringVar(&c.initializer, "initializer", "", "command run once per worker before its first job; its failure breaks the pool (exit 3)")
 	fs.BoolVarP(&c.keepOrder, "keep-order", "k", keepOrderDefault, "emit results in input order")
@@ -86,8 +88,16 @@ func (c *commonFlags) runnerOptions(stdout, stderr io.Writer) (runner.Options, e
 	if err != nil {
 		return o, usageError{err}
 	}
-	if c.executor != "thread" {
-		return o, usagef("--executor %q: only the thread executor is built so far", c.executor)
+	switch c.executor {
+	case runner.ThreadExecutor, runner.ProcessExecutor:
+	default:
+		return o, usagef("--executor %q: want thread or process", c.executor)
+	}
+	if c.maxTasks < 0 {
+		return o, usagef("--max-tasks-per-child %d: want 0 (no limit) or more", c.maxTasks)
+	}
+	if c.maxTasks > 0 && c.executor != runner.ProcessExecutor {
+		return o, usagef("--max-tasks-per-child needs --executor process")
 	}
 	mode, err := runner.ParseOutputMode(c.output)
 	if err != nil {
@@ -114,7 +124,8 @@ func (c *commonFlags) runnerOptions(stdout, stderr io.Writer) (runner.Options, e
 		return o, usagef("--shell: empty")
 	}
 	return runner.Options{
-		Workers: n, WorkerPrefix: c.workerPrefix, Initializer: c.initializer,
+		Workers: n, Executor: c.executor, MaxTasksPerChild: c.maxTasks,
+		WorkerPrefix: c.workerPrefix, Initializer: c.initializer,
 		KeepOrder: c.keepOrder, Output: mode, Tag: c.tag,
 		JobTimeout: c.jobTimeout, Timeout: c.timeout, Retries: c.retries, FailFast: c.failFast,
 		Grace: c.grace, JSON: c.json, Joblog: c.joblog, Resume: c.resume, ResumeFailed: c.resumeFailed,

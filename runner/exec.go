@@ -54,6 +54,14 @@ type ExecOptions struct {
 	// without waiting for Grace (the second Ctrl-C). It is watched from the
 	// moment ctx ends, and the first Ctrl-C is what ends ctx.
 	Kill <-chan struct{}
+	// Environ, if not nil, is the job's whole base environment in place of
+	// the runner's (a process-pool worker's, as its initializer left it):
+	// Env is applied on top of it, and the program is looked up in its
+	// PATH.
+	Environ []string
+	// Started, if not nil, is called with the pid of the job's main
+	// process, the leader of its process group, once it has started.
+	Started func(pid int)
 }
 
 // Outcome is what Exec reports about one job.
@@ -134,7 +142,7 @@ func Exec(ctx context.Context, c Command, o ExecOptions) Outcome {
 	if len(argv) == 0 {
 		return startFailed(o.Stderr, 127, fmt.Errorf("empty command: %w", ErrNotFound))
 	}
-	path, err := lookPath(argv[0])
+	path, err := lookPath(argv[0], o.Environ)
 	if err != nil {
 		code, err := classify(argv[0], "", "", err)
 		return startFailed(o.Stderr, code, err)
@@ -152,7 +160,7 @@ func Exec(ctx context.Context, c Command, o ExecOptions) Outcome {
 	}
 	attr := &os.ProcAttr{
 		Dir:   o.Dir,
-		Env:   environ(o.Env, o.Dir),
+		Env:   environ(o.Environ, o.Env, o.Dir),
 		Files: files,
 		Sys:   &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL},
 	}
@@ -161,7 +169,7 @@ func Exec(ctx context.Context, c Command, o ExecOptions) Outcome {
 	if err != nil && path != argv[0] && errors.Is(err, syscall.ENOENT) {
 		// The program found earlier is gone: look it up afresh, once.
 		lookups.Delete(argv[0])
-		if path, err = lookPath(argv[0]); err == nil {
+		if path, err = lookPath(argv[0], o.Environ); err == nil {
 			start = time.Now()
 			proc, err = os.StartProcess(path, argv, attr)
 		}
@@ -172,6 +180,9 @@ func Exec(ctx context.Context, c Command, o ExecOptions) Outcome {
 		return startFailed(o.Stderr, code, err)
 	}
 	p.startCopying()
+	if o.Started != nil {
+		o.Started(proc.Pid)
+	}
 
 	g := &group{pgid: proc.Pid, exited: make(chan struct{})}
 	stop := func() bool { return true }
@@ -273,19 +284,24 @@ type lookup struct{ path, env string }
 // cached: a job may create the program a later job runs.
 var lookups sync.Map
 
-func lookPath(name string) (string, error) {
+// lookPath finds name in the PATH of environ, or of the runner's
+// environment when environ is nil.
+func lookPath(name string, environ []string) (string, error) {
 	if strings.Contains(name, "/") {
 		// Run as named, relative to the job's directory; the exec itself
 		// says whether it exists.
 		return name, nil
 	}
 	env := os.Getenv("PATH")
+	if environ != nil {
+		env = envValue(environ, "PATH")
+	}
 	if v, ok := lookups.Load(name); ok {
 		if l := v.(lookup); l.env == env {
 			return l.path, nil
 		}
 	}
-	path, err := exec.LookPath(name)
+	path, err := lookPathIn(name, env)
 	if err != nil {
 		return "", err
 	}
@@ -293,19 +309,57 @@ func lookPath(name string) (string, error) {
 	return path, nil
 }
 
-// environ returns the runner's environment with extra's entries replacing
-// those of the same key, and PWD set to dir when there is one; nil (the
-// runner's environment as it is) when there is nothing to change.
-func environ(extra []string, dir string) []string {
+// lookPathIn is exec.LookPath with path as PATH.
+func lookPathIn(name, path string) (string, error) {
+	if path == os.Getenv("PATH") {
+		return exec.LookPath(name)
+	}
+	for _, dir := range filepath.SplitList(path) {
+		if dir == "" {
+			dir = "."
+		}
+		p := filepath.Join(dir, name)
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
+			if !filepath.IsAbs(p) {
+				// As exec.LookPath: a relative PATH entry is not trusted.
+				return "", &exec.Error{Name: name, Err: exec.ErrDot}
+			}
+			return p, nil
+		}
+	}
+	return "", &exec.Error{Name: name, Err: exec.ErrNotFound}
+}
+
+// envValue returns the value of key in env, "" if it is not there.
+func envValue(env []string, key string) string {
+	for i := len(env) - 1; i >= 0; i-- {
+		if k, v, ok := strings.Cut(env[i], "="); ok && k == key {
+			return v
+		}
+	}
+	return ""
+}
+
+// environ returns base (nil: the runner's environment) with extra's
+// entries replacing those of the same key, and PWD set to dir when there
+// is one; nil (the runner's environment as it is) when there is nothing
+// to change.
+func environ(base, extra []string, dir string) []string {
 	if dir != "" && !hasKey(extra, "PWD") {
 		if abs, err := filepath.Abs(dir); err == nil {
 			extra = append(extra[:len(extra):len(extra)], "PWD="+abs)
 		}
 	}
-	if len(extra) == 0 {
-		return nil
+	if base != nil {
+		if len(extra) == 0 {
+			return base
+		}
+	} else {
+		if len(extra) == 0 {
+			return nil
+		}
+		base = os.Environ()
 	}
-	base := os.Environ()
 	env := make([]string, 0, len(base)+len(extra))
 	for _, kv := range base {
 		k, _, _ := strings.Cut(kv, "=")

@@ -93,6 +93,7 @@ type Observer interface {
 // output, in completion order.
 type Options struct {
 	Workers      int           // 0: runtime.NumCPU()
+	Executor     string        // ThreadExecutor ("", "thread") or ProcessExecutor ("process")
 	WorkerPrefix string        // "": "worker"
 	Initializer  string        // a command line run once per worker before its first job
 	KeepOrder    bool          // emit in input order
@@ -111,6 +112,10 @@ type Options struct {
 	Shell        []string      // default /bin/sh -c
 	TempDir      string        // spool directory; "": os.TempDir()
 	Window       int           // jobs submitted but not yet emitted; 0: a default
+
+	// MaxTasksPerChild, with the process executor, replaces a worker
+	// process after that many jobs; 0: never.
+	MaxTasksPerChild int
 
 	Stdout, Stderr io.Writer
 	Observer       Observer
@@ -374,6 +379,9 @@ func newRun(ctx context.Context, opt Options) (*run, error) {
 
 // newExecutor makes the executor the options ask for.
 func (r *run) newExecutor() pool.Executor[*Result] {
+	if r.opt.Executor == ProcessExecutor {
+		return r.newProcessPool()
+	}
 	return pool.NewThreadPool[*Result](pool.Options{
 		MaxWorkers:  r.opt.Workers,
 		NamePrefix:  r.opt.WorkerPrefix,
@@ -384,6 +392,9 @@ func (r *run) newExecutor() pool.Executor[*Result] {
 // exec runs one attempt of a job's command on the worker that ctx belongs
 // to.
 func (r *run) exec(ctx context.Context, c Command, eo ExecOptions) Outcome {
+	if r.opt.Executor == ProcessExecutor {
+		return r.execRemote(ctx, c, eo)
+	}
 	return Exec(ctx, c, eo)
 }
 

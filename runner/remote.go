@@ -1,0 +1,82 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/futures-cli/futures/pool"
+)
+
+// The process executor (--executor process): jobs run in worker processes
+// of a pool.ProcessPool. This file is both ends of a job's trip: the
+// runner's side turns a Command and its ExecOptions into a pool.JobSpec and
+// the pool.JobOutcome that comes back into an Outcome; the worker's side
+// (ExecJob, which `futures worker` runs) turns the JobSpec back into a
+// Command and runs it with Exec.
+
+// Executor names, for Options.Executor.
+const (
+	ThreadExecutor  = "thread"
+	ProcessExecutor = "process"
+)
+
+// newProcessPool makes the executor of --executor process.
+func (r *run) newProcessPool() pool.Executor[*Result] {
+	return pool.NewProcessPool[*Result](pool.ProcessOptions{
+		MaxWorkers:       r.opt.Workers,
+		NamePrefix:       r.opt.WorkerPrefix,
+		Initializer:      r.opt.Initializer,
+		Shell:            r.opt.Shell,
+		MaxTasksPerChild: r.opt.MaxTasksPerChild,
+	})
+}
+
+// execRemote runs one attempt of c on the worker process that ctx's task
+// runs on. A lost worker breaks the run (exit status 3) at once, so that
+// the job is not retried and the rest stop.
+func (r *run) execRemote(ctx context.Context, c Command, eo ExecOptions) Outcome {
+	spec := pool.JobSpec{
+		Line: c.Line, Argv: c.Argv, Shell: c.Shell, ShellCmd: eo.Shell,
+		Env: eo.Env, Dir: eo.Dir, Grace: eo.Grace,
+	}
+	start := time.Now()
+	jo, err := pool.RunJob(ctx, spec, eo.Stdout, eo.Stderr, eo.Kill)
+	if err != nil {
+		if errors.Is(err, pool.ErrBroken) {
+			r.broken(err)
+		}
+		return Outcome{ExitCode: -1, Err: err, Start: start}
+	}
+	return outcomeOf(jo)
+}
+
+// outcomeOf is the Outcome a worker reported.
+func outcomeOf(jo pool.JobOutcome) Outcome {
+	out := Outcome{
+		ExitCode: jo.ExitCode, Signal: jo.Signal, Start: jo.Start, Duration: jo.Duration,
+		MaxRSSKB: jo.MaxRSSKB, User: jo.User, Sys: jo.Sys, Canceled: jo.Canceled,
+	}
+	if jo.Error != "" {
+		out.Err = errors.New(jo.Error)
+	}
+	return out
+}
+
+// ExecJob runs a job a worker process received: it is the
+// pool.WorkerOptions.Exec of `futures worker`.
+func ExecJob(ctx context.Context, spec pool.JobSpec, jio pool.JobIO) pool.JobOutcome {
+	c := Command{Line: spec.Line, Argv: spec.Argv, Shell: spec.Shell}
+	out := Exec(ctx, c, ExecOptions{
+		Shell: spec.ShellCmd, Env: spec.Env, Environ: spec.Environ, Dir: spec.Dir,
+		Stdout: jio.Stdout, Stderr: jio.Stderr, Grace: spec.Grace, Kill: jio.Kill, Started: jio.Started,
+	})
+	jo := pool.JobOutcome{
+		ExitCode: out.ExitCode, Signal: out.Signal, Start: out.Start, Duration: out.Duration,
+		MaxRSSKB: out.MaxRSSKB, User: out.User, Sys: out.Sys, Canceled: out.Canceled,
+	}
+	if out.Err != nil {
+		jo.Error = out.Err.Error()
+	}
+	return jo
+}
