@@ -1,0 +1,83 @@
+package runner
+
+import (
+	"errors"
+	"syscall"
+	"testing"
+)
+
+func TestParseWorkers(t *testing.T) {
+	tests := []struct {
+		name, in string
+		want     int
+		bad      bool
+	}{
+		{"an empty value means one per CPU", "", 4, false},
+		{"a number is taken as is", "7", 7, false},
+		{"a percentage is of the CPUs", "50%", 2, false},
+		{"a small percentage still gives one worker", "1%", 1, false},
+		{"cpu is one more than the CPUs", "cpu", 5, false},
+		{"io is five per CPU", "io", 20, false},
+		{"a word is refused", "many", 0, true},
+		{"a negative number is refused", "-2", 0, true},
+		{"a zero percentage is refused", "0%", 0, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParseWorkers(tt.in, 4)
+			if (err != nil) != tt.bad {
+				t.Fatalf("ParseWorkers(%q) error = %v, want error %v", tt.in, err, tt.bad)
+			}
+			if !tt.bad && got != tt.want {
+				t.Fatalf("ParseWorkers(%q) = %d, want %d", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseDelimiter(t *testing.T) {
+	tests := []struct {
+		name, in string
+		want     byte
+		bad      bool
+	}{
+		{"one byte is itself", ",", ',', false},
+		{"backslash t is a tab", `\t`, '\t', false},
+		{"backslash zero is NUL", `\0`, 0, false},
+		{"a hex escape is its byte", `\x1f`, 0x1f, false},
+		{"two bytes are refused", "ab", 0, true},
+		{"a bad hex escape is refused", `\xzz`, 0, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParseDelimiter(tt.in)
+			if (err != nil) != tt.bad || (!tt.bad && got != tt.want) {
+				t.Fatalf("ParseDelimiter(%q) = %q, %v", tt.in, got, err)
+			}
+		})
+	}
+}
+
+func TestExitStatusPriority(t *testing.T) {
+	broken := errors.New("broken")
+	tests := []struct {
+		name string
+		sum  Summary
+		want int
+	}{
+		{"every job succeeded", Summary{Succeeded: 3}, 0},
+		{"a failed job gives 1", Summary{Failed: 1}, 1},
+		{"a timed-out job gives 1", Summary{TimedOut: 1}, 1},
+		{"the overall deadline gives 4 over a failure", Summary{Failed: 1, Deadline: true}, 4},
+		{"a broken pool gives 3 over the deadline", Summary{Broken: broken, Deadline: true, Failed: 1}, 3},
+		{"a signal wins over everything", Summary{Signal: syscall.SIGINT, Broken: broken, Deadline: true}, 130},
+		{"a setup fault is a usage error", Summary{Err: SetupError{errors.New("joblog")}}, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.sum.ExitStatus(); got != tt.want {
+				t.Fatalf("ExitStatus() = %d, want %d", got, tt.want)
+			}
+		})
+	}
+}
