@@ -230,6 +230,17 @@ func startsWithAssignment(line string) bool {
 	return isAssignment(strings.TrimLeft(line, " \t"))
 }
 
+// isName reports whether s is a shell variable name.
+func isName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' && i > 0) {
+			return false
+		}
+	}
+	return s != ""
+}
+
 // isAssignment reports whether a word starts with NAME=, which the shell
 // takes as a variable assignment in front of a command.
 func isAssignment(s string) bool {
@@ -322,42 +333,50 @@ type frameKind uint8
 const (
 	frameTop          frameKind = iota
 	frameParen                  // ( … ): a subshell, a group, a case pattern
-	frameCmd                    // $( … ) and $(( … ))
+	frameCmd                    // $( … )
 	frameParam                  // ${ … }, and { … } nested in it
 	frameSingle                 // ' … '
 	frameDouble                 // " … "
 	frameDollarSingle           // $' … '
 	frameBacktick               // ` … `
+	frameArith                  // $(( … )), and bash's (( … ))
+	frameArithBracket           // bash's $[ … ]
+	frameSubscript              // name[ … ] and [ … ] starting a word: bash's array subscripts
 )
 
 type lexFrame struct {
 	kind frameKind
-	at   int // byte offset of its opening
+	at   int  // byte offset of its opening
+	dq   bool // a ${ } frame inside double quotes
 }
 
 // shellLexer follows the quoting and nesting of a shell command line, one
 // step at a time, without building anything: enough to find unterminated
 // quotes and to tell in which quoting context a byte is. It knows POSIX sh
 // lexing: quotes, escapes, $( ), $(( )), ${ }, backquotes, $' ', comments,
-// and the start of a here-document (where it stops: see heredoc).
+// and the start of a here-document (where it stops: see heredoc); and of
+// bash, (( )), $[ ] and the name[ ] of array assignments.
 type shellLexer struct {
 	s     string
 	i     int // next byte
 	stack []lexFrame
-	// wordStart: the next byte would start a word (a # there is a comment).
+	// wordStart: the next byte would start a word (a # there is a comment);
+	// wordBegin: where the current unquoted word began.
 	wordStart bool
+	wordBegin int
 	// heredocNext: a << was seen; heredoc: a newline followed it, so the
 	// rest of the line is (or may be) a here-document's body, which the
 	// lexer does not follow.
 	heredocNext, heredoc bool
-	// unsure: a construct that this lexer may misjudge came before (a case
-	// inside $( ) or ( ), where a pattern's ) closes nothing; a quote inside
-	// ${ }, which shells treat differently), so a quoting context from
+	// unsure: a construct that shells read differently, or that this lexer
+	// may misjudge, came before (a case inside $( ) or ( ), where a
+	// pattern's ) closes nothing; a quote inside ${ }; \' inside $' ', which
+	// dash does not know; blanks inside a[ ]), so a quoting context from
 	// here on may be wrong.
 	unsure bool
-	// grouping counts the open frames that keep a word together (quotes,
-	// $( ), ${ }, backquotes); params and backticks count those kinds.
-	grouping, params, backticks int
+	// grouping counts the open frames that keep a word together (all but
+	// ( )); params, backticks, arith and subscripts count those kinds.
+	grouping, params, backticks, arith, subscripts int
 	// trailing: offset of a backslash that ends the line, or -1.
 	trailing int
 }
@@ -374,7 +393,7 @@ func (lx *shellLexer) top() frameKind {
 }
 
 func (lx *shellLexer) push(k frameKind) {
-	lx.stack = append(lx.stack, lexFrame{k, lx.i})
+	lx.stack = append(lx.stack, lexFrame{k, lx.i, k == frameParam && lx.inDouble()})
 	switch k {
 	case frameParen:
 		return
@@ -382,6 +401,10 @@ func (lx *shellLexer) push(k frameKind) {
 		lx.params++
 	case frameBacktick:
 		lx.backticks++
+	case frameArith, frameArithBracket:
+		lx.arith++
+	case frameSubscript:
+		lx.subscripts++
 	}
 	lx.grouping++
 }
@@ -396,6 +419,10 @@ func (lx *shellLexer) pop() {
 		lx.params--
 	case frameBacktick:
 		lx.backticks--
+	case frameArith, frameArithBracket:
+		lx.arith--
+	case frameSubscript:
+		lx.subscripts--
 	}
 	lx.grouping--
 }
@@ -423,6 +450,10 @@ func (lx *shellLexer) step() {
 	case frameDollarSingle:
 		switch c {
 		case '\\':
+			if lx.i+1 < len(lx.s) && lx.s[lx.i+1] == '\'' {
+				// Where $' is not known (dash), this ' ends the quote.
+				lx.unsure = true
+			}
 			lx.escape()
 			return
 		case '\'':
@@ -489,16 +520,11 @@ func (lx *shellLexer) step() {
 // inDouble reports whether the innermost quoting is double quotes (looking
 // through ${ } frames).
 func (lx *shellLexer) inDouble() bool {
-	for k := len(lx.stack) - 1; k >= 0; k-- {
-		switch lx.stack[k].kind {
-		case frameParam:
-			continue
-		case frameDouble:
-			return true
-		}
+	if len(lx.stack) == 0 {
 		return false
 	}
-	return false
+	f := lx.stack[len(lx.stack)-1]
+	return f.kind == frameDouble || f.kind == frameParam && f.dq
 }
 
 // dollar consumes a $ and what it opens.
@@ -510,9 +536,18 @@ func (lx *shellLexer) dollar(inDouble bool) {
 			lx.i += 2
 			return
 		case '(':
+			if lx.i+2 < len(lx.s) && lx.s[lx.i+2] == '(' {
+				lx.push(frameArith)
+				lx.i += 3
+				return
+			}
 			lx.push(frameCmd)
 			lx.i += 2
 			lx.wordStart = true
+			return
+		case '[':
+			lx.push(frameArithBracket)
+			lx.i += 2
 			return
 		case '\'':
 			if !inDouble {
@@ -525,11 +560,48 @@ func (lx *shellLexer) dollar(inDouble bool) {
 	lx.i++
 }
 
-// unquoted steps over a byte outside quotes: at the top, or in ( ) or $( ).
+// unquoted steps over a byte outside quotes: at the top, or in ( ), $( ),
+// $(( )) or $[ ].
 func (lx *shellLexer) unquoted(c byte) {
 	atStart := lx.wordStart
 	lx.wordStart = false
+	if atStart {
+		lx.wordBegin = lx.i
+	}
 	s := lx.s
+	if lx.top() == frameSubscript {
+		switch c {
+		case ']':
+			lx.pop()
+			lx.i++
+			return
+		case ' ', '\t', '\n', '#', '|', ';', '&', '<', '>', '(', ')':
+			// Where bash does not take a[ for an array (or sh reads it),
+			// these end the word or start a comment: from here on the
+			// lexer may be wrong.
+			lx.unsure = true
+			if c != '(' && c != ')' {
+				lx.i++
+				return
+			}
+		}
+	}
+	if lx.arith > 0 {
+		switch k := lx.top(); {
+		case k == frameArith && c == ')' && strings.HasPrefix(s[lx.i:], "))"):
+			lx.pop()
+			lx.i += 2
+			return
+		case k == frameArithBracket && c == ']':
+			lx.pop()
+			lx.i++
+			return
+		case c == '<' || c == '#' || c == '\n':
+			// Shift, base#number: no here-document nor comment.
+			lx.i++
+			return
+		}
+	}
 	switch c {
 	case ' ', '\t', ';', '&', '|', '>':
 		lx.wordStart = true
@@ -550,6 +622,11 @@ func (lx *shellLexer) unquoted(c byte) {
 			return
 		}
 	case '(':
+		if atStart && lx.arith == 0 && strings.HasPrefix(s[lx.i:], "((") {
+			lx.push(frameArith)
+			lx.i += 2
+			return
+		}
 		lx.push(frameParen)
 		lx.wordStart = true
 	case ')':
@@ -557,6 +634,13 @@ func (lx *shellLexer) unquoted(c byte) {
 			lx.pop()
 		}
 		lx.wordStart = true
+	case '[':
+		// bash reads a[…]= (and [k]=v in a compound assignment) as one
+		// word up to the matching ], blanks and all.
+		if atStart && lx.i+1 < len(s) && strings.IndexByte(" \t\n[", s[lx.i+1]) < 0 ||
+			!atStart && isName(s[lx.wordBegin:lx.i]) {
+			lx.push(frameSubscript)
+		}
 	case '\\':
 		lx.escape()
 		return

@@ -61,7 +61,9 @@ type Vars struct {
 // word is the shell word around the replacement (quotes, $(…) included).
 //
 // A template with no replacement string at all gets every value of every
-// record appended as an argument of its own, as xargs does.
+// record appended as an argument of its own, as xargs does; in the
+// command-line form, after its last word (so `cmd | sort -k2 # note` gives
+// `cmd | sort -k2 'v' # note`).
 type Template struct {
 	line     bool   // the command-line form
 	text     string // line form: the template as given
@@ -132,9 +134,15 @@ type segment struct {
 // written as it is. Numbers ({#}, {%}) are written as they are.
 //
 // Where a value could not be quoted safely, ParseTemplate fails (with an
-// ErrTemplate): a replacement string inside `…` backquotes (use $(…)), in a
-// here-document, or after a case statement inside $(…) or ( ) or a quote
-// inside ${…}, whose quoting this parser does not follow.
+// ErrTemplate): any replacement string in a here-document; one other than
+// {#} and {%} inside `…` backquotes (use $(…)), in arithmetic — $((…)),
+// bash's ((…)) and $[…], where quotes do not protect — or in a bash array
+// subscript (name[…]=, which bash evaluates), or after what shells read
+// differently or this parser does not follow: a case statement inside
+// $(…) or ( ), a quote inside ${…}, \' inside $'…', blanks inside name[…].
+// Quoting makes a value one literal word; a command that evaluates its
+// arguments still evaluates it (eval, sh -c, and in bash let, declare -i,
+// and the operands of [[ … -eq … ]]).
 //
 // Several arguments are an argv, kept word for word as xargs keeps it
 // (`futures map sh -c 'echo "$1"' _`): replacement strings are expanded
@@ -220,7 +228,7 @@ func parseLineTemplate(tmpl string) (*Template, error) {
 		}
 		if c == '{' && (i == 0 || tmpl[i-1] != '$') && lx.params == 0 {
 			if seg, size, ok := matchReplacement(tmpl[i:]); ok {
-				ctx, err := lx.replacementContext(tmpl[i : i+size])
+				ctx, err := lx.replacementContext(seg.kind, tmpl[i:i+size])
 				if err != nil {
 					return nil, err
 				}
@@ -250,15 +258,26 @@ func parseLineTemplate(tmpl string) (*Template, error) {
 	if inWord {
 		endWord(lx.i)
 	}
+	if len(t.words) == 0 {
+		return nil, fmt.Errorf("%w: no command in %q", ErrTemplate, tmpl)
+	}
 	t.tail = tmpl[gap:]
 	return t, nil
 }
 
-// replacementContext tells how to quote a replacement where the lexer is.
-func (lx *shellLexer) replacementContext(repl string) (quoteCtx, error) {
+// replacementContext tells how to quote a replacement where the lexer is,
+// or why it cannot be. (Numbers need no quoting.)
+func (lx *shellLexer) replacementContext(kind segKind, repl string) (quoteCtx, error) {
+	if kind != segValue {
+		return ctxUnquoted, nil
+	}
 	switch {
 	case lx.backticks > 0:
 		return 0, fmt.Errorf("%w: %s inside `…` cannot be quoted safely; use $(…)", ErrTemplate, repl)
+	case lx.arith > 0:
+		return 0, fmt.Errorf("%w: %s inside $((…)), ((…)) or $[…] cannot be quoted safely (it is evaluated); pass it as an argument", ErrTemplate, repl)
+	case lx.subscripts > 0:
+		return 0, fmt.Errorf("%w: %s inside name[…] cannot be quoted safely (bash evaluates an array subscript)", ErrTemplate, repl)
 	case lx.unsure:
 		return 0, fmt.Errorf("%w: %s after a case inside $(…) or ( ), or a quote inside ${…}, cannot be quoted safely", ErrTemplate, repl)
 	}
@@ -410,13 +429,16 @@ func (t *Template) expandLine(v Vars, nsrc int) (Command, error) {
 	var b strings.Builder
 	b.Grow(len(t.text) + 2*valuesSize(v) + 16)
 	if !t.hasRepl {
-		b.WriteString(t.text)
+		// After the last word: before a comment or a here-document's
+		// body, which would swallow the values (or be escaped by them).
+		b.WriteString(t.text[:len(t.text)-len(t.tail)])
 		for _, rec := range v.Records {
 			for _, s := range rec {
 				b.WriteByte(' ')
 				quoteTo(&b, s, true)
 			}
 		}
+		b.WriteString(t.tail)
 	} else {
 		for wi := range t.words {
 			w := &t.words[wi]

@@ -1,13 +1,16 @@
 package runner
 
 import (
+	"context"
 	"errors"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // one is the Vars of a job with a single item.
@@ -204,6 +207,8 @@ func TestTemplateShellLines(t *testing.T) {
 		{"a value in double quotes closes them", `echo "{}" | cat`, one("a b"), `echo ""'a b'"" | cat`},
 		{"a safe value in quotes is written as it is", `echo "{}" '{}' | cat`, one("ab"), `echo "ab" 'ab' | cat`},
 		{"no replacement appends the quoted items", "echo | cat", one("a b"), "echo | cat 'a b'"},
+		{"no replacement appends before a comment", "echo | cat # note", one("x\ntouch y"), "echo | cat 'x\ntouch y' # note"},
+		{"no replacement appends before a here-document", "cat - <<EOF\nit's\nEOF", one("a b"), "cat - <<EOF 'a b'\nit's\nEOF"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -262,6 +267,8 @@ func TestParseTemplateErrors(t *testing.T) {
 		{"an empty program in argv form is an error", []string{"", "{}"}, false},
 		{"an unterminated quote is an error", []string{"echo '{}"}, true},
 		{"a trailing backslash is an error", []string{`echo {} \`}, true},
+		{"a comment alone is an error", []string{"# {}"}, false},
+		{"an operator alone is an error", []string{" ; "}, false},
 		{"{} inside backquotes is an error", []string{"echo `basename {}`"}, false},
 		{"{} in a here-document is an error", []string{"cat <<EOF\n{}\nEOF"}, false},
 		{"{} after a case inside $( ) is an error", []string{"echo $(case x in a) echo {};; esac)"}, false},
@@ -359,5 +366,117 @@ func BenchmarkExpand(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// runsItem reports whether a shell, running the expansion of tmpl with
+// item in an empty directory, runs the item's touch y.
+func runsItem(t *testing.T, shell string, tmpl *Template, item string) (bool, string) {
+	t.Helper()
+	c, err := tmpl.Expand(one(item))
+	if err != nil {
+		t.Fatalf("Expand with %q: %v", item, err)
+	}
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, shell, "-c", c.Line)
+	cmd.Dir = dir
+	cmd.Run() // many are not valid shell: only what runs matters
+	_, err = os.Stat(filepath.Join(dir, "y"))
+	return err == nil, c.Line
+}
+
+// hostileItems each run touch y if they are ever code.
+var hostileItems = []string{
+	"$(touch y)", "`touch y`", "'; touch y; '", `"; touch y; "`, "\ntouch y\n",
+	`\'; touch y #`, "x\n touch y #", "'$(touch y)'", `"$(touch y)"`, "$'\\n'touch y",
+}
+
+// shells are the shells a test of quoting runs: bash and a POSIX sh that
+// is not bash (dash), when there.
+func shells(t *testing.T) []string {
+	var found []string
+	for _, name := range []string{"bash", "dash"} {
+		if p, err := exec.LookPath(name); err == nil {
+			found = append(found, p)
+		}
+	}
+	if len(found) == 0 {
+		t.Skip("no bash nor dash")
+	}
+	return found
+}
+
+// TestTemplateQuotingRegressions are templates where quoting once went
+// wrong (found by TestTemplateRandomShellLinesNeverRunItems): they are
+// refused, or their items stay data in bash and in dash.
+func TestTemplateQuotingRegressions(t *testing.T) {
+	for _, text := range []string{
+		"echo $((x{}y))",
+		"echo ; a[echo \n{.} | echo ]=",
+		"echo ]='{}'{}; a[}))'{}']=",
+		"echo a[ # ]=echo {} ; ",
+		"echo $' \\echo `echo {} ((\\'{}'",
+		"echo \n$']=echo `a[;; esacx{}y\\'{}'",
+		"(( x{} ))",
+		"declare a[{}]=1",
+		"arr=([{}]=1)",
+		"echo $[ {} ]",
+		`echo "${x:-'}" {}`,
+		"echo $(case x in a) echo {};; esac) \"{}\"",
+	} {
+		t.Run(text, func(t *testing.T) {
+			tmpl, err := ParseTemplate([]string{text})
+			if err != nil {
+				if !errors.Is(err, ErrTemplate) {
+					t.Fatalf("ParseTemplate: %v", err)
+				}
+				return
+			}
+			for _, sh := range shells(t) {
+				for _, item := range hostileItems {
+					if ran, line := runsItem(t, sh, tmpl, item); ran {
+						t.Fatalf("%s -c %q ran the item %q", sh, line, item)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestTemplateRandomShellLinesNeverRunItems puts hostile items into
+// random templates built of shell syntax and runs what expands under bash
+// and dash: no item ever runs.
+func TestTemplateRandomShellLinesNeverRunItems(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs shells many times")
+	}
+	shells := shells(t)
+	// (Substitutions come after an echo: a template that runs their output,
+	// as $(echo {}) alone would, runs data on purpose, like eval.)
+	pieces := []string{
+		"echo ", "{}", "{.}", "x{}y", " ", "'", `"`, "echo $(", ")", "${x:-", "}", " # ", "\n",
+		" | ", "; ", "x", "'{}'", `"{}"`, "$'", "<<EOF\n", "echo `", "case a in a) ", ";; esac", `\\`,
+		"(", "$((", "))", "{", "echo {} ", "a[", "]=",
+	}
+	r := rand.New(rand.NewPCG(7, 8))
+	for tried := 0; tried < 100; {
+		var b strings.Builder
+		b.WriteString("echo ")
+		for range 2 + r.IntN(8) {
+			b.WriteString(pieces[r.IntN(len(pieces))])
+		}
+		tmpl, err := ParseTemplate([]string{b.String()})
+		if err != nil || !tmpl.HasReplacement() {
+			continue
+		}
+		tried++
+		sh := shells[tried%len(shells)]
+		for _, item := range hostileItems {
+			if ran, line := runsItem(t, sh, tmpl, item); ran {
+				t.Fatalf("template %q with item %q: %s -c %q ran the item", b.String(), item, sh, line)
+			}
+		}
 	}
 }
