@@ -99,6 +99,11 @@ type ProcessPool[T any] struct {
 	// exited; Shutdown with Wait waits for it.
 	exited chan struct{}
 
+	// aborting ends when Shutdown cancels the futures: the workers still
+	// starting (an initializer that takes its time) are stopped.
+	aborting context.Context
+	abort    context.CancelFunc
+
 	mu       sync.Mutex
 	work     sync.Cond // signalled, with mu, when queue gains an item or the pool stops
 	queue    fifo[T]   // pending tasks, oldest first; guarded by mu
@@ -140,6 +145,7 @@ func NewProcessPool[T any](opts ProcessOptions) *ProcessPool[T] {
 		launcher: opts.Launcher, startTO: opts.StartTimeout, stopTO: opts.StopTimeout,
 		exited: make(chan struct{}),
 	}
+	p.aborting, p.abort = context.WithCancel(context.Background())
 	p.work.L = &p.mu
 	return p
 }
@@ -173,8 +179,13 @@ func (p *ProcessPool[T]) Submit(ctx context.Context, t Task[T]) (*future.Future[
 }
 
 // Shutdown stops the pool taking work, as ThreadPool.Shutdown does; with
-// o.Wait it also waits for every worker process to exit.
+// o.Wait it also waits for every worker process to exit. With
+// o.CancelFutures it also stops the workers that are still starting (their
+// initializer is killed), and cancels the futures they were to run.
 func (p *ProcessPool[T]) Shutdown(ctx context.Context, o ShutdownOptions) error {
+	if o.CancelFutures {
+		p.abort()
+	}
 	p.mu.Lock()
 	p.shutdown = true
 	var cancel []item[T]
@@ -254,6 +265,12 @@ func (p *ProcessPool[T]) run(w *worker) {
 		if pr == nil {
 			var err error
 			if pr, err = p.startProc(w); err != nil {
+				if errors.Is(err, errAborted) {
+					it.f.Cancel()
+					p.setIdle()
+					busy = false
+					return
+				}
 				p.breakPool(err)
 				it.f.SetException(err) // ErrInvalidState if cancelled meanwhile: fine
 				p.setIdle()
@@ -374,17 +391,46 @@ func (p *ProcessPool[T]) breakPool(err error) {
 	}
 }
 
+// errAborted is the error of a worker start that Shutdown stopped.
+var errAborted = errors.New("pool: shut down while the worker started")
+
 // startProc launches w's worker process and goes through the handshake and
-// the initializer. Its error wraps ErrBrokenProcessPool.
+// the initializer. Its error wraps ErrBrokenProcessPool, or is errAborted.
 func (p *ProcessPool[T]) startProc(w *worker) (*proc, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), p.startTO)
+	ctx, cancel := context.WithTimeout(p.aborting, p.startTO)
 	defer cancel()
 	lp, err := p.launcher.Launch(ctx, w.name)
 	if err != nil {
+		if p.aborting.Err() != nil {
+			return nil, errAborted
+		}
 		return nil, fmt.Errorf("%w: %s: starting the worker: %w", ErrBrokenProcessPool, w.name, err)
 	}
 	pr := &proc{name: w.name, p: lp, fr: newFrameReader(lp.Stdout()), fw: newFrameWriter(lp.Stdin()),
 		stopTO: p.stopTO, onLost: p.breakPool}
+	// Shutdown with CancelFutures closes the worker's stdin: it kills its
+	// initializer and exits.
+	closed := make(chan struct{})
+	unwatch := context.AfterFunc(p.aborting, func() {
+		defer close(closed)
+		_ = lp.Stdin().Close()
+	})
+	pr, err = p.handshake(w, pr)
+	if !unwatch() {
+		<-closed
+		if err == nil {
+			pr.stop()
+		}
+		return nil, errAborted
+	}
+	return pr, err
+}
+
+// handshake goes through the Hello, Init and Ready of pr's worker; on an
+// error it has reaped the worker.
+func (p *ProcessPool[T]) handshake(w *worker, pr *proc) (*proc, error) {
+	lp := pr.p
+	var err error
 	// The worker speaks first (its Hello does not wait for ours), so that
 	// neither side writes into a pipe the other is not reading; ours and the
 	// Init then go out together, with no round trip between them.

@@ -531,3 +531,26 @@ func TestNewProcessPoolDefaults(t *testing.T) {
 	}()
 	NewProcessPool[int](ProcessOptions{MaxWorkers: -1})
 }
+
+func TestShutdownWithCancelFuturesStopsAWorkerStillStarting(t *testing.T) {
+	noLeak(t)
+	pidFile := filepath.Join(t.TempDir(), "init.pid")
+	p := newTestProcessPool(t, ProcessOptions{MaxWorkers: 1, Initializer: "echo $$ > " + shellQuote(pidFile) + "; sleep 30"})
+	f := psubmit(t, p, shellJob("echo never"))
+	var pid int
+	waitFor(t, "the initializer to start", func() bool {
+		b, _ := os.ReadFile(pidFile)
+		pid, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+		return pid > 0
+	})
+	if err := p.Shutdown(ctxTimeout(t), ShutdownOptions{Wait: true, CancelFutures: true}); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	if _, err := result(t, f); !errors.Is(err, future.ErrCancelled) {
+		t.Fatalf("the future of the task the worker was started for: %v, want ErrCancelled", err)
+	}
+	if _, err := p.Submit(context.Background(), shellJob("true")); !errors.Is(err, ErrShutdown) {
+		t.Fatalf("Submit after Shutdown: %v, want ErrShutdown (not broken)", err)
+	}
+	waitFor(t, "the initializer to be gone", func() bool { return gone(pid) })
+}

@@ -301,6 +301,8 @@ func (s *server) run(t *task, jf JobFrame) JobOutcome {
 		Stdout: chunkWriter{s.fw, FrameStdout},
 		Stderr: chunkWriter{s.fw, FrameStderr},
 		Kill:   t.kill,
+		// Flushed at once, not with the job's first output: should the
+		// worker die mid-job, the runner must know which group to kill.
 		Started: func(pid int) {
 			_ = s.fw.sendJSON(FrameStarted, StartedFrame{ID: jf.ID, PID: pid})
 		},
