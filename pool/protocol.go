@@ -78,6 +78,7 @@ import (
 	"strconv"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // ProtocolVersion is the version of the worker protocol this package speaks.
@@ -154,20 +155,20 @@ type ErrorFrame struct {
 // InitFrame is the payload of FrameInit: who the worker is, and the
 // initializer it runs before its first job.
 type InitFrame struct {
-	Name        string        `json:"name"`                  // the worker's name, PREFIX_N
-	ID          int           `json:"id"`                    // N
-	Initializer string        `json:"initializer,omitempty"` // a shell snippet; "" for none
-	Shell       []string      `json:"shell,omitempty"`       // runs the snippet: SHELL... SCRIPT; empty: /bin/sh -c
-	Env         []string      `json:"env,omitempty"`         // extra KEY=VALUE for the initializer
-	Grace       time.Duration `json:"grace_ns,omitempty"`    // TERM → KILL for the initializer, when the worker is stopped
+	Name        string        // the worker's name, PREFIX_N
+	ID          int           // N
+	Initializer string        // a shell snippet; "" for none
+	Shell       []string      // runs the snippet: SHELL... SCRIPT; empty: /bin/sh -c
+	Env         []string      // extra KEY=VALUE for the initializer
+	Grace       time.Duration // TERM → KILL for the initializer, when the worker is stopped
 }
 
 // ReadyFrame is the payload of FrameReady: the initializer's result. Error
 // is "" when the worker is ready for jobs; otherwise the worker exits.
 type ReadyFrame struct {
-	Error  string `json:"error,omitempty"`  // what failed: "exit status 1", …
-	Stderr string `json:"stderr,omitempty"` // the end of the initializer's stderr
-	Dir    string `json:"dir,omitempty"`    // the working directory its jobs get
+	Error  string // what failed: "exit status 1", …
+	Stderr string // the end of the initializer's stderr
+	Dir    string // the working directory its jobs get
 }
 
 // JobFrame is the payload of FrameJob.
@@ -195,28 +196,29 @@ type OutcomeFrame struct {
 }
 
 // JobSpec is a job as a worker runs it: a command and how to start it. It is
-// what runner.Exec needs, in plain fields.
+// what runner.Exec needs, in plain fields. It travels in a JobFrame (see
+// jobWire for its JSON form).
 type JobSpec struct {
 	// Line is the command line, as the user wrote it.
-	Line string `json:"line"`
+	Line string
 	// Argv is the program and its arguments when Shell is false.
-	Argv []string `json:"argv,omitempty"`
+	Argv []string
 	// Shell is true when Line runs as ShellCmd... Line.
-	Shell bool `json:"shell,omitempty"`
+	Shell bool
 	// ShellCmd is the shell and its options (/bin/sh -c); empty: /bin/sh -c.
-	ShellCmd []string `json:"shell_cmd,omitempty"`
+	ShellCmd []string
 	// Env holds KEY=VALUE entries added to the worker's environment
 	// (FUTURES_SEQ, …), replacing entries of the same key.
-	Env []string `json:"env,omitempty"`
+	Env []string
 	// Dir is the job's working directory; "" is the worker's (the one its
 	// initializer left).
-	Dir string `json:"dir,omitempty"`
+	Dir string
 	// Grace is the time between TERM and KILL when the job is cancelled.
-	Grace time.Duration `json:"grace_ns,omitempty"`
+	Grace time.Duration
 
 	// Environ is set by the worker, never sent: the whole environment its
 	// initializer left, to which Env is added; nil means the worker's own.
-	Environ []string `json:"-"`
+	Environ []string
 }
 
 // JobOutcome is what a worker reports about one job; it mirrors
@@ -224,21 +226,21 @@ type JobSpec struct {
 type JobOutcome struct {
 	// ExitCode is the exit status; 128+N when signal N killed the job; 127
 	// not found, 126 not executable; -1 when it was not started.
-	ExitCode int `json:"exit_code"`
+	ExitCode int
 	// Signal is the name of the signal that killed the job ("SIGKILL"), or "".
-	Signal string `json:"signal,omitempty"`
+	Signal string
 	// Error is why the job could not start or its output not be passed on;
 	// "" when it ran and its output was delivered, whatever its exit code.
-	Error string `json:"error,omitempty"`
+	Error string
 	// Start is when the job started; Duration runs from Start to its exit.
-	Start    time.Time     `json:"start"`
-	Duration time.Duration `json:"duration_ns"`
+	Start    time.Time
+	Duration time.Duration
 	// MaxRSSKB, User and Sys are the job's rusage.
-	MaxRSSKB int64         `json:"max_rss_kb,omitempty"`
-	User     time.Duration `json:"user_ns,omitempty"`
-	Sys      time.Duration `json:"sys_ns,omitempty"`
+	MaxRSSKB int64
+	User     time.Duration
+	Sys      time.Duration
 	// Canceled is true when the job was asked to stop (Cancel or Kill).
-	Canceled bool `json:"canceled,omitempty"`
+	Canceled bool
 }
 
 // localHello is this process's Hello in the given role.
@@ -460,4 +462,184 @@ func (fw *frameWriter) sendJSON(typ FrameType, v any) error {
 // sendError writes a FrameError carrying err's message.
 func (fw *frameWriter) sendError(err error) error {
 	return fw.sendJSON(FrameError, ErrorFrame{Message: err.Error()})
+}
+
+// Strings on the wire. JSON strings are UTF-8, and encoding/json replaces
+// the bytes of a Go string that are not; but a command line, an argument,
+// an environment entry or a path may hold any bytes but NUL. So the frames
+// that carry them encode each such string as a JSON string when it is valid
+// UTF-8 (nearly always: the frame stays readable) and as {"b64":"…"}, its
+// bytes in base64, otherwise; a reader takes either form.
+
+// wstr is a string that crosses the wire byte for byte.
+type wstr string
+
+// b64 is the form of a wstr that is not valid UTF-8.
+type b64 struct {
+	B64 []byte `json:"b64"`
+}
+
+func (s wstr) MarshalJSON() ([]byte, error) {
+	if utf8.ValidString(string(s)) {
+		return json.Marshal(string(s))
+	}
+	return json.Marshal(b64{[]byte(s)})
+}
+
+func (s *wstr) UnmarshalJSON(p []byte) error {
+	if len(p) > 0 && p[0] == '{' {
+		var v b64
+		if err := json.Unmarshal(p, &v); err != nil {
+			return err
+		}
+		*s = wstr(v.B64)
+		return nil
+	}
+	var v string
+	if err := json.Unmarshal(p, &v); err != nil {
+		return err
+	}
+	*s = wstr(v)
+	return nil
+}
+
+// wstrs is a []string whose elements cross the wire as wstr.
+type wstrs []string
+
+func (ss wstrs) MarshalJSON() ([]byte, error) {
+	if ss == nil {
+		return []byte("null"), nil
+	}
+	b := []byte{'['}
+	for i, s := range ss {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		p, err := wstr(s).MarshalJSON()
+		if err != nil {
+			return nil, err
+		}
+		b = append(b, p...)
+	}
+	return append(b, ']'), nil
+}
+
+func (ss *wstrs) UnmarshalJSON(p []byte) error {
+	var v []wstr
+	if err := json.Unmarshal(p, &v); err != nil {
+		return err
+	}
+	if v == nil {
+		*ss = nil
+		return nil
+	}
+	out := make([]string, len(v))
+	for i, s := range v {
+		out[i] = string(s)
+	}
+	*ss = out
+	return nil
+}
+
+// The wire forms of the frames that carry such strings.
+type (
+	initWire struct {
+		Name        wstr          `json:"name"`
+		ID          int           `json:"id"`
+		Initializer wstr          `json:"initializer,omitempty"`
+		Shell       wstrs         `json:"shell,omitempty"`
+		Env         wstrs         `json:"env,omitempty"`
+		Grace       time.Duration `json:"grace_ns,omitempty"`
+	}
+	readyWire struct {
+		Error  wstr `json:"error,omitempty"`
+		Stderr wstr `json:"stderr,omitempty"`
+		Dir    wstr `json:"dir,omitempty"`
+	}
+	jobWire struct {
+		ID       uint64        `json:"id"`
+		Line     wstr          `json:"line"`
+		Argv     wstrs         `json:"argv,omitempty"`
+		Shell    bool          `json:"shell,omitempty"`
+		ShellCmd wstrs         `json:"shell_cmd,omitempty"`
+		Env      wstrs         `json:"env,omitempty"`
+		Dir      wstr          `json:"dir,omitempty"`
+		Grace    time.Duration `json:"grace_ns,omitempty"`
+	}
+	outcomeWire struct {
+		ID       uint64        `json:"id"`
+		ExitCode int           `json:"exit_code"`
+		Signal   string        `json:"signal,omitempty"`
+		Error    wstr          `json:"error,omitempty"`
+		Start    time.Time     `json:"start"`
+		Duration time.Duration `json:"duration_ns"`
+		MaxRSSKB int64         `json:"max_rss_kb,omitempty"`
+		User     time.Duration `json:"user_ns,omitempty"`
+		Sys      time.Duration `json:"sys_ns,omitempty"`
+		Canceled bool          `json:"canceled,omitempty"`
+	}
+)
+
+// MarshalJSON encodes f with its strings byte for byte.
+func (f InitFrame) MarshalJSON() ([]byte, error) {
+	return json.Marshal(initWire{wstr(f.Name), f.ID, wstr(f.Initializer), wstrs(f.Shell), wstrs(f.Env), f.Grace})
+}
+
+// UnmarshalJSON decodes what MarshalJSON encodes.
+func (f *InitFrame) UnmarshalJSON(p []byte) error {
+	var w initWire
+	if err := json.Unmarshal(p, &w); err != nil {
+		return err
+	}
+	*f = InitFrame{string(w.Name), w.ID, string(w.Initializer), w.Shell, w.Env, w.Grace}
+	return nil
+}
+
+// MarshalJSON encodes f with its strings byte for byte.
+func (f ReadyFrame) MarshalJSON() ([]byte, error) {
+	return json.Marshal(readyWire{wstr(f.Error), wstr(f.Stderr), wstr(f.Dir)})
+}
+
+// UnmarshalJSON decodes what MarshalJSON encodes.
+func (f *ReadyFrame) UnmarshalJSON(p []byte) error {
+	var w readyWire
+	if err := json.Unmarshal(p, &w); err != nil {
+		return err
+	}
+	*f = ReadyFrame{string(w.Error), string(w.Stderr), string(w.Dir)}
+	return nil
+}
+
+// MarshalJSON encodes f with its strings byte for byte; Environ is not
+// sent.
+func (f JobFrame) MarshalJSON() ([]byte, error) {
+	s := f.JobSpec
+	return json.Marshal(jobWire{f.ID, wstr(s.Line), wstrs(s.Argv), s.Shell, wstrs(s.ShellCmd), wstrs(s.Env), wstr(s.Dir), s.Grace})
+}
+
+// UnmarshalJSON decodes what MarshalJSON encodes.
+func (f *JobFrame) UnmarshalJSON(p []byte) error {
+	var w jobWire
+	if err := json.Unmarshal(p, &w); err != nil {
+		return err
+	}
+	*f = JobFrame{ID: w.ID, JobSpec: JobSpec{Line: string(w.Line), Argv: w.Argv, Shell: w.Shell,
+		ShellCmd: w.ShellCmd, Env: w.Env, Dir: string(w.Dir), Grace: w.Grace}}
+	return nil
+}
+
+// MarshalJSON encodes f with its error byte for byte.
+func (f OutcomeFrame) MarshalJSON() ([]byte, error) {
+	o := f.JobOutcome
+	return json.Marshal(outcomeWire{f.ID, o.ExitCode, o.Signal, wstr(o.Error), o.Start, o.Duration, o.MaxRSSKB, o.User, o.Sys, o.Canceled})
+}
+
+// UnmarshalJSON decodes what MarshalJSON encodes.
+func (f *OutcomeFrame) UnmarshalJSON(p []byte) error {
+	var w outcomeWire
+	if err := json.Unmarshal(p, &w); err != nil {
+		return err
+	}
+	*f = OutcomeFrame{ID: w.ID, JobOutcome: JobOutcome{w.ExitCode, w.Signal, string(w.Error), w.Start, w.Duration, w.MaxRSSKB, w.User, w.Sys, w.Canceled}}
+	return nil
 }

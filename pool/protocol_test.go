@@ -242,3 +242,43 @@ func BenchmarkJobRoundTripFrames(b *testing.B) {
 		}
 	}
 }
+
+func TestStringsThatAreNotUTF8CrossTheWireByteForByte(t *testing.T) {
+	bad := "caf\xe9 \xff\xfe\x80"
+	frames := []struct {
+		typ FrameType
+		v   any
+	}{
+		{FrameJob, &JobFrame{ID: 1, JobSpec: JobSpec{Line: "echo " + bad, Argv: []string{"echo", bad, "ok"}, ShellCmd: []string{"/bin/sh" + bad, "-c"}, Env: []string{"X=" + bad}, Dir: "/tmp/" + bad}}},
+		{FrameInit, &InitFrame{Name: "w" + bad, Initializer: "export X=" + bad, Shell: []string{bad}, Env: []string{bad}}},
+		{FrameReady, &ReadyFrame{Error: bad, Stderr: bad, Dir: bad}},
+		{FrameOutcome, &OutcomeFrame{ID: 2, JobOutcome: JobOutcome{Error: bad + ": command not found", ExitCode: 127}}},
+	}
+	for _, f := range frames {
+		t.Run(f.typ.String(), func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := newFrameWriter(&buf).sendJSON(f.typ, f.v); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(buf.String(), `{"b64":"`) {
+				t.Errorf("no base64 form in %q", buf.String())
+			}
+			got := reflect.New(reflect.TypeOf(f.v).Elem())
+			if err := newFrameReader(&buf).nextJSON(f.typ, got.Interface()); err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got.Interface(), f.v) {
+				t.Fatalf("decoded %+v, want %+v", got.Elem(), reflect.ValueOf(f.v).Elem())
+			}
+		})
+	}
+}
+
+func TestValidUTF8StaysPlainJSON(t *testing.T) {
+	var buf bytes.Buffer
+	_ = newFrameWriter(&buf).sendJSON(FrameJob, JobFrame{ID: 3, JobSpec: JobSpec{Line: "echo café ✓", Argv: []string{"echo", "café ✓"}, Grace: time.Second}})
+	want := `{"id":3,"line":"echo café ✓","argv":["echo","café ✓"],"grace_ns":1000000000}`
+	if got := buf.String()[5:]; got != want {
+		t.Fatalf("payload %s, want %s", got, want)
+	}
+}

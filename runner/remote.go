@@ -40,8 +40,18 @@ func (r *run) execRemote(ctx context.Context, c Command, eo ExecOptions) Outcome
 		Line: c.Line, Argv: c.Argv, Shell: c.Shell, ShellCmd: eo.Shell,
 		Env: eo.Env, Dir: eo.Dir, Grace: eo.Grace,
 	}
+	// --output ungroup hands the jobs the run's own stdout and stderr; here
+	// their output arrives in frames and is written through the run's
+	// Outputs instead, so that a closed stdout (| head -1) is seen as one.
+	stdout, stderr := eo.Stdout, eo.Stderr
+	if sameWriter(stdout, r.opt.Stdout) {
+		stdout = r.stdout
+	}
+	if sameWriter(stderr, r.opt.Stderr) {
+		stderr = r.stderr
+	}
 	start := time.Now()
-	jo, err := pool.RunJob(ctx, spec, eo.Stdout, eo.Stderr, eo.Kill)
+	jo, err := pool.RunJob(ctx, spec, stdout, stderr, eo.Kill)
 	if err != nil {
 		if errors.Is(err, pool.ErrBroken) {
 			r.broken(err)
