@@ -79,6 +79,9 @@ func runMap(e env, o *mapOptions) error {
 	if err != nil {
 		return usageError{err}
 	}
+	var st inputStop
+	defer st.close()
+	opt.StopInput = st.stop
 	var readers []*runner.Reader
 	var closers []func()
 	defer func() {
@@ -91,7 +94,7 @@ func runMap(e env, o *mapOptions) error {
 		readers = append(readers, runner.NewReader(strings.NewReader(strings.Join(o.items, "\x00")), 0))
 	}
 	for _, name := range o.argFiles {
-		in, closeIn, err := openInputs(e.stdin, []string{name})
+		in, closeIn, err := openInputs(&st, e.stdin, []string{name})
 		if err != nil {
 			return err
 		}
@@ -99,7 +102,7 @@ func runMap(e env, o *mapOptions) error {
 		readers = append(readers, runner.NewReader(in, d))
 	}
 	if len(readers) == 0 {
-		readers = append(readers, runner.NewReader(e.stdin, d))
+		readers = append(readers, runner.NewReader(st.stdin(e.stdin), d))
 	}
 	src := runner.MapSource(tmpl, runner.Zip(readers...), o.chunksize)
 	return execute(e, &o.commonFlags, opt, func(ctx context.Context, opt runner.Options) *runner.Summary {

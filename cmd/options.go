@@ -151,10 +151,11 @@ func (c *commonFlags) delim() (byte, error) {
 }
 
 // openInputs opens the FILE arguments (all of them, before anything runs,
-// so an unreadable one is a usage error) or stdin when there are none.
-func openInputs(stdin io.Reader, names []string) (io.Reader, func(), error) {
+// so an unreadable one is a usage error) or stdin when there are none; st
+// makes their reads interruptible.
+func openInputs(st *inputStop, stdin io.Reader, names []string) (io.Reader, func(), error) {
 	if len(names) == 0 {
-		return stdin, func() {}, nil
+		return st.stdin(stdin), func() {}, nil
 	}
 	var rs []io.Reader
 	var files []*os.File
@@ -165,7 +166,7 @@ func openInputs(stdin io.Reader, names []string) (io.Reader, func(), error) {
 	}
 	for _, name := range names {
 		if name == "-" {
-			rs = append(rs, stdin)
+			rs = append(rs, st.stdin(stdin))
 			continue
 		}
 		f, err := os.Open(name)
@@ -178,6 +179,7 @@ func openInputs(stdin io.Reader, names []string) (io.Reader, func(), error) {
 			return nil, nil, usageError{fmt.Errorf("cannot read input: %w", err)}
 		}
 		files = append(files, f)
+		st.add(f)
 		rs = append(rs, f)
 	}
 	return io.MultiReader(rs...), closeAll, nil

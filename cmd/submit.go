@@ -44,11 +44,14 @@ func runSubmit(e env, o *submitOptions) error {
 	if err != nil {
 		return err
 	}
-	in, closeIn, err := openInputs(e.stdin, o.files)
+	var st inputStop
+	defer st.close()
+	in, closeIn, err := openInputs(&st, e.stdin, o.files)
 	if err != nil {
 		return err
 	}
 	defer closeIn()
+	opt.StopInput = st.stop
 	src := runner.SubmitSource(runner.NewReader(in, d))
 	return execute(e, &o.commonFlags, opt, func(ctx context.Context, opt runner.Options) *runner.Summary {
 		return runner.Run(ctx, opt, src)

@@ -71,11 +71,14 @@ func runWait(e env, o *waitOptions) error {
 	if err != nil {
 		return err
 	}
-	in, closeIn, err := openInputs(e.stdin, o.files)
+	var st inputStop
+	defer st.close()
+	in, closeIn, err := openInputs(&st, e.stdin, o.files)
 	if err != nil {
 		return err
 	}
 	defer closeIn()
+	opt.StopInput = st.stop
 	src := runner.SubmitSource(runner.NewReader(in, d))
 	return execute(e, &o.commonFlags, opt, func(ctx context.Context, opt runner.Options) *runner.Summary {
 		if opt.DryRun {

@@ -121,6 +121,13 @@ type Options struct {
 	Observer       Observer
 	// Kill, when closed, kills every running job at once (a second Ctrl-C).
 	Kill <-chan struct{}
+	// StopInput, if not nil, is called once, from a goroutine of its own,
+	// when the run ends before its input does (a signal, --timeout,
+	// --fail-fast, a closed stdout): it must make a read of the input that
+	// waits for more (a terminal, a pipe kept open) return at once, with
+	// any error. The Source's errors from then on are not faults. Run
+	// returns only after StopInput has returned.
+	StopInput func()
 }
 
 // Summary is what a run did, for the summary line and the exit status.
@@ -298,7 +305,8 @@ type run struct {
 	env       []string
 	jsonEnc   *json.Encoder
 	stopTimer context.CancelFunc
-	collect   bool // wait: records are returned, not written as JSON lines
+	stopInput func() // unregisters Options.StopInput and waits for it if it ran
+	collect   bool   // wait: records are returned, not written as JSON lines
 
 	mu  sync.Mutex // guards sum.Err and sum.Broken, set by the producer and the emitter
 	sum Summary
@@ -373,6 +381,19 @@ func newRun(ctx context.Context, opt Options) (*run, error) {
 		ctx, r.stopTimer = context.WithTimeoutCause(ctx, opt.Timeout, ErrDeadline)
 	}
 	r.ctx = ctx
+	r.stopInput = func() {}
+	if opt.StopInput != nil {
+		ran := make(chan struct{})
+		unregister := context.AfterFunc(ctx, func() {
+			defer close(ran)
+			opt.StopInput()
+		})
+		r.stopInput = func() {
+			if !unregister() {
+				<-ran
+			}
+		}
+	}
 	r.pool = r.newExecutor()
 	return r, nil
 }
@@ -493,8 +514,8 @@ func (r *run) submitAll(src Source) *queue {
 		}()
 		for r.ctx.Err() == nil {
 			job, err := src()
-			if err == io.EOF {
-				return
+			if err == io.EOF || err != nil && r.ctx.Err() != nil {
+				return // the end of the input, or a read StopInput broke off
 			}
 			if err != nil {
 				r.fault(err)
@@ -700,6 +721,7 @@ func (r *run) finish() *Summary {
 	if r.stopTimer != nil {
 		defer r.stopTimer()
 	}
+	r.stopInput()
 	if r.joblog != nil {
 		if err := r.joblog.Close(); err != nil && r.sum.Err == nil {
 			r.sum.Err = fmt.Errorf("joblog: %w", err)
@@ -723,7 +745,7 @@ func (r *run) finish() *Summary {
 func (r *run) dryRun(src Source) *Summary {
 	for r.ctx.Err() == nil {
 		job, err := src()
-		if err == io.EOF {
+		if err == io.EOF || err != nil && r.ctx.Err() != nil {
 			break
 		}
 		if err != nil {

@@ -46,7 +46,7 @@ func RunWait(ctx context.Context, opt Options, wo WaitOptions, src Source) (*Wai
 	var all []pending
 	for r.ctx.Err() == nil {
 		job, err := src()
-		if err == io.EOF {
+		if err == io.EOF || err != nil && r.ctx.Err() != nil {
 			break
 		}
 		if err != nil {
