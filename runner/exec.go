@@ -539,11 +539,13 @@ func (p *plumbing) finish() []error {
 	}
 	p.wg.Wait()
 	var errs []error
+	held := false
 	for _, s := range p.streams {
 		if s.err != nil {
 			errs = append(errs, fmt.Errorf("writing output: %w", s.err))
 		}
-		if s.held {
+		if s.held && !held { // once, whether it holds stdout, stderr or both
+			held = true
 			errs = append(errs, fmt.Errorf("a process that left the job's process group still holds its output; stopped reading %v after the job ended: %w", drainDelay, exec.ErrWaitDelay))
 		}
 	}

@@ -42,4 +42,5 @@ type Result struct {
 	started        bool   // the command was started (not a parse error, not cancelled before)
 	timedOut       bool   // terminated by --job-timeout or the overall --timeout
 	cancelled      bool   // terminated by a signal, --fail-fast or wait --then cancel
+	lost           error  // why some of its output was dropped (see outputLost)
 }

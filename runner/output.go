@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"golang.org/x/sys/unix"
 )
 
 // spoolMemMax is the most a Spool keeps in memory before it moves to a
@@ -160,6 +162,14 @@ func (s *Spool) moveToFile() error {
 	s.mem = nil
 	s.file = f
 	return nil
+}
+
+// Err returns the failure to spool that made the spool drop output, or
+// nil.
+func (s *Spool) Err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
 }
 
 // Len returns the number of bytes written so far.
@@ -380,8 +390,10 @@ func (p *prefixWriter) Write(b []byte) (int, error) {
 type LineWriter struct {
 	out    *Output
 	prefix []byte
+	dir    string // where a long line is spooled; "": os.TempDir()
 	part   []byte // the partial line, while long is nil
 	long   *Spool // the partial line, once longer than lineMemMax
+	lost   error  // the first failure to spool a long line: output dropped
 }
 
 // NewLineWriter returns a LineWriter writing to out.
@@ -453,19 +465,28 @@ func (l *LineWriter) Close() error {
 
 func (l *LineWriter) pending() bool { return len(l.part) > 0 || l.long != nil }
 
-func (l *LineWriter) hold(p []byte) error {
+// Err returns the first failure to spool a long line (output was dropped),
+// or nil; the Output's own errors (EPIPE) are not counted.
+func (l *LineWriter) Err() error { return l.lost }
+
+func (l *LineWriter) hold(p []byte) (err error) {
+	defer func() {
+		if err != nil && l.lost == nil {
+			l.lost = err
+		}
+	}()
 	if l.long == nil && len(l.part)+len(p) <= lineMemMax {
 		l.part = append(l.part, p...)
 		return nil
 	}
 	if l.long == nil {
-		l.long = NewSpool("", nil)
+		l.long = NewSpool(l.dir, nil)
 		if _, err := l.long.Write(l.part); err != nil {
 			return err
 		}
 		l.part = l.part[:0]
 	}
-	_, err := l.long.Write(p)
+	_, err = l.long.Write(p)
 	return err
 }
 
@@ -486,4 +507,31 @@ func (l *LineWriter) reset() error {
 	err := l.long.Close()
 	l.long = nil
 	return err
+}
+
+// readerGone reports whether w is a pipe or socket whose reading end is
+// closed: poll says POLLERR (a pipe) or POLLHUP (a socket) at once, and a
+// write would fail with EPIPE.
+func readerGone(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return false
+	}
+	gone := false
+	_ = rc.Control(func(fd uintptr) {
+		fds := []unix.PollFd{{Fd: int32(fd)}}
+		for {
+			n, err := unix.Poll(fds, 0)
+			if err == unix.EINTR {
+				continue
+			}
+			gone = err == nil && n > 0 && fds[0].Revents&(unix.POLLERR|unix.POLLHUP) != 0
+			return
+		}
+	})
+	return gone
 }

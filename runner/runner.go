@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"runtime"
 	"strconv"
 	"strings"
@@ -686,8 +687,12 @@ func (r *run) record(res *Result) {
 		_ = r.stderr.WriteGroup(res.stderr, prefix)
 	}
 	res.close()
-	if r.stdout.Err() != nil && r.ctx.Err() == nil {
-		r.cancel(ErrStdoutClosed)
+	if res.lost != nil && !r.opt.JSON {
+		// JSON has it in the record's "error"; plain output must say so.
+		fmt.Fprintf(r.stderr, "futures: job %d: output lost: %v\n", res.Seq, res.lost)
+	}
+	if r.ctx.Err() == nil && (r.stdout.Err() != nil || r.diedOfClosedStdout(res)) {
+		r.stdoutFailed()
 	}
 	if r.joblog != nil && res.State == "FINISHED" && res.started {
 		if err := r.joblog.Write(res); err != nil && r.sum.Err == nil {
@@ -697,6 +702,28 @@ func (r *run) record(res *Result) {
 	if r.opt.Observer != nil {
 		r.opt.Observer.Finished(res)
 	}
+}
+
+// stdoutFailed stops the run once stdout cannot be written: quietly when
+// its reader went away (EPIPE, as | head -1 does: exit status 141), as a
+// fault otherwise (a full disk, a file too large: the output is lost, and
+// the run says so and fails).
+func (r *run) stdoutFailed() {
+	err := r.stdout.Err()
+	if err == nil || errors.Is(err, syscall.EPIPE) {
+		r.cancel(ErrStdoutClosed)
+		return
+	}
+	r.fault(fmt.Errorf("writing stdout: %w", err))
+}
+
+// diedOfClosedStdout reports whether res is a job of --output ungroup
+// that died of SIGPIPE writing to the run's stdout, whose reader is gone
+// (| head -1): the runner never writes there itself, so this is how it
+// learns that stdout is closed.
+func (r *run) diedOfClosedStdout(res *Result) bool {
+	return r.opt.Output == Ungroup && !r.opt.JSON && res.ExitCode == 128+int(syscall.SIGPIPE) &&
+		readerGone(r.opt.Stdout)
 }
 
 // count adds res to the counts of sum.
@@ -764,7 +791,7 @@ func (r *run) dryRun(src Source) *Summary {
 		}
 		fmt.Fprintf(r.stdout, "%s\n", c.Line)
 		if r.stdout.Err() != nil {
-			r.cancel(ErrStdoutClosed)
+			r.stdoutFailed()
 		}
 	}
 	return r.finish()
@@ -831,6 +858,7 @@ func (r *run) attempt(ctx context.Context, job *Job, c Command, env []string, re
 			prefix = []byte(strings.Join(job.Args, " ") + "\t")
 		}
 		lw, lwe = NewLineWriter(r.stdout, prefix), NewLineWriter(r.stderr, prefix)
+		lw.dir, lwe.dir = r.opt.TempDir, r.opt.TempDir
 		eo.Stdout, eo.Stderr = lw, lwe
 	default:
 		eo.Stdout, eo.Stderr = r.opt.Stdout, r.opt.Stderr
@@ -859,6 +887,10 @@ func (r *run) attempt(ctx context.Context, job *Job, c Command, env []string, re
 	if out.Err != nil {
 		res.Error = out.Err.Error()
 	}
+	res.lost = outputLost(out, res, lw, lwe)
+	if res.lost != nil && res.Error == "" {
+		res.Error = "writing output: " + res.lost.Error()
+	}
 	if out.Canceled {
 		cause := context.Cause(jctx)
 		switch {
@@ -871,6 +903,24 @@ func (r *run) attempt(ctx context.Context, job *Job, c Command, env []string, re
 			res.Error = "terminated: " + cause.Error()
 		}
 	}
+}
+
+// outputLost returns why some of an attempt's output was dropped: a spool
+// that could not be written (TMPDIR missing or full), a process that left
+// the job's group and held its output open; nil when all of it came
+// through. A closed stdout is not counted: it stops the run quietly.
+func outputLost(out Outcome, res *Result, lw, lwe *LineWriter) error {
+	var errs []error
+	if res.stdout != nil {
+		errs = append(errs, res.stdout.Err(), res.stderr.Err())
+	}
+	if lw != nil {
+		errs = append(errs, lw.Err(), lwe.Err())
+	}
+	if errors.Is(out.Err, exec.ErrWaitDelay) {
+		errs = append(errs, out.Err)
+	}
+	return errors.Join(errs...)
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
