@@ -34,7 +34,7 @@ Exit status: 0 all jobs succeeded; 1 a job failed; 2 usage error (nothing ran);
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newSubmitCmd(e), newMapCmd(e), newWaitCmd(e), newWorkerCmd(e))
+	root.AddCommand(newSubmitCmd(e), newMapCmd(e), newWaitCmd(e), newWorkerCmd(e), newGuardCmd())
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
 	return root
 }

@@ -63,7 +63,12 @@ func execute(e env, c *commonFlags, opt runner.Options, fn func(context.Context,
 	if prog != nil && !opt.DryRun {
 		opt.Observer = prog
 	}
+	stopGuard := func() {}
+	if !opt.DryRun {
+		stopGuard = startGuard()
+	}
 	sum := fn(ctx, opt)
+	stopGuard()
 	prog.finish()
 	var se runner.SetupError
 	if errors.As(sum.Err, &se) {
