@@ -118,6 +118,25 @@ type Options struct {
 	// process after that many jobs; 0: never.
 	MaxTasksPerChild int
 
+	// Halt is the --halt policy (halt.go); FailFast stands for
+	// Halt{When: HaltNow, On: HaltFail, Count: 1}.
+	Halt Halt
+	// Delay, Load and MemFree hold job starts back (throttle.go): Delay
+	// between two starts (--delay), Load the highest load average
+	// (--load), MemFree the least available memory in bytes (--memfree).
+	// ProcDir is where loadavg and meminfo are read: "" is /proc (a test
+	// points it at files of its own).
+	Delay   time.Duration
+	Load    float64
+	MemFree int64
+	ProcDir string
+	// Results is --results (results.go): a directory, or a .jsonl or
+	// .csv file.
+	Results string
+	// WriteHook, if not nil, is told around each write to Stdout and
+	// Stderr (writehook.go): a progress bar clears and redraws itself.
+	WriteHook WriteHook
+
 	Stdout, Stderr io.Writer
 	Observer       Observer
 	// Kill, when closed, kills every running job at once (a second Ctrl-C).
@@ -216,6 +235,8 @@ type Job struct {
 	tmpl *Template // map: the template
 	recs [][]string
 	err  error // a fault found while reading it
+
+	stdin *block // --pipe: the job's standard input, a block of the input (pipe.go)
 }
 
 // Command builds the job's command for the worker slot (from 1).
@@ -309,6 +330,10 @@ type run struct {
 	stopInput func() // unregisters Options.StopInput and waits for it if it ran
 	collect   bool   // wait: records are returned, not written as JSON lines
 
+	halt     *halter   // --halt, --fail-fast; nil: none
+	throttle *throttle // --delay, --load, --memfree; nil: none
+	results  *results  // --results; nil: none
+
 	mu  sync.Mutex // guards sum.Err and sum.Broken, set by the producer and the emitter
 	sum Summary
 }
@@ -326,7 +351,7 @@ func Run(ctx context.Context, opt Options, src Source) *Summary {
 	if opt.DryRun {
 		return r.dryRun(src)
 	}
-	r.emit(r.submitAll(src))
+	r.emit(r.submitAll(r.halt.source(src)))
 	return r.finish()
 }
 
@@ -351,8 +376,8 @@ func newRun(ctx context.Context, opt Options) (*run, error) {
 	}
 	r := &run{opt: opt, start: time.Now()}
 	r.sum.ExitCodes = map[int]int{}
-	r.stdout = NewOutput(opt.Stdout)
-	r.stderr = NewOutput(opt.Stderr)
+	r.stdout = NewOutput(withHook(opt.Stdout, opt.WriteHook))
+	r.stderr = NewOutput(withHook(opt.Stderr, opt.WriteHook))
 	r.budget = NewBudget(16 << 20)
 	if opt.JSON {
 		r.jsonEnc = json.NewEncoder(r.stdout)
@@ -376,6 +401,9 @@ func newRun(ctx context.Context, opt Options) (*run, error) {
 			return nil, err
 		}
 		r.joblog = jl
+	}
+	if err := r.setupControls(&opt); err != nil {
+		return nil, err
 	}
 	ctx, r.cancel = context.WithCancelCause(ctx)
 	if opt.Timeout > 0 {
@@ -686,6 +714,7 @@ func (r *run) record(res *Result) {
 		_ = r.stdout.WriteGroup(res.stdout, prefix)
 		_ = r.stderr.WriteGroup(res.stderr, prefix)
 	}
+	r.recordResults(res)
 	res.close()
 	if res.lost != nil && !r.opt.JSON {
 		// JSON has it in the record's "error"; plain output must say so.
@@ -749,6 +778,7 @@ func (r *run) finish() *Summary {
 		defer r.stopTimer()
 	}
 	r.stopInput()
+	r.closeControls()
 	if r.joblog != nil {
 		if err := r.joblog.Close(); err != nil && r.sum.Err == nil {
 			r.sum.Err = fmt.Errorf("joblog: %w", err)
@@ -800,6 +830,7 @@ func (r *run) dryRun(src Source) *Summary {
 // task is the pool task that runs job, with retries.
 func (r *run) task(job *Job) pool.Task[*Result] {
 	return func(ctx context.Context) (*Result, error) {
+		defer job.stdin.release()
 		slot := pool.WorkerID(ctx) + 1
 		worker := pool.WorkerName(ctx)
 		res := &Result{Seq: job.Seq, Args: job.Args, Worker: worker, State: "FINISHED"}
@@ -815,9 +846,7 @@ func (r *run) task(job *Job) pool.Task[*Result] {
 			} else {
 				_, _ = r.stderr.Write([]byte(msg))
 			}
-			if r.opt.FailFast {
-				r.cancel(ErrFailFast)
-			}
+			r.jobEnded(job, res)
 			return nil, &JobError{Result: res}
 		}
 		env := []string{
@@ -826,16 +855,15 @@ func (r *run) task(job *Job) pool.Task[*Result] {
 			"FUTURES_WORKER=" + worker,
 		}
 		for attempt := 0; ; attempt++ {
-			r.attempt(ctx, job, c, env, res)
+			r.runAttempt(ctx, job, c, env, res)
 			if res.Succeeded() {
+				r.jobEnded(job, res)
 				return res, nil
 			}
-			if attempt >= r.opt.Retries || res.cancelled || r.ctx.Err() != nil {
-				if r.opt.FailFast && !res.cancelled {
-					// At completion, not at emission: the jobs behind it must
-					// not start meanwhile.
-					r.cancel(ErrFailFast)
-				}
+			if attempt >= r.opt.Retries || res.cancelled || r.ctx.Err() != nil || r.halt.stopped() {
+				// Judged at completion, not at emission: under --halt now
+				// the jobs behind it must not start meanwhile.
+				r.jobEnded(job, res)
 				return nil, &JobError{Result: res}
 			}
 			res.close()
@@ -862,6 +890,12 @@ func (r *run) attempt(ctx context.Context, job *Job, c Command, env []string, re
 		eo.Stdout, eo.Stderr = lw, lwe
 	default:
 		eo.Stdout, eo.Stderr = r.opt.Stdout, r.opt.Stderr
+	}
+	if job.stdin != nil {
+		eo.Stdin = job.stdin.reader()
+	}
+	if r.results != nil {
+		eo.Stdout, eo.Stderr = r.teeResults(job, res, eo.Stdout, eo.Stderr)
 	}
 	jctx := ctx
 	if r.opt.JobTimeout > 0 {

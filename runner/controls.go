@@ -1,0 +1,70 @@
+package runner
+
+import (
+	"io"
+	"sync"
+)
+
+// The run's controls beyond the basics: --halt (halt.go), --delay, --load
+// and --memfree (throttle.go), --results (results.go) and the write hook
+// (writehook.go). These are the few calls that runner.go makes into them.
+
+// setupControls makes the controls that opt asks for. It runs in newRun
+// before the run's context exists, and may change opt: StopInput becomes
+// callable more than once (--halt soon calls it too; it still runs once).
+func (r *run) setupControls(opt *Options) error {
+	if opt.StopInput != nil {
+		opt.StopInput = sync.OnceFunc(opt.StopInput)
+		r.opt.StopInput = opt.StopInput
+	}
+	r.halt = newHalter(r, *opt)
+	r.opt.Observer = r.halt.observer(r.opt.Observer)
+	res, err := newResults(opt.Results, opt.TempDir, r.budget)
+	if err != nil {
+		return err
+	}
+	t, err := newThrottle(*opt)
+	if err != nil {
+		_ = res.close()
+		return err
+	}
+	r.results, r.throttle = res, t
+	return nil
+}
+
+// closeControls stops what setupControls started; it runs in finish.
+func (r *run) closeControls() {
+	r.throttle.close()
+	if err := r.results.close(); err != nil {
+		r.mu.Lock()
+		if r.sum.Err == nil {
+			r.sum.Err = err
+		}
+		r.mu.Unlock()
+	}
+}
+
+// jobEnded is called as each job's task ends, after its retries: its
+// result directory is put in place, and the halt policy judges it.
+func (r *run) jobEnded(job *Job, res *Result) {
+	if err := r.results.jobEnded(job, res); err != nil {
+		r.fault(err)
+	}
+	r.halt.jobEnded(res)
+}
+
+// teeResults gives an attempt's output to --results as well.
+func (r *run) teeResults(job *Job, res *Result, stdout, stderr io.Writer) (io.Writer, io.Writer) {
+	o, e, err := r.results.tee(job.Seq, res, stdout, stderr)
+	if err != nil {
+		r.fault(err)
+	}
+	return o, e
+}
+
+// recordResults writes the --results record of res as it is emitted.
+func (r *run) recordResults(res *Result) {
+	if err := r.results.record(res); err != nil {
+		r.fault(err)
+	}
+}

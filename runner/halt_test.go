@@ -1,0 +1,145 @@
+package runner
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"sync"
+	"testing"
+)
+
+func TestParseHalt(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want Halt
+	}{
+		{"never", Halt{}},
+		{"0", Halt{}},
+		{"now,fail=1", Halt{When: HaltNow, On: HaltFail, Count: 1}},
+		{"soon,fail=3", Halt{When: HaltSoon, On: HaltFail, Count: 3}},
+		{"now,success=2", Halt{When: HaltNow, On: HaltSuccess, Count: 2}},
+		{"soon,done=50%", Halt{When: HaltSoon, On: HaltDone, Percent: 50}},
+		{"now,fail=2.5%", Halt{When: HaltNow, On: HaltFail, Percent: 2.5}},
+		{"1", Halt{When: HaltSoon, On: HaltFail, Count: 1}},
+		{"2", Halt{When: HaltNow, On: HaltFail, Count: 1}},
+		{"-1", Halt{When: HaltSoon, On: HaltSuccess, Count: 1}},
+		{"-2", Halt{When: HaltNow, On: HaltSuccess, Count: 1}},
+		{"10%", Halt{When: HaltSoon, On: HaltFail, Percent: 10}},
+	} {
+		got, err := ParseHalt(c.in)
+		if err != nil || got != c.want {
+			t.Errorf("ParseHalt(%q) = %+v, %v; want %+v", c.in, got, err, c.want)
+		}
+		if err == nil && c.in != "0" && strings.Contains(c.in, ",") && got.String() != c.in {
+			t.Errorf("ParseHalt(%q).String() = %q", c.in, got.String())
+		}
+	}
+	for _, bad := range []string{"", "later,fail=1", "now", "now,fail", "now,fail=0", "now,oops=1", "soon,fail=101%", "soon,fail=-1", "now,fail=x"} {
+		if _, err := ParseHalt(bad); err == nil {
+			t.Errorf("ParseHalt(%q): no error", bad)
+		}
+	}
+}
+
+// collect is an Observer that keeps every record.
+type collect struct {
+	mu   sync.Mutex
+	recs map[int]*Result
+}
+
+func (c *collect) Total(int) {}
+func (c *collect) Finished(r *Result) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.recs == nil {
+		c.recs = map[int]*Result{}
+	}
+	c.recs[r.Seq] = r
+}
+
+// runLines runs each line of lines as a command, with opt.
+func runLines(t *testing.T, opt Options, lines ...string) (*Summary, *collect, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	obs := &collect{}
+	opt.Stdout, opt.Stderr, opt.Observer = &out, &errb, obs
+	if opt.Grace == 0 {
+		opt.Grace = 2e9
+	}
+	src := SubmitSource(NewReader(strings.NewReader(strings.Join(lines, "\n")), '\n'))
+	sum := Run(context.Background(), opt, src)
+	return sum, obs, out.String() + errb.String()
+}
+
+func TestHalt(t *testing.T) {
+	policy := func(s string) Halt {
+		h, err := ParseHalt(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	t.Run("now,fail=1 cancels the pending jobs after the first failure", func(t *testing.T) {
+		sum, _, _ := runLines(t, Options{Workers: 1, Halt: policy("now,fail=1")}, "exit 0", "exit 5", "exit 0", "exit 0")
+		if sum.Succeeded != 1 || sum.Failed != 1 || sum.Cancelled != 2 || sum.ExitStatus() != 1 {
+			t.Fatalf("%s; exit %d", sum, sum.ExitStatus())
+		}
+	})
+	t.Run("now terminates the running jobs", func(t *testing.T) {
+		sum, obs, _ := runLines(t, Options{Workers: 2, Halt: policy("now,fail=1")}, "sleep 30", "sleep 0.2; exit 3")
+		if sum.Failed != 1 || sum.Cancelled != 1 || sum.Wall.Seconds() > 10 {
+			t.Fatalf("%s", sum)
+		}
+		if e := obs.recs[1].Error; !strings.Contains(e, "stopped by --halt now,fail=1") {
+			t.Fatalf("the terminated job's error: %q", e)
+		}
+	})
+	t.Run("soon lets the running jobs finish and starts no more", func(t *testing.T) {
+		sum, obs, out := runLines(t, Options{Workers: 2, Halt: policy("soon,fail=1")},
+			"sleep 0.5; echo slow-done", "exit 4", "echo never1", "echo never2", "echo never3")
+		if sum.Succeeded != 1 || sum.Failed != 1 || sum.Cancelled != 3 || sum.ExitStatus() != 1 {
+			t.Fatalf("%s; exit %d", sum, sum.ExitStatus())
+		}
+		if !strings.Contains(out, "slow-done") || strings.Contains(out, "never") {
+			t.Fatalf("output %q", out)
+		}
+		if obs.recs[1].State != "FINISHED" || !obs.recs[1].Succeeded() {
+			t.Fatalf("the running job: %+v", obs.recs[1])
+		}
+	})
+	t.Run("now,success=1 stops at the first success, exit 0", func(t *testing.T) {
+		sum, _, _ := runLines(t, Options{Workers: 1, Halt: policy("now,success=1")}, "exit 0", "exit 0", "exit 0")
+		if sum.Succeeded != 1 || sum.Cancelled != 2 || sum.ExitStatus() != 0 {
+			t.Fatalf("%s; exit %d", sum, sum.ExitStatus())
+		}
+	})
+	t.Run("soon,done=2 counts failures and successes", func(t *testing.T) {
+		sum, _, _ := runLines(t, Options{Workers: 1, Halt: policy("soon,done=2")}, "exit 1", "exit 0", "exit 0", "exit 0")
+		if sum.Succeeded != 1 || sum.Failed != 1 || sum.Cancelled != 2 {
+			t.Fatalf("%s", sum)
+		}
+	})
+	t.Run("fail=50% is half of all the jobs", func(t *testing.T) {
+		sum, _, _ := runLines(t, Options{Workers: 1, Halt: policy("now,fail=50%")}, "exit 1", "exit 1", "exit 1", "exit 1")
+		if sum.Failed != 2 || sum.Cancelled != 2 {
+			t.Fatalf("%s", sum)
+		}
+	})
+	t.Run("a job is judged after its retries", func(t *testing.T) {
+		m := t.TempDir() + "/marker"
+		sum, _, _ := runLines(t, Options{Workers: 1, Retries: 1, Halt: policy("now,fail=1")},
+			"[ -e "+m+" ] || { touch "+m+"; exit 1; }", "exit 0")
+		if sum.Succeeded != 2 || sum.Cancelled != 0 {
+			t.Fatalf("%s", sum)
+		}
+	})
+	t.Run("--fail-fast is now,fail=1 and says so", func(t *testing.T) {
+		sum, obs, _ := runLines(t, Options{Workers: 2, FailFast: true}, "sleep 30", "exit 2")
+		if sum.Failed != 1 || sum.Cancelled != 1 {
+			t.Fatalf("%s", sum)
+		}
+		if e := obs.recs[1].Error; !strings.Contains(e, ErrFailFast.Error()) {
+			t.Fatalf("the terminated job's error: %q", e)
+		}
+	})
+}
