@@ -258,11 +258,35 @@ func parseLineTemplate(tmpl string) (*Template, error) {
 	if inWord {
 		endWord(lx.i)
 	}
+	if err := lx.unclosed(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrTemplate, err)
+	}
 	if len(t.words) == 0 {
 		return nil, fmt.Errorf("%w: no command in %q", ErrTemplate, tmpl)
 	}
 	t.tail = tmpl[gap:]
 	return t, nil
+}
+
+// unclosed reports a $( ), ( ), ${ } or $(( )) left open at the end of
+// the template: a syntax error of every shell, and where a template is
+// unclosed, what is appended to it (the items, when it has no {}) could
+// land in a comment and change the command's structure.
+func (lx *shellLexer) unclosed() error {
+	if lx.heredoc || lx.unsure {
+		return nil
+	}
+	for _, f := range lx.stack {
+		switch f.kind {
+		case frameCmd, frameParen, frameParam, frameArith, frameArithBracket:
+			end := f.at + 1
+			for end < len(lx.s) && end < f.at+3 && strings.IndexByte("({[", lx.s[end]) >= 0 {
+				end++
+			}
+			return syntaxError(fmt.Sprintf("%s not closed", lx.s[f.at:end]), f.at)
+		}
+	}
+	return nil
 }
 
 // replacementContext tells how to quote a replacement where the lexer is,
