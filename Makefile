@@ -11,6 +11,12 @@ build:
 test: lint
 	$(GO) test -race -count=1 -timeout 15m ./...
 
+# The slow part of the fault-injection suite (faults_slow_test.go, build
+# tag faults): tens of thousands of jobs, signals at random moments. Without
+# -race, for speed; make test runs the rest of the suite under -race.
+test-faults:
+	$(GO) test -tags faults -count=1 -timeout 10m -run '^TestFaultScale' .
+
 lint:
 	@out=$$(gofmt -l . 2>&1); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...

@@ -93,6 +93,11 @@ type Outcome struct {
 	Canceled bool
 }
 
+// heldOutput starts the error of a job whose output a detached process
+// held open past drainDelay; the runner recognizes it, wrapped or not (it
+// comes as text from a worker process).
+const heldOutput = "a process that left the job's process group still holds its output"
+
 // drainDelay bounds how long Exec keeps reading a job's output after its
 // process group is gone: only a process that left the group (setsid) can
 // hold the pipe open that long.
@@ -546,7 +551,7 @@ func (p *plumbing) finish() []error {
 		}
 		if s.held && !held { // once, whether it holds stdout, stderr or both
 			held = true
-			errs = append(errs, fmt.Errorf("a process that left the job's process group still holds its output; stopped reading %v after the job ended: %w", drainDelay, exec.ErrWaitDelay))
+			errs = append(errs, fmt.Errorf("%s; stopped reading %v after the job ended: %w", heldOutput, drainDelay, exec.ErrWaitDelay))
 		}
 	}
 	if p.feed != nil && p.feed.err != nil {

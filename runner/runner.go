@@ -951,7 +951,7 @@ func outputLost(out Outcome, res *Result, lw, lwe *LineWriter) error {
 	if lw != nil {
 		errs = append(errs, lw.Err(), lwe.Err())
 	}
-	if errors.Is(out.Err, exec.ErrWaitDelay) {
+	if out.Err != nil && (errors.Is(out.Err, exec.ErrWaitDelay) || strings.Contains(out.Err.Error(), heldOutput)) {
 		errs = append(errs, out.Err)
 	}
 	return errors.Join(errs...)
