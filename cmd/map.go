@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -17,39 +16,55 @@ type mapOptions struct {
 	argFiles  []string
 	chunksize int
 	command   []string
-	items     []string // after :::
-	hasItems  bool
+	hasItems  bool       // a ::: or :::: group is given
+	inputs    inputFlags // the groups, --product, --colsep, --csv, --header, -X, -I (mapinput.go)
 }
 
 // newMapCmd builds `futures map`: a command template applied to each item.
 func newMapCmd(e env) *cobra.Command {
 	o := &mapOptions{}
 	c := &cobra.Command{
-		Use:   "map [flags] COMMAND [ARG...] [::: ITEM...]",
+		Use:   "map [flags] COMMAND [ARG...] [::: ITEM... | :::: FILE...]...",
 		Short: "Apply a command template to each input item",
 		Long: `Apply a command template to each input item, in parallel; results in input order.
-Items come from ::: ITEM..., from -a FILE (repeatable: the files are zipped, stopping
-at the shortest) or from stdin, one per line.
+
+Inputs: each -a FILE, each ::: ITEM... group and each FILE of a :::: FILE... group
+is one input source (in that order; - is stdin); with none, stdin. Items are lines
+(-0: NUL-separated, -d: another byte). Several sources are zipped, as Python's
+map(fn, *iterables): the n-th job gets the n-th item of each, {1} {2}…, stopping
+at the shortest. --product takes every combination instead, the last source
+varying fastest (GNU parallel's default for ::: a b ::: 1 2; --product reads the
+sources after the first into memory).
+
+Fields: --colsep REGEX splits each item into fields {1} {2}…; --csv reads each
+input as CSV (quoted fields may hold separators and newlines); --header : takes
+the first line as column names, {name}. A line with fewer fields than the
+template needs, or bad CSV, fails its own job; the others run.
 
 One COMMAND argument is a command line ('gzip -c {} > {}.gz'); several are an argv
 kept word for word (sh -c 'echo "$1"' _). Templates: {} the item, {.} without
 extension, {/} basename, {//} dirname, {/.} basename without extension, {#} job
-number, {%} worker slot, {1} {2}… the n-th input. Without any, the items are
-appended as arguments. Items are quoted for the shell: they are only ever data.`,
+number, {%} worker slot, {1} {2}… the n-th input or field ({1.} {1/} {1//} {1/.}
+its path forms), {name} a --header column. Without any, the items are appended
+as arguments. Items are quoted for the shell: they are only ever data.
+
+Many items per command: -n N puts N in each (fewer if N would pass the
+argument-size limit); -X as many as the limit allows, repeating each word that
+holds {} once per item. -I STR makes STR the item's replacement instead of {}.
+
+Coming from GNU parallel: several ::: groups are zipped here (add --product for
+parallel's combinations); --timeout is the overall deadline, as in Python (a
+job's limit is --job-timeout); --bar and --eta show futures' progress bar.`,
 		Example: `  ls *.log | futures map 'gzip -9 {}'
   futures map -j4 convert {} {.}.png ::: a.jpg b.jpg
-  futures map -a hosts.txt -a ports.txt 'nc -z {1} {2}'`,
+  futures map -a hosts.txt -a ports.txt 'nc -z {1} {2}'
+  futures map --product 'echo {1}-{2}' ::: a b ::: 1 2 3
+  futures map --csv --header : 'curl -o {name}.html {url}' :::: sites.csv
+  find . -name '*.tmp' | futures map -X rm --`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			for i, a := range args {
-				if a == ":::" {
-					o.command, o.items, o.hasItems = args[:i], args[i+1:], true
-					break
-				}
-			}
-			if !o.hasItems {
-				o.command = args
-			}
+			o.command, o.inputs.groups = splitGroups(args)
+			o.hasItems = o.inputs.groups != nil
 			if len(o.command) == 0 {
 				return usagef("map: no COMMAND before :::")
 			}
@@ -59,7 +74,8 @@ appended as arguments. Items are quoted for the shell: they are only ever data.`
 	c.Flags().SetInterspersed(false)
 	o.register(c.Flags(), true)
 	c.Flags().StringArrayVarP(&o.argFiles, "arg-file", "a", nil, "read items from FILE (repeatable: the files are zipped)")
-	c.Flags().IntVar(&o.chunksize, "chunksize", 1, "items per command invocation")
+	c.Flags().IntVarP(&o.chunksize, "chunksize", "n", 1, "items per command: at most N, fewer when N would pass the argument-size limit (xargs -n)")
+	o.inputs.register(c.Flags())
 	return c
 }
 
@@ -75,36 +91,18 @@ func runMap(e env, o *mapOptions) error {
 	if err != nil {
 		return err
 	}
-	tmpl, err := runner.ParseTemplate(o.command)
+	tmpl, err := runner.ParseTemplateWith(o.command, o.inputs.templateOptions())
 	if err != nil {
 		return usageError{err}
 	}
 	var st inputStop
 	defer st.close()
 	opt.StopInput = st.stop
-	var readers []*runner.Reader
-	var closers []func()
-	defer func() {
-		for _, c := range closers {
-			c()
-		}
-	}()
-	if o.hasItems {
-		// Arguments cannot hold NUL, so NUL separates them without ambiguity.
-		readers = append(readers, runner.NewReader(strings.NewReader(strings.Join(o.items, "\x00")), 0))
+	src, closeInputs, err := o.mapSource(e, &st, opt, d, tmpl)
+	if err != nil {
+		return err
 	}
-	for _, name := range o.argFiles {
-		in, closeIn, err := openInputs(&st, e.stdin, []string{name})
-		if err != nil {
-			return err
-		}
-		closers = append(closers, closeIn)
-		readers = append(readers, runner.NewReader(in, d))
-	}
-	if len(readers) == 0 {
-		readers = append(readers, runner.NewReader(st.stdin(e.stdin), d))
-	}
-	src := runner.MapSource(tmpl, runner.Zip(readers...), o.chunksize)
+	defer closeInputs()
 	return execute(e, &o.commonFlags, opt, func(ctx context.Context, opt runner.Options) *runner.Summary {
 		return runner.Run(ctx, opt, src)
 	})

@@ -53,6 +53,7 @@ type commonFlags struct {
 	null         bool
 	delimiter    string
 	shell        string
+	aliases      aliasFlags // -P/--jobs, --line-buffer, --group, -u, --bar, --eta (aliases.go)
 }
 
 func (c *commonFlags) register(fs *pflag.FlagSet, keepOrderDefault bool) {
@@ -79,11 +80,15 @@ func (c *commonFlags) register(fs *pflag.FlagSet, keepOrderDefault bool) {
 	fs.BoolVarP(&c.null, "null", "0", false, "input items are separated by NUL bytes")
 	fs.StringVarP(&c.delimiter, "delimiter", "d", "", "input items are separated by this byte (\\n, \\t, \\0, \\xHH)")
 	fs.StringVar(&c.shell, "shell", "/bin/sh", "shell for command lines that need one (pipes, redirections, $VAR…); run as SHELL -c LINE")
+	c.aliases.register(fs, c)
 }
 
 // runnerOptions checks the flags and turns them into runner.Options.
 func (c *commonFlags) runnerOptions(stdout, stderr io.Writer) (runner.Options, error) {
 	var o runner.Options
+	if err := c.aliases.apply(c); err != nil {
+		return o, err
+	}
 	n, err := runner.ParseWorkers(c.jobs, runtime.NumCPU())
 	if err != nil {
 		return o, usageError{err}

@@ -76,6 +76,9 @@ func FuzzTemplate(f *testing.F) {
 		{"echo", "A=1"},
 		{"{} x", "cd"},
 		{"echo {", "\x00"},
+		{"mv % %.bak; echo {name} {size/} {3}", "name,size,x"},
+		{"echo {a b} '{a b}' \"{c.}\"", "a b,c"},
+		{"cmd %", "a%b"},
 	} {
 		f.Add(s.tmpl, s.item)
 	}
@@ -121,6 +124,52 @@ func FuzzTemplate(f *testing.F) {
 					}
 					if !c.Shell && len(c.Argv) != len(p.Argv) {
 						t.Fatalf("%q with %q = %q, with a placeholder %q", tmplText, item, c.Argv, p.Argv)
+					}
+				}
+			}
+		}
+
+		// With -I %, --colsep fields and a header whose column names come
+		// from the item (so from the input: data too), the same holds:
+		// errors are ErrTemplate, or for one job ErrSyntax or ErrFields,
+		// and a value never changes the structure of a command.
+		opts := TemplateOptions{Replace: "%", Fields: true, Columns: strings.Split(item, ",")}
+		for _, args := range [][]string{{tmplText}, append([]string{"cmd"}, strings.Split(tmplText, " ")...)} {
+			tmpl, err := ParseTemplateWith(args, opts)
+			if err != nil {
+				if !errors.Is(err, ErrTemplate) {
+					t.Fatalf("ParseTemplateWith(%q, %+v) = %v, not an ErrTemplate", args, opts, err)
+				}
+				continue
+			}
+			for _, v := range []Vars{rec(item), rec(item, "b", "c"), {Records: [][]string{{item, "x"}, {"y"}}, Seq: 2, Slot: 3}} {
+				c, err := tmpl.Expand(v)
+				if err != nil {
+					if !errors.Is(err, ErrTemplate) && !errors.Is(err, ErrSyntax) && !errors.Is(err, ErrFields) {
+						t.Fatalf("Expand(%q, %q) with %+v = %v", args, v.Records, opts, err)
+					}
+					continue
+				}
+				if len(args) > 1 {
+					back, err := ParseLine(c.Line)
+					if c.Shell || err != nil || !slices.Equal(back.Argv, c.Argv) {
+						t.Fatalf("%q with %q and %+v = %+v; its line reads %+v, %v", args, v.Records, opts, c, back, err)
+					}
+				}
+			}
+			if len(args) == 1 && !strings.Contains(item, "\x00") {
+				const placeholder = "PLACEHOLDER"
+				p, perr := tmpl.Expand(rec(placeholder, placeholder, placeholder, placeholder))
+				c, err := tmpl.Expand(rec(item, item, item, item))
+				if (perr == nil) != (err == nil) {
+					t.Fatalf("%q with %+v: with a placeholder: %v; with %q: %v", tmplText, opts, perr, item, err)
+				}
+				if err == nil && !p.Shell {
+					if c.Shell && !onlyShellRuns(placeholderArg(c.Line)) {
+						t.Fatalf("%q with %q and %+v needs a shell: %q (with a placeholder: %q)", tmplText, item, opts, c.Line, p.Argv)
+					}
+					if !c.Shell && len(c.Argv) != len(p.Argv) {
+						t.Fatalf("%q with %q and %+v = %q, with a placeholder %q", tmplText, item, opts, c.Argv, p.Argv)
 					}
 				}
 			}

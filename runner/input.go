@@ -2,7 +2,6 @@ package runner
 
 import (
 	"bufio"
-	"fmt"
 	"io"
 )
 
@@ -71,42 +70,4 @@ func (r *Reader) Next() (item string, line int, err error) {
 		return "", r.line, r.err
 	}
 	return "", r.line + 1, r.err
-}
-
-// Zip reads the records of several input sources, as Python's zip(*its)
-// does: each call of the returned function reads one item from each
-// reader, in order, and returns them as a new record (one value per
-// reader), with the line of the first reader's item. It returns io.EOF
-// once any reader is at its end (the shortest input decides; the items
-// already read from the readers before it in that round are dropped) and
-// from then on. A read error is returned wrapped with the 1-based number of
-// the input source it came from, and the line of that reader.
-//
-// Zip returns a function rather than an iterator so that a caller can pull
-// records one at a time, as the pool takes work, and tell errors from the
-// end of input.
-func Zip(rs ...*Reader) func() (record []string, line int, err error) {
-	done := len(rs) == 0
-	return func() ([]string, int, error) {
-		if done {
-			return nil, 0, io.EOF
-		}
-		record := make([]string, len(rs))
-		first := 0
-		for k, r := range rs {
-			item, line, err := r.Next()
-			if err == io.EOF {
-				done = true
-				return nil, 0, io.EOF
-			}
-			if err != nil {
-				return nil, line, fmt.Errorf("input source %d: %w", k+1, err)
-			}
-			if k == 0 {
-				first = line
-			}
-			record[k] = item
-		}
-		return record, first, nil
-	}
 }

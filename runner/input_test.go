@@ -99,60 +99,6 @@ func TestReaderReadError(t *testing.T) {
 	}
 }
 
-func TestZip(t *testing.T) {
-	readers := func(inputs ...string) []*Reader {
-		var rs []*Reader
-		for _, in := range inputs {
-			rs = append(rs, NewReader(strings.NewReader(in), '\n'))
-		}
-		return rs
-	}
-	tests := []struct {
-		name   string
-		inputs []string
-		want   [][]string
-		lines  []int
-	}{
-		{"one reader gives one-value records", []string{"a\n\nb\n"}, [][]string{{"a"}, {"b"}}, []int{1, 3}},
-		{"readers are zipped in order", []string{"a\nb\n", "1\n2\n"}, [][]string{{"a", "1"}, {"b", "2"}}, []int{1, 2}},
-		{"the shortest reader stops the zip", []string{"a\nb\nc\n", "1\n", "x\ny\n"}, [][]string{{"a", "1", "x"}}, []int{1}},
-		{"an empty reader gives no record", []string{"a\n", ""}, nil, nil},
-		{"no reader gives no record", nil, nil, nil},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			next := Zip(readers(tt.inputs...)...)
-			var got [][]string
-			var lines []int
-			for {
-				rec, line, err := next()
-				if err == io.EOF {
-					break
-				}
-				if err != nil {
-					t.Fatal(err)
-				}
-				got = append(got, rec)
-				lines = append(lines, line)
-			}
-			if !slices.EqualFunc(got, tt.want, slices.Equal) || !slices.Equal(lines, tt.lines) {
-				t.Errorf("records = %q at lines %v, want %q at %v", got, lines, tt.want, tt.lines)
-			}
-			if _, _, err := next(); err != io.EOF {
-				t.Errorf("after the end: %v, want io.EOF", err)
-			}
-		})
-	}
-	t.Run("a read error names its input source", func(t *testing.T) {
-		boom := errors.New("boom")
-		next := Zip(NewReader(strings.NewReader("a\nb\n"), '\n'), NewReader(iotest.ErrReader(boom), '\n'))
-		_, _, err := next()
-		if !errors.Is(err, boom) || !strings.Contains(err.Error(), "input source 2") {
-			t.Errorf("err = %v, want boom from input source 2", err)
-		}
-	})
-}
-
 func BenchmarkReader(b *testing.B) {
 	var sb strings.Builder
 	for i := range 100_000 {

@@ -275,43 +275,6 @@ func SubmitSource(r *Reader) Source {
 	}
 }
 
-// MapSource makes a job of every chunksize records that next yields, each
-// the template applied to them.
-func MapSource(t *Template, next func() ([]string, int, error), chunksize int) Source {
-	if chunksize < 1 {
-		chunksize = 1
-	}
-	seq := 0
-	done := false
-	return func() (*Job, error) {
-		if done {
-			return nil, io.EOF
-		}
-		j := &Job{tmpl: t}
-		for len(j.recs) < chunksize {
-			rec, line, err := next()
-			if err == io.EOF {
-				done = true
-				break
-			}
-			if err != nil {
-				return nil, err
-			}
-			if j.Line == 0 {
-				j.Line = line
-			}
-			j.recs = append(j.recs, rec)
-			j.Args = append(j.Args, rec...)
-		}
-		if len(j.recs) == 0 {
-			return nil, io.EOF
-		}
-		seq++
-		j.Seq = seq
-		return j, nil
-	}
-}
-
 // run is one execution of a Source.
 type run struct {
 	opt       Options

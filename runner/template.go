@@ -13,11 +13,18 @@ import (
 // source there is not. It is a usage error: no job can run.
 var ErrTemplate = errors.New("bad template")
 
+// ErrFields is wrapped by the error of Expand for a record with fewer
+// values than the template's {N} (or {name}) asks for, with
+// TemplateOptions.Fields: a line with too few fields fails its job.
+var ErrFields = errors.New("too few fields")
+
 // Vars are the values one job's template is expanded with.
 type Vars struct {
 	// Records are the input records of this job: one normally, several
-	// with --chunksize. Each record has one value per input source (-a FILE
-	// repeated, zipped), so all records have the same length.
+	// with --chunksize or -X. Each record has one value per input source
+	// (-a FILE repeated, ::: groups; zipped or combined), so all records
+	// have the same length; with TemplateOptions.Fields, its fields
+	// (--colsep, --csv), whose number may differ from record to record.
 	Records [][]string
 	Seq     int // {#}, from 1
 	Slot    int // {%}, from 1
@@ -36,7 +43,10 @@ type Vars struct {
 //	{#}    the job's sequence number, from 1
 //	{%}    the job's worker slot, from 1
 //	{N}    the value of the N-th input source (N from 1), and with the path
-//	       forms {N.} {N/} {N//} {N/.}
+//	       forms {N.} {N/} {N//} {N/.}; with TemplateOptions.Fields, the
+//	       N-th field
+//	{name} with TemplateOptions.Columns (--header), the value of the
+//	       column called name, and its path forms {name.} {name/}…
 //
 // An extension is the last dot of the last path element and what follows
 // it, when that is not empty: file. and dir.d/file have none, and neither
@@ -72,6 +82,39 @@ type Template struct {
 	hasRepl  bool
 	usesSlot bool
 	maxSrc   int // the largest N of the {N} forms
+
+	repl    string         // TemplateOptions.Replace
+	fields  bool           // TemplateOptions.Fields
+	columns map[string]int // TemplateOptions.Columns: name → N
+}
+
+// TemplateOptions change what ParseTemplateWith takes for a replacement
+// string.
+type TemplateOptions struct {
+	// Replace, when not empty, stands for the item in place of {}, which is
+	// then literal (xargs -I STR, GNU parallel -I STR): with Replace "%",
+	// "mv % %.bak" moves each item to its .bak. It is replaced wherever it
+	// appears, inside words and quotes too, except after a $; the other
+	// replacement strings ({.}, {#}, {1}…) stay. It may not hold a blank, a
+	// quote, a backslash, $, # or a NUL byte.
+	Replace string
+	// Fields says that the values of a record are the fields of one input
+	// line (--colsep, --csv, --header) rather than one value per input
+	// source: {N} is the N-th value of each record, also when a record has
+	// one value and in a chunk of several records (where, without Fields, a
+	// record of one value makes {N} the N-th record's value); a record with
+	// fewer values than the largest N fails to expand (ErrFields); a word
+	// with {N} is repeated once per record of a chunk, as one with {} is.
+	Fields bool
+	// Columns name the values of a record, from 1 (--header: the first
+	// line's fields): {name} is the value of the column called name, and
+	// {name.} {name/} {name//} {name/.} its path forms (the first column,
+	// when names repeat). The other replacement strings come first: a
+	// column called 1 or # is not reachable by name. A {…} that names no
+	// column stays literal, as any unknown {…} does. A name that is empty
+	// or holds a brace, a quote, a backslash, $, #, a CR, an LF or a NUL
+	// byte is not a column name.
+	Columns []string
 }
 
 // tmplWord is one word of a template: a shell word of the command-line
@@ -154,23 +197,43 @@ type segment struct {
 // when it is empty or blank, or (single argument) when it has an
 // unterminated quote or a trailing backslash (the error wraps ErrSyntax too).
 func ParseTemplate(args []string) (*Template, error) {
+	return ParseTemplateWith(args, TemplateOptions{})
+}
+
+// ParseTemplateWith parses args as ParseTemplate does, with the
+// replacement strings that o changes. A Replace that holds a byte it may
+// not is an ErrTemplate.
+func ParseTemplateWith(args []string, o TemplateOptions) (*Template, error) {
+	if strings.ContainsAny(o.Replace, " \t\r\n'\"`\\$#\x00") {
+		return nil, fmt.Errorf("%w: replacement string %q: it may not hold a blank, a quote, a backslash, $ or #", ErrTemplate, o.Replace)
+	}
+	proto := Template{repl: o.Replace, fields: o.Fields}
+	for k, name := range o.Columns {
+		if name == "" || strings.ContainsAny(name, "{}'\"`\\$#\r\n\x00") {
+			continue
+		}
+		if proto.columns == nil {
+			proto.columns = map[string]int{}
+		}
+		if _, seen := proto.columns[name]; !seen {
+			proto.columns[name] = k + 1
+		}
+	}
 	switch {
 	case len(args) == 0:
 		return nil, fmt.Errorf("%w: no command", ErrTemplate)
 	case len(args) == 1:
-		return parseLineTemplate(args[0])
+		return parseLineTemplate(args[0], proto)
 	case args[0] == "":
 		return nil, fmt.Errorf("%w: empty command", ErrTemplate)
 	}
-	t := &Template{words: make([]tmplWord, len(args))}
+	t := &proto
+	t.words = make([]tmplWord, len(args))
 	for k, arg := range args {
 		w := &t.words[k]
 		lit := 0
 		for i := 0; i < len(arg); i++ {
-			if arg[i] != '{' || i > 0 && arg[i-1] == '$' {
-				continue
-			}
-			seg, n, ok := matchReplacement(arg[i:])
+			seg, n, ok := t.match(arg, i)
 			if !ok {
 				continue
 			}
@@ -189,14 +252,15 @@ func ParseTemplate(args []string) (*Template, error) {
 	return t, nil
 }
 
-func parseLineTemplate(tmpl string) (*Template, error) {
+func parseLineTemplate(tmpl string, proto Template) (*Template, error) {
 	if strings.Trim(tmpl, " \t\r\n") == "" {
 		return nil, fmt.Errorf("%w: empty command", ErrTemplate)
 	}
 	if _, err := ParseLine(tmpl); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrTemplate, err)
 	}
-	t := &Template{line: true, text: tmpl}
+	t := &proto
+	t.line, t.text = true, tmpl
 	lx := newShellLexer(tmpl)
 	n := len(tmpl)
 	gap := 0 // start of the text between words
@@ -226,8 +290,8 @@ func parseLineTemplate(tmpl string) (*Template, error) {
 			inWord, lit = true, i
 			w.gap = tmpl[gap:i]
 		}
-		if c == '{' && (i == 0 || tmpl[i-1] != '$') && lx.params == 0 {
-			if seg, size, ok := matchReplacement(tmpl[i:]); ok {
+		if lx.params == 0 {
+			if seg, size, ok := t.match(tmpl, i); ok {
 				ctx, err := lx.replacementContext(seg.kind, tmpl[i:i+size])
 				if err != nil {
 					return nil, err
@@ -248,10 +312,8 @@ func parseLineTemplate(tmpl string) (*Template, error) {
 	if lx.heredoc {
 		rest := tmpl[lx.i:]
 		for i := 0; i < len(rest); i++ {
-			if rest[i] == '{' && (i == 0 || rest[i-1] != '$') {
-				if _, size, ok := matchReplacement(rest[i:]); ok {
-					return nil, fmt.Errorf("%w: %s in a here-document cannot be quoted safely", ErrTemplate, rest[i:i+size])
-				}
+			if _, size, ok := t.match(rest, i); ok {
+				return nil, fmt.Errorf("%w: %s in a here-document cannot be quoted safely", ErrTemplate, rest[i:i+size])
 			}
 		}
 	}
@@ -344,6 +406,44 @@ func (t *Template) addWord(w *tmplWord) {
 	}
 }
 
+// match matches a replacement string at s[i:]: one of matchReplacement,
+// the Replace string, a column name. None follows a $.
+func (t *Template) match(s string, i int) (seg segment, n int, ok bool) {
+	if i > 0 && s[i-1] == '$' {
+		return segment{}, 0, false
+	}
+	s = s[i:]
+	if t.repl != "" && strings.HasPrefix(s, t.repl) {
+		return segment{kind: segValue}, len(t.repl), true
+	}
+	if s == "" || s[0] != '{' {
+		return segment{}, 0, false
+	}
+	if seg, n, ok := matchReplacement(s); ok && (t.repl == "" || n != 2) { // with Replace, {} is literal
+		return seg, n, true
+	}
+	if t.columns == nil {
+		return segment{}, 0, false
+	}
+	end := strings.IndexByte(s, '}')
+	if end < 0 {
+		return segment{}, 0, false
+	}
+	name := s[1:end]
+	if k, ok := t.columns[name]; ok {
+		return segment{kind: segValue, src: k}, end + 1, true
+	}
+	for _, p := range []struct {
+		suffix string
+		op     pathOp
+	}{{"/.", opBaseNoExt}, {"//", opDir}, {"/", opBase}, {".", opNoExt}} {
+		if k, ok := t.columns[strings.TrimSuffix(name, p.suffix)]; ok && strings.HasSuffix(name, p.suffix) {
+			return segment{kind: segValue, src: k, op: p.op}, end + 1, true
+		}
+	}
+	return segment{}, 0, false
+}
+
 // matchReplacement matches a replacement string at the start of s, which
 // starts with {.
 func matchReplacement(s string) (seg segment, n int, ok bool) {
@@ -392,6 +492,23 @@ func (t *Template) UsesSlot() bool { return t.usesSlot }
 // without one, Expand appends the values as arguments.
 func (t *Template) HasReplacement() bool { return t.hasRepl }
 
+// PerRecord reports whether every record of a chunk adds to the command,
+// when records have values from sources input sources: the template has
+// no replacement string (the values are appended), or a word with {} or a
+// path form of it, or (with several sources, or Fields) one with an {N}
+// form. -X fills a command line only with such a template.
+func (t *Template) PerRecord(sources int) bool {
+	if !t.hasRepl {
+		return true
+	}
+	for _, w := range t.words {
+		if w.perRecord || w.bySource && (sources > 1 || t.fields) {
+			return true
+		}
+	}
+	return false
+}
+
 // Expand returns the command of one job. It fails with an error wrapping
 // ErrTemplate when v has no record or the template asks for an input source
 // that the records do not have (the same for every job: a usage error), and
@@ -403,26 +520,34 @@ func (t *Template) Expand(v Vars) (Command, error) {
 		return Command{}, fmt.Errorf("%w: no input to expand", ErrTemplate)
 	}
 	nsrc := len(v.Records[0])
-	if nsrc > 1 && t.maxSrc > nsrc {
+	if t.fields {
+		for _, rec := range v.Records {
+			if len(rec) < t.maxSrc {
+				return Command{}, fmt.Errorf("%w: the template needs %d, the line has %d", ErrFields, t.maxSrc, len(rec))
+			}
+		}
+	} else if nsrc > 1 && t.maxSrc > nsrc {
 		return Command{}, fmt.Errorf("%w: {%d} but only %d input sources", ErrTemplate, t.maxSrc, nsrc)
 	}
+	// multi: {N} is the N-th value of each record, not the N-th record.
+	multi := nsrc > 1 || t.fields
 	if t.line {
-		return t.expandLine(v, nsrc)
+		return t.expandLine(v, multi)
 	}
-	return t.expandArgv(v, nsrc)
+	return t.expandArgv(v, multi)
 }
 
 // reps is how many times a word is written for v.
-func (w *tmplWord) reps(v Vars, nsrc int) int {
-	if len(v.Records) > 1 && (w.perRecord || w.bySource && nsrc > 1) {
+func (w *tmplWord) reps(v Vars, multi bool) int {
+	if len(v.Records) > 1 && (w.perRecord || w.bySource && multi) {
 		return len(v.Records)
 	}
 	return 1
 }
 
 // sourceValue is the value of {N} (n ≥ 1) in record r.
-func sourceValue(v Vars, nsrc, r, n int) string {
-	if nsrc == 1 {
+func sourceValue(v Vars, multi bool, r, n int) string {
+	if !multi {
 		if n <= len(v.Records) && len(v.Records[n-1]) > 0 {
 			return v.Records[n-1][0]
 		}
@@ -449,7 +574,7 @@ func writeInt(b *strings.Builder, n int) {
 	b.Write(strconv.AppendInt(buf[:0], int64(n), 10))
 }
 
-func (t *Template) expandLine(v Vars, nsrc int) (Command, error) {
+func (t *Template) expandLine(v Vars, multi bool) (Command, error) {
 	var b strings.Builder
 	b.Grow(len(t.text) + 2*valuesSize(v) + 16)
 	if !t.hasRepl {
@@ -467,7 +592,7 @@ func (t *Template) expandLine(v Vars, nsrc int) (Command, error) {
 		for wi := range t.words {
 			w := &t.words[wi]
 			b.WriteString(w.gap)
-			reps := w.reps(v, nsrc)
+			reps := w.reps(v, multi)
 			for r := 0; r < reps; r++ {
 				if r > 0 {
 					b.WriteByte(' ')
@@ -482,7 +607,7 @@ func (t *Template) expandLine(v Vars, nsrc int) (Command, error) {
 					case segSlot:
 						writeInt(&b, v.Slot)
 					case segValue:
-						writeLineValue(&b, s, v, nsrc, r)
+						writeLineValue(&b, s, v, multi, r)
 					}
 				}
 			}
@@ -497,9 +622,9 @@ func (t *Template) expandLine(v Vars, nsrc int) (Command, error) {
 	return c, nil
 }
 
-func writeLineValue(b *strings.Builder, s *segment, v Vars, nsrc, r int) {
+func writeLineValue(b *strings.Builder, s *segment, v Vars, multi bool, r int) {
 	if s.src != 0 {
-		writeQuotedIn(b, applyPath(sourceValue(v, nsrc, r, s.src), s.op), s.ctx)
+		writeQuotedIn(b, applyPath(sourceValue(v, multi, r, s.src), s.op), s.ctx)
 		return
 	}
 	rec := v.Records[r]
@@ -554,8 +679,8 @@ func writeQuotedIn(b *strings.Builder, s string, ctx quoteCtx) {
 	}
 }
 
-func (t *Template) expandArgv(v Vars, nsrc int) (Command, error) {
-	argv := make([]string, 0, len(t.words)+len(v.Records)*nsrc)
+func (t *Template) expandArgv(v Vars, multi bool) (Command, error) {
+	argv := make([]string, 0, len(t.words)+len(v.Records)*len(v.Records[0]))
 	for wi := range t.words {
 		w := &t.words[wi]
 		switch {
@@ -566,13 +691,13 @@ func (t *Template) expandArgv(v Vars, nsrc int) (Command, error) {
 			argv = append(argv, w.segs[0].lit)
 			continue
 		}
-		reps := w.reps(v, nsrc)
+		reps := w.reps(v, multi)
 		for r := 0; r < reps; r++ {
-			if len(w.segs) == 1 && w.segs[0].kind == segValue && (w.segs[0].src != 0 || nsrc == 1) {
+			if len(w.segs) == 1 && w.segs[0].kind == segValue && (w.segs[0].src != 0 || len(v.Records[r]) == 1) {
 				s := &w.segs[0]
 				var val string
 				if s.src != 0 {
-					val = sourceValue(v, nsrc, r, s.src)
+					val = sourceValue(v, multi, r, s.src)
 				} else if rec := v.Records[r]; len(rec) > 0 {
 					val = rec[0]
 				}
@@ -591,7 +716,7 @@ func (t *Template) expandArgv(v Vars, nsrc int) (Command, error) {
 					writeInt(&b, v.Slot)
 				case segValue:
 					if s.src != 0 {
-						b.WriteString(applyPath(sourceValue(v, nsrc, r, s.src), s.op))
+						b.WriteString(applyPath(sourceValue(v, multi, r, s.src), s.op))
 						continue
 					}
 					for k, val := range v.Records[r] {

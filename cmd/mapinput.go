@@ -1,0 +1,213 @@
+package cmd
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/futures-cli/futures/runner"
+)
+
+// inputFlags are map's flags and arguments for where the items come from
+// and how each becomes the values of a job: the ::: and :::: groups,
+// --product, --colsep, --csv, --header, -X and -I.
+type inputFlags struct {
+	groups  []inputGroup // after COMMAND, in order
+	product bool
+	colsep  string
+	csv     bool
+	header  string
+	fill    bool
+	replace string
+}
+
+// inputGroup is a ::: ITEM... group (one input source) or a :::: FILE...
+// group (one input source per FILE).
+type inputGroup struct {
+	files bool
+	args  []string
+}
+
+func (f *inputFlags) register(fs *pflag.FlagSet) {
+	fs.BoolVar(&f.product, "product", false, "combine the input sources as a cartesian product, the last varying fastest (GNU parallel's ::: a b ::: 1 2) instead of zipping them")
+	fs.StringVar(&f.colsep, "colsep", "", "split each item into fields {1} {2}… at this regular expression (',', '\\t', ' +')")
+	fs.BoolVar(&f.csv, "csv", false, "read each input as CSV: a record (quoted fields may hold separators and newlines) gives the fields {1} {2}…; --colsep C sets the separator")
+	fs.StringVar(&f.header, "header", "", "':' (or N lines): the first line of each input names its fields, {name}; it runs no job")
+	fs.BoolVarP(&f.fill, "fill", "X", false, "put as many items in each command as the system's argument-size limit allows (GNU parallel -X; a word with {} is repeated per item)")
+	fs.StringVarP(&f.replace, "replace", "I", "", "STR stands for the item instead of {} (xargs -I STR); one item per command")
+}
+
+// splitGroups splits map's arguments into the COMMAND and the ::: and
+// :::: groups that follow it.
+func splitGroups(args []string) (command []string, groups []inputGroup) {
+	command = args
+	for i, a := range args {
+		switch {
+		case a == ":::" || a == "::::":
+			if groups == nil {
+				command = args[:i]
+			}
+			groups = append(groups, inputGroup{files: a == "::::"})
+		case groups != nil:
+			g := &groups[len(groups)-1]
+			g.args = append(g.args, a)
+		}
+	}
+	return command, groups
+}
+
+// set reports whether a flag or group that --pipe cannot use is given.
+func (f *inputFlags) set() bool {
+	return len(f.groups) > 0 || f.product || f.colsep != "" || f.csv || f.header != "" || f.fill
+}
+
+// headerLines parses --header: "" none, ":" one line, N lines.
+func (f *inputFlags) headerLines() (int, error) {
+	switch f.header {
+	case "":
+		return 0, nil
+	case ":":
+		return 1, nil
+	}
+	n, err := strconv.Atoi(f.header)
+	if err != nil || n < 0 {
+		return 0, usagef("--header %q: want ':' (the first line) or a number of lines", f.header)
+	}
+	return n, nil
+}
+
+// templateOptions are the template options the flags ask for, before the
+// header is read.
+func (f *inputFlags) templateOptions() runner.TemplateOptions {
+	n, _ := f.headerLines()
+	return runner.TemplateOptions{Replace: f.replace, Fields: f.colsep != "" || f.csv || n > 0}
+}
+
+// mapSource opens map's inputs (-a FILEs, then the ::: and :::: groups in
+// order; stdin when there is none), reads their header, and returns the
+// source of jobs: the template tmpl (parsed again with the column names
+// of a header) over the inputs zipped or combined. close closes what it
+// opened.
+func (o *mapOptions) mapSource(e env, st *inputStop, opt runner.Options, d byte, tmpl *runner.Template) (src runner.Source, close func(), err error) {
+	f := &o.inputs
+	var closers []func()
+	close = func() {
+		for _, c := range closers {
+			c()
+		}
+	}
+	defer func() {
+		if err != nil {
+			close()
+		}
+	}()
+	header, err := f.headerLines()
+	if err != nil {
+		return nil, close, err
+	}
+	if o.chunksize < 1 {
+		return nil, close, usagef("-n/--chunksize %d: want 1 or more", o.chunksize)
+	}
+	if f.replace != "" && (f.fill || o.chunksize > 1) {
+		return nil, close, usagef("-I puts one item in each command: it does not go with -X or -n")
+	}
+	var split func(string) ([]string, error)
+	var comma rune
+	switch {
+	case f.csv:
+		if o.null || o.delimiter != "" {
+			return nil, close, usagef("--csv reads CSV records: it does not go with -0 or -d")
+		}
+		if comma, err = runner.ParseCSVComma(f.colsep); err != nil {
+			return nil, close, usageError{err}
+		}
+		split = runner.SplitCSV(comma)
+	case f.colsep != "":
+		re, err := runner.ParseColsep(f.colsep)
+		if err != nil {
+			return nil, close, usageError{err}
+		}
+		split = runner.SplitRegexp(re)
+	}
+
+	// The sources, in order: -a FILEs, then the groups.
+	type input struct {
+		file  string // a FILE or "-"; "" for items
+		items []string
+	}
+	var inputs []input
+	for _, name := range o.argFiles {
+		inputs = append(inputs, input{file: name})
+	}
+	for _, g := range f.groups {
+		if !g.files {
+			inputs = append(inputs, input{items: g.args})
+			continue
+		}
+		if len(g.args) == 0 {
+			return nil, close, usagef(":::: needs one FILE or more")
+		}
+		for _, name := range g.args {
+			inputs = append(inputs, input{file: name})
+		}
+	}
+	if len(inputs) == 0 {
+		inputs = append(inputs, input{file: "-"})
+	}
+	stdins := 0
+	var recs []runner.Records
+	for _, in := range inputs {
+		if in.file == "" {
+			// Arguments cannot hold NUL, so NUL separates them without ambiguity.
+			r := runner.NewReader(strings.NewReader(strings.Join(in.items, "\x00")), 0)
+			recs = append(recs, runner.Items(r, split))
+			continue
+		}
+		if in.file == "-" {
+			if stdins++; stdins > 1 {
+				return nil, close, usagef("stdin (-) can be only one input source")
+			}
+		}
+		var names []string
+		if in.file != "-" {
+			names = []string{in.file}
+		}
+		r, closeIn, err := openInputs(st, e.stdin, names)
+		if err != nil {
+			return nil, close, err
+		}
+		closers = append(closers, closeIn)
+		if f.csv {
+			recs = append(recs, runner.CSV(r, comma))
+		} else {
+			recs = append(recs, runner.Items(runner.NewReader(r, d), split))
+		}
+	}
+
+	if header > 0 {
+		names, err := runner.ReadHeader(recs, header)
+		if err != nil {
+			return nil, close, usagef("cannot read input: %v", err)
+		}
+		topt := f.templateOptions()
+		topt.Columns = names
+		if tmpl, err = runner.ParseTemplateWith(o.command, topt); err != nil {
+			return nil, close, usageError{err}
+		}
+	}
+	if f.fill && !tmpl.PerRecord(len(recs)) {
+		return nil, close, usagef("-X: the command has no {} to repeat per item (nor {N} of several inputs or fields), so it cannot take several")
+	}
+	all := runner.Zip(recs...)
+	if f.product {
+		all = runner.Product(recs...)
+	}
+	chunk := o.chunksize
+	if f.fill && chunk == 1 {
+		chunk = 0 // -X alone: as many as fit
+	}
+	return runner.MapSource(tmpl, all, runner.MapOptions{
+		Chunksize: chunk, Fill: f.fill, Shell: opt.Shell, Workers: opt.Workers,
+	}), close, nil
+}

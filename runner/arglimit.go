@@ -1,0 +1,89 @@
+package runner
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"syscall"
+)
+
+// ArgLimits are how large a command may be for exec(2) to start it, as
+// Linux counts: what -X fills a command line up to, and what bounds a
+// chunk of -n items.
+type ArgLimits struct {
+	// Total is the room for a command's arguments, each counted as its
+	// length, its NUL and a pointer (8 bytes); the shell and -c count when
+	// the command runs under one.
+	Total int
+	// Arg is the most one argument may take, its NUL included: a command
+	// line that runs as sh -c LINE is one argument.
+	Arg int
+}
+
+// Linux's constants (include/uapi/linux/limits.h, fs/exec.c).
+const (
+	legacyArgMax = 128 << 10 // ARG_MAX: the room whatever the stack limit
+	stackLimit   = 8 << 20   // _STK_LIM: the room is at most ¾ of it
+	argMargin    = 4 << 10   // what SystemArgLimits leaves free
+	pointerSize  = 8
+)
+
+// SystemArgLimits returns the limits for the commands this process starts:
+// the room the kernel gives arguments and environment together (a quarter
+// of the stack size limit, at least 128 KiB and at most 6 MiB, as Linux
+// computes it; getconf ARG_MAX gives the same below a 24 MiB stack limit),
+// less the size of this process's environment, which every job inherits,
+// and a margin of 4 KiB for the variables futures adds (FUTURES_SEQ…) and
+// the program's path (xargs leaves 2 KiB). One argument may be 32 pages
+// (MAX_ARG_STRLEN: 128 KiB).
+//
+// What an --initializer of the process executor adds to its worker's
+// environment is not counted: a job whose command no longer fits fails
+// with "argument list too long".
+func SystemArgLimits() ArgLimits {
+	room := uint64(legacyArgMax)
+	var rl syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_STACK, &rl); err == nil {
+		room = max(room, min(rl.Cur/4, stackLimit/4*3))
+	}
+	total := int(room) - argMargin
+	for _, kv := range os.Environ() {
+		total -= len(kv) + 1 + pointerSize
+	}
+	return ArgLimits{Total: max(total, 0), Arg: 32 * os.Getpagesize()}
+}
+
+// measure returns the size of c, started under shell when it needs one,
+// and the limit it is held to: for a command line that runs under a
+// shell, the length of the line (one argument: its NUL included), held to
+// l.Arg and to what the shell's own words leave of l.Total; else the total
+// of its arguments, held to l.Total. err, when c is over a limit (an
+// argument longer than l.Arg included), says which.
+func (l ArgLimits) measure(c Command, shell []string) (size, limit int, err error) {
+	if c.Shell {
+		limit = l.Total - pointerSize
+		for _, a := range shell {
+			limit -= len(a) + 1 + pointerSize
+		}
+		size = len(c.Line) + 1
+		switch {
+		case size > l.Arg:
+			err = fmt.Errorf("argument list too long: a command line of %d bytes, over the limit of %d for one argument (it runs as %s LINE)", size, l.Arg, strings.Join(shell, " "))
+		case size > limit:
+			err = fmt.Errorf("argument list too long: a command line of %d bytes, over the limit of %d", size, limit)
+		}
+		return size, min(limit, l.Arg), err
+	}
+	longest := 0
+	for _, a := range c.Argv {
+		size += len(a) + 1 + pointerSize
+		longest = max(longest, len(a)+1)
+	}
+	switch {
+	case longest > l.Arg:
+		err = fmt.Errorf("argument list too long: an argument of %d bytes, over the limit of %d for one", longest, l.Arg)
+	case size > l.Total:
+		err = fmt.Errorf("argument list too long: a command of %d bytes, over the limit of %d", size, l.Total)
+	}
+	return size, l.Total, err
+}
