@@ -6,6 +6,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -18,17 +19,33 @@ import (
 // the input ends), failures so far, rate and ETA. On a terminal it is a bar
 // redrawn in place; elsewhere (--progress always in a CI log) a plain status
 // line every few seconds and one at the end.
+//
+// It is the run's runner.WriteHook too: the runner's writes to the
+// terminal the bar is on (stderr, and stdout when it is the same
+// terminal) come between BeforeWrite, which clears the bar, and
+// AfterWrite; the bar is drawn again only once the output has ended a
+// line, so that no output line is torn by it.
 type progress struct {
 	bar    *progressbar.ProgressBar
 	failed int
 
 	plain io.Writer  // not a terminal: plain lines here
-	mu    sync.Mutex // guards the fields below (plain mode)
+	mu    sync.Mutex // guards the fields below, the bar and writes to the terminal; held from BeforeWrite to AfterWrite
 	start time.Time
 	last  time.Time
 	done  int
 	total int // -1 until the input ends
+
+	term      *os.File // terminal mode: stderr, where the bar is drawn
+	visible   bool     // the current line may hold the bar
+	lineStart bool     // the cursor is at the start of a line: the bar may be drawn there
+	shares    sync.Map // *os.File → bool: whether it writes to the bar's terminal
+	stop      chan struct{}
+	redraws   sync.WaitGroup // the redrawing goroutine
 }
+
+// redrawEvery is how soon the bar comes back after output cleared it.
+const redrawEvery = 100 * time.Millisecond
 
 // plainInterval is how often a plain status line is written.
 const plainInterval = 2 * time.Second
@@ -42,10 +59,12 @@ func newProgress(mode string, stderr io.Writer) *progress {
 	}
 	if !tty {
 		now := time.Now()
-		return &progress{plain: stderr, start: now, last: now, total: -1}
+		return &progress{plain: stderr, start: now, last: now, total: -1, lineStart: true}
 	}
-	bar := progressbar.NewOptions64(-1,
-		progressbar.OptionSetWriter(stderr),
+	p := &progress{term: f, lineStart: true, stop: make(chan struct{})}
+	p.bar = progressbar.NewOptions64(-1,
+		progressbar.OptionSetWriter(barWriter{p}),
+		progressbar.OptionSetSpinnerChangeInterval(0), // no goroutine of its own: it draws when called
 		progressbar.OptionSetDescription("jobs"),
 		progressbar.OptionShowCount(),
 		progressbar.OptionShowIts(),
@@ -54,7 +73,100 @@ func newProgress(mode string, stderr io.Writer) *progress {
 		progressbar.OptionThrottle(100*time.Millisecond),
 		progressbar.OptionClearOnFinish(),
 	)
-	return &progress{bar: bar}
+	p.redraws.Go(p.redraw)
+	return p
+}
+
+// barWriter is where the bar library writes: the terminal, while the
+// cursor is at the start of a line; else nothing (the bar waits). It is
+// only written under p.mu.
+type barWriter struct{ p *progress }
+
+func (w barWriter) Write(b []byte) (int, error) {
+	p := w.p
+	if !p.lineStart {
+		return len(b), nil
+	}
+	p.visible = true
+	return p.term.Write(b)
+}
+
+// redraw draws the bar again, every redrawEvery, if output has cleared it.
+func (p *progress) redraw() {
+	t := time.NewTicker(redrawEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-p.stop:
+			return
+		case <-t.C:
+		}
+		p.mu.Lock()
+		if !p.visible && p.lineStart {
+			if s := p.bar.String(); s != "" {
+				_, _ = barWriter{p}.Write([]byte(s))
+			} else {
+				_ = p.bar.RenderBlank()
+			}
+		}
+		p.mu.Unlock()
+	}
+}
+
+// sharesTerminal reports whether writes to w reach the line the bar or
+// the status lines are on.
+func (p *progress) sharesTerminal(w io.Writer) bool {
+	if p.term == nil {
+		return w == p.plain
+	}
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	if f == p.term {
+		return true
+	}
+	if v, ok := p.shares.Load(f); ok {
+		return v.(bool)
+	}
+	share := false
+	if term.IsTerminal(int(f.Fd())) {
+		a, aerr := f.Stat()
+		b, berr := p.term.Stat()
+		if aerr == nil && berr == nil {
+			as, aok := a.Sys().(*syscall.Stat_t)
+			bs, bok := b.Sys().(*syscall.Stat_t)
+			share = aok && bok && as.Rdev == bs.Rdev
+		}
+	}
+	p.shares.Store(f, share)
+	return share
+}
+
+// BeforeWrite implements runner.WriteHook: it clears the bar from the
+// terminal before output is written there, and holds it off until
+// AfterWrite.
+func (p *progress) BeforeWrite(w io.Writer) {
+	if !p.sharesTerminal(w) {
+		return
+	}
+	p.mu.Lock()
+	if p.visible {
+		_, _ = io.WriteString(p.term, "\r\x1b[K")
+		p.visible = false
+	}
+}
+
+// AfterWrite implements runner.WriteHook: it notes whether the output
+// ended a line (the bar may then come back).
+func (p *progress) AfterWrite(w io.Writer, b []byte) {
+	if !p.sharesTerminal(w) {
+		return
+	}
+	if len(b) > 0 {
+		p.lineStart = b[len(b)-1] == '\n'
+	}
+	p.mu.Unlock()
 }
 
 // Total implements runner.Observer.
@@ -65,6 +177,8 @@ func (p *progress) Total(n int) {
 		p.mu.Unlock()
 		return
 	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	p.bar.ChangeMax(n)
 }
 
@@ -77,12 +191,14 @@ func (p *progress) Finished(r *runner.Result) {
 		if !r.Succeeded() {
 			p.failed++
 		}
-		if now := time.Now(); now.Sub(p.last) >= plainInterval {
+		if now := time.Now(); now.Sub(p.last) >= plainInterval && p.lineStart {
 			p.last = now
 			p.line(now)
 		}
 		return
 	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	if !r.Succeeded() {
 		p.failed++
 		p.bar.Describe(fmt.Sprintf("jobs (%d failed)", p.failed))
@@ -116,6 +232,13 @@ func (p *progress) finish() {
 		p.mu.Unlock()
 		return
 	}
+	close(p.stop)
+	p.redraws.Wait()
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	_ = p.bar.Finish()
-	_ = p.bar.Clear()
+	if p.visible {
+		_, _ = io.WriteString(p.term, "\r\x1b[K")
+		p.visible = false
+	}
 }

@@ -71,6 +71,8 @@ func runLines(t *testing.T, opt Options, lines ...string) (*Summary, *collect, s
 	return sum, obs, out.String() + errb.String()
 }
 
+// In these tests the first job sleeps a little, so that every job has been
+// read when the run halts: input not read by then is never read.
 func TestHalt(t *testing.T) {
 	policy := func(s string) Halt {
 		h, err := ParseHalt(s)
@@ -80,7 +82,7 @@ func TestHalt(t *testing.T) {
 		return h
 	}
 	t.Run("now,fail=1 cancels the pending jobs after the first failure", func(t *testing.T) {
-		sum, _, _ := runLines(t, Options{Workers: 1, Halt: policy("now,fail=1")}, "exit 0", "exit 5", "exit 0", "exit 0")
+		sum, _, _ := runLines(t, Options{Workers: 1, Halt: policy("now,fail=1")}, "sleep 0.3; exit 0", "exit 5", "exit 0", "exit 0")
 		if sum.Succeeded != 1 || sum.Failed != 1 || sum.Cancelled != 2 || sum.ExitStatus() != 1 {
 			t.Fatalf("%s; exit %d", sum, sum.ExitStatus())
 		}
@@ -108,19 +110,19 @@ func TestHalt(t *testing.T) {
 		}
 	})
 	t.Run("now,success=1 stops at the first success, exit 0", func(t *testing.T) {
-		sum, _, _ := runLines(t, Options{Workers: 1, Halt: policy("now,success=1")}, "exit 0", "exit 0", "exit 0")
+		sum, _, _ := runLines(t, Options{Workers: 1, Halt: policy("now,success=1")}, "sleep 0.3; exit 0", "exit 0", "exit 0")
 		if sum.Succeeded != 1 || sum.Cancelled != 2 || sum.ExitStatus() != 0 {
 			t.Fatalf("%s; exit %d", sum, sum.ExitStatus())
 		}
 	})
 	t.Run("soon,done=2 counts failures and successes", func(t *testing.T) {
-		sum, _, _ := runLines(t, Options{Workers: 1, Halt: policy("soon,done=2")}, "exit 1", "exit 0", "exit 0", "exit 0")
+		sum, _, _ := runLines(t, Options{Workers: 1, Halt: policy("soon,done=2")}, "sleep 0.3; exit 1", "exit 0", "exit 0", "exit 0")
 		if sum.Succeeded != 1 || sum.Failed != 1 || sum.Cancelled != 2 {
 			t.Fatalf("%s", sum)
 		}
 	})
 	t.Run("fail=50% is half of all the jobs", func(t *testing.T) {
-		sum, _, _ := runLines(t, Options{Workers: 1, Halt: policy("now,fail=50%")}, "exit 1", "exit 1", "exit 1", "exit 1")
+		sum, _, _ := runLines(t, Options{Workers: 1, Halt: policy("now,fail=50%")}, "sleep 0.3; exit 1", "exit 1", "exit 1", "exit 1")
 		if sum.Failed != 2 || sum.Cancelled != 2 {
 			t.Fatalf("%s", sum)
 		}

@@ -1,0 +1,107 @@
+package cmd
+
+import (
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/futures-cli/futures/runner"
+)
+
+// procEnv names the environment variable that points --load and --memfree
+// at another directory than /proc, holding files named loadavg and
+// meminfo: a test hook, so that a test can hold jobs back at will.
+const procEnv = "FUTURES_PROC"
+
+// controlFlags are the flags of submit, map and wait that control when
+// jobs start and stop, and where results go: --halt, --delay, --load,
+// --memfree, --results.
+type controlFlags struct {
+	halt    string
+	delay   string
+	load    string
+	memfree string
+	results string
+}
+
+func (f *controlFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&f.halt, "halt", "never", "halt when: never, or soon|now,fail|success|done=N|N% (as GNU parallel: soon lets the running jobs finish, now terminates them)")
+	fs.StringVar(&f.delay, "delay", "", "wait this long between two job starts (500ms, 2s; a bare number is seconds)")
+	fs.StringVar(&f.load, "load", "", "start a job only while the 1-minute load average is below MAX (N, or N% of the CPUs)")
+	fs.StringVar(&f.memfree, "memfree", "", "start a job only while SIZE of memory is available (1G, 500M); below half of it, terminate the youngest job and run it again later")
+	fs.StringVar(&f.results, "results", "", "write each job's result under DIR/<seq>/ (stdout, stderr, meta.json), or one record per job to FILE.jsonl or FILE.csv")
+}
+
+// apply checks the flags and sets them in o.
+func (f *controlFlags) apply(o *runner.Options) error {
+	if f.halt != "" {
+		h, err := runner.ParseHalt(f.halt)
+		if err != nil {
+			return usageError{err}
+		}
+		if o.FailFast && h.When != runner.HaltNever {
+			return usagef("--fail-fast is --halt now,fail=1: give one of them")
+		}
+		o.Halt = h
+	}
+	if f.delay != "" {
+		d, err := parseDelay(f.delay)
+		if err != nil {
+			return err
+		}
+		o.Delay = d
+	}
+	if f.load != "" {
+		l, err := parseLoad(f.load, runtime.NumCPU())
+		if err != nil {
+			return err
+		}
+		o.Load = l
+	}
+	if f.memfree != "" {
+		n, err := runner.ParseSize(f.memfree)
+		if err != nil || n <= 0 {
+			return usagef("--memfree %q: want a size, like 1G or 500M", f.memfree)
+		}
+		o.MemFree = n
+	}
+	if o.Load > 0 || o.MemFree > 0 {
+		o.ProcDir = os.Getenv(procEnv)
+	}
+	o.Results = f.results
+	return nil
+}
+
+// parseDelay parses --delay: a Go duration, or a number of seconds as GNU
+// parallel takes it.
+func parseDelay(s string) (time.Duration, error) {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		secs, ferr := strconv.ParseFloat(s, 64)
+		if ferr != nil || secs > 1e9 {
+			return 0, usagef("--delay %q: want a duration (500ms, 2s) or a number of seconds", s)
+		}
+		d = time.Duration(secs * float64(time.Second))
+	}
+	if d < 0 {
+		return 0, usagef("--delay %q: want a positive duration", s)
+	}
+	return d, nil
+}
+
+// parseLoad parses --load: a load average, or N% of the CPUs.
+func parseLoad(s string, cpus int) (float64, error) {
+	v, pct := strings.CutSuffix(s, "%")
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || !(f > 0) || f > 1e6 {
+		return 0, usagef("--load %q: want a load average above 0 (2, 1.5) or a share of the CPUs (100%%)", s)
+	}
+	if pct {
+		f = f / 100 * float64(cpus)
+	}
+	return f, nil
+}

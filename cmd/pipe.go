@@ -1,0 +1,119 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/futures-cli/futures/runner"
+)
+
+// pipeFlags are the flags of map's block mode: --pipe, --block, --recend
+// and -N.
+type pipeFlags struct {
+	on      bool
+	block   string
+	recend  string
+	records int
+}
+
+func (p *pipeFlags) register(fs *pflag.FlagSet) {
+	fs.BoolVar(&p.on, "pipe", false, "block mode: cut stdin into blocks at record ends and feed each block to one job's stdin")
+	fs.StringVar(&p.block, "block", "1M", "with --pipe: the size of a block (1M, 512k, 10M); blocks end at a record end")
+	fs.StringVar(&p.recend, "recend", `\n`, `with --pipe: the end of a record (\n, \0, \t, \xHH, any string; '' for none)`)
+	fs.IntVarP(&p.records, "records", "N", 0, "with --pipe: N records per block instead of --block")
+}
+
+// runPipe is `futures map --pipe`: the blocks of stdin (or of the one -a
+// FILE) are the jobs' standard input.
+func runPipe(e env, o *mapOptions, opt runner.Options, tmpl *runner.Template) error {
+	switch {
+	case o.hasItems:
+		return usagef("--pipe reads blocks from stdin (or -a FILE), not ::: items")
+	case len(o.argFiles) > 1:
+		return usagef("--pipe reads one input: stdin or a single -a FILE")
+	case o.chunksize != 1:
+		return usagef("--chunksize does not go with --pipe (-N: records per block)")
+	case opt.Executor == runner.ProcessExecutor:
+		return usagef("--pipe needs --executor thread: a job in a worker process cannot be given stdin yet")
+	case o.pipe.records < 0:
+		return usagef("-N %d: want 1 or more records per block", o.pipe.records)
+	}
+	size, err := runner.ParseSize(o.pipe.block)
+	if err != nil || size < 1 || size > 1<<30 {
+		return usagef("--block %q: want a size from 1 byte to 1G, like 1M or 512k", o.pipe.block)
+	}
+	recend, err := unescape(o.pipe.recend)
+	if err != nil {
+		return usagef("--recend %q: %v", o.pipe.recend, err)
+	}
+	if o.pipe.records > 0 && recend == "" {
+		return usagef("-N needs a record end: --recend must not be empty")
+	}
+	var st inputStop
+	defer st.close()
+	opt.StopInput = st.stop
+	in, closeIn, err := openInputs(&st, e.stdin, o.argFiles)
+	if err != nil {
+		return err
+	}
+	defer closeIn()
+	src, err := runner.PipeSource(tmpl, in, runner.PipeOptions{
+		BlockSize: size, RecEnd: recend, Records: o.pipe.records, TempDir: opt.TempDir,
+	})
+	if err != nil {
+		return usageError{err}
+	}
+	// A block is held from when it is read until its job ends: with one
+	// job queued behind the running ones, memory is about jobs × --block.
+	opt.Window = opt.Workers + 1
+	return execute(e, &o.commonFlags, opt, func(ctx context.Context, opt runner.Options) *runner.Summary {
+		return runner.Run(ctx, opt, src)
+	})
+}
+
+// unescape turns \n, \t, \r, \0, \\ and \xHH in s into the bytes they
+// stand for.
+func unescape(s string) (string, error) {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '\\' {
+			b.WriteByte(c)
+			continue
+		}
+		if i+1 == len(s) {
+			return "", errors.New(`a lone \ at the end`)
+		}
+		i++
+		switch s[i] {
+		case 'n':
+			b.WriteByte('\n')
+		case 't':
+			b.WriteByte('\t')
+		case 'r':
+			b.WriteByte('\r')
+		case '0':
+			b.WriteByte(0)
+		case '\\':
+			b.WriteByte('\\')
+		case 'x':
+			if i+3 > len(s) {
+				return "", errors.New(`\x needs two hex digits`)
+			}
+			v, err := strconv.ParseUint(s[i+1:i+3], 16, 8)
+			if err != nil {
+				return "", fmt.Errorf(`\x%s is not a hex byte`, s[i+1:i+3])
+			}
+			b.WriteByte(byte(v))
+			i += 2
+		default:
+			return "", fmt.Errorf(`\%c is not an escape (\n, \t, \r, \0, \\, \xHH)`, s[i])
+		}
+	}
+	return b.String(), nil
+}
