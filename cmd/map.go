@@ -18,6 +18,7 @@ type mapOptions struct {
 	command   []string
 	hasItems  bool       // a ::: or :::: group is given
 	inputs    inputFlags // the groups, --product, --colsep, --csv, --header, -X, -I (mapinput.go)
+	pipe      pipeFlags  // --pipe, --block, --recend, -N (pipe.go)
 }
 
 // newMapCmd builds `futures map`: a command template applied to each item.
@@ -76,6 +77,7 @@ job's limit is --job-timeout); --bar and --eta show futures' progress bar.`,
 	c.Flags().StringArrayVarP(&o.argFiles, "arg-file", "a", nil, "read items from FILE (repeatable: the files are zipped)")
 	c.Flags().IntVarP(&o.chunksize, "chunksize", "n", 1, "items per command: at most N, fewer when N would pass the argument-size limit (xargs -n)")
 	o.inputs.register(c.Flags())
+	o.pipe.register(c.Flags())
 	return c
 }
 
@@ -94,6 +96,12 @@ func runMap(e env, o *mapOptions) error {
 	tmpl, err := runner.ParseTemplateWith(o.command, o.inputs.templateOptions())
 	if err != nil {
 		return usageError{err}
+	}
+	if o.pipe.on {
+		if o.inputs.set() && !o.hasItems {
+			return usagef("--pipe reads blocks: it does not go with --product, --colsep, --csv, --header or -X")
+		}
+		return runPipe(e, o, opt, tmpl)
 	}
 	var st inputStop
 	defer st.close()

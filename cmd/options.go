@@ -53,7 +53,8 @@ type commonFlags struct {
 	null         bool
 	delimiter    string
 	shell        string
-	aliases      aliasFlags // -P/--jobs, --line-buffer, --group, -u, --bar, --eta (aliases.go)
+	controls     controlFlags // --halt, --delay, --load, --memfree, --results (controls.go)
+	aliases      aliasFlags   // -P/--jobs, --line-buffer, --group, -u, --bar, --eta (aliases.go)
 }
 
 func (c *commonFlags) register(fs *pflag.FlagSet, keepOrderDefault bool) {
@@ -80,6 +81,7 @@ func (c *commonFlags) register(fs *pflag.FlagSet, keepOrderDefault bool) {
 	fs.BoolVarP(&c.null, "null", "0", false, "input items are separated by NUL bytes")
 	fs.StringVarP(&c.delimiter, "delimiter", "d", "", "input items are separated by this byte (\\n, \\t, \\0, \\xHH)")
 	fs.StringVar(&c.shell, "shell", "/bin/sh", "shell for command lines that need one (pipes, redirections, $VAR…); run as SHELL -c LINE")
+	c.controls.register(fs)
 	c.aliases.register(fs, c)
 }
 
@@ -128,14 +130,15 @@ func (c *commonFlags) runnerOptions(stdout, stderr io.Writer) (runner.Options, e
 	if c.shell == "" {
 		return o, usagef("--shell: empty")
 	}
-	return runner.Options{
+	o = runner.Options{
 		Workers: n, Executor: c.executor, MaxTasksPerChild: c.maxTasks,
 		WorkerPrefix: c.workerPrefix, Initializer: c.initializer,
 		KeepOrder: c.keepOrder, Output: mode, Tag: c.tag,
 		JobTimeout: c.jobTimeout, Timeout: c.timeout, Retries: c.retries, FailFast: c.failFast,
 		Grace: c.grace, JSON: c.json, Joblog: c.joblog, Resume: c.resume, ResumeFailed: c.resumeFailed,
 		DryRun: c.dryRun, Shell: shell, Stdout: stdout, Stderr: stderr,
-	}, nil
+	}
+	return o, c.controls.apply(&o)
 }
 
 // delim is the input item separator the flags ask for.

@@ -62,6 +62,7 @@ func execute(e env, c *commonFlags, opt runner.Options, fn func(context.Context,
 	prog := newProgress(c.progress, e.stderr)
 	if prog != nil && !opt.DryRun {
 		opt.Observer = prog
+		opt.WriteHook = prog
 	}
 	stopGuard := func() {}
 	if !opt.DryRun {
