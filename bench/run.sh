@@ -66,11 +66,11 @@ TIME="/usr/bin/time -f %M -o $TMP/rss"
 # ---------------------------------------------------------------- sizes
 MiB=1048576
 if [ "$QUICK" = 1 ]; then
-	N_TRIVIAL=500 N_GROUP=50 N_DRY=100000 N_JSON=10000 N_JSON_SMALL=1000 N_GIB=128 N_EXEC=500
-	ROUNDS=2 ONE_RUNS=3 RSS_RUNS=1
+	N_TRIVIAL=500 N_GROUP=50 N_DRY=100000 N_JSON=10000 N_JSON_SMALL=1000 N_GIB=128 N_EXEC=500 N_PIPE=128
+	ROUNDS=2 ONE_RUNS=3 RSS_RUNS=1 PIPE_ROUNDS=1
 else
-	N_TRIVIAL=2000 N_GROUP=200 N_DRY=1000000 N_JSON=100000 N_JSON_SMALL=10000 N_GIB=1024 N_EXEC=2000
-	ROUNDS=7 ONE_RUNS=5 RSS_RUNS=3
+	N_TRIVIAL=2000 N_GROUP=200 N_DRY=1000000 N_JSON=100000 N_JSON_SMALL=10000 N_GIB=1024 N_EXEC=2000 N_PIPE=2048
+	ROUNDS=7 ONE_RUNS=5 RSS_RUNS=3 PIPE_ROUNDS=3
 fi
 SANITY_TIMEOUT=600
 
@@ -291,6 +291,41 @@ else
 	log "process executor: not built yet"
 	ROWS+=("| $W | process executor: not built yet | | | ≤ 1.2× thread | n/a |")
 fi
+
+# ================================================================ 6. block mode
+# pipe_workload: N_PIPE MiB of ~100-byte lines through `--pipe -j2 wc -l`, against
+# `parallel --pipe -j2 wc -l` and one `wc -l`; and futures' peak RSS, which
+# --pipe bounds to about (jobs + 2) blocks.
+pipe_workload() {
+	local W="6. --pipe: $N_PIPE MiB, wc -l" sum="| awk '{ s += \$1 } END { print s }'"
+	local fut futb futp par one want c16 c64 i
+	log "6. --pipe ($N_PIPE MiB through wc -l, -j2)"
+	# A MiB of text lines, repeated: the content does not matter to wc -l.
+	head -c $((MiB * 3 / 4)) /dev/urandom | base64 -w 99 | head -c $MiB >"$TMP/pipe-mib"
+	for ((i = 0; i < N_PIPE; i++)); do cat "$TMP/pipe-mib"; done >"$TMP/pipe-in"
+	want=$(wc -l <"$TMP/pipe-in")
+	fut="$F map -q --pipe -j2 wc -l < $TMP/pipe-in $sum"
+	futb="$F map -q --pipe --block 64M -j2 wc -l < $TMP/pipe-in $sum"
+	futp="cat $TMP/pipe-in | $F map -q --pipe -j2 wc -l $sum"
+	par="parallel --pipe -j2 wc -l < $TMP/pipe-in $sum"
+	one="wc -l < $TMP/pipe-in"
+	ROUNDS=$PIPE_ROUNDS measure w6 1 "$want" "$fut" "$futb" "$futp" "$par" "$one"
+	time_row "$W" "$fut" "$par" 0.33 parallel "$one" 1.5 "wc -l"
+	time_row "$W" "$futb" "$one" 1.5 "wc -l"
+	time_row "$W" "$futp" "$par" 0.33 parallel
+	peer_row "$W" "$par"
+	peer_row "$W" "$one"
+
+	# Memory: blocks read from a pipe are held in memory, about (jobs + 2) × --block.
+	c16="cat $TMP/pipe-in | $TIME $F map -q --pipe --block 16M -j2 wc -l $sum"
+	c64="cat $TMP/pipe-in | $TIME $F map -q --pipe -j2 wc -l $sum"
+	rss "$c64" "$RSS_RUNS" "$want"
+	rss_row "6. peak RSS: --pipe, 1M blocks from a pipe" "$c64" 64
+	rss "$c16" "$RSS_RUNS" "$want"
+	rss_row "6. peak RSS: --pipe, 16M blocks from a pipe" "$c16" 96
+	rm -f "$TMP/pipe-in" "$TMP/pipe-mib"
+}
+pipe_workload
 
 # ================================================================ report
 leftover=$(find "$TMP/spool" -mindepth 1 | wc -l)
