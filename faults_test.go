@@ -103,6 +103,11 @@ func start(t *testing.T, o futOpts) *fut {
 	f.cmd = exec.Command(argv[0], argv[1:]...)
 	f.cmd.Dir = f.dir
 	f.cmd.Env = append(os.Environ(), markEnv+"="+f.mark, "FAULT_DIR="+f.dir)
+	if os.Getenv("GORACE") == "" {
+		// Under -race, futures is a race-built binary, whose every exit
+		// (workers' too) sleeps a second for late reports: not here.
+		f.cmd.Env = append(f.cmd.Env, "GORACE=atexit_sleep_ms=0")
+	}
 	f.cmd.Env = append(f.cmd.Env, o.env...)
 	f.cmd.Stdin = o.stdin
 	// Files, not pipes: a leftover holding the runner's output must not
@@ -671,7 +676,9 @@ func TestFaultInterruptWhileInputIsStillOpen(t *testing.T) {
 				t.Skip("no FIFO:", err)
 			}
 			f := start(t, futOpts{args: args("map", "--executor", ex, "-a", fifo, "echo"), dir: dir})
-			w, err := os.OpenFile(fifo, os.O_WRONLY, 0) // blocks until futures opens it
+			// Read-write: the open does not wait for futures to open the
+			// FIFO, and futures never sees its end.
+			w, err := os.OpenFile(fifo, os.O_RDWR, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
