@@ -547,6 +547,19 @@ func TestFaultGrandchildrenDieWithTheirJob(t *testing.T) {
 			f.wait()
 			f.noLeftovers()
 		})
+		t.Run("futures in a job of futures, the outer runner killed", func(t *testing.T) {
+			t.Parallel()
+			bin, _ := futuresBin()
+			var inner []string
+			for _, a := range args(bin, common, "sh", "-c", grandchildren, "_", ":::", items(3)) {
+				inner = append(inner, "'"+strings.ReplaceAll(a, "'", `'\''`)+"'")
+			}
+			f := start(t, futOpts{args: args("submit", "-0", "--executor", ex), stdin: strings.NewReader(strings.Join(inner, " "))})
+			f.waitFor("the inner jobs to start", func() bool { return f.count("started") == 3 })
+			f.signal(syscall.SIGKILL)
+			f.wait()
+			f.noLeftovers()
+		})
 		if _, err := exec.LookPath("bash"); err == nil {
 			// bash's job control puts a background job in a process group
 			// of its own: out of the job's group, still in the session.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -75,7 +76,16 @@ func spawnGuard(id string) (*os.Process, *os.File) {
 		return nil, nil
 	}
 	defer pr.Close()
+	// Not marked, not even by an outer run (futures inside a job of
+	// futures): the outer run's sweep must leave this guard to do its own.
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, runEnv+"=") {
+			env = append(env, kv)
+		}
+	}
 	proc, err := os.StartProcess("/bin/sh", []string{"sh", "-c", guardScript, "sh", exe, id}, &os.ProcAttr{
+		Env:   env,
 		Files: []*os.File{pr, null, null},
 		Sys:   &syscall.SysProcAttr{Setpgid: true},
 	})
