@@ -505,16 +505,9 @@ func (r *run) submitAll(src Source) *queue {
 			close(q.inputDone)
 		}()
 		for r.ctx.Err() == nil {
-			job, err := src()
-			if err == io.EOF || err != nil && r.ctx.Err() != nil {
-				return // the end of the input, or a read StopInput broke off
-			}
-			if err != nil {
-				r.fault(err)
+			job, ok := r.nextJob(src)
+			if !ok {
 				return
-			}
-			if r.skip[job.Seq] {
-				continue
 			}
 			select {
 			case q.slots <- struct{}{}:
@@ -761,19 +754,32 @@ func (r *run) finish() *Summary {
 	return &r.sum
 }
 
-// dryRun prints each job's command line and runs nothing.
-func (r *run) dryRun(src Source) *Summary {
-	for r.ctx.Err() == nil {
+// nextJob reads the next job of src that the joblog does not say to skip.
+// It returns false at the end of the input, when a read was broken off
+// because the run ended (StopInput), or on a fault of the input, which it
+// records and which stops the run.
+func (r *run) nextJob(src Source) (*Job, bool) {
+	for {
 		job, err := src()
 		if err == io.EOF || err != nil && r.ctx.Err() != nil {
-			break
+			return nil, false
 		}
 		if err != nil {
 			r.fault(err)
-			break
+			return nil, false
 		}
-		if r.skip[job.Seq] {
-			continue
+		if !r.skip[job.Seq] {
+			return job, true
+		}
+	}
+}
+
+// dryRun prints each job's command line and runs nothing.
+func (r *run) dryRun(src Source) *Summary {
+	for r.ctx.Err() == nil {
+		job, ok := r.nextJob(src)
+		if !ok {
+			break
 		}
 		r.sum.Submitted++
 		c, err := job.Command((job.Seq-1)%r.opt.Workers + 1)

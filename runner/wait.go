@@ -45,16 +45,9 @@ func RunWait(ctx context.Context, opt Options, wo WaitOptions, src Source) (*Wai
 
 	var all []pending
 	for r.ctx.Err() == nil {
-		job, err := src()
-		if err == io.EOF || err != nil && r.ctx.Err() != nil {
+		job, ok := r.nextJob(src)
+		if !ok {
 			break
-		}
-		if err != nil {
-			r.fault(err)
-			break
-		}
-		if r.skip[job.Seq] {
-			continue
 		}
 		f, err := r.pool.Submit(r.ctx, r.task(job))
 		if err != nil {
