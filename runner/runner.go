@@ -430,9 +430,9 @@ func (r *run) initializer() func(context.Context) error {
 				msg = out.Err.Error()
 			}
 			if msg == "" {
-				return fmt.Errorf("initializer %q exited %d", r.opt.Initializer, out.ExitCode)
+				return fmt.Errorf("%q exited %d", r.opt.Initializer, out.ExitCode)
 			}
-			return fmt.Errorf("initializer %q exited %d: %s", r.opt.Initializer, out.ExitCode, msg)
+			return fmt.Errorf("%q exited %d: %s", r.opt.Initializer, out.ExitCode, msg)
 		}
 		return nil
 	}
