@@ -40,20 +40,30 @@ func runSubmit(e env, o *submitOptions) error {
 	if err != nil {
 		return err
 	}
-	d, err := o.delim()
+	src, done, err := commandLines(e, &o.commonFlags, o.files, &opt)
 	if err != nil {
 		return err
 	}
-	var st inputStop
-	defer st.close()
-	in, closeIn, err := openInputs(&st, e.stdin, o.files)
-	if err != nil {
-		return err
-	}
-	defer closeIn()
-	opt.StopInput = st.stop
-	src := runner.SubmitSource(runner.NewReader(in, d))
+	defer done()
 	return execute(e, &o.commonFlags, opt, func(ctx context.Context, opt runner.Options) *runner.Summary {
 		return runner.Run(ctx, opt, src)
 	})
+}
+
+// commandLines opens the FILEs (or stdin) of submit and wait, each item a
+// command line, and makes the input stoppable by the run (opt.StopInput).
+// done closes what it opened.
+func commandLines(e env, c *commonFlags, files []string, opt *runner.Options) (src runner.Source, done func(), err error) {
+	d, err := c.delim()
+	if err != nil {
+		return nil, nil, err
+	}
+	st := &inputStop{}
+	in, closeIn, err := openInputs(st, e.stdin, files)
+	if err != nil {
+		st.close()
+		return nil, nil, err
+	}
+	opt.StopInput = st.stop
+	return runner.SubmitSource(runner.NewReader(in, d)), func() { closeIn(); st.close() }, nil
 }

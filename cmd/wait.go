@@ -67,19 +67,11 @@ func runWait(e env, o *waitOptions) error {
 	default:
 		return usagef("--then %q: want cancel or finish", o.then)
 	}
-	d, err := o.delim()
+	src, done, err := commandLines(e, &o.commonFlags, o.files, &opt)
 	if err != nil {
 		return err
 	}
-	var st inputStop
-	defer st.close()
-	in, closeIn, err := openInputs(&st, e.stdin, o.files)
-	if err != nil {
-		return err
-	}
-	defer closeIn()
-	opt.StopInput = st.stop
-	src := runner.SubmitSource(runner.NewReader(in, d))
+	defer done()
 	return execute(e, &o.commonFlags, opt, func(ctx context.Context, opt runner.Options) *runner.Summary {
 		if opt.DryRun {
 			return runner.Run(ctx, opt, src)
