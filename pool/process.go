@@ -51,6 +51,23 @@ type ProcessOptions struct {
 	// StopTimeout bounds the wait for a worker to exit once its stdin is
 	// closed, after which it is killed; 0 means 5 s.
 	StopTimeout time.Duration
+
+	// Hosts, if any, are where the workers run, each with its own
+	// Launcher and number of workers; MaxWorkers and Launcher are then
+	// ignored (MaxWorkers is the sum of the hosts' Workers).
+	Hosts []Host
+
+	// WorkerLoss is what happens when a worker dies or cannot start:
+	// LossBreak (the zero value) or LossRequeue.
+	WorkerLoss WorkerLoss
+
+	// MaxRestarts bounds, under LossRequeue, how many workers of one host
+	// may be lost (or fail to start) before the host is dropped; 0 means 3.
+	MaxRestarts int
+
+	// OnHostDropped, if set, is called (from a worker goroutine) when a
+	// host is dropped under LossRequeue, with the error of its last loss.
+	OnHostDropped func(host string, err error)
 }
 
 // ProcessPool is an [Executor] whose workers are processes, with the
@@ -478,6 +495,7 @@ type procKey struct{}
 // callback of a job).
 type proc struct {
 	name   string
+	host   string // the Host's Name, or ""
 	p      Process
 	fr     *frameReader
 	fw     *frameWriter
