@@ -95,6 +95,17 @@ type ProcessOptions struct {
 // their running task is done. A running job whose worker died is killed
 // with its process group.
 //
+// With Hosts, the workers run on several machines: each Host has its
+// Launcher (ssh, srun, …) and its number of workers, and the pool's slots
+// take one host after another ([WorkerHost] tells a task where it runs).
+// Under WorkerLoss LossRequeue a lost worker does not break the pool: the
+// task it was running goes back to the head of the queue, once (its future
+// stays RUNNING; a task lost twice fails with an error matching
+// [ErrWorkerLost]), and a fresh worker takes its slot after a short
+// backoff; a host whose workers are lost, or fail to start, more than
+// MaxRestarts times is dropped (OnHostDropped says so) and its slots with
+// it. The pool breaks only when no host is left.
+//
 // Shutdown with Wait waits for the worker processes to exit: each is asked
 // to (its stdin is closed), and killed after StopTimeout.
 //
@@ -108,9 +119,15 @@ type ProcessPool[T any] struct {
 	init     string
 	shell    []string
 	maxTasks int
-	launcher Launcher
 	startTO  time.Duration
 	stopTO   time.Duration
+	loss     WorkerLoss
+	restarts int                          // MaxRestarts
+	onDrop   func(host string, err error) // OnHostDropped
+
+	// slots are the workers the pool may run, spread over the hosts; a
+	// worker goroutine owns one while it runs.
+	slots []*slot
 
 	// exited is closed once the pool is shut down and its last worker has
 	// exited; Shutdown with Wait waits for it.
@@ -130,6 +147,23 @@ type ProcessPool[T any] struct {
 	shutdown bool      // Shutdown was called; guarded by mu
 	broken   error     // why the pool is broken, or nil; guarded by mu
 	closed   bool      // exited is closed; guarded by mu
+	free     []*slot   // slots no goroutine owns, on hosts not dropped, next one last; guarded by mu
+	hostsUp  int       // hosts not dropped; guarded by mu
+}
+
+// slot is one worker of the pool: its ID, name and host.
+type slot struct {
+	worker
+	host *hostState
+}
+
+// hostState is a Host and how its workers fared; its fields but Host are
+// guarded by the pool's mu.
+type hostState struct {
+	Host
+	lost    int   // workers lost or failed to start
+	dropped bool  // no more workers start here
+	err     error // the last loss
 }
 
 var _ Executor[int] = (*ProcessPool[int])(nil)
@@ -150,6 +184,13 @@ func NewProcessPool[T any](opts ProcessOptions) *ProcessPool[T] {
 	if opts.Launcher == nil {
 		opts.Launcher = &LocalLauncher{}
 	}
+	hosts := opts.Hosts
+	if len(hosts) == 0 {
+		hosts = []Host{{Launcher: opts.Launcher, Workers: opts.MaxWorkers}}
+	}
+	if opts.MaxRestarts <= 0 {
+		opts.MaxRestarts = 3
+	}
 	if opts.StartTimeout <= 0 {
 		opts.StartTimeout = 30 * time.Second
 	}
@@ -159,8 +200,15 @@ func NewProcessPool[T any](opts ProcessOptions) *ProcessPool[T] {
 	p := &ProcessPool[T]{
 		max: opts.MaxWorkers, prefix: opts.NamePrefix,
 		init: opts.Initializer, shell: opts.Shell, maxTasks: max(opts.MaxTasksPerChild, 0),
-		launcher: opts.Launcher, startTO: opts.StartTimeout, stopTO: opts.StopTimeout,
+		startTO: opts.StartTimeout, stopTO: opts.StopTimeout,
+		loss: opts.WorkerLoss, restarts: opts.MaxRestarts, onDrop: opts.OnHostDropped,
 		exited: make(chan struct{}),
+	}
+	p.slots = spread(hosts, p.prefix)
+	p.max = len(p.slots)
+	p.hostsUp = len(hosts)
+	for i := len(p.slots) - 1; i >= 0; i-- {
+		p.free = append(p.free, p.slots[i])
 	}
 	p.aborting, p.abort = context.WithCancel(context.Background())
 	p.work.L = &p.mu
@@ -189,7 +237,7 @@ func (p *ProcessPool[T]) Submit(ctx context.Context, t Task[T]) (*future.Future[
 	f := future.New[T]()
 	p.queue.push(item[T]{ctx: ctx, task: t, f: f})
 	p.work.Signal()
-	if p.queue.len() > p.idle && p.workers < p.max {
+	if p.queue.len() > p.idle && len(p.free) > 0 {
 		p.startLocked()
 	}
 	return f, nil
@@ -216,6 +264,10 @@ func (p *ProcessPool[T]) Shutdown(ctx context.Context, o ShutdownOptions) error 
 	p.mu.Unlock()
 
 	for _, it := range cancel {
+		if it.lost != nil { // RUNNING already: it cannot be cancelled
+			it.f.SetException(it.lost)
+			continue
+		}
 		it.f.Cancel()
 	}
 	if !o.Wait {
@@ -235,14 +287,42 @@ func (p *ProcessPool[T]) Shutdown(ctx context.Context, o ShutdownOptions) error 
 // maxWorkers implements sizer.
 func (p *ProcessPool[T]) maxWorkers() int { return p.max }
 
-// startLocked starts a worker goroutine; p.mu is held. Its ID and name are
-// those of a slot: 0 … MaxWorkers-1 unless a task calls runtime.Goexit.
+// spread makes the slots of the hosts, taking one from each host in turn
+// while it has workers left: with hosts a:2 and b:1, the slots are a, b, a.
+func spread(hosts []Host, prefix string) []*slot {
+	states := make([]*hostState, len(hosts))
+	total := 0
+	for i, h := range hosts {
+		if h.Workers <= 0 {
+			panic("pool: NewProcessPool: host " + strconv.Quote(h.Name) + " has " + strconv.Itoa(h.Workers) + " workers")
+		}
+		if h.Launcher == nil {
+			panic("pool: NewProcessPool: host " + strconv.Quote(h.Name) + " has no Launcher")
+		}
+		states[i] = &hostState{Host: h}
+		total += h.Workers
+	}
+	slots := make([]*slot, 0, total)
+	for round := 0; len(slots) < total; round++ {
+		for _, h := range states {
+			if round < h.Workers {
+				id := len(slots)
+				slots = append(slots, &slot{worker: worker{id: id, name: prefix + "_" + strconv.Itoa(id)}, host: h})
+			}
+		}
+	}
+	return slots
+}
+
+// startLocked starts a worker goroutine on the next free slot; p.mu is held
+// and p.free is not empty.
 func (p *ProcessPool[T]) startLocked() {
-	w := &worker{id: p.started, name: p.prefix + "_" + strconv.Itoa(p.started)}
+	s := p.free[len(p.free)-1]
+	p.free = p.free[:len(p.free)-1]
 	p.started++
 	p.workers++
 	p.idle++
-	go p.run(w)
+	go p.run(s)
 }
 
 func (p *ProcessPool[T]) closeLocked() {
@@ -253,27 +333,29 @@ func (p *ProcessPool[T]) closeLocked() {
 }
 
 // run is a worker goroutine: it takes tasks until the queue is empty after
-// Shutdown or the pool is broken, and runs them on its worker process,
-// starting one when it has none.
-func (p *ProcessPool[T]) run(w *worker) {
+// Shutdown, the pool is broken or its host is dropped, and runs them on its
+// worker process, starting one when it has none.
+func (p *ProcessPool[T]) run(s *slot) {
+	w := &s.worker
 	var pr *proc
 	busy := false
 	defer func() {
 		if pr != nil {
 			pr.stop()
 		}
-		p.exit(busy)
+		p.exit(s, busy)
 	}()
 	for {
-		it, ok := p.next()
+		it, ok := p.next(s)
 		if !ok {
 			return
 		}
 		busy = true
-		if it.ctx.Err() != nil {
+		requeued := it.lost != nil // RUNNING already
+		if !requeued && it.ctx.Err() != nil {
 			it.f.Cancel()
 		}
-		if it.f.Cancelled() {
+		if !requeued && it.f.Cancelled() {
 			it.f.SetRunningOrNotifyCancel()
 			p.setIdle()
 			busy = false
@@ -281,12 +363,24 @@ func (p *ProcessPool[T]) run(w *worker) {
 		}
 		if pr == nil {
 			var err error
-			if pr, err = p.startProc(w); err != nil {
+			if pr, err = p.startProc(s); err != nil {
 				if errors.Is(err, errAborted) {
-					it.f.Cancel()
+					if requeued {
+						it.f.SetException(it.lost)
+					} else {
+						it.f.Cancel()
+					}
 					p.setIdle()
 					busy = false
 					return
+				}
+				if p.loss == LossRequeue && p.lose(s.host, err) {
+					// Another worker (or this one, again) takes the task.
+					p.requeue(it)
+					p.setIdle()
+					busy = false
+					p.backoff(s.host)
+					continue
 				}
 				p.breakPool(err)
 				it.f.SetException(err) // ErrInvalidState if cancelled meanwhile: fine
@@ -295,18 +389,29 @@ func (p *ProcessPool[T]) run(w *worker) {
 				return
 			}
 		}
-		if !it.f.SetRunningOrNotifyCancel() {
+		if !requeued && !it.f.SetRunningOrNotifyCancel() {
 			p.setIdle()
 			busy = false
 			continue
 		}
 		v, err := p.execute(w, pr, it)
 		pr.tasks++
-		if pr.lost != nil {
+		lost := pr.lost
+		if lost != nil {
 			pr = nil // reaped by the task that lost it
 		} else if p.maxTasks > 0 && pr.tasks >= p.maxTasks {
 			pr.stop()
 			pr = nil
+		}
+		if lost != nil && p.loss == LossRequeue {
+			up := p.lose(s.host, lost)
+			if up && !requeued && errors.Is(err, ErrWorkerLost) {
+				it.lost = err
+				p.requeue(it)
+				p.setIdle()
+				busy = false
+				continue
+			}
 		}
 		p.setIdle()
 		busy = false
@@ -315,6 +420,71 @@ func (p *ProcessPool[T]) run(w *worker) {
 		} else {
 			it.f.SetResult(v)
 		}
+	}
+}
+
+// lose counts a worker of h lost (or failed to start) with err, under
+// LossRequeue: past MaxRestarts losses, h is dropped, and when no host is
+// left the pool breaks. It reports whether the pool still has a host.
+func (p *ProcessPool[T]) lose(h *hostState, err error) bool {
+	p.mu.Lock()
+	h.lost++
+	h.err = err
+	drop := !h.dropped && h.lost > p.restarts
+	if drop {
+		h.dropped = true
+		p.hostsUp--
+		free := p.free[:0]
+		for _, s := range p.free {
+			if s.host != h {
+				free = append(free, s)
+			}
+		}
+		p.free = free
+		p.work.Broadcast() // its idle workers exit
+	}
+	up := p.hostsUp > 0
+	p.mu.Unlock()
+	if drop && p.onDrop != nil {
+		p.onDrop(h.Name, err)
+	}
+	if !up {
+		cause := err
+		if !errors.Is(cause, ErrBrokenProcessPool) {
+			cause = fmt.Errorf("%w: no host is left to start workers on; the last loss: %w", ErrBrokenProcessPool, err)
+		}
+		p.breakPool(cause)
+	}
+	return up
+}
+
+// requeue puts it back at the head of the queue, for any worker.
+func (p *ProcessPool[T]) requeue(it item[T]) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.broken != nil {
+		go it.f.SetException(p.broken) // not under mu: callbacks may Submit
+		return
+	}
+	p.queue.pushFront(it)
+	p.work.Signal()
+	if p.queue.len() > p.idle && len(p.free) > 0 {
+		p.startLocked()
+	}
+}
+
+// backoff waits a little before a worker of h is started again: 100 ms
+// more for each loss, at most 2 s, less if the pool is shut down with
+// CancelFutures.
+func (p *ProcessPool[T]) backoff(h *hostState) {
+	p.mu.Lock()
+	d := min(time.Duration(h.lost)*100*time.Millisecond, 2*time.Second)
+	p.mu.Unlock()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-p.aborting.Done():
 	}
 }
 
@@ -330,7 +500,7 @@ func (p *ProcessPool[T]) execute(w *worker, pr *proc, it item[T]) (T, error) {
 	ctx := context.WithValue(context.WithValue(it.ctx, workerKey{}, w), procKey{}, pr)
 	v, err := catch(func() (T, error) { return it.task(ctx) })
 	finished = true
-	if pr.lost != nil && !errors.Is(err, ErrBrokenProcessPool) {
+	if pr.lost != nil && !errors.Is(err, pr.lost) {
 		var zero T
 		if err == nil {
 			return zero, pr.lost
@@ -348,13 +518,13 @@ type lostError struct{ broken, task error }
 func (e *lostError) Error() string   { return e.broken.Error() }
 func (e *lostError) Unwrap() []error { return []error{e.broken, e.task} }
 
-// next takes the oldest pending task, waiting while the queue is empty; it
-// returns false when the worker should exit.
-func (p *ProcessPool[T]) next() (item[T], bool) {
+// next takes the oldest pending task for the worker of slot s, waiting while
+// the queue is empty; it returns false when the worker should exit.
+func (p *ProcessPool[T]) next(s *slot) (item[T], bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for {
-		if p.broken != nil {
+		if p.broken != nil || s.host.dropped {
 			return item[T]{}, false
 		}
 		if it, ok := p.queue.pop(); ok {
@@ -374,18 +544,21 @@ func (p *ProcessPool[T]) setIdle() {
 	p.mu.Unlock()
 }
 
-// exit accounts for a worker goroutine that is about to return; busy is
-// true when a task it ran called runtime.Goexit.
-func (p *ProcessPool[T]) exit(busy bool) {
+// exit accounts for the worker goroutine of slot s, which is about to
+// return; busy is true when a task it ran called runtime.Goexit. The slot
+// is free again unless its host was dropped.
+func (p *ProcessPool[T]) exit(s *slot, busy bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.workers--
-	if busy {
-		if p.broken == nil && p.queue.len() > p.idle && p.workers < p.max {
-			p.startLocked()
-		}
-	} else {
+	if !busy {
 		p.idle--
+	}
+	if !s.host.dropped {
+		p.free = append(p.free, s)
+	}
+	if p.broken == nil && p.queue.len() > p.idle && len(p.free) > 0 {
+		p.startLocked()
 	}
 	if p.shutdown && p.workers == 0 {
 		p.closeLocked()
@@ -402,6 +575,9 @@ func (p *ProcessPool[T]) breakPool(err error) {
 	err = p.broken
 	pending := p.queue.drain()
 	p.work.Broadcast()
+	if p.shutdown && p.workers == 0 {
+		p.closeLocked()
+	}
 	p.mu.Unlock()
 	for _, it := range pending {
 		it.f.SetException(err)
@@ -411,20 +587,25 @@ func (p *ProcessPool[T]) breakPool(err error) {
 // errAborted is the error of a worker start that Shutdown stopped.
 var errAborted = errors.New("pool: shut down while the worker started")
 
-// startProc launches w's worker process and goes through the handshake and
-// the initializer. Its error wraps ErrBrokenProcessPool, or is errAborted.
-func (p *ProcessPool[T]) startProc(w *worker) (*proc, error) {
+// startProc launches the worker process of slot s and goes through the
+// handshake and the initializer. Its error wraps ErrBrokenProcessPool, or is
+// errAborted.
+func (p *ProcessPool[T]) startProc(s *slot) (*proc, error) {
+	w := &s.worker
 	ctx, cancel := context.WithTimeout(p.aborting, p.startTO)
 	defer cancel()
-	lp, err := p.launcher.Launch(ctx, w.name)
+	lp, err := s.host.Launcher.Launch(ctx, w.name)
 	if err != nil {
 		if p.aborting.Err() != nil {
 			return nil, errAborted
 		}
 		return nil, fmt.Errorf("%w: %s: starting the worker: %w", ErrBrokenProcessPool, w.name, err)
 	}
-	pr := &proc{name: w.name, p: lp, fr: newFrameReader(lp.Stdout()), fw: newFrameWriter(lp.Stdin()),
-		stopTO: p.stopTO, onLost: p.breakPool}
+	pr := &proc{name: w.name, host: s.host.Name, p: lp, fr: newFrameReader(lp.Stdout()), fw: newFrameWriter(lp.Stdin()),
+		stopTO: p.stopTO, onLost: p.breakPool, lostErr: ErrBrokenProcessPool}
+	if p.loss == LossRequeue {
+		pr.onLost, pr.lostErr = func(error) {}, ErrWorkerLost
+	}
 	// Shutdown with CancelFutures closes the worker's stdin: it kills its
 	// initializer and exits.
 	closed := make(chan struct{})
@@ -494,14 +675,15 @@ type procKey struct{}
 // running in it (and fw, which is safe for concurrent use, by the cancel
 // callback of a job).
 type proc struct {
-	name   string
-	host   string // the Host's Name, or ""
-	p      Process
-	fr     *frameReader
-	fw     *frameWriter
-	hello  Hello // the worker's
-	stopTO time.Duration
-	onLost func(error) // breaks the pool
+	name    string
+	host    string // the Host's Name, or ""
+	p       Process
+	fr      *frameReader
+	fw      *frameWriter
+	hello   Hello // the worker's
+	stopTO  time.Duration
+	onLost  func(error) // breaks the pool (LossBreak), or nothing
+	lostErr error       // what the error of a lost worker wraps: ErrBrokenProcessPool or ErrWorkerLost
 
 	tasks  int    // tasks run
 	lastID uint64 // the last job's ID
@@ -654,9 +836,9 @@ func (pr *proc) die(id uint64, cause error) (JobOutcome, error) {
 		if status != nil {
 			why = status.Error()
 		}
-		err = fmt.Errorf("%w: %s (%v) died while running job %d: %s", ErrBrokenProcessPool, pr.name, pr.p, id, why)
+		err = fmt.Errorf("%w: %s (%v) died while running job %d: %s", pr.lostErr, pr.name, pr.p, id, why)
 	default:
-		err = fmt.Errorf("%w: %s (%v) was killed while running job %d: %w", ErrBrokenProcessPool, pr.name, pr.p, id, cause)
+		err = fmt.Errorf("%w: %s (%v) was killed while running job %d: %w", pr.lostErr, pr.name, pr.p, id, cause)
 	}
 	pr.lost = err
 	pr.onLost(err)

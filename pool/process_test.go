@@ -521,8 +521,8 @@ func TestAWorkerThatCannotStartBreaksThePool(t *testing.T) {
 
 func TestNewProcessPoolDefaults(t *testing.T) {
 	p := NewProcessPool[int](ProcessOptions{})
-	if p.max < 1 || p.prefix != "worker" || p.launcher == nil {
-		t.Fatalf("defaults: max %d prefix %q launcher %v", p.max, p.prefix, p.launcher)
+	if p.max < 1 || p.prefix != "worker" || len(p.slots) != p.max || p.slots[0].host.Launcher == nil {
+		t.Fatalf("defaults: max %d prefix %q slots %d", p.max, p.prefix, len(p.slots))
 	}
 	defer func() {
 		if recover() == nil {

@@ -309,6 +309,11 @@ type item[T any] struct {
 	ctx  context.Context
 	task Task[T]
 	f    *future.Future[T]
+
+	// lost is set when a ProcessPool put the item back in its queue after
+	// its worker died (LossRequeue): its future is already RUNNING, and
+	// this is the error it gets if it is not run again.
+	lost error
 }
 
 // fifo is an unbounded queue of items: a ring buffer that grows by doubling.
@@ -328,6 +333,16 @@ func (q *fifo[T]) push(it item[T]) {
 		q.buf, q.head = buf, 0
 	}
 	q.buf[(q.head+q.n)%len(q.buf)] = it
+	q.n++
+}
+
+// pushFront puts it before every other item: it is the next one out.
+func (q *fifo[T]) pushFront(it item[T]) {
+	q.push(it) // grows the buffer if need be
+	q.n--
+	q.head = (q.head - 1 + len(q.buf)) % len(q.buf)
+	q.buf[(q.head+q.n+1)%len(q.buf)] = item[T]{}
+	q.buf[q.head] = it
 	q.n++
 }
 
