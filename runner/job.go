@@ -21,10 +21,13 @@ type Command struct {
 // job that failed is a Result with its exit code, signal and error, never a
 // Go error of the runner.
 type Result struct {
-	Seq        int       `json:"seq"`
-	Command    string    `json:"command"`
-	Args       []string  `json:"args"`
-	Worker     string    `json:"worker"`
+	Seq     int      `json:"seq"`
+	Command string   `json:"command"`
+	Args    []string `json:"args"`
+	Worker  string   `json:"worker"`
+	// Retries is how many times the job ran again: --retries, or a
+	// worker lost under --worker-loss requeue.
+	Retries    int       `json:"retries,omitempty"`
 	Host       string    `json:"host,omitempty"`
 	State      string    `json:"state"`
 	ExitCode   int       `json:"exit_code"`
@@ -43,4 +46,5 @@ type Result struct {
 	timedOut       bool   // terminated by --job-timeout or the overall --timeout
 	cancelled      bool   // terminated by a signal, --fail-fast or wait --then cancel
 	lost           error  // why some of its output was dropped (see outputLost)
+	workerLost     error  // the last attempt's worker died (pool.ErrWorkerLost)
 }

@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/futures-cli/futures/pool"
@@ -29,7 +30,18 @@ func (r *run) newProcessPool() pool.Executor[*Result] {
 		Initializer:      r.opt.Initializer,
 		Shell:            r.opt.Shell,
 		MaxTasksPerChild: r.opt.MaxTasksPerChild,
+		Hosts:            r.opt.Hosts,
+		WorkerLoss:       r.opt.WorkerLoss,
+		OnHostDropped:    r.hostDropped,
 	})
+}
+
+// hostDropped says that --worker-loss requeue gave up on a host.
+func (r *run) hostDropped(host string, err error) {
+	if host == "" {
+		host = "a host"
+	}
+	_, _ = fmt.Fprintf(r.stderr, "futures: %s dropped: its workers were lost or failed to start too often; the last time: %v\n", host, err)
 }
 
 // execRemote runs one attempt of c on the worker process that ctx's task

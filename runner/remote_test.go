@@ -1,84 +1,118 @@
 package runner
 
 import (
-	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
-	"strconv"
 	"strings"
+	"syscall"
 	"testing"
-	"time"
 
 	"github.com/futures-cli/futures/pool"
 )
 
-func TestExecJobRunsASpecInTheEnvironmentAndDirectoryItIsGiven(t *testing.T) {
-	bin := t.TempDir()
-	dir := t.TempDir()
-	// A program only the given environment's PATH can find.
-	if err := os.WriteFile(filepath.Join(bin, "futures-test-hello"), []byte("#!/bin/sh\necho \"hello $GREETING $FUTURES_SEQ $(pwd)\"\n"), 0o755); err != nil {
+// testWorkerEnv makes this test binary serve as `futures worker` (see
+// TestMain), so that the process executor's tests run real worker
+// processes.
+const testWorkerEnv = "FUTURES_RUNNER_TEST_WORKER"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(testWorkerEnv) == "1" {
+		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
+		err := pool.ServeWorker(ctx, os.Stdin, os.Stdout, pool.WorkerOptions{Exec: ExecJob})
+		stop()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "test worker:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// workerLauncher starts this test binary as a worker.
+func workerLauncher(t *testing.T) pool.Launcher {
+	exe, err := os.Executable()
+	if err != nil {
 		t.Fatal(err)
 	}
-	environ := []string{"PATH=" + bin + ":/usr/bin:/bin", "GREETING=from-init", "FUTURES_SEQ=0"}
-	var out, errb bytes.Buffer
-	var started int
-	jo := ExecJob(context.Background(), pool.JobSpec{
-		Line: "futures-test-hello", Argv: []string{"futures-test-hello"},
-		Env: []string{"FUTURES_SEQ=7"}, Environ: environ, Dir: dir,
-	}, pool.JobIO{Stdout: &out, Stderr: &errb, Started: func(pid int) { started = pid }})
-	if jo.ExitCode != 0 || jo.Error != "" {
-		t.Fatalf("outcome %+v, stderr %q", jo, errb.String())
-	}
-	if want := "hello from-init 7 " + dir + "\n"; out.String() != want {
-		t.Fatalf("stdout %q, want %q", out.String(), want)
-	}
-	if started <= 0 || jo.Start.IsZero() || jo.Duration <= 0 {
-		t.Fatalf("Started(%d), outcome %+v", started, jo)
-	}
+	return &pool.LocalLauncher{Command: []string{exe}, Env: append(os.Environ(), testWorkerEnv+"=1", "GORACE=atexit_sleep_ms=0")}
+}
 
-	// Without the environment, the runner's PATH does not have it.
-	jo = ExecJob(context.Background(), pool.JobSpec{Line: "futures-test-hello", Argv: []string{"futures-test-hello"}}, pool.JobIO{})
-	if jo.ExitCode != 127 || !strings.Contains(jo.Error, "command not found") {
-		t.Fatalf("outcome %+v, want command not found", jo)
+func TestRemoteJobsNameTheirHostInRecordsAndSummary(t *testing.T) {
+	l := workerLauncher(t)
+	opt := Options{Executor: ProcessExecutor, Hosts: []pool.Host{{Name: "a", Launcher: l, Workers: 1}, {Name: "b", Launcher: l, Workers: 1}}}
+	// The first job holds its host's worker until every other job is done
+	// on the other host.
+	sum, obs, out := runLines(t, opt, "sleep 0.5; echo slow", "echo 1", "echo 2", "echo 3")
+	if sum.Succeeded != 4 || sum.ExitStatus() != 0 {
+		t.Fatalf("%s\n%s", sum, out)
+	}
+	slow, other := obs.recs[1].Host, "a"
+	if slow == "a" {
+		other = "b"
+	}
+	for seq := 2; seq <= 4; seq++ {
+		if h := obs.recs[seq].Host; h != other {
+			t.Fatalf("job %d ran on %q, want %q (the slow job ran on %q)", seq, h, other, slow)
+		}
+	}
+	want := "; hosts: a×1 b×3"
+	if slow == "b" {
+		want = "; hosts: a×3 b×1"
+	}
+	if s := sum.String(); !strings.Contains(s, want) {
+		t.Fatalf("summary %q, want %q", s, want)
 	}
 }
 
-func TestExecJobReportsASignalAndACancel(t *testing.T) {
-	jo := ExecJob(context.Background(), pool.JobSpec{Line: "kill -KILL $$", Shell: true}, pool.JobIO{})
-	if jo.ExitCode != 137 || jo.Signal != "SIGKILL" {
-		t.Fatalf("outcome %+v", jo)
+func TestWorkerLossRequeueRunsTheJobAgainAndCountsARetry(t *testing.T) {
+	marker := filepath.Join(t.TempDir(), "m")
+	killOnce := "if [ -e " + marker + " ]; then echo second; else touch " + marker + "; kill -KILL $PPID; sleep 5; fi"
+	l := workerLauncher(t)
+	hosts := []pool.Host{{Name: "a", Launcher: l, Workers: 1}}
+
+	sum, obs, out := runLines(t, Options{Executor: ProcessExecutor, Hosts: hosts, WorkerLoss: pool.LossRequeue}, killOnce, "echo other")
+	if sum.Succeeded != 2 || sum.ExitStatus() != 0 || !strings.Contains(out, "second") {
+		t.Fatalf("requeue: %s; exit %d\n%s", sum, sum.ExitStatus(), out)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	defer cancel()
-	jo = ExecJob(ctx, pool.JobSpec{Line: "sleep 10", Argv: []string{"sleep", "10"}, Grace: time.Second}, pool.JobIO{})
-	if !jo.Canceled || jo.Signal != "SIGTERM" {
-		t.Fatalf("outcome %+v", jo)
+	if r := obs.recs[1]; r.Retries != 1 || r.Error != "" {
+		t.Fatalf("the requeued job's record: retries %d error %q", r.Retries, r.Error)
+	}
+
+	// Under break (the default) the same loss breaks the run: exit 3, and
+	// every job has its record.
+	_ = os.Remove(marker)
+	sum, obs, out = runLines(t, Options{Executor: ProcessExecutor, Hosts: hosts}, killOnce, "echo other")
+	if sum.ExitStatus() != 3 || !errors.Is(sum.Broken, pool.ErrBrokenProcessPool) || len(obs.recs) != 2 {
+		t.Fatalf("break: %s; exit %d; %d records\n%s", sum, sum.ExitStatus(), len(obs.recs), out)
 	}
 }
 
-func TestOutcomeOfAWorkersReport(t *testing.T) {
-	start := time.Now()
-	out := outcomeOf(pool.JobOutcome{ExitCode: 126, Signal: "", Error: "x: cannot execute", Start: start, Duration: time.Second, MaxRSSKB: 9, User: 2, Sys: 3, Canceled: true})
-	if out.ExitCode != 126 || out.Err == nil || out.Err.Error() != "x: cannot execute" || !out.Start.Equal(start) ||
-		out.Duration != time.Second || out.MaxRSSKB != 9 || out.User != 2 || out.Sys != 3 || !out.Canceled {
-		t.Fatalf("%+v", out)
+func TestWorkerLossRequeueDropsAHostThatCannotStart(t *testing.T) {
+	bad := &pool.LocalLauncher{Command: []string{"/bin/sh", "-c", "echo no route to host >&2; exit 255"}}
+	opt := Options{Executor: ProcessExecutor, WorkerLoss: pool.LossRequeue, Hosts: []pool.Host{
+		{Name: "down", Launcher: bad, Workers: 1}, {Name: "up", Launcher: workerLauncher(t), Workers: 1},
+	}}
+	// The first job holds up's worker while down fails to start 4 times
+	// (0.6 s of backoff): then the rest run on up.
+	lines := []string{"sleep 2"}
+	for i := range 5 {
+		lines = append(lines, fmt.Sprintf("echo %d", i))
 	}
-	if out := outcomeOf(pool.JobOutcome{ExitCode: 0}); out.Err != nil {
-		t.Fatalf("no error reported, Err %v", out.Err)
+	sum, obs, out := runLines(t, opt, lines...)
+	if sum.Succeeded != 6 || sum.ExitStatus() != 0 {
+		t.Fatalf("%s; exit %d\n%s", sum, sum.ExitStatus(), out)
 	}
-}
-
-func TestEnvironKeepsTheBaseItIsGiven(t *testing.T) {
-	base := []string{"A=1", "PATH=/x"}
-	if got := environ(base, nil, ""); strings.Join(got, " ") != "A=1 PATH=/x" {
-		t.Fatalf("environ(base) = %q", got)
+	for seq, r := range obs.recs {
+		if r.Host != "up" {
+			t.Errorf("job %d ran on %q", seq, r.Host)
+		}
 	}
-	got := environ(base, []string{"A=2", "B=" + strconv.Itoa(3)}, "/tmp")
-	if strings.Join(got, " ") != "PATH=/x A=2 B=3 PWD=/tmp" {
-		t.Fatalf("environ(base, extra, dir) = %q", got)
-	}
-	if environ(nil, nil, "") != nil {
-		t.Fatal("environ(nil, nil, \"\") is not nil")
+	if !strings.Contains(out, "futures: down dropped:") || !strings.Contains(out, "no route to host") {
+		t.Fatalf("no message about the dropped host:\n%s", out)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -117,6 +118,13 @@ type Options struct {
 	// MaxTasksPerChild, with the process executor, replaces a worker
 	// process after that many jobs; 0: never.
 	MaxTasksPerChild int
+	// Hosts, with the process executor, are the machines its workers run
+	// on (-S, --launcher); none: this one. A job's record then names its
+	// host.
+	Hosts []pool.Host
+	// WorkerLoss is --worker-loss: pool.LossBreak (exit 3 when a worker
+	// dies) or pool.LossRequeue (its job runs again elsewhere, once).
+	WorkerLoss pool.WorkerLoss
 
 	// Halt is the --halt policy (halt.go); FailFast stands for
 	// Halt{When: HaltNow, On: HaltFail, Count: 1}.
@@ -158,7 +166,9 @@ type Summary struct {
 	Cancelled int
 	TimedOut  int
 	ExitCodes map[int]int
-	Wall      time.Duration
+	// Hosts counts the jobs each host ran, with remote workers.
+	Hosts map[string]int
+	Wall  time.Duration
 	// Broken is the pool's Broken error, when it broke.
 	Broken error
 	// Deadline is true when the overall --timeout passed before every
@@ -213,6 +223,17 @@ func (s *Summary) String() string {
 			fmt.Fprintf(&b, " %d×%d", c, s.ExitCodes[c])
 		}
 	}
+	if len(s.Hosts) > 0 {
+		hosts := make([]string, 0, len(s.Hosts))
+		for h := range s.Hosts {
+			hosts = append(hosts, h)
+		}
+		slices.Sort(hosts)
+		b.WriteString("; hosts:")
+		for _, h := range hosts {
+			fmt.Fprintf(&b, " %s×%d", h, s.Hosts[h])
+		}
+	}
 	return b.String()
 }
 
@@ -237,6 +258,11 @@ type Job struct {
 	err  error // a fault found while reading it
 
 	stdin *block // --pipe: the job's standard input, a block of the input (pipe.go)
+
+	// requeued is set when its worker died under --worker-loss requeue
+	// and the pool runs its task again; the pool's queue orders the
+	// write before the next run's read.
+	requeued bool
 }
 
 // Command builds the job's command for the worker slot (from 1).
@@ -729,6 +755,12 @@ func (r *run) count(sum *Summary, res *Result) {
 	if res.State == "FINISHED" && res.started && !res.cancelled {
 		sum.ExitCodes[res.ExitCode]++
 	}
+	if res.Host != "" && res.started {
+		if sum.Hosts == nil {
+			sum.Hosts = make(map[string]int)
+		}
+		sum.Hosts[res.Host]++
+	}
 }
 
 // finish closes what the run opened and fills in the summary.
@@ -806,6 +838,9 @@ func (r *run) task(job *Job) pool.Task[*Result] {
 		slot := pool.WorkerID(ctx) + 1
 		worker := pool.WorkerName(ctx)
 		res := &Result{Seq: job.Seq, Args: job.Args, Worker: worker, State: "FINISHED"}
+		if len(r.opt.Hosts) > 0 {
+			res.Host = pool.WorkerHost(ctx)
+		}
 		c, err := job.Command(slot)
 		res.Command = c.Line
 		if err != nil {
@@ -827,7 +862,18 @@ func (r *run) task(job *Job) pool.Task[*Result] {
 			"FUTURES_WORKER=" + worker,
 		}
 		for attempt := 0; ; attempt++ {
+			res.Retries = attempt
+			if job.requeued {
+				res.Retries++
+			}
 			r.runAttempt(ctx, job, c, env, res)
+			if res.workerLost != nil && !job.requeued && r.opt.WorkerLoss == pool.LossRequeue {
+				// --worker-loss requeue: the pool runs this task again, on
+				// another worker, once; that counts as a retry.
+				job.requeued = true
+				res.close()
+				return nil, res.workerLost
+			}
 			if res.Succeeded() {
 				r.jobEnded(job, res)
 				return res, nil
@@ -890,8 +936,12 @@ func (r *run) attempt(ctx context.Context, job *Job, c Command, env []string, re
 	res.SysMS = ms(out.Sys)
 	res.Error = ""
 	res.timedOut, res.cancelled = false, false
+	res.workerLost = nil
 	if out.Err != nil {
 		res.Error = out.Err.Error()
+		if errors.Is(out.Err, pool.ErrWorkerLost) {
+			res.workerLost = out.Err
+		}
 	}
 	res.lost = outputLost(out, res, lw, lwe)
 	if res.lost != nil && res.Error == "" {
