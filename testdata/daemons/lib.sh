@@ -102,21 +102,26 @@ absdir() {
 }
 
 # watch_owner DIR PIDFILE: when FUTURES_DAEMON_OWNER names a process (a
-# test binary), start a watcher that stops the daemons of DIR (`$0 stop
-# DIR`) and removes DIR once that process has ended without doing so: a
-# test binary killed by a timeout or ^C leaves nothing behind. The watcher
-# ends by itself when the daemon of PIDFILE ends first.
+# test binary), start a watcher that stops the daemons of DIR (the
+# script's stop function) and removes DIR once that process has ended
+# without doing so: a test binary killed by a timeout or ^C leaves nothing
+# behind. The watcher ends by itself when the daemon of PIDFILE ends first.
+# If the owner has ended already (during start), stop now and fail.
 watch_owner() {
 	local dir=$1 pidfile=$2 owner=${FUTURES_DAEMON_OWNER:-}
 	[ -n "$owner" ] || return 0
-	alive "$owner" || die "FUTURES_DAEMON_OWNER=$owner does not run"
+	unset FUTURES_DAEMON_OWNER FUTURES_TEST_SLURM
+	if ! alive "$owner"; then
+		stop "$dir"
+		rm -rf "$dir"
+		die "FUTURES_DAEMON_OWNER=$owner has ended: stopped again"
+	fi
 	(
-		unset FUTURES_DAEMON_OWNER FUTURES_TEST_SLURM
 		while alive "$owner" && pid_from "$pidfile" >/dev/null; do
 			sleep 1
 		done
 		if ! alive "$owner"; then
-			"$0" stop "$dir"
+			stop "$dir"
 			rm -rf "$dir"
 		fi
 	) </dev/null >/dev/null 2>&1 &
