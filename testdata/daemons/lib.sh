@@ -90,14 +90,21 @@ pid_from() {
 	echo "$pid"
 }
 
-# absdir ACTION DIR: DIR as an absolute path, made first when ACTION is
-# start. DIR ends up in configuration files and command lines: no spaces
-# or quotes.
+# absdir ACTION DIR: DIR as an absolute path. DIR ends up in configuration
+# files and command lines: no spaces or quotes. A script deletes, chmods
+# and kills in DIR, so it only starts in an empty DIR (made if need be),
+# which it marks as its own (DIR/.NAME-dir), and only acts in one so marked.
 absdir() {
-	[ "$1" != start ] || mkdir -p "$2"
-	local dir
+	local action=$1 dir mark
+	[ "$action" != start ] || mkdir -p "$2"
 	dir=$(cd "$2" 2>/dev/null && pwd) || die "no directory $2"
 	case $dir in *[[:space:]\'\"\\]*) die "DIR must not hold spaces, quotes or backslashes: $dir" ;; esac
+	mark=$dir/.${0##*/}-dir
+	if [ ! -e "$mark" ]; then
+		[ "$action" = start ] && [ -z "$(ls -A "$dir")" ] ||
+			die "$dir is not a directory of ${0##*/} start (start wants an empty one)"
+		: >"$mark"
+	fi
 	echo "$dir"
 }
 
