@@ -9,19 +9,24 @@ import (
 	"github.com/futures-cli/futures/cmd"
 )
 
+// TestMain installs the futures command for the scripts, runs the tests,
+// then stops the daemons they started (daemons_test.go).
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
+	testscript.Main(daemonsAfter{m}, map[string]func(){
 		"futures": func() { os.Exit(cmd.Main(os.Args[1:])) },
 	})
 }
 
 // TestScripts runs the end-to-end scripts in testdata/script: each runs
-// the futures command and checks its output and exit status.
+// the futures command and checks its output and exit status. Scripts that
+// need sshd or Slurm say so with need-sshd or need-slurm (daemons_test.go).
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/script",
 		RequireExplicitExec: true,
+		Cmds:                daemonCmds,
 		Setup: func(e *testscript.Env) error {
+			e.Values[scriptT{}] = e.T()
 			e.Setenv("TMPDIR", e.WorkDir)
 			// Under -race, futures is a race-built binary, whose every exit
 			// sleeps a second for late race reports: not in these scripts.
