@@ -3,6 +3,7 @@ package cmd
 import (
 	"github.com/spf13/pflag"
 
+	"github.com/futures-cli/futures/pool"
 	"github.com/futures-cli/futures/runner"
 )
 
@@ -54,6 +55,9 @@ func (f *remoteFlags) apply(o *runner.Options, jobs string) error {
 	loss, err := runner.ParseWorkerLoss(f.workerLoss)
 	if err != nil {
 		return usageError{err}
+	}
+	if loss == pool.LossRequeue && o.Executor != runner.ProcessExecutor {
+		return usagef("--worker-loss requeue needs --executor process (or -S, --sshloginfile, --launcher)")
 	}
 	o.WorkerLoss = loss
 	r := runner.RemoteOptions{
