@@ -30,6 +30,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzTemplate -fuzztime 30s ./runner
 	$(GO) test -run '^$$' -fuzz FuzzDecodeFrame -fuzztime 30s ./pool
 	$(GO) test -run '^$$' -fuzz FuzzCSVFields -fuzztime 30s ./runner
+	$(GO) test -run '^$$' -fuzz FuzzParseLogins -fuzztime 30s ./runner
 
 clean:
 	rm -rf bin

@@ -55,6 +55,7 @@ type commonFlags struct {
 	shell        string
 	controls     controlFlags // --halt, --delay, --load, --memfree, --results (controls.go)
 	aliases      aliasFlags   // -P/--jobs, --line-buffer, --group, -u, --bar, --eta (aliases.go)
+	remote       remoteFlags  // -S, --sshloginfile, --ssh, --launcher, --worker-loss… (remote.go)
 }
 
 func (c *commonFlags) register(fs *pflag.FlagSet, keepOrderDefault bool) {
@@ -83,12 +84,16 @@ func (c *commonFlags) register(fs *pflag.FlagSet, keepOrderDefault bool) {
 	fs.StringVar(&c.shell, "shell", "/bin/sh", "shell for command lines that need one (pipes, redirections, $VAR…); run as SHELL -c LINE")
 	c.controls.register(fs)
 	c.aliases.register(fs, c)
+	c.remote.register(fs)
 }
 
 // runnerOptions checks the flags and turns them into runner.Options.
 func (c *commonFlags) runnerOptions(stdout, stderr io.Writer) (runner.Options, error) {
 	var o runner.Options
 	if err := c.aliases.apply(c); err != nil {
+		return o, err
+	}
+	if err := c.remote.executor(c); err != nil {
 		return o, err
 	}
 	n, err := runner.ParseWorkers(c.jobs, runtime.NumCPU())
@@ -137,6 +142,9 @@ func (c *commonFlags) runnerOptions(stdout, stderr io.Writer) (runner.Options, e
 		JobTimeout: c.jobTimeout, Timeout: c.timeout, Retries: c.retries, FailFast: c.failFast,
 		Grace: c.grace, JSON: c.json, Joblog: c.joblog, Resume: c.resume, ResumeFailed: c.resumeFailed,
 		DryRun: c.dryRun, Shell: shell, Stdout: stdout, Stderr: stderr,
+	}
+	if err := c.remote.apply(&o, c.jobs); err != nil {
+		return o, err
 	}
 	return o, c.controls.apply(&o)
 }

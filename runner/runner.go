@@ -125,6 +125,10 @@ type Options struct {
 	// WorkerLoss is --worker-loss: pool.LossBreak (exit 3 when a worker
 	// dies) or pool.LossRequeue (its job runs again elsewhere, once).
 	WorkerLoss pool.WorkerLoss
+	// Remote, when Enabled and Hosts is empty, names the hosts: the run
+	// prepares them (RemoteOptions.Hosts) before it starts, and Workers is
+	// then the sum of their workers.
+	Remote RemoteOptions
 
 	// Halt is the --halt policy (halt.go); FailFast stands for
 	// Halt{When: HaltNow, On: HaltFail, Count: 1}.
@@ -334,7 +338,7 @@ type run struct {
 func Run(ctx context.Context, opt Options, src Source) *Summary {
 	r, err := newRun(ctx, opt)
 	if err != nil {
-		return &Summary{Err: SetupError{err}}
+		return setupSummary(ctx, err)
 	}
 	defer r.cancel(nil)
 	if opt.DryRun {
@@ -345,6 +349,20 @@ func Run(ctx context.Context, opt Options, src Source) *Summary {
 }
 
 func newRun(ctx context.Context, opt Options) (*run, error) {
+	if opt.Remote.Enabled() && len(opt.Hosts) == 0 && !opt.DryRun {
+		stderr := opt.Stderr
+		if stderr == nil {
+			stderr = os.Stderr
+		}
+		hosts, err := opt.Remote.Hosts(ctx, opt.WorkerLoss, stderr)
+		if err != nil {
+			return nil, err
+		}
+		opt.Hosts, opt.Workers = hosts, 0
+		for _, h := range hosts {
+			opt.Workers += h.Workers
+		}
+	}
 	if opt.Workers <= 0 {
 		opt.Workers = runtime.NumCPU()
 	}

@@ -38,7 +38,7 @@ func RunWait(ctx context.Context, opt Options, wo WaitOptions, src Source) (*Wai
 	opt.KeepOrder = false
 	r, err := newRun(ctx, opt)
 	if err != nil {
-		return nil, &Summary{Err: SetupError{err}}
+		return nil, setupSummary(ctx, err)
 	}
 	defer r.cancel(nil)
 	r.collect = true

@@ -1,0 +1,201 @@
+package pool
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// RemoteLauncher starts workers through a command that runs `futures
+// worker` somewhere else and passes its stdin and stdout through: `ssh HOST
+// 'exec futures worker'`, `srun … futures worker`, `kubectl exec -i POD --
+// futures worker`. Build one with [SSHLauncher], [SrunLauncher] or
+// [CommandLauncher].
+//
+// Each command runs in a session of its own, without a controlling
+// terminal: Ctrl-C reaches the runner, not the command, and a command that
+// would ask for a password fails at once instead of waiting for one (ssh
+// logins must work without a prompt: keys, an agent). The command gets
+// SIGTERM when the process that started it dies (Pdeathsig), even by
+// SIGKILL: the ssh or srun client then ends its session, and the worker on
+// the other side, whose stdin closes, KILLs its running job and exits.
+//
+// The worker's jobs run on another machine, so the Process's KillJob does
+// nothing: there, a worker that loses its runner takes its jobs down
+// itself.
+type RemoteLauncher struct {
+	// Command is the argv that starts the worker, the worker command
+	// included (its last words are `FUTURES worker`, or for ssh, a remote
+	// shell command that runs it). It must not be empty.
+	Command []string
+	// Label names where the workers run in messages: "ssh h1", "srun",
+	// "kubectl". "" means the base name of Command[0].
+	Label string
+	// Env is the command's environment; nil means this process's.
+	Env []string
+}
+
+// SSHLauncher is a RemoteLauncher that runs `SSH... LOGIN 'exec FUTURES
+// worker'`: ssh is the ssh command and its options (nil means "ssh"),
+// login the [user@]host ssh takes, futures the path of the futures binary
+// on that host (see [PrepareSSH]) or a name on its PATH. ssh hands its
+// command to the remote login shell, so the path is quoted for it (a
+// leading ~/ stays unquoted, for the remote shell to expand).
+func SSHLauncher(ssh []string, login, futures string) *RemoteLauncher {
+	return &RemoteLauncher{
+		Command: sshCommand(ssh, login, "exec "+remotePath(futures)+" worker"),
+		Label:   "ssh " + login,
+	}
+}
+
+// SrunLauncher is a RemoteLauncher that starts each worker as a Slurm job
+// step of the allocation it runs in: `srun --exclusive -N1 -n1
+// --unbuffered --quiet SRUNARGS... FUTURES worker`, no shell. Slurm picks
+// the node; futures is the path of the futures binary there (Slurm nodes
+// usually share a file system: this program's own path).
+func SrunLauncher(srunArgs []string, futures string) *RemoteLauncher {
+	argv := []string{"srun", "--exclusive", "-N1", "-n1", "--unbuffered", "--quiet"}
+	argv = append(argv, srunArgs...)
+	return &RemoteLauncher{Command: append(argv, futures, "worker"), Label: "srun"}
+}
+
+// CommandLauncher is a RemoteLauncher that runs command with `FUTURES
+// worker` appended, no shell: `kubectl exec -i POD -- futures worker`,
+// `docker exec -i CTR futures worker`. The command must pass its stdin and
+// stdout through untouched (no terminal: kubectl and docker without -t).
+func CommandLauncher(command []string, futures string) *RemoteLauncher {
+	argv := append(append([]string(nil), command...), futures, "worker")
+	return &RemoteLauncher{Command: argv}
+}
+
+// Launch implements Launcher: it starts the command and returns once it
+// runs (not once the worker on the other side does: the pool's handshake
+// waits for that).
+func (l *RemoteLauncher) Launch(ctx context.Context, name string) (Process, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if len(l.Command) == 0 {
+		return nil, errors.New("pool: RemoteLauncher with no Command")
+	}
+	cmd := remoteCmd(l.Command, l.Env)
+	rp := &remoteProcess{cmd: cmd, label: l.label()}
+	cmd.Stderr = &rp.stderr
+	var err error
+	if rp.stdin, err = cmd.StdinPipe(); err != nil {
+		return nil, err
+	}
+	if rp.stdout, err = cmd.StdoutPipe(); err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("%s: starting %s: %w", rp.label, l.Command[0], err)
+	}
+	return rp, nil
+}
+
+func (l *RemoteLauncher) label() string {
+	if l.Label != "" {
+		return l.Label
+	}
+	return filepath.Base(l.Command[0])
+}
+
+// String describes the launcher: its label.
+func (l *RemoteLauncher) String() string { return l.label() }
+
+// remoteCmd is the exec.Cmd of a command that reaches another machine: a
+// session of its own (no terminal, no Ctrl-C from ours), SIGTERM when we
+// die.
+func remoteCmd(argv, env []string) *exec.Cmd {
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = env
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Pdeathsig: syscall.SIGTERM}
+	// An ssh whose ControlPersist master keeps our stderr open must not
+	// hold Wait up.
+	cmd.WaitDelay = time.Second
+	return cmd
+}
+
+// killGroup KILLs the process group that cmd leads (its own session): the
+// command and whatever it started here (a ProxyCommand, say).
+func killGroup(cmd *exec.Cmd) error {
+	if cmd.Process == nil {
+		return nil
+	}
+	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
+		return err
+	}
+	return nil
+}
+
+// remoteProcess is a worker started by a RemoteLauncher.
+type remoteProcess struct {
+	cmd    *exec.Cmd
+	label  string
+	stdin  io.WriteCloser
+	stdout io.Reader
+	stderr headBuffer
+}
+
+func (p *remoteProcess) Stdin() io.WriteCloser { return p.stdin }
+func (p *remoteProcess) Stdout() io.Reader     { return p.stdout }
+
+func (p *remoteProcess) String() string {
+	return p.label + " pid " + strconv.Itoa(p.cmd.Process.Pid)
+}
+
+func (p *remoteProcess) Wait() error {
+	err := p.cmd.Wait()
+	if errors.Is(err, exec.ErrWaitDelay) {
+		err = nil
+	}
+	if msg := strings.TrimSpace(p.stderr.String()); msg != "" && err != nil {
+		return fmt.Errorf("%w; its stderr: %s", err, msg)
+	}
+	return err
+}
+
+func (p *remoteProcess) Kill() error { return killGroup(p.cmd) }
+
+// KillJob does nothing: the job runs on another machine, where the worker's
+// death takes it down.
+func (p *remoteProcess) KillJob(int) {}
+
+// sshCommand is the argv that runs remote (a command line for the remote
+// login shell) on login through ssh.
+func sshCommand(ssh []string, login, remote string) []string {
+	if len(ssh) == 0 {
+		ssh = []string{"ssh"}
+	}
+	argv := append([]string(nil), ssh...)
+	return append(argv, login, remote)
+}
+
+// shQuote quotes s as one word for a POSIX shell (and for csh and fish,
+// whose single quotes agree for what we send): as it is when it holds only
+// characters no shell treats specially, else in single quotes.
+func shQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./=+,:@%", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// remotePath quotes a path for the remote shell; a leading ~/ stays
+// outside the quotes, for that shell to expand.
+func remotePath(p string) string {
+	if rest, ok := strings.CutPrefix(p, "~/"); ok && rest != "" {
+		return "~/" + shQuote(rest)
+	}
+	return shQuote(p)
+}
