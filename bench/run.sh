@@ -66,10 +66,10 @@ TIME="/usr/bin/time -f %M -o $TMP/rss"
 # ---------------------------------------------------------------- sizes
 MiB=1048576
 if [ "$QUICK" = 1 ]; then
-	N_TRIVIAL=500 N_GROUP=50 N_DRY=100000 N_JSON=10000 N_JSON_SMALL=1000 N_GIB=128 N_EXEC=500 N_PIPE=128
+	N_TRIVIAL=500 N_GROUP=50 N_DRY=100000 N_JSON=10000 N_JSON_SMALL=1000 N_GIB=128 N_EXEC=500 N_PIPE=128 N_SSH=100 N_SLURM=50
 	ROUNDS=2 ONE_RUNS=3 RSS_RUNS=1 PIPE_ROUNDS=1
 else
-	N_TRIVIAL=2000 N_GROUP=200 N_DRY=1000000 N_JSON=100000 N_JSON_SMALL=10000 N_GIB=1024 N_EXEC=2000 N_PIPE=2048
+	N_TRIVIAL=2000 N_GROUP=200 N_DRY=1000000 N_JSON=100000 N_JSON_SMALL=10000 N_GIB=1024 N_EXEC=2000 N_PIPE=2048 N_SSH=500 N_SLURM=200
 	ROUNDS=7 ONE_RUNS=5 RSS_RUNS=3 PIPE_ROUNDS=3
 fi
 SANITY_TIMEOUT=600
@@ -326,6 +326,57 @@ pipe_workload() {
 	rm -f "$TMP/pipe-in" "$TMP/pipe-mib"
 }
 pipe_workload
+
+# ================================================================ 7. ssh hosts
+# remote_workloads: trivial jobs on two loopback "hosts" of a real sshd
+# (testdata/daemons/sshd), futures -S against parallel -S with the same
+# --ssh; then in a real single-node Slurm allocation (testdata/daemons/slurm),
+# futures --launcher srun against one srun step per job. One round each:
+# GNU parallel over ssh takes tens of seconds per run.
+remote_workloads() {
+	local W fut par d="$ROOT/testdata/daemons" sshdir="$TMP/sshd" slurmdir="$TMP/slurm" job
+	W="7. $N_SSH trivial jobs on 2 ssh hosts"
+	log "7. ssh ($N_SSH × true over h1, h2)"
+	if ! bash "$d/sshd" start "$sshdir" >"$TMP/sshd.log" 2>&1; then
+		log "sshd could not start: $(tail -n 3 "$TMP/sshd.log")"
+		ROWS+=("| $W | sshd could not start (testdata/daemons/sshd) | | | ≥ 20× faster than parallel -S | n/a |")
+	else
+		local SSH="ssh -F $sshdir/ssh_config"
+		fut="seq $N_SSH | $F map -q -S h1 -S h2 --ssh '$SSH' true"
+		par="seq $N_SSH | parallel -S h1,h2 --ssh '$SSH' true"
+		ROUNDS=1 measure w7 1 "" "$fut" "$par"
+		time_row "$W" "$fut" "$par" 0.05 parallel
+		peer_row "$W" "$par"
+		bash "$d/sshd" stop "$sshdir" >/dev/null 2>&1 || true
+	fi
+
+	W="8. $N_SLURM trivial jobs in a Slurm allocation (-n2)"
+	log "8. slurm ($N_SLURM × true, srun)"
+	chmod 755 "$TMP" # munged wants every directory above its socket searchable
+	if ! bash "$d/slurm" start "$slurmdir" >"$TMP/slurm.log" 2>&1; then
+		log "slurm could not start: $(tail -n 3 "$TMP/slurm.log")"
+		ROWS+=("| $W | slurm could not start (testdata/daemons/slurm) | | | ≥ 10× faster than parallel srun | n/a |")
+		return 0
+	fi
+	export SLURM_CONF=$slurmdir/slurm.conf
+	# One allocation for both, held by salloc --no-shell: both pay for
+	# their job steps, neither for the allocation.
+	job=$(salloc -n2 --no-shell 2>&1 | sed -n 's/.*Granted job allocation \([0-9]*\).*/\1/p')
+	if [ -z "$job" ]; then
+		ROWS+=("| $W | salloc failed | | | ≥ 10× faster than parallel srun | n/a |")
+	else
+		local A="SLURM_JOB_ID=$job SLURM_JOBID=$job SLURM_NTASKS=2 SLURM_NPROCS=2"
+		fut="seq $N_SLURM | env $A $F map -q --launcher srun true"
+		par="seq $N_SLURM | env $A parallel -j2 srun -n1 --exclusive true"
+		ROUNDS=1 measure w8 1 "" "$fut" "$par"
+		time_row "$W" "$fut" "$par" 0.10 "parallel srun"
+		peer_row "$W" "$par"
+		scancel "$job" >/dev/null 2>&1 || true
+	fi
+	bash "$d/slurm" stop "$slurmdir" >/dev/null 2>&1 || true
+	unset SLURM_CONF
+}
+remote_workloads
 
 # ================================================================ report
 leftover=$(find "$TMP/spool" -mindepth 1 | wc -l)
