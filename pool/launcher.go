@@ -85,7 +85,7 @@ func (l *LocalLauncher) Launch(ctx context.Context, name string) (Process, error
 	cmd.Env = l.Env
 	cmd.Dir = l.Dir
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
-	lp := &localProcess{cmd: cmd}
+	lp := &cmdProcess{cmd: cmd}
 	cmd.Stderr = &lp.stderr
 	// The worker's stderr is ours alone (its jobs get pipes of their own):
 	// this only bounds Wait if a job detaches and keeps it anyway.
@@ -103,19 +103,30 @@ func (l *LocalLauncher) Launch(ctx context.Context, name string) (Process, error
 	return lp, nil
 }
 
-// localProcess is a worker started by LocalLauncher.
-type localProcess struct {
+// cmdProcess is a worker process started as an exec.Cmd: by a
+// LocalLauncher, or by a RemoteLauncher (remote: the command reaches
+// another machine, where the worker's jobs run).
+type cmdProcess struct {
 	cmd    *exec.Cmd
+	label  string // what started it, for String: "" (local), "ssh h1"
+	remote bool
 	stdin  io.WriteCloser
 	stdout io.Reader
 	stderr headBuffer
 }
 
-func (p *localProcess) Stdin() io.WriteCloser { return p.stdin }
-func (p *localProcess) Stdout() io.Reader     { return p.stdout }
-func (p *localProcess) String() string        { return "pid " + strconv.Itoa(p.cmd.Process.Pid) }
+func (p *cmdProcess) Stdin() io.WriteCloser { return p.stdin }
+func (p *cmdProcess) Stdout() io.Reader     { return p.stdout }
 
-func (p *localProcess) Wait() error {
+func (p *cmdProcess) String() string {
+	s := "pid " + strconv.Itoa(p.cmd.Process.Pid)
+	if p.label != "" {
+		s = p.label + " " + s
+	}
+	return s
+}
+
+func (p *cmdProcess) Wait() error {
 	err := p.cmd.Wait()
 	if errors.Is(err, exec.ErrWaitDelay) {
 		err = nil
@@ -126,10 +137,20 @@ func (p *localProcess) Wait() error {
 	return err
 }
 
-func (p *localProcess) Kill() error { return p.cmd.Process.Kill() }
+// Kill KILLs a local worker, or the whole session of the command that
+// reaches a remote one (ssh, and whatever it started here).
+func (p *cmdProcess) Kill() error {
+	if p.remote {
+		return killGroup(p.cmd)
+	}
+	return p.cmd.Process.Kill()
+}
 
-func (p *localProcess) KillJob(pgid int) {
-	if pgid > 1 {
+// KillJob KILLs the process group of a local worker's job; for a remote
+// worker it does nothing: the job runs on another machine, where the
+// worker's death takes it down.
+func (p *cmdProcess) KillJob(pgid int) {
+	if !p.remote && pgid > 1 {
 		_ = syscall.Kill(-pgid, syscall.SIGKILL)
 	}
 }

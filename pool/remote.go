@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -86,7 +84,7 @@ func (l *RemoteLauncher) Launch(ctx context.Context, name string) (Process, erro
 		return nil, errors.New("pool: RemoteLauncher with no Command")
 	}
 	cmd := remoteCmd(l.Command, l.Env)
-	rp := &remoteProcess{cmd: cmd, label: l.label()}
+	rp := &cmdProcess{cmd: cmd, label: l.label(), remote: true}
 	cmd.Stderr = &rp.stderr
 	var err error
 	if rp.stdin, err = cmd.StdinPipe(); err != nil {
@@ -135,39 +133,6 @@ func killGroup(cmd *exec.Cmd) error {
 	}
 	return nil
 }
-
-// remoteProcess is a worker started by a RemoteLauncher.
-type remoteProcess struct {
-	cmd    *exec.Cmd
-	label  string
-	stdin  io.WriteCloser
-	stdout io.Reader
-	stderr headBuffer
-}
-
-func (p *remoteProcess) Stdin() io.WriteCloser { return p.stdin }
-func (p *remoteProcess) Stdout() io.Reader     { return p.stdout }
-
-func (p *remoteProcess) String() string {
-	return p.label + " pid " + strconv.Itoa(p.cmd.Process.Pid)
-}
-
-func (p *remoteProcess) Wait() error {
-	err := p.cmd.Wait()
-	if errors.Is(err, exec.ErrWaitDelay) {
-		err = nil
-	}
-	if msg := strings.TrimSpace(p.stderr.String()); msg != "" && err != nil {
-		return fmt.Errorf("%w; its stderr: %s", err, msg)
-	}
-	return err
-}
-
-func (p *remoteProcess) Kill() error { return killGroup(p.cmd) }
-
-// KillJob does nothing: the job runs on another machine, where the worker's
-// death takes it down.
-func (p *remoteProcess) KillJob(int) {}
 
 // sshCommand is the argv that runs remote (a command line for the remote
 // login shell) on login through ssh.
