@@ -53,8 +53,9 @@ type commonFlags struct {
 	null         bool
 	delimiter    string
 	shell        string
-	controls     controlFlags // --halt, --delay, --load, --memfree, --results (controls.go)
-	aliases      aliasFlags   // -P/--jobs, --line-buffer, --group, -u, --bar, --eta (aliases.go)
+	controls     controlFlags  // --halt, --delay, --load, --memfree, --results (controls.go)
+	aliases      aliasFlags    // -P/--jobs, --line-buffer, --group, -u, --bar, --eta (aliases.go)
+	files        transferFlags // --transferfile, --transfer, --return, --cleanup, --trc (transfer.go)
 }
 
 func (c *commonFlags) register(fs *pflag.FlagSet, keepOrderDefault bool) {
@@ -83,6 +84,7 @@ func (c *commonFlags) register(fs *pflag.FlagSet, keepOrderDefault bool) {
 	fs.StringVar(&c.shell, "shell", "/bin/sh", "shell for command lines that need one (pipes, redirections, $VAR…); run as SHELL -c LINE")
 	c.controls.register(fs)
 	c.aliases.register(fs, c)
+	c.files.register(fs)
 }
 
 // runnerOptions checks the flags and turns them into runner.Options.
@@ -138,7 +140,10 @@ func (c *commonFlags) runnerOptions(stdout, stderr io.Writer) (runner.Options, e
 		Grace: c.grace, JSON: c.json, Joblog: c.joblog, Resume: c.resume, ResumeFailed: c.resumeFailed,
 		DryRun: c.dryRun, Shell: shell, Stdout: stdout, Stderr: stderr,
 	}
-	return o, c.controls.apply(&o)
+	if err := c.controls.apply(&o); err != nil {
+		return o, err
+	}
+	return o, c.files.apply(&o)
 }
 
 // delim is the input item separator the flags ask for.

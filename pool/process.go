@@ -726,6 +726,7 @@ func (pr *proc) run(ctx context.Context, spec JobSpec, stdout, stderr io.Writer,
 	}
 	files, failed := pr.openFiles(spec) // transfer.go
 	if failed != nil {
+		say(stderr, failed.Error)
 		return *failed, nil
 	}
 	defer files.close()
@@ -769,7 +770,7 @@ func (pr *proc) run(ctx context.Context, spec JobSpec, stdout, stderr io.Writer,
 		<-stopped
 	}
 	if err == nil {
-		out, err = files.finish(ctx, out)
+		out, err = files.finish(ctx, out, stderr)
 	}
 	if err != nil {
 		return pr.die(id, err)

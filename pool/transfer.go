@@ -361,6 +361,17 @@ func mkdirs(dir string) ([]string, error) {
 	return made, nil
 }
 
+// say writes msg, line by line, to a job's stderr w (nil: nowhere) as
+// futures says what went wrong with a job: "futures: …".
+func say(w io.Writer, msg string) {
+	if w == nil {
+		return
+	}
+	for line := range strings.SplitSeq(msg, "\n") {
+		_, _ = io.WriteString(w, "futures: "+line+"\n")
+	}
+}
+
 // joinErrors appends the messages of errs to msg, "; " between them.
 func joinErrors(msg string, errs ...error) string {
 	for _, err := range errs {
@@ -470,10 +481,10 @@ func (rf *runnerFiles) frame(typ FrameType, p []byte, id uint64) error {
 }
 
 // finish adds to the job's outcome what became of its files: the bytes
-// sent and received, the Return files that could not be placed, and a
-// job cancelled while its files were sent. It is an error for the worker
-// to end a job in the middle of a file.
-func (rf *runnerFiles) finish(ctx context.Context, out JobOutcome) (JobOutcome, error) {
+// sent and received, the Return files that could not be placed (which it
+// also says on the job's stderr), and a job cancelled while its files were
+// sent. It is an error for the worker to end a job in the middle of a file.
+func (rf *runnerFiles) finish(ctx context.Context, out JobOutcome, stderr io.Writer) (JobOutcome, error) {
 	if rf == nil {
 		return out, nil
 	}
@@ -481,7 +492,10 @@ func (rf *runnerFiles) finish(ctx context.Context, out JobOutcome) (JobOutcome, 
 		return out, protocolErrorf("the Outcome of job %d came in the middle of file %d", rf.recv.id, rf.recv.cur.hdr.Index)
 	}
 	out.Sent, out.Received = rf.sent, rf.recv.bytes
-	out.Error = joinErrors(out.Error, rf.recv.err())
+	if err := rf.recv.err(); err != nil {
+		say(stderr, err.Error())
+		out.Error = joinErrors(out.Error, err)
+	}
 	if rf.gaveUp != nil && ctx.Err() != nil {
 		out.Canceled = true
 	}
@@ -575,12 +589,19 @@ func (s *server) runJob(m msg) JobOutcome {
 		return s.run(m.t, m.job)
 	}
 	var out JobOutcome
+	stderr := chunkWriter{s.fw, FrameStderr}
 	if err := wf.recv.err(); err != nil {
+		if !wf.recv.ended { // else the runner gave a file up: it knows why
+			say(stderr, err.Error())
+		}
 		out = JobOutcome{ExitCode: -1, Error: "not started: " + joinErrors("", err), Start: time.Now()}
 	} else {
 		out = s.run(m.t, m.job)
 		if !out.Canceled {
-			out.Error = joinErrors(out.Error, wf.sendReturns(m.t.ctx, s.fw, m.job)...)
+			if err := errors.Join(wf.sendReturns(m.t.ctx, s.fw, m.job)...); err != nil {
+				say(stderr, err.Error())
+				out.Error = joinErrors(out.Error, err)
+			}
 		}
 	}
 	if m.job.Cleanup {

@@ -211,9 +211,13 @@ func TestAMissingReturnFileFailsTheJobNamingIt(t *testing.T) {
 	noLeak(t)
 	t.Chdir(t.TempDir())
 	fp := newFilePool(t)
-	o, _ := fp.run(t, JobSpec{Line: "echo x > here.out", Return: []string{"here.out", "nope.out"}, Cleanup: true})
-	if o.ExitCode != 0 || !strings.Contains(o.Error, "--return nope.out: open "+filepath.Join(fp.remote, "nope.out")+": no such file or directory") {
+	o, out := fp.run(t, JobSpec{Line: "echo x > here.out", Return: []string{"here.out", "nope.out"}, Cleanup: true})
+	msg := "--return nope.out: open " + filepath.Join(fp.remote, "nope.out") + ": no such file or directory"
+	if o.ExitCode != 0 || !strings.Contains(o.Error, msg) {
 		t.Fatalf("outcome %+v, want exit 0 and an error naming nope.out", o)
+	}
+	if out != "futures: "+msg+"\n" {
+		t.Fatalf("the job's output is %q, want the error on its stderr", out)
 	}
 	// The one that exists came back, here, relative to the runner's directory.
 	if got, err := os.ReadFile("here.out"); err != nil || string(got) != "x\n" {
@@ -245,9 +249,12 @@ func TestAnUnreadableTransferFileFailsThatJobOnly(t *testing.T) {
 	noLeak(t)
 	fp := newFilePool(t)
 	writeFile(t, filepath.Join(fp.local, "b.txt"), "b", 0o644)
-	o, _ := fp.run(t, JobSpec{Line: "touch ran", Transfer: []string{fp.name("b.txt"), fp.name("missing.txt")}})
+	o, out := fp.run(t, JobSpec{Line: "touch ran", Transfer: []string{fp.name("b.txt"), fp.name("missing.txt")}})
 	if o.ExitCode != -1 || !strings.Contains(o.Error, "--transferfile "+fp.name("missing.txt")+": cannot read it") {
 		t.Fatalf("outcome %+v, want an error naming missing.txt", o)
+	}
+	if !strings.HasPrefix(out, "futures: not started: --transferfile ") {
+		t.Fatalf("the job's output is %q, want the error on its stderr", out)
 	}
 	o, _ = fp.run(t, JobSpec{Line: "touch ran", Transfer: []string{fp.local}})
 	if o.ExitCode != -1 || !strings.Contains(o.Error, "not a regular file") {
@@ -257,7 +264,7 @@ func TestAnUnreadableTransferFileFailsThatJobOnly(t *testing.T) {
 		t.Fatalf("the worker's directory holds %q: a job that could not have its files ran, or got some", got)
 	}
 	// The worker goes on.
-	o, out := fp.run(t, JobSpec{Line: "cat b.txt", Transfer: []string{fp.name("b.txt")}, Cleanup: true})
+	o, out = fp.run(t, JobSpec{Line: "cat b.txt", Transfer: []string{fp.name("b.txt")}, Cleanup: true})
 	if o.ExitCode != 0 || out != "b" {
 		t.Fatalf("the next job: %+v, %q", o, out)
 	}
