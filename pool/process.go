@@ -664,6 +664,7 @@ func (p *ProcessPool[T]) handshake(w *worker, pr *proc) (*proc, error) {
 		}
 		return nil, fmt.Errorf("%w: %s (%v): initializer %q failed: %s", ErrBrokenProcessPool, w.name, lp, p.init, msg)
 	}
+	pr.ready = ready
 	return pr, nil
 }
 
@@ -680,7 +681,8 @@ type proc struct {
 	p       Process
 	fr      *frameReader
 	fw      *frameWriter
-	hello   Hello // the worker's
+	hello   Hello      // the worker's
+	ready   ReadyFrame // the worker's
 	stopTO  time.Duration
 	onLost  func(error) // breaks the pool (LossBreak), or nothing
 	lostErr error       // what the error of a lost worker wraps: ErrBrokenProcessPool or ErrWorkerLost
@@ -689,7 +691,10 @@ type proc struct {
 	lastID uint64       // the last job's ID
 	jobPID int          // the running job's process group, once Started says
 	files  *runnerFiles // the running job's files (transfer.go), or nil
-	lost   error        // the worker died: the Broken error; it has been reaped
+
+	sharesOnce sync.Once // sets shares (transfer.go)
+	shares     bool      // the worker sees the runner's own files
+	lost       error     // the worker died: the Broken error; it has been reaped
 }
 
 // RunJob runs spec on the worker process of the [ProcessPool] task that ctx
@@ -724,7 +729,7 @@ func (pr *proc) run(ctx context.Context, spec JobSpec, stdout, stderr io.Writer,
 	if err := ctx.Err(); err != nil {
 		return JobOutcome{ExitCode: -1, Canceled: true, Error: "not started: " + err.Error(), Start: time.Now()}, nil
 	}
-	files, failed := pr.openFiles(spec) // transfer.go
+	files, failed := pr.openFiles(&spec) // transfer.go
 	if failed != nil {
 		say(stderr, failed.Error)
 		return *failed, nil

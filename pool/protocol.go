@@ -94,6 +94,10 @@ package pool
 // their name, relative to its working directory. With Cleanup, the worker
 // removes the files it received and those it sent back, and the
 // directories it created for them if they are empty, before the Outcome.
+// A runner whose worker shares its files (same hostname and Hello.Boot,
+// and the directory of the worker's Ready, by its DirID, is the runner's
+// too) leaves out the names that are the very same file on both sides:
+// they are neither sent, nor brought back, nor removed.
 
 import (
 	"bufio"
@@ -183,6 +187,9 @@ type Hello struct {
 	// Features are the optional parts of the protocol the sender speaks
 	// (FeatureFiles); a peer uses one only with a peer that lists it.
 	Features []string `json:"features,omitempty"`
+	// Boot is the machine's boot id (Linux: /proc/sys/kernel/random/boot_id),
+	// "" when unknown: with Hostname, it tells a peer on the same machine.
+	Boot string `json:"boot,omitempty"`
 }
 
 // ErrorFrame is the payload of FrameError: why the sender stops.
@@ -207,6 +214,9 @@ type ReadyFrame struct {
 	Error  string // what failed: "exit status 1", …
 	Stderr string // the end of the initializer's stderr
 	Dir    string // the working directory its jobs get
+	// DirID identifies Dir on its machine ("device:inode"), for a runner
+	// on the same machine to tell whether it is its own (transfer.go).
+	DirID string
 }
 
 // JobFrame is the payload of FrameJob.
@@ -302,7 +312,7 @@ func localHello(role string) Hello {
 	return Hello{
 		Protocol: ProtocolVersion, Futures: futuresVersion(), Role: role,
 		GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, CPUs: runtime.NumCPU(),
-		Hostname: host, PID: os.Getpid(), Features: []string{FeatureFiles},
+		Hostname: host, PID: os.Getpid(), Features: []string{FeatureFiles}, Boot: bootID(),
 	}
 }
 
@@ -605,9 +615,10 @@ type (
 		Grace       time.Duration `json:"grace_ns,omitempty"`
 	}
 	readyWire struct {
-		Error  wstr `json:"error,omitempty"`
-		Stderr wstr `json:"stderr,omitempty"`
-		Dir    wstr `json:"dir,omitempty"`
+		Error  wstr   `json:"error,omitempty"`
+		Stderr wstr   `json:"stderr,omitempty"`
+		Dir    wstr   `json:"dir,omitempty"`
+		DirID  string `json:"dir_id,omitempty"`
 	}
 	jobWire struct {
 		ID       uint64        `json:"id"`
@@ -653,7 +664,7 @@ func (f *InitFrame) UnmarshalJSON(p []byte) error {
 
 // MarshalJSON encodes f with its strings byte for byte.
 func (f ReadyFrame) MarshalJSON() ([]byte, error) {
-	return json.Marshal(readyWire{wstr(f.Error), wstr(f.Stderr), wstr(f.Dir)})
+	return json.Marshal(readyWire{wstr(f.Error), wstr(f.Stderr), wstr(f.Dir), f.DirID})
 }
 
 // UnmarshalJSON decodes what MarshalJSON encodes.
@@ -662,7 +673,7 @@ func (f *ReadyFrame) UnmarshalJSON(p []byte) error {
 	if err := json.Unmarshal(p, &w); err != nil {
 		return err
 	}
-	*f = ReadyFrame{string(w.Error), string(w.Stderr), string(w.Dir)}
+	*f = ReadyFrame{string(w.Error), string(w.Stderr), string(w.Dir), w.DirID}
 	return nil
 }
 

@@ -33,10 +33,10 @@ func TestEveryFrameTypeSurvivesARoundTrip(t *testing.T) {
 		typ FrameType
 		v   any // a pointer to the payload, or []byte for raw output
 	}{
-		{FrameHello, &Hello{Protocol: ProtocolVersion, Futures: "v1.2.3", Role: "worker", GOOS: "linux", GOARCH: "amd64", CPUs: 8, Hostname: "h", PID: 42, Features: []string{FeatureFiles}}},
+		{FrameHello, &Hello{Protocol: ProtocolVersion, Futures: "v1.2.3", Role: "worker", GOOS: "linux", GOARCH: "amd64", CPUs: 8, Hostname: "h", PID: 42, Features: []string{FeatureFiles}, Boot: "b0"}},
 		{FrameError, &ErrorFrame{Message: "version mismatch"}},
 		{FrameInit, &InitFrame{Name: "worker_3", ID: 3, Initializer: "cd /data && export T=$(cat t)", Shell: []string{"/bin/bash", "-c"}, Env: []string{"A=b"}, Grace: time.Second}},
-		{FrameReady, &ReadyFrame{Error: "exit status 1", Stderr: "cat: t: No such file", Dir: "/data"}},
+		{FrameReady, &ReadyFrame{Error: "exit status 1", Stderr: "cat: t: No such file", Dir: "/data", DirID: "2049:1234"}},
 		{FrameJob, &JobFrame{ID: 7, JobSpec: JobSpec{Line: "echo 'a b' | wc -c", Shell: true, ShellCmd: []string{"/bin/sh", "-c"}, Env: []string{"FUTURES_SEQ=7"}, Dir: "/tmp", Grace: 5 * time.Second}}},
 		{FrameJob, &JobFrame{ID: 8, JobSpec: JobSpec{Line: "echo a", Argv: []string{"echo", "a"}}}},
 		{FrameCancel, &JobRef{ID: 7}},

@@ -17,7 +17,10 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 	"time"
 )
 
@@ -401,11 +404,17 @@ type runnerFiles struct {
 }
 
 // openFiles checks the names of spec's files and opens its Transfer files,
-// before the job's Job frame goes out. It returns nil when the job has no
-// files; a job that cannot have them (a name that leaves the worker's
-// directory, a file that cannot be read, a worker without FeatureFiles)
-// fails at once, with the outcome it returns, and is not sent.
-func (pr *proc) openFiles(spec JobSpec) (*runnerFiles, *JobOutcome) {
+// before the job's Job frame goes out; from a worker that shares the
+// runner's files it first drops those that are the runner's own (see
+// notShared). It returns nil when the job has no files; a job that cannot
+// have them (a name that leaves the worker's directory, a file that
+// cannot be read, a worker without FeatureFiles) fails at once, with the
+// outcome it returns, and is not sent.
+func (pr *proc) openFiles(spec *JobSpec) (*runnerFiles, *JobOutcome) {
+	if pr.sharesFiles() {
+		spec.Transfer = pr.notShared(spec.Transfer, spec.Dir)
+		spec.Return = pr.notShared(spec.Return, spec.Dir)
+	}
 	if len(spec.Transfer) == 0 && len(spec.Return) == 0 {
 		return nil, nil
 	}
@@ -447,6 +456,84 @@ func (pr *proc) openFiles(spec JobSpec) (*runnerFiles, *JobOutcome) {
 	}
 	return rf, nil
 }
+
+// sharesFiles reports whether pr's worker sees the runner's own files: it
+// runs on this machine (its Hello has our hostname and boot id) and the
+// directory its Ready names is, here, the very directory it identified.
+// A local worker does, as a worker over ssh to this host may.
+func (pr *proc) sharesFiles() bool {
+	pr.sharesOnce.Do(func() {
+		host, _ := os.Hostname()
+		pr.shares = pr.hello.Boot != "" && pr.hello.Boot == bootID() && pr.hello.Hostname == host &&
+			pr.ready.Dir != "" && pr.ready.DirID != "" && fileID(pr.ready.Dir) == pr.ready.DirID
+	})
+	return pr.shares
+}
+
+// notShared returns the names of names that are not, for a worker that
+// shares the runner's files, the very file the runner means: a file at
+// the same place on both sides is neither sent nor brought back (nor
+// removed by Cleanup), as GNU parallel ignores --transferfile and --return
+// for the local host. dir is the job's directory on the worker ("": the
+// worker's).
+func (pr *proc) notShared(names []string, dir string) []string {
+	if len(names) == 0 {
+		return names
+	}
+	if dir == "" {
+		dir = pr.ready.Dir
+	}
+	var keep []string
+	for _, name := range names {
+		wp, err := WorkerPath(name)
+		if err == nil && !filepath.IsAbs(wp) {
+			wp = filepath.Join(dir, wp)
+		}
+		lp, lerr := filepath.Abs(name)
+		if err != nil || lerr != nil || canonical(wp) != canonical(lp) {
+			keep = append(keep, name)
+		}
+	}
+	return keep
+}
+
+// canonical is the absolute path p with the symbolic links of the part of
+// it that exists resolved, so that two names of one file compare equal.
+func canonical(p string) string {
+	rest := ""
+	for d := p; ; d = filepath.Dir(d) {
+		if r, err := filepath.EvalSymlinks(d); err == nil {
+			return filepath.Join(r, rest)
+		}
+		rest = filepath.Join(filepath.Base(d), rest)
+		if filepath.Dir(d) == d {
+			return p
+		}
+	}
+}
+
+// fileID identifies the file at path on this machine ("device:inode"),
+// "" when it cannot be read.
+func fileID(path string) string {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return ""
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return ""
+	}
+	return strconv.FormatUint(uint64(st.Dev), 10) + ":" + strconv.FormatUint(st.Ino, 10)
+}
+
+// bootID is this machine's boot id, "" where there is none to read.
+var bootID = sync.OnceValue(func() string {
+	b, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
+})
 
 // send sends the Transfer files of job id after its Job frame. A file
 // given up (ctx ended, a read error) is the last one sent: the worker does
@@ -565,6 +652,19 @@ func (s *server) receiveFiles(fr *frameReader, m msg) msg {
 		}
 	}
 	return m
+}
+
+// describeDir adds to a Ready that says the worker is ready the directory
+// its jobs run in and its identity, for a runner on the same machine to
+// tell whether the worker shares its files (proc.sharesFiles).
+func (s *server) describeDir(r *ReadyFrame) {
+	if r.Error != "" {
+		return
+	}
+	if r.Dir == "" {
+		r.Dir, _ = os.Getwd()
+	}
+	r.DirID = fileID(r.Dir)
 }
 
 // path is where name lands on this worker.

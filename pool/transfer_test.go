@@ -256,7 +256,10 @@ func TestAnUnreadableTransferFileFailsThatJobOnly(t *testing.T) {
 	if !strings.HasPrefix(out, "futures: not started: --transferfile ") {
 		t.Fatalf("the job's output is %q, want the error on its stderr", out)
 	}
-	o, _ = fp.run(t, JobSpec{Line: "touch ran", Transfer: []string{fp.local}})
+	if err := os.Mkdir(filepath.Join(fp.local, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	o, _ = fp.run(t, JobSpec{Line: "touch ran", Transfer: []string{fp.name("sub")}})
 	if o.ExitCode != -1 || !strings.Contains(o.Error, "not a regular file") {
 		t.Fatalf("outcome %+v, want an error for a directory", o)
 	}
@@ -267,6 +270,41 @@ func TestAnUnreadableTransferFileFailsThatJobOnly(t *testing.T) {
 	o, out = fp.run(t, JobSpec{Line: "cat b.txt", Transfer: []string{fp.name("b.txt")}, Cleanup: true})
 	if o.ExitCode != 0 || out != "b" {
 		t.Fatalf("the next job: %+v, %q", o, out)
+	}
+}
+
+func TestAWorkerThatSharesTheRunnersDirectoryLeavesItsFilesAlone(t *testing.T) {
+	noLeak(t)
+	dir := t.TempDir()
+	t.Chdir(dir)
+	if err := os.Symlink(dir, filepath.Join(dir, "link")); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, "a.txt", "abc", 0o644)
+	// No initializer: the local worker's directory is the runner's own.
+	p := newTestProcessPool(t, ProcessOptions{MaxWorkers: 1})
+	fp := &filePool{p: p, local: dir, remote: dir}
+	o, out := fp.run(t, JobSpec{
+		Line:     "wc -c < a.txt > a.txt.out",
+		Transfer: []string{"a.txt", dir + "/./a.txt", "link/a.txt"}, // three names of the one file
+		Return:   []string{"a.txt.out"},
+		Cleanup:  true,
+	})
+	if o.ExitCode != 0 || o.Error != "" || o.Sent != 0 || o.Received != 0 {
+		t.Fatalf("outcome %+v: %s; want a job that ran with nothing sent nor received", o, out)
+	}
+	if got := entries(t, dir); strings.Join(got, " ") != "a.txt a.txt.out link" {
+		t.Fatalf("the directory holds %q: Cleanup removed the runner's own files, or a temporary file is left", got)
+	}
+	// A name the worker places elsewhere still travels: sub/./b.txt is
+	// the worker's b.txt.
+	writeFile(t, "sub/b.txt", "b", 0o644)
+	o, out = fp.run(t, JobSpec{Line: "cat b.txt", Transfer: []string{"sub/./b.txt"}, Cleanup: true})
+	if o.ExitCode != 0 || out != "b" || o.Sent != 1 {
+		t.Fatalf("outcome %+v: %q; want b.txt sent", o, out)
+	}
+	if got := entries(t, dir); strings.Join(got, " ") != "a.txt a.txt.out link sub sub/b.txt" {
+		t.Fatalf("the directory holds %q", got)
 	}
 }
 

@@ -286,6 +286,7 @@ func (s *server) serve(ctx context.Context) error {
 			return fmt.Errorf("pool: worker: %w", m.err)
 		case m.typ == FrameInit:
 			ready := s.initialize(m.t, m.init)
+			s.describeDir(&ready) // transfer.go
 			s.end(m.t)
 			if err := s.fw.sendJSON(FrameReady, ready); err != nil {
 				return fmt.Errorf("pool: worker: %w", err)
