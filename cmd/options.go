@@ -53,9 +53,10 @@ type commonFlags struct {
 	null         bool
 	delimiter    string
 	shell        string
-	controls     controlFlags // --halt, --delay, --load, --memfree, --results (controls.go)
-	aliases      aliasFlags   // -P/--jobs, --line-buffer, --group, -u, --bar, --eta (aliases.go)
-	remote       remoteFlags  // -S, --sshloginfile, --ssh, --launcher, --worker-loss… (remote.go)
+	controls     controlFlags  // --halt, --delay, --load, --memfree, --results (controls.go)
+	aliases      aliasFlags    // -P/--jobs, --line-buffer, --group, -u, --bar, --eta (aliases.go)
+	remote       remoteFlags   // -S, --sshloginfile, --ssh, --launcher, --worker-loss… (remote.go)
+	files        transferFlags // --transferfile, --transfer, --return, --cleanup, --trc (transfer.go)
 }
 
 func (c *commonFlags) register(fs *pflag.FlagSet, keepOrderDefault bool) {
@@ -85,6 +86,7 @@ func (c *commonFlags) register(fs *pflag.FlagSet, keepOrderDefault bool) {
 	c.controls.register(fs)
 	c.aliases.register(fs, c)
 	c.remote.register(fs)
+	c.files.register(fs)
 }
 
 // runnerOptions checks the flags and turns them into runner.Options.
@@ -146,7 +148,10 @@ func (c *commonFlags) runnerOptions(stdout, stderr io.Writer) (runner.Options, e
 	if err := c.remote.apply(&o, c.jobs); err != nil {
 		return o, err
 	}
-	return o, c.controls.apply(&o)
+	if err := c.controls.apply(&o); err != nil {
+		return o, err
+	}
+	return o, c.files.apply(&o)
 }
 
 // delim is the input item separator the flags ask for.

@@ -30,6 +30,12 @@ func FuzzDecodeFrame(f *testing.F) {
 	f.Add([]byte{0, 0, 0})
 	f.Add([]byte{0xff, 0xff, 0xff, 0xff, byte(FrameJob)})
 	f.Add(frame(FrameInit, `{"initializer":{"b64":"////"}}`))
+	f.Add(frame(FrameJob, `{"id":3,"line":"wc -c a","transfer":["/h/./a"],"return":[{"b64":"YS5vdXQ="}],"cleanup":true}`))
+	f.Add(append(append(frame(FrameFileHeader, `{"id":3,"index":0,"path":"/h/./a","mode":420,"size":5}`),
+		frame(FrameFileData, "hello")...), frame(FrameFileEnd, `{"id":3,"index":0,"size":5}`)...))
+	f.Add(frame(FrameFileEnd, `{"id":3,"index":0,"size":-1,"error":{"b64":"/w=="}}`))
+	f.Add(frame(FrameFileHeader, `{"id":3,"index":"x","mode":-1}`))
+	f.Add(append(frame(FrameFileHeader, `{"id":3,"index":0,"path":"a","size":5}`), 0, 0, 0, 9, byte(FrameFileData), 'x'))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fr := newFrameReader(bytes.NewReader(data))
 		for i := 0; ; i++ {
@@ -64,6 +70,10 @@ func FuzzDecodeFrame(f *testing.F) {
 				v = &StartedFrame{}
 			case FrameOutcome:
 				v = &OutcomeFrame{}
+			case FrameFileHeader:
+				v = &FileHeader{}
+			case FrameFileEnd:
+				v = &FileEnd{}
 			default:
 				continue // raw output bytes
 			}

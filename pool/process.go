@@ -664,6 +664,7 @@ func (p *ProcessPool[T]) handshake(w *worker, pr *proc) (*proc, error) {
 		}
 		return nil, fmt.Errorf("%w: %s (%v): initializer %q failed: %s", ErrBrokenProcessPool, w.name, lp, p.init, msg)
 	}
+	pr.ready = ready
 	return pr, nil
 }
 
@@ -680,15 +681,20 @@ type proc struct {
 	p       Process
 	fr      *frameReader
 	fw      *frameWriter
-	hello   Hello // the worker's
+	hello   Hello      // the worker's
+	ready   ReadyFrame // the worker's
 	stopTO  time.Duration
 	onLost  func(error) // breaks the pool (LossBreak), or nothing
 	lostErr error       // what the error of a lost worker wraps: ErrBrokenProcessPool or ErrWorkerLost
 
-	tasks  int    // tasks run
-	lastID uint64 // the last job's ID
-	jobPID int    // the running job's process group, once Started says
-	lost   error  // the worker died: the Broken error; it has been reaped
+	tasks  int          // tasks run
+	lastID uint64       // the last job's ID
+	jobPID int          // the running job's process group, once Started says
+	files  *runnerFiles // the running job's files (transfer.go), or nil
+
+	sharesOnce sync.Once // sets shares (transfer.go)
+	shares     bool      // the worker sees the runner's own files
+	lost       error     // the worker died: the Broken error; it has been reaped
 }
 
 // RunJob runs spec on the worker process of the [ProcessPool] task that ctx
@@ -723,10 +729,20 @@ func (pr *proc) run(ctx context.Context, spec JobSpec, stdout, stderr io.Writer,
 	if err := ctx.Err(); err != nil {
 		return JobOutcome{ExitCode: -1, Canceled: true, Error: "not started: " + err.Error(), Start: time.Now()}, nil
 	}
+	files, failed := pr.openFiles(&spec) // transfer.go
+	if failed != nil {
+		say(stderr, failed.Error)
+		return *failed, nil
+	}
+	defer files.close()
 	pr.lastID++
 	id := pr.lastID
 	pr.jobPID = 0
-	if err := pr.fw.sendJSON(FrameJob, JobFrame{ID: id, JobSpec: spec}); err != nil {
+	err := pr.fw.sendJSON(FrameJob, JobFrame{ID: id, JobSpec: spec})
+	if err == nil {
+		err = files.send(ctx, pr.fw, id)
+	}
+	if err != nil {
 		// The worker is gone; its stdout tells why (or ends).
 		_, _, rerr := pr.fr.next()
 		return pr.die(id, rerr)
@@ -751,10 +767,15 @@ func (pr *proc) run(ctx context.Context, spec JobSpec, stdout, stderr io.Writer,
 			}
 		})
 	}
+	pr.files = files
 	out, err := pr.read(id, stdout, stderr)
+	pr.files = nil
 	close(over)
 	if !stop() {
 		<-stopped
+	}
+	if err == nil {
+		out, err = files.finish(ctx, out, stderr)
 	}
 	if err != nil {
 		return pr.die(id, err)
@@ -808,6 +829,10 @@ func (pr *proc) read(id uint64, stdout, stderr io.Writer) (JobOutcome, error) {
 				o.Error = msg
 			}
 			return o.JobOutcome, nil
+		case FrameFileHeader, FrameFileData, FrameFileEnd: // its Return files
+			if err := pr.files.frame(typ, p, id); err != nil {
+				return JobOutcome{}, err
+			}
 		case FrameError:
 			return JobOutcome{}, peerError(p)
 		default:

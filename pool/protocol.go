@@ -47,7 +47,13 @@ package pool
 // side that finds otherwise sends a FrameError saying so and stops. A change that an older peer cannot ignore (a new frame type it
 // must act on, a changed meaning) bumps ProtocolVersion; a new optional JSON
 // field does not. Frame types are grouped with room to grow: 0x0_ session,
-// 0x1_ jobs, 0x2_ reserved for file transfer, 0x3_ and up for later use.
+// 0x1_ jobs, 0x2_ file transfer, 0x3_ and up for later use.
+//
+// A Hello may list Features, optional parts of the protocol its sender
+// speaks; a side uses one only with a peer whose Hello lists it. So a
+// feature's frames never reach a peer that would not know them, and adding
+// one does not bump ProtocolVersion. The one feature so far is
+// FeatureFiles, "files": a job's files (below).
 //
 // # A session
 //
@@ -55,8 +61,8 @@ package pool
 //	runner → worker: Hello, Init
 //	worker → runner: Ready (its Error field set if the initializer failed)
 //	then for each job, one at a time:
-//	runner → worker: Job [Cancel] [Kill]
-//	worker → runner: Started, Stdout/Stderr chunks…, Outcome
+//	runner → worker: Job [its Transfer files] [Cancel] [Kill]
+//	worker → runner: Started, Stdout/Stderr chunks…, [its Return files], Outcome
 //	runner closes the worker's stdin: the worker exits.
 //
 // A worker runs one job at a time. Cancel asks it to stop the job (TERM to
@@ -64,6 +70,34 @@ package pool
 // once. Both name the job, and a worker ignores one for a job that is no
 // longer running. When its stdin closes (EOF) while a job runs, the runner is
 // gone: the worker KILLs the job's group and exits.
+//
+// # Files (feature "files")
+//
+// A job whose JobSpec lists Transfer files (--transferfile) has them
+// follow its Job frame, in that order; Return files (--return) come back
+// the same way after the job's last output, before its Outcome. A file is
+//
+//	FileHeader {id, index, path, mode, size}, FileData…, FileEnd {id, index, size}
+//
+// index is its place in the job's Transfer or Return list, path is its
+// name there, mode its permission bits, size what the sender found when it
+// began; each FileData frame carries at most FileChunk (1 MiB) of its bytes,
+// raw, so that neither side ever holds a whole file; FileEnd gives the
+// bytes sent, which the receiver checks. The receiver writes to a temporary
+// name in the file's directory (created as needed) and renames it into
+// place at FileEnd, with the mode. A FileEnd with an error is a file the
+// sender gave up on (a read error, or the job was cancelled): the receiver
+// drops it, and from the runner no more files of that job follow (the job
+// does not run). A Return file the worker cannot read is left out (its
+// Outcome says why); the indexes of those sent increase. WorkerPath says
+// where a name lands on the worker; on the runner, returned files land at
+// their name, relative to its working directory. With Cleanup, the worker
+// removes the files it received and those it sent back, and the
+// directories it created for them if they are empty, before the Outcome.
+// A runner whose worker shares its files (same hostname and Hello.Boot,
+// and the directory of the worker's Ready, by its DirID, is the runner's
+// too) leaves out the names that are the very same file on both sides:
+// they are neither sent, nor brought back, nor removed.
 
 import (
 	"bufio"
@@ -109,13 +143,18 @@ const (
 	FrameStderr  FrameType = 0x15 // W→R: raw bytes the running job wrote to its stderr
 	FrameOutcome FrameType = 0x16 // W→R: an OutcomeFrame, the job is over
 
-	// 0x20–0x2f are reserved for file transfer; 0x30 and up for later use.
+	FrameFileHeader FrameType = 0x20 // both ways: a FileHeader, a file of the job follows
+	FrameFileData   FrameType = 0x21 // both ways: raw bytes of that file, at most FileChunk
+	FrameFileEnd    FrameType = 0x22 // both ways: a FileEnd, that file is whole (or given up)
+
+	// 0x23–0x2f are reserved for file transfer; 0x30 and up for later use.
 )
 
 var frameNames = map[FrameType]string{
 	FrameHello: "Hello", FrameError: "Error", FrameInit: "Init", FrameReady: "Ready",
 	FrameJob: "Job", FrameCancel: "Cancel", FrameKill: "Kill", FrameStarted: "Started",
 	FrameStdout: "Stdout", FrameStderr: "Stderr", FrameOutcome: "Outcome",
+	FrameFileHeader: "FileHeader", FrameFileData: "FileData", FrameFileEnd: "FileEnd",
 }
 
 // String returns the frame type's name ("Job"), or its number in hex.
@@ -145,6 +184,12 @@ type Hello struct {
 	CPUs     int    `json:"cpus"`
 	Hostname string `json:"hostname"`
 	PID      int    `json:"pid"`
+	// Features are the optional parts of the protocol the sender speaks
+	// (FeatureFiles); a peer uses one only with a peer that lists it.
+	Features []string `json:"features,omitempty"`
+	// Boot is the machine's boot id (Linux: /proc/sys/kernel/random/boot_id),
+	// "" when unknown: with Hostname, it tells a peer on the same machine.
+	Boot string `json:"boot,omitempty"`
 }
 
 // ErrorFrame is the payload of FrameError: why the sender stops.
@@ -169,6 +214,9 @@ type ReadyFrame struct {
 	Error  string // what failed: "exit status 1", …
 	Stderr string // the end of the initializer's stderr
 	Dir    string // the working directory its jobs get
+	// DirID identifies Dir on its machine ("device:inode"), for a runner
+	// on the same machine to tell whether it is its own (transfer.go).
+	DirID string
 }
 
 // JobFrame is the payload of FrameJob.
@@ -216,6 +264,16 @@ type JobSpec struct {
 	// Grace is the time between TERM and KILL when the job is cancelled.
 	Grace time.Duration
 
+	// Transfer are files the runner sends to the worker before the job
+	// runs (--transferfile), named as on the runner's side; Return, files
+	// the worker sends back after it (--return). Both are placed by the
+	// rules of WorkerPath. Cleanup asks the worker to remove the files it
+	// received and sent back once the job is over (--cleanup). See
+	// transfer.go.
+	Transfer []string
+	Return   []string
+	Cleanup  bool
+
 	// Environ is set by the worker, never sent: the whole environment its
 	// initializer left, to which Env is added; nil means the worker's own.
 	Environ []string
@@ -241,6 +299,11 @@ type JobOutcome struct {
 	Sys      time.Duration
 	// Canceled is true when the job was asked to stop (Cancel or Kill).
 	Canceled bool
+
+	// Sent and Received are the bytes of the job's Transfer files sent to
+	// the worker and of its Return files received from it. RunJob counts
+	// them on the runner's side; they are not sent.
+	Sent, Received int64
 }
 
 // localHello is this process's Hello in the given role.
@@ -249,7 +312,7 @@ func localHello(role string) Hello {
 	return Hello{
 		Protocol: ProtocolVersion, Futures: futuresVersion(), Role: role,
 		GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, CPUs: runtime.NumCPU(),
-		Hostname: host, PID: os.Getpid(),
+		Hostname: host, PID: os.Getpid(), Features: []string{FeatureFiles}, Boot: bootID(),
 	}
 }
 
@@ -552,9 +615,10 @@ type (
 		Grace       time.Duration `json:"grace_ns,omitempty"`
 	}
 	readyWire struct {
-		Error  wstr `json:"error,omitempty"`
-		Stderr wstr `json:"stderr,omitempty"`
-		Dir    wstr `json:"dir,omitempty"`
+		Error  wstr   `json:"error,omitempty"`
+		Stderr wstr   `json:"stderr,omitempty"`
+		Dir    wstr   `json:"dir,omitempty"`
+		DirID  string `json:"dir_id,omitempty"`
 	}
 	jobWire struct {
 		ID       uint64        `json:"id"`
@@ -565,6 +629,9 @@ type (
 		Env      wstrs         `json:"env,omitempty"`
 		Dir      wstr          `json:"dir,omitempty"`
 		Grace    time.Duration `json:"grace_ns,omitempty"`
+		Transfer wstrs         `json:"transfer,omitempty"`
+		Return   wstrs         `json:"return,omitempty"`
+		Cleanup  bool          `json:"cleanup,omitempty"`
 	}
 	outcomeWire struct {
 		ID       uint64        `json:"id"`
@@ -597,7 +664,7 @@ func (f *InitFrame) UnmarshalJSON(p []byte) error {
 
 // MarshalJSON encodes f with its strings byte for byte.
 func (f ReadyFrame) MarshalJSON() ([]byte, error) {
-	return json.Marshal(readyWire{wstr(f.Error), wstr(f.Stderr), wstr(f.Dir)})
+	return json.Marshal(readyWire{wstr(f.Error), wstr(f.Stderr), wstr(f.Dir), f.DirID})
 }
 
 // UnmarshalJSON decodes what MarshalJSON encodes.
@@ -606,7 +673,7 @@ func (f *ReadyFrame) UnmarshalJSON(p []byte) error {
 	if err := json.Unmarshal(p, &w); err != nil {
 		return err
 	}
-	*f = ReadyFrame{string(w.Error), string(w.Stderr), string(w.Dir)}
+	*f = ReadyFrame{string(w.Error), string(w.Stderr), string(w.Dir), w.DirID}
 	return nil
 }
 
@@ -614,7 +681,8 @@ func (f *ReadyFrame) UnmarshalJSON(p []byte) error {
 // sent.
 func (f JobFrame) MarshalJSON() ([]byte, error) {
 	s := f.JobSpec
-	return json.Marshal(jobWire{f.ID, wstr(s.Line), wstrs(s.Argv), s.Shell, wstrs(s.ShellCmd), wstrs(s.Env), wstr(s.Dir), s.Grace})
+	return json.Marshal(jobWire{f.ID, wstr(s.Line), wstrs(s.Argv), s.Shell, wstrs(s.ShellCmd), wstrs(s.Env), wstr(s.Dir), s.Grace,
+		wstrs(s.Transfer), wstrs(s.Return), s.Cleanup})
 }
 
 // UnmarshalJSON decodes what MarshalJSON encodes.
@@ -624,7 +692,8 @@ func (f *JobFrame) UnmarshalJSON(p []byte) error {
 		return err
 	}
 	*f = JobFrame{ID: w.ID, JobSpec: JobSpec{Line: string(w.Line), Argv: w.Argv, Shell: w.Shell,
-		ShellCmd: w.ShellCmd, Env: w.Env, Dir: string(w.Dir), Grace: w.Grace}}
+		ShellCmd: w.ShellCmd, Env: w.Env, Dir: string(w.Dir), Grace: w.Grace,
+		Transfer: w.Transfer, Return: w.Return, Cleanup: w.Cleanup}}
 	return nil
 }
 
@@ -640,6 +709,7 @@ func (f *OutcomeFrame) UnmarshalJSON(p []byte) error {
 	if err := json.Unmarshal(p, &w); err != nil {
 		return err
 	}
-	*f = OutcomeFrame{ID: w.ID, JobOutcome: JobOutcome{w.ExitCode, w.Signal, string(w.Error), w.Start, w.Duration, w.MaxRSSKB, w.User, w.Sys, w.Canceled}}
+	*f = OutcomeFrame{ID: w.ID, JobOutcome: JobOutcome{ExitCode: w.ExitCode, Signal: w.Signal, Error: string(w.Error), Start: w.Start,
+		Duration: w.Duration, MaxRSSKB: w.MaxRSSKB, User: w.User, Sys: w.Sys, Canceled: w.Canceled}}
 	return nil
 }

@@ -33,10 +33,10 @@ func TestEveryFrameTypeSurvivesARoundTrip(t *testing.T) {
 		typ FrameType
 		v   any // a pointer to the payload, or []byte for raw output
 	}{
-		{FrameHello, &Hello{Protocol: ProtocolVersion, Futures: "v1.2.3", Role: "worker", GOOS: "linux", GOARCH: "amd64", CPUs: 8, Hostname: "h", PID: 42}},
+		{FrameHello, &Hello{Protocol: ProtocolVersion, Futures: "v1.2.3", Role: "worker", GOOS: "linux", GOARCH: "amd64", CPUs: 8, Hostname: "h", PID: 42, Features: []string{FeatureFiles}, Boot: "b0"}},
 		{FrameError, &ErrorFrame{Message: "version mismatch"}},
 		{FrameInit, &InitFrame{Name: "worker_3", ID: 3, Initializer: "cd /data && export T=$(cat t)", Shell: []string{"/bin/bash", "-c"}, Env: []string{"A=b"}, Grace: time.Second}},
-		{FrameReady, &ReadyFrame{Error: "exit status 1", Stderr: "cat: t: No such file", Dir: "/data"}},
+		{FrameReady, &ReadyFrame{Error: "exit status 1", Stderr: "cat: t: No such file", Dir: "/data", DirID: "2049:1234"}},
 		{FrameJob, &JobFrame{ID: 7, JobSpec: JobSpec{Line: "echo 'a b' | wc -c", Shell: true, ShellCmd: []string{"/bin/sh", "-c"}, Env: []string{"FUTURES_SEQ=7"}, Dir: "/tmp", Grace: 5 * time.Second}}},
 		{FrameJob, &JobFrame{ID: 8, JobSpec: JobSpec{Line: "echo a", Argv: []string{"echo", "a"}}}},
 		{FrameCancel, &JobRef{ID: 7}},
@@ -44,6 +44,11 @@ func TestEveryFrameTypeSurvivesARoundTrip(t *testing.T) {
 		{FrameStarted, &StartedFrame{ID: 7, PID: 1234}},
 		{FrameStdout, []byte("out\x00put\n")},
 		{FrameStderr, []byte{}},
+		{FrameJob, &JobFrame{ID: 9, JobSpec: JobSpec{Line: "wc -c < a > a.out", Shell: true, Transfer: []string{"/home/u/./a", "b\xff"}, Return: []string{"a.out"}, Cleanup: true}}},
+		{FrameFileHeader, &FileHeader{ID: 9, Index: 1, Path: "b\xff", Mode: 0o751, Size: 3 << 20}},
+		{FrameFileData, []byte("raw\x00bytes")},
+		{FrameFileEnd, &FileEnd{ID: 9, Index: 1, Size: 3 << 20}},
+		{FrameFileEnd, &FileEnd{ID: 9, Index: 0, Size: 12, Error: "read a: input/output error"}},
 		{FrameOutcome, &OutcomeFrame{ID: 7, JobOutcome: JobOutcome{ExitCode: 137, Signal: "SIGKILL", Error: "terminated", Start: start, Duration: 1500 * time.Millisecond, MaxRSSKB: 2048, User: time.Millisecond, Sys: 2 * time.Millisecond, Canceled: true}}},
 	}
 	var buf bytes.Buffer
@@ -140,7 +145,7 @@ func TestBadStreamsAreClearErrors(t *testing.T) {
 		{"a length past MaxFrame is garbled", header(MaxFrame+1, FrameStdout), []string{"garbled frame", "exceeds"}, false},
 		{"text where a frame should be is garbled and quoted", []byte("Welcome to host!\n"), []string{"garbled frame", `"Welcome to host!\n"`, "something else writing to the worker's stdout"}, false},
 		{"an unknown type is garbled", append(header(2, 0x7f), '{', '}'), []string{"unknown frame type 0x7f"}, false},
-		{"a reserved type is garbled", append(header(2, 0x20), '{', '}'), []string{"unknown frame type 0x20"}, false},
+		{"a reserved type is garbled", append(header(2, 0x2f), '{', '}'), []string{"unknown frame type 0x2f"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -96,11 +96,12 @@ type server struct {
 
 // msg is a frame read and decoded, or the error that ended the reading.
 type msg struct {
-	typ  FrameType
-	init InitFrame
-	job  JobFrame
-	t    *task
-	err  error
+	typ   FrameType
+	init  InitFrame
+	job   JobFrame
+	t     *task
+	files *workerFiles // the job's files (transfer.go), or nil
+	err   error
 }
 
 // task is a running job (or initializer) and what stops it.
@@ -144,6 +145,9 @@ func (s *server) read(fr *frameReader) {
 	var lastID uint64
 	for {
 		m := s.readOne(fr, &stage, &lastID)
+		if m.typ == FrameJob && m.err == nil {
+			m = s.receiveFiles(fr, m)
+		}
 		if m.err != nil {
 			s.mu.Lock()
 			if m.err == io.EOF && s.current != nil {
@@ -214,18 +218,27 @@ func (s *server) readOne(fr *frameReader, stage *FrameType, lastID *uint64) msg 
 		}
 		return m
 	case FrameCancel, FrameKill:
-		var ref JobRef
-		if err := decode(typ, p, &ref); err != nil {
+		if err := s.control(typ, p); err != nil {
 			return msg{err: err}
 		}
-		s.mu.Lock()
-		if s.current != nil && s.current.id == ref.ID {
-			s.current.stop(typ == FrameKill)
-		}
-		s.mu.Unlock()
 		return msg{}
 	}
 	return msg{err: protocolErrorf("unexpected %v frame from the runner", typ)}
+}
+
+// control acts on a Cancel or Kill frame: it stops the job it names, if
+// that job runs.
+func (s *server) control(typ FrameType, p []byte) error {
+	var ref JobRef
+	if err := decode(typ, p, &ref); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	if s.current != nil && s.current.id == ref.ID {
+		s.current.stop(typ == FrameKill)
+	}
+	s.mu.Unlock()
+	return nil
 }
 
 // begin makes t the running task, which must be the only one.
@@ -273,6 +286,7 @@ func (s *server) serve(ctx context.Context) error {
 			return fmt.Errorf("pool: worker: %w", m.err)
 		case m.typ == FrameInit:
 			ready := s.initialize(m.t, m.init)
+			s.describeDir(&ready) // transfer.go
 			s.end(m.t)
 			if err := s.fw.sendJSON(FrameReady, ready); err != nil {
 				return fmt.Errorf("pool: worker: %w", err)
@@ -281,7 +295,7 @@ func (s *server) serve(ctx context.Context) error {
 				return fmt.Errorf("pool: worker %s: initializer: %s", m.init.Name, ready.Error)
 			}
 		case m.typ == FrameJob:
-			out := s.run(m.t, m.job)
+			out := s.runJob(m)
 			s.end(m.t)
 			if err := s.fw.sendJSON(FrameOutcome, OutcomeFrame{ID: m.job.ID, JobOutcome: out}); err != nil {
 				return fmt.Errorf("pool: worker: %w", err)

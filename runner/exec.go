@@ -62,6 +62,10 @@ type ExecOptions struct {
 	// Started, if not nil, is called with the pid of the job's main
 	// process, the leader of its process group, once it has started.
 	Started func(pid int)
+	// Files, if not nil, are files that travel with the job to a
+	// process-pool worker and back (transfer.go). Exec ignores them: only
+	// the process executor moves files.
+	Files *Files
 }
 
 // Outcome is what Exec reports about one job.
@@ -91,6 +95,9 @@ type Outcome struct {
 	// Canceled is true when ctx ended while the job ran and Exec signalled
 	// it to stop.
 	Canceled bool
+	// Sent and Received are the bytes of the job's Files sent to its
+	// worker and brought back (the process executor).
+	Sent, Received int64
 }
 
 // heldOutput starts the error of a job whose output a detached process

@@ -41,6 +41,11 @@ type Result struct {
 	Stdout     string    `json:"stdout"`
 	Stderr     string    `json:"stderr"`
 
+	// SentBytes and ReceivedBytes are the bytes of the files sent to the
+	// job's worker (--transferfile) and brought back (--return).
+	SentBytes     int64 `json:"sent_bytes,omitempty"`
+	ReceivedBytes int64 `json:"received_bytes,omitempty"`
+
 	stdout, stderr *Spool // group and JSON modes: the captured output until it is emitted
 	started        bool   // the command was started (not a parse error, not cancelled before)
 	timedOut       bool   // terminated by --job-timeout or the overall --timeout

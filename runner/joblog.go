@@ -25,8 +25,10 @@ const joblogHeader = "Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\t
 // with the values as GNU parallel writes them: Host ":" for this machine
 // (Result.Host otherwise); Starttime in Unix seconds with 3 decimals;
 // JobRuntime in seconds with 3 decimals (truncated), right-aligned in 10
-// columns; Send 0 and Receive the bytes of the job's stdout (len of
-// Result.Stdout: 0 when the caller does not keep it); Exitval and Signal
+// columns; Send the bytes of the files sent to the job's worker
+// (Result.SentBytes, --transferfile) and Receive those of its stdout (len
+// of Result.Stdout: 0 when the caller does not keep it) and of the files
+// brought back (Result.ReceivedBytes, --return); Exitval and Signal
 // as parallel reads them from wait(2), so a job killed by signal N has
 // Exitval 0 and Signal N (a Result says 128+N and the signal's name); and
 // the command line with each newline replaced by a NUL byte, as parallel
@@ -134,8 +136,9 @@ func appendJoblogRow(b []byte, r *Result) []byte {
 	}
 	b = fmt.Appendf(b, "%d.%03d\t", ms/1000, ms%1000)
 	b = fmt.Appendf(b, "%10.3f\t", float64(int64(r.DurationMS))/1000)
-	b = append(b, "0\t"...)
-	b = strconv.AppendInt(b, int64(len(r.Stdout)), 10)
+	b = strconv.AppendInt(b, r.SentBytes, 10)
+	b = append(b, '\t')
+	b = strconv.AppendInt(b, int64(len(r.Stdout))+r.ReceivedBytes, 10)
 	b = append(b, '\t')
 	exitval, sig := r.ExitCode, 0
 	if n, ok := signalNumber(r.Signal); r.Signal != "" && ok {

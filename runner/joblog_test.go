@@ -42,6 +42,7 @@ func TestJoblog(t *testing.T) {
 		{Seq: 3, Command: "kill -9 $$", Start: start, DurationMS: 2, ExitCode: 137, Signal: "SIGKILL"},
 		{Seq: 4, Command: "printf 'a\nb'", Start: start, ExitCode: 0, Host: "server1"},
 		{Seq: 5, Command: "futures-no-such-command", Start: start, ExitCode: 127, Error: "command not found"},
+		{Seq: 6, Command: "wc -c < a > a.out", Start: start, Host: "server1", SentBytes: 1048576, ReceivedBytes: 8, Stdout: "x\n"},
 	}
 	// As GNU parallel 20221122 writes them (see `parallel --joblog`).
 	const want = "Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tCommand\n" +
@@ -49,7 +50,9 @@ func TestJoblog(t *testing.T) {
 		"2\t:\t1700000000.128\t    12.345\t0\t0\t1\t0\tfalse\n" +
 		"3\t:\t1700000000.123\t     0.002\t0\t0\t0\t9\tkill -9 $$\n" +
 		"4\tserver1\t1700000000.123\t     0.000\t0\t0\t0\t0\tprintf 'a\x00b'\n" +
-		"5\t:\t1700000000.123\t     0.000\t0\t0\t127\t0\tfutures-no-such-command\n"
+		"5\t:\t1700000000.123\t     0.000\t0\t0\t127\t0\tfutures-no-such-command\n" +
+		// --transferfile's bytes are Send; --return's are added to the output's in Receive.
+		"6\tserver1\t1700000000.123\t     0.000\t1048576\t10\t0\t0\twc -c < a > a.out\n"
 
 	t.Run("the header and rows match GNU parallel's format", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "joblog")
@@ -102,7 +105,7 @@ func TestJoblog(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if w := map[int]bool{1: true, 2: false, 3: false, 4: true, 5: false}; !reflect.DeepEqual(got, w) {
+		if w := map[int]bool{1: true, 2: false, 3: false, 4: true, 5: false, 6: true}; !reflect.DeepEqual(got, w) {
 			t.Errorf("ReadJoblog = %v, want %v", got, w)
 		}
 	})

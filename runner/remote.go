@@ -52,6 +52,9 @@ func (r *run) execRemote(ctx context.Context, c Command, eo ExecOptions) Outcome
 		Line: c.Line, Argv: c.Argv, Shell: c.Shell, ShellCmd: eo.Shell,
 		Env: eo.Env, Dir: eo.Dir, Grace: eo.Grace,
 	}
+	if f := eo.Files; f != nil {
+		spec.Transfer, spec.Return, spec.Cleanup = f.Transfer, f.Return, f.Cleanup
+	}
 	// --output ungroup hands the jobs the run's own stdout and stderr; here
 	// their output arrives in frames and is written through the run's
 	// Outputs instead, so that a closed stdout (| head -1) is seen as one.
@@ -78,6 +81,7 @@ func outcomeOf(jo pool.JobOutcome) Outcome {
 	out := Outcome{
 		ExitCode: jo.ExitCode, Signal: jo.Signal, Start: jo.Start, Duration: jo.Duration,
 		MaxRSSKB: jo.MaxRSSKB, User: jo.User, Sys: jo.Sys, Canceled: jo.Canceled,
+		Sent: jo.Sent, Received: jo.Received,
 	}
 	if jo.Error != "" {
 		out.Err = errors.New(jo.Error)

@@ -129,6 +129,17 @@ type Options struct {
 	// prepares them (RemoteOptions.Hosts) before it starts, and Workers is
 	// then the sum of their workers.
 	Remote RemoteOptions
+	// Transfer, TransferItem, Return and Cleanup, with the process
+	// executor only, are the files that travel with each job to its
+	// worker and back (transfer.go): Transfer and Return are file-name
+	// templates (--transferfile, --return), expanded per job like the
+	// command; TransferItem (--transfer) sends the job's item, {} (or the
+	// -I string); Cleanup (--cleanup) removes them on the worker after
+	// the job.
+	Transfer     []string
+	TransferItem bool
+	Return       []string
+	Cleanup      bool
 
 	// Halt is the --halt policy (halt.go); FailFast stands for
 	// Halt{When: HaltNow, On: HaltFail, Count: 1}.
@@ -262,6 +273,7 @@ type Job struct {
 	err  error // a fault found while reading it
 
 	stdin *block // --pipe: the job's standard input, a block of the input (pipe.go)
+	files *Files // the files that travel with it (transfer.go), or nil
 
 	// requeued is set when its worker died under --worker-loss requeue
 	// and the pool runs its task again; the pool's queue orders the
@@ -380,6 +392,9 @@ func newRun(ctx context.Context, opt Options) (*run, error) {
 	}
 	if opt.Stderr == nil {
 		opt.Stderr = os.Stderr
+	}
+	if err := checkFiles(&opt); err != nil {
+		return nil, err
 	}
 	r := &run{opt: opt, start: time.Now()}
 	r.sum.ExitCodes = map[int]int{}
@@ -861,6 +876,9 @@ func (r *run) task(job *Job) pool.Task[*Result] {
 		}
 		c, err := job.Command(slot)
 		res.Command = c.Line
+		if err == nil {
+			job.files, err = r.files(job, slot)
+		}
 		if err != nil {
 			res.ExitCode = 2
 			res.Error = err.Error()
@@ -909,7 +927,7 @@ func (r *run) task(job *Job) pool.Task[*Result] {
 
 // attempt runs c once, filling res.
 func (r *run) attempt(ctx context.Context, job *Job, c Command, env []string, res *Result) {
-	eo := ExecOptions{Shell: r.opt.Shell, Env: env, Grace: r.opt.Grace, Kill: r.opt.Kill}
+	eo := ExecOptions{Shell: r.opt.Shell, Env: env, Grace: r.opt.Grace, Kill: r.opt.Kill, Files: job.files}
 	var lw, lwe *LineWriter
 	switch {
 	case r.opt.JSON || r.opt.Output == Group:
@@ -952,6 +970,7 @@ func (r *run) attempt(ctx context.Context, job *Job, c Command, env []string, re
 	res.MaxRSSKB = out.MaxRSSKB
 	res.UserMS = ms(out.User)
 	res.SysMS = ms(out.Sys)
+	res.SentBytes, res.ReceivedBytes = out.Sent, out.Received
 	res.Error = ""
 	res.timedOut, res.cancelled = false, false
 	res.workerLost = nil

@@ -227,6 +227,12 @@ func ParseTemplateWith(args []string, o TemplateOptions) (*Template, error) {
 	case args[0] == "":
 		return nil, fmt.Errorf("%w: empty command", ErrTemplate)
 	}
+	return parseArgvTemplate(args, proto), nil
+}
+
+// parseArgvTemplate parses args as the words of an argv template, with
+// the replacement strings of proto.
+func parseArgvTemplate(args []string, proto Template) *Template {
 	t := &proto
 	t.words = make([]tmplWord, len(args))
 	for k, arg := range args {
@@ -249,7 +255,7 @@ func ParseTemplateWith(args []string, o TemplateOptions) (*Template, error) {
 		}
 		t.addWord(w)
 	}
-	return t, nil
+	return t
 }
 
 func parseLineTemplate(tmpl string, proto Template) (*Template, error) {
