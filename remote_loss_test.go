@@ -166,3 +166,52 @@ func TestSSHInterruptAndDeathStopEveryRemoteJob(t *testing.T) {
 		})
 	}
 }
+
+// TestSSHTransferReturnCleanup: --trc over ssh sends each input to the
+// worker's directory (its initializer's cd: no shared directory with the
+// runner), brings the result back and leaves nothing behind on the host;
+// the joblog counts the bytes.
+func TestSSHTransferReturnCleanup(t *testing.T) {
+	s := needSSHD(t)
+	dir := t.TempDir()
+	remote := filepath.Join(t.TempDir(), "remote")
+	inputs := map[string]string{"a.txt": "hello\n", "b.txt": "hi\n", "c.txt": "three\nlines\nhere\n"}
+	for name, content := range inputs {
+		write(t, filepath.Join(dir, name), content)
+	}
+	f, st := run(t, futOpts{dir: dir, args: args("map", "-S", "1/h1,1/h2", "--ssh", s.SSH,
+		"--initializer", "mkdir -p "+remote+"/$FUTURES_WORKER && cd "+remote+"/$FUTURES_WORKER",
+		"--joblog", "log", "--trc", "{}.out", "wc -c < {} > {}.out", ":::", "a.txt", "b.txt", "c.txt")})
+	if st != 0 {
+		t.Fatalf("exit status %d; stderr:\n%s", st, f.errText())
+	}
+	for name, content := range inputs {
+		b, err := os.ReadFile(filepath.Join(dir, name+".out"))
+		if want := strconv.Itoa(len(content)) + "\n"; err != nil || string(b) != want {
+			t.Errorf("%s.out: %q, %v; want %q", name, b, err, want)
+		}
+		if b, _ := os.ReadFile(filepath.Join(dir, name)); string(b) != content {
+			t.Errorf("the input %s changed: %q", name, b)
+		}
+	}
+	var left []string
+	_ = filepath.WalkDir(remote, func(path string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			left = append(left, path)
+		}
+		return nil
+	})
+	if len(left) != 0 {
+		t.Errorf("--cleanup left files on the hosts: %v", left)
+	}
+	hosts := map[string]bool{}
+	for _, row := range readJoblog(t, filepath.Join(dir, "log")) {
+		hosts[row[1]] = true
+		if row[4] == "0" || row[5] == "0" {
+			t.Errorf("joblog row %v: Send and Receive should count the files", row)
+		}
+	}
+	if !hosts["h1"] || !hosts["h2"] {
+		t.Errorf("joblog hosts %v, want h1 and h2", hosts)
+	}
+}
