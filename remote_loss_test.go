@@ -215,3 +215,26 @@ func TestSSHTransferReturnCleanup(t *testing.T) {
 		t.Errorf("joblog hosts %v, want h1 and h2", hosts)
 	}
 }
+
+// TestSSHInitializerStatePerRemoteWorker: each remote worker runs the
+// initializer once, and its jobs see the environment and directory it left.
+func TestSSHInitializerStatePerRemoteWorker(t *testing.T) {
+	s := needSSHD(t)
+	runs := t.TempDir()
+	f, st := run(t, futOpts{args: args("map", "-S", "1/h1,1/h2", "--ssh", s.SSH, "--json",
+		"--initializer", `export G="init of $FUTURES_WORKER"; cd /tmp; echo once >> `+runs+`/$FUTURES_WORKER`,
+		"sh", "-c", `echo "$G in $(pwd)"`, "_", ":::", items(6))})
+	if st != 0 {
+		t.Fatalf("exit status %d; stderr:\n%s", st, f.errText())
+	}
+	for _, r := range hostRecords(t, f.out()) {
+		if want := "init of " + r.Worker + " in /tmp\n"; r.Stdout != want {
+			t.Errorf("job %d on %s (%s): %q, want %q", r.Seq, r.Host, r.Worker, r.Stdout, want)
+		}
+	}
+	for _, w := range []string{"worker_0", "worker_1"} {
+		if b, err := os.ReadFile(filepath.Join(runs, w)); string(b) != "once\n" {
+			t.Errorf("the initializer of %s ran %q times (%v), want once", w, b, err)
+		}
+	}
+}
