@@ -64,6 +64,15 @@ package pool
 // once. Both name the job, and a worker ignores one for a job that is no
 // longer running. When its stdin closes (EOF) while a job runs, the runner is
 // gone: the worker KILLs the job's group and exits.
+//
+// The round trip of a job is the cost of this protocol, so a worker spends
+// no write and no wakeup of the runner that a short job does not need: it
+// holds the Started frame back until it can go out in one write with the
+// job's first output or its Outcome, or until the job has run for 2 ms (the
+// runner needs the pid only to KILL the job's group should the worker die
+// mid-job), and it reads the runner's frames during a job only once the job
+// has run for 2 ms (so Cancel, Kill and EOF are acted on at most that late).
+// Neither changes the frames or their order.
 
 import (
 	"bufio"
@@ -402,8 +411,9 @@ func peerError(p []byte) error {
 }
 
 // frameWriter writes frames to a stream, each whole and flushed: one write
-// per frame. It is safe for concurrent use. After a write fails, every
-// later one returns that error.
+// per frame, except that a frame put aside with holdJSON goes out in the
+// same write as the next frame sent (or with flush). It is safe for
+// concurrent use. After a write fails, every later one returns that error.
 type frameWriter struct {
 	mu  sync.Mutex // guards w and err
 	w   *bufio.Writer
@@ -428,7 +438,18 @@ func (fw *frameWriter) send(typ FrameType, p []byte) error {
 			break
 		}
 	}
-	if fw.err == nil {
+	return fw.flushLocked()
+}
+
+// flush writes out the frames held back by holdJSON, if any.
+func (fw *frameWriter) flush() error {
+	fw.mu.Lock()
+	defer fw.mu.Unlock()
+	return fw.flushLocked()
+}
+
+func (fw *frameWriter) flushLocked() error {
+	if fw.err == nil && fw.w.Buffered() > 0 {
 		fw.err = fw.w.Flush()
 	}
 	return fw.err
@@ -457,6 +478,20 @@ func (fw *frameWriter) sendJSON(typ FrameType, v any) error {
 		return fmt.Errorf("pool: encoding a %v frame: %w", typ, err)
 	}
 	return fw.send(typ, p)
+}
+
+// holdJSON puts one frame of type typ whose payload is v as JSON into the
+// buffer, whole, without writing it: it goes out with the next frame sent,
+// or at the next flush.
+func (fw *frameWriter) holdJSON(typ FrameType, v any) error {
+	p, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("pool: encoding a %v frame: %w", typ, err)
+	}
+	fw.mu.Lock()
+	defer fw.mu.Unlock()
+	fw.writeLocked(typ, p)
+	return fw.err
 }
 
 // sendError writes a FrameError carrying err's message.
