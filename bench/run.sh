@@ -4,6 +4,7 @@
 #   bash bench/run.sh              full run (~5-10 min on 2 cores)
 #   QUICK=1 bash bench/run.sh      smoke run: fewer items and runs (< 1 min)
 #   FUTURES=/path/to/futures ...   benchmark that binary instead of bin/futures
+#   BENCH_ROWS="1 5" ...           run only those workloads (numbered as in the table)
 #
 # Only medians and ratios between commands measured in the same run are judged;
 # the commands of a workload are measured in alternating rounds (the order
@@ -19,6 +20,8 @@ QUICK=${QUICK:-0}
 T0=$(date +%s)
 
 log() { printf '%s\n' "bench [$(($(date +%s) - T0))s]: $*" >&2; }
+# selected N: whether workload N is to run (BENCH_ROWS, e.g. "1 5"; empty: all).
+selected() { [ -z "${BENCH_ROWS:-}" ] || [[ " ${BENCH_ROWS//,/ } " == *" $1 "* ]]; }
 die() { log "$*"; exit 1; }
 
 # ---------------------------------------------------------------- tools
@@ -202,6 +205,7 @@ rss_row() { # rss_row WORKLOAD CMD LIMIT_MIB
 }
 
 # ================================================================ 1. trivial jobs
+if selected 1; then
 log "1. trivial jobs ($N_TRIVIAL × true, -j2)"
 W="1. $N_TRIVIAL trivial jobs"
 fut="seq $N_TRIVIAL | $F map -q -j2 true"
@@ -211,8 +215,10 @@ measure w1 1 "" "$fut" "$xa" "$par"
 time_row "$W" "$fut" "$xa" 1.10 xargs "$par" 0.25 parallel
 peer_row "$W" "$xa"
 peer_row "$W" "$par"
+fi
 
 # ================================================================ 2. grouped output
+if selected 2; then
 log "2. grouped output ($N_GROUP × cat of 1 MiB, -j2)"
 W="2. $N_GROUP × 1 MiB output"
 want=$((N_GROUP * MiB))
@@ -225,8 +231,10 @@ time_row "$W" "$fut" "$xa" 1.5 xargs
 time_row "$W" "$futc" "$xa" 1.5 xargs
 peer_row "$W" "$xa"
 peer_row "$W" "$par"
+fi
 
 # ================================================================ 3. one job
+if selected 3; then
 log "3. one job"
 W="3. one job"
 fut="echo hi | $F map -q echo"
@@ -245,8 +253,10 @@ else
 fi
 peer_row "$W" "$xa"
 peer_row "$W" "$par"
+fi
 
 # ================================================================ 4. memory
+if selected 4; then
 log "4. memory (peak RSS)"
 W="4. peak RSS"
 c_dry="seq $N_DRY | $TIME $F map -q --dry-run echo > /dev/null"
@@ -277,8 +287,10 @@ if [ -n "${RSS[$c_json]:-}" ] && [ -n "${RSS[$c_json_small]:-}" ]; then
 else
 	row "$Wf" "$c_json" "FAIL" - "≤ 1.5× (flat)" no
 fi
+fi
 
 # ================================================================ 5. executors
+if selected 5; then
 log "5. executors"
 W="5. $N_EXEC jobs, process vs thread"
 if timeout 60 "$FUT" map -q --executor process true ::: 1 >/dev/null 2>&1; then
@@ -290,6 +302,7 @@ if timeout 60 "$FUT" map -q --executor process true ::: 1 >/dev/null 2>&1; then
 else
 	log "process executor: not built yet"
 	ROWS+=("| $W | process executor: not built yet | | | ≤ 1.2× thread | n/a |")
+fi
 fi
 
 # ================================================================ 6. block mode
@@ -325,7 +338,7 @@ pipe_workload() {
 	rss_row "6. peak RSS: --pipe, 16M blocks from a pipe" "$c16" 96
 	rm -f "$TMP/pipe-in" "$TMP/pipe-mib"
 }
-pipe_workload
+! selected 6 || pipe_workload
 
 # ================================================================ 7. ssh hosts
 # remote_workloads: trivial jobs on two loopback "hosts" of a real sshd
@@ -390,6 +403,7 @@ elapsed=$(($(date +%s) - T0))
 	echo "- peers: $(xargs --version | head -1); $(parallel --version | head -1); $(hyperfine --version)"
 	echo "- method: hyperfine, $ROUNDS alternating rounds (order rotated each round); medians of all runs; ratio = futures median / peer median; peak RSS = largest /usr/bin/time %M of $RSS_RUNS run(s)"
 	echo "- spool files left in \$TMPDIR: $leftover; wall time of this benchmark: ${elapsed}s"
+	[ -z "${BENCH_ROWS:-}" ] || echo "- workloads: $BENCH_ROWS only (BENCH_ROWS)"
 	echo
 	echo "| workload | command | median s / peak RSS | ratio | target | met |"
 	echo "| --- | --- | --- | --- | --- | --- |"

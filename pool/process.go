@@ -109,9 +109,9 @@ type ProcessOptions struct {
 // Shutdown with Wait waits for the worker processes to exit: each is asked
 // to (its stdin is closed), and killed after StopTimeout.
 //
-// The cost of a task over a ThreadPool's is one Job frame out and one
-// Started and one Outcome frame back (a few hundred bytes, one write each),
-// plus one frame per chunk of output. Create a ProcessPool with
+// The cost of a task over a ThreadPool's is one Job frame out and a Started
+// and an Outcome frame back (a few hundred bytes; one write each way for a
+// job that ends within 2 ms), plus one frame per chunk of output. Create a ProcessPool with
 // [NewProcessPool]; the zero value is not usable.
 type ProcessPool[T any] struct {
 	max      int

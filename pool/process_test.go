@@ -26,9 +26,13 @@ import (
 const testWorkerEnv = "FUTURES_POOL_TEST_WORKER"
 
 func TestMain(m *testing.M) {
-	if os.Getenv(testWorkerEnv) == "1" {
+	if mode := os.Getenv(testWorkerEnv); mode != "" {
+		exec := testExec
+		if mode == "noop" {
+			exec = noopExec
+		}
 		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
-		err := ServeWorker(ctx, os.Stdin, os.Stdout, WorkerOptions{Exec: testExec})
+		err := ServeWorker(ctx, os.Stdin, os.Stdout, WorkerOptions{Exec: exec})
 		stop()
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "test worker:", err)
@@ -107,6 +111,15 @@ func testExec(ctx context.Context, spec JobSpec, jio JobIO) JobOutcome {
 		out.ExitCode, out.Error = -1, err.Error()
 	}
 	return out
+}
+
+// noopExec is a worker's Exec that starts nothing: its jobs cost only the
+// protocol. The pid it reports is the worker's own (a group of its own).
+func noopExec(ctx context.Context, spec JobSpec, jio JobIO) JobOutcome {
+	if jio.Started != nil {
+		jio.Started(os.Getpid())
+	}
+	return JobOutcome{Start: time.Now()}
 }
 
 // testLauncher starts this test binary as a worker.
@@ -553,4 +566,61 @@ func TestShutdownWithCancelFuturesStopsAWorkerStillStarting(t *testing.T) {
 		t.Fatalf("Submit after Shutdown: %v, want ErrShutdown (not broken)", err)
 	}
 	waitFor(t, "the initializer to be gone", func() bool { return gone(pid) })
+}
+
+// BenchmarkProcessPoolJob is the cost of a job to the process pool itself,
+// the worker protocol and the hand-offs on both sides, with workers whose
+// jobs start nothing: with one worker, the round trip of a job; with two,
+// what two cores get through.
+func BenchmarkProcessPoolJob(b *testing.B) {
+	for _, workers := range []int{1, 2} {
+		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) { benchmarkProcessPoolJob(b, workers) })
+	}
+}
+
+func benchmarkProcessPoolJob(b *testing.B, workers int) {
+	l := testLauncher(b)
+	l.Env = append(l.Env, testWorkerEnv+"=noop")
+	p := NewProcessPool[int](ProcessOptions{MaxWorkers: workers, Launcher: l})
+	defer p.Shutdown(context.Background(), ShutdownOptions{Wait: true})
+	ctx := context.Background()
+	spec := JobSpec{Line: "true", Argv: []string{"true"}, Env: []string{"FUTURES_SEQ=1", "FUTURES_SLOT=1", "FUTURES_WORKER=worker_0"}, Grace: 5 * time.Second}
+	task := func(ctx context.Context) (int, error) {
+		o, err := RunJob(ctx, spec, nil, nil, nil)
+		return o.ExitCode, err
+	}
+	// The workers started before the clock runs.
+	var warm []*future.Future[int]
+	for range workers {
+		warm = append(warm, submitOrFail(b, p, task))
+	}
+	for _, f := range warm {
+		if _, err := f.Result(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+	fs := make([]*future.Future[int], 0, 64)
+	b.ReportAllocs()
+	for b.Loop() {
+		fs = append(fs, submitOrFail(b, p, task))
+		if len(fs) == cap(fs) {
+			for _, f := range fs {
+				if _, err := f.Result(ctx); err != nil {
+					b.Fatal(err)
+				}
+			}
+			fs = fs[:0]
+		}
+	}
+	for _, f := range fs {
+		f.Result(ctx)
+	}
+}
+
+func submitOrFail(b *testing.B, p *ProcessPool[int], task Task[int]) *future.Future[int] {
+	f, err := p.Submit(context.Background(), task)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return f
 }

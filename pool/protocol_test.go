@@ -237,13 +237,16 @@ func BenchmarkJobRoundTripFrames(b *testing.B) {
 	for i := range b.N {
 		_ = fw.sendJSON(FrameJob, JobFrame{ID: uint64(i), JobSpec: spec})
 		_ = fw.sendJSON(FrameOutcome, OutcomeFrame{ID: uint64(i), JobOutcome: JobOutcome{Start: time.Now(), Duration: time.Millisecond}})
-		for range 2 {
+		var job JobFrame
+		var out OutcomeFrame
+		for _, v := range []any{&job, &out} {
 			typ, p, err := fr.next()
 			if err != nil {
 				b.Fatal(err)
 			}
-			var v OutcomeFrame
-			_ = decode(typ, p, &v)
+			if err := decode(typ, p, v); err != nil {
+				b.Fatal(err)
+			}
 		}
 	}
 }

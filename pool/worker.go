@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"time"
 )
 
 // WorkerOptions configures [ServeWorker].
@@ -19,7 +20,8 @@ type WorkerOptions struct {
 	// TERM to its process group, KILL after spec.Grace, or at once when
 	// jio.Kill is closed. It calls jio.Started with the pid of the job's
 	// main process, the leader of the job's process group, once that has
-	// started. It must not write to the worker's stdout. Required;
+	// started, from the goroutine that called it (before it returns). It
+	// must not write to the worker's stdout. Required;
 	// cmd/worker.go wires it to runner.Exec.
 	Exec func(ctx context.Context, spec JobSpec, jio JobIO) JobOutcome
 }
@@ -29,7 +31,7 @@ type WorkerOptions struct {
 type JobIO struct {
 	Stdout, Stderr io.Writer       // the job's output; nil discards it
 	Kill           <-chan struct{} // closed: KILL the job now rather than after its grace
-	Started        func(pid int)   // called once the job's process group leader has started
+	Started        func(pid int)   // called once the job's process group leader has started, from Exec's goroutine
 }
 
 // ServeWorker is the worker side of the protocol (see protocol.go): it
@@ -50,32 +52,40 @@ type JobIO struct {
 // ServeWorker returns nil when in ends between jobs (the runner closed the
 // worker's stdin: a normal stop). When in ends while a job runs, the runner
 // is gone: the job is KILLed and ServeWorker returns an error matching
-// io.ErrUnexpectedEOF.
-// When ctx ends, it KILLs the running job and returns ctx.Err(). A garbled
-// frame is an error, sent to the runner in an Error frame as well.
+// io.ErrUnexpectedEOF. When ctx ends, it KILLs the running job and returns
+// ctx.Err(). A garbled frame is an error, sent to the runner in an Error
+// frame as well. While a job runs, the runner's frames (Cancel, Kill) and
+// the end of in are seen once it has run for watchDelay (2 ms).
 //
-// ServeWorker reads in from a goroutine of its own, which it waits for
-// before it returns: if in is an io.Closer, ServeWorker closes it to end
-// that goroutine's Read (give it a reader whose Close does, like a pipe
-// from os.Pipe); otherwise ServeWorker waits for in's next Read to return.
+// ServeWorker reads in itself between jobs, and from a goroutine of its
+// own once a job has run for watchDelay (see watch), which it waits for
+// before it returns. When ctx ends or ServeWorker returns, it closes in if
+// in is an io.Closer, to end a Read in progress (give it a reader whose
+// Close does, like a pipe from os.Pipe); otherwise it waits for in's next
+// Read to return.
 func ServeWorker(ctx context.Context, in io.Reader, out io.Writer, opts WorkerOptions) error {
 	if opts.Exec == nil {
 		return errors.New("pool: ServeWorker: nil Exec")
 	}
-	s := &server{opts: opts, fw: newFrameWriter(out), msgs: make(chan msg), quit: make(chan struct{})}
+	s := &server{opts: opts, fw: newFrameWriter(out), r: reader{fr: newFrameReader(in), stage: FrameHello},
+		msgs: make(chan msg), quit: make(chan struct{})}
 	if err := s.fw.sendJSON(FrameHello, localHello("worker")); err != nil {
 		return fmt.Errorf("pool: worker: writing hello: %w", err)
 	}
-	var wg sync.WaitGroup
-	wg.Go(func() { s.read(newFrameReader(in)) })
-	stopAbort := context.AfterFunc(ctx, s.abort)
+	closeIn := func() {
+		if c, ok := in.(io.Closer); ok {
+			_ = c.Close()
+		}
+	}
+	stopAbort := context.AfterFunc(ctx, func() {
+		s.abort()
+		closeIn()
+	})
 	err := s.serve(ctx)
 	stopAbort()
 	close(s.quit)
-	if c, ok := in.(io.Closer); ok {
-		_ = c.Close()
-	}
-	wg.Wait()
+	closeIn()
+	s.watchers.Wait()
 	return err
 }
 
@@ -83,11 +93,15 @@ func ServeWorker(ctx context.Context, in io.Reader, out io.Writer, opts WorkerOp
 type server struct {
 	opts WorkerOptions
 	fw   *frameWriter
-	msgs chan msg      // frames for serve, from read
+	r    reader        // used by serve, or by the watcher while watched
+	msgs chan msg      // the frame the watcher read for serve
 	quit chan struct{} // closed when serve has returned
 
 	environ []string // the environment the initializer left; nil: the worker's own
 	dir     string   // the directory it left; "": the worker's own
+
+	watched  bool           // a watcher has read (or reads) the next frame for serve; used by serve
+	watchers sync.WaitGroup // the watchers started
 
 	mu      sync.Mutex // guards current and aborted
 	current *task      // the job (or initializer) running, or nil
@@ -137,16 +151,23 @@ func (s *server) abort() {
 	}
 }
 
-// read reads frames until in ends, checking the order of the session (Hello,
-// Init, then jobs one at a time), acting on Cancel and Kill itself and
-// handing the rest to serve. It sends serve the error that ends it.
-func (s *server) read(fr *frameReader) {
-	stage := FrameHello
-	var lastID uint64
+// reader is where the runner's frames are read and how far the session has
+// come. One goroutine at a time uses it: serve between jobs, a watcher while
+// a job runs (see watch).
+type reader struct {
+	fr     *frameReader
+	stage  FrameType // the frame expected next: Hello, Init, then Job
+	lastID uint64    // the last job's id
+}
+
+// read reads frames until one for serve, checking the order of the session
+// (Hello, Init, then jobs one at a time) and acting on Cancel and Kill
+// itself. A read error (the end of in, say) kills the running job, if any.
+func (s *server) read() msg {
 	for {
-		m := s.readOne(fr, &stage, &lastID)
+		m := s.readOne(s.r.fr, &s.r.stage, &s.r.lastID)
 		if m.typ == FrameJob && m.err == nil {
-			m = s.receiveFiles(fr, m)
+			m = s.receiveFiles(s.r.fr, m)
 		}
 		if m.err != nil {
 			s.mu.Lock()
@@ -157,15 +178,58 @@ func (s *server) read(fr *frameReader) {
 			s.abort()
 		}
 		if m.typ != 0 || m.err != nil {
-			select {
-			case s.msgs <- m:
-			case <-s.quit:
-				return
-			}
+			return m
 		}
-		if m.err != nil {
-			return
+	}
+}
+
+// watchDelay is how long a job (or the initializer) runs before a watcher
+// starts reading the runner's frames for it. Until then nobody reads them: a
+// job that ends sooner (most do) costs no goroutine hand-off, and serve reads
+// the next Job frame itself; a Cancel or Kill frame, or the end of in, is
+// acted on at most watchDelay late. It is also how long a job's Started frame
+// may wait for a frame to go out with (see run).
+const watchDelay = 2 * time.Millisecond
+
+// watchSoon starts a watcher after watchDelay, unless the function it
+// returns is called first; serve calls that once the job is over.
+//
+// The watcher flushes a held Started frame, then reads the runner's frames,
+// acting on Cancel and Kill, until it reads one for serve (the next Job, or
+// the error that ends the session): it hands that over to serve, with the
+// reader, and ends.
+func (s *server) watchSoon() (over func()) {
+	s.watchers.Add(1)
+	t := time.AfterFunc(watchDelay, func() {
+		defer s.watchers.Done()
+		_ = s.fw.flush()
+		m := s.read()
+		select {
+		case s.msgs <- m:
+		case <-s.quit:
 		}
+	})
+	return func() {
+		if t.Stop() {
+			s.watchers.Done()
+		} else {
+			s.watched = true
+		}
+	}
+}
+
+// next returns the next frame for serve: read here, or by the watcher of
+// the last job.
+func (s *server) next(ctx context.Context) msg {
+	if !s.watched {
+		return s.read()
+	}
+	select {
+	case m := <-s.msgs:
+		s.watched = false
+		return m
+	case <-ctx.Done():
+		return msg{err: ctx.Err()}
 	}
 }
 
@@ -263,20 +327,14 @@ func (s *server) end(t *task) {
 	t.cancel()
 }
 
-// serve runs the session's Init and jobs as read hands them over.
+// serve runs the session's Init and jobs as they come.
 func (s *server) serve(ctx context.Context) error {
 	for {
-		var m msg
-		select {
-		case m = <-s.msgs:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+		m := s.next(ctx)
 		switch {
+		case m.err != nil && ctx.Err() != nil:
+			return ctx.Err()
 		case m.err == io.EOF:
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
 			return nil
 		case m.err != nil:
 			var pe *PeerError
@@ -285,7 +343,9 @@ func (s *server) serve(ctx context.Context) error {
 			}
 			return fmt.Errorf("pool: worker: %w", m.err)
 		case m.typ == FrameInit:
+			over := s.watchSoon()
 			ready := s.initialize(m.t, m.init)
+			over()
 			s.describeDir(&ready) // transfer.go
 			s.end(m.t)
 			if err := s.fw.sendJSON(FrameReady, ready); err != nil {
@@ -295,7 +355,9 @@ func (s *server) serve(ctx context.Context) error {
 				return fmt.Errorf("pool: worker %s: initializer: %s", m.init.Name, ready.Error)
 			}
 		case m.typ == FrameJob:
-			out := s.runJob(m)
+			over := s.watchSoon()
+			out := s.runJob(m) // transfer.go: s.run, with the job's files
+			over()
 			s.end(m.t)
 			if err := s.fw.sendJSON(FrameOutcome, OutcomeFrame{ID: m.job.ID, JobOutcome: out}); err != nil {
 				return fmt.Errorf("pool: worker: %w", err)
@@ -315,10 +377,17 @@ func (s *server) run(t *task, jf JobFrame) JobOutcome {
 		Stdout: chunkWriter{s.fw, FrameStdout},
 		Stderr: chunkWriter{s.fw, FrameStderr},
 		Kill:   t.kill,
-		// Flushed at once, not with the job's first output: should the
-		// worker die mid-job, the runner must know which group to kill.
+		// Held back, not flushed: the Started frame goes out in one write
+		// with the job's first output or its Outcome, or on its own once the
+		// job has run for watchDelay (the watcher flushes it). The runner
+		// needs the pid only if the worker dies mid-job, to KILL the job's
+		// process group; a short job so costs one write and one wakeup of
+		// the runner fewer. The price: a worker killed within watchDelay of
+		// a job's start, before the job printed anything, leaves the job's
+		// background processes to themselves (its main process still dies
+		// with the worker: Pdeathsig).
 		Started: func(pid int) {
-			_ = s.fw.sendJSON(FrameStarted, StartedFrame{ID: jf.ID, PID: pid})
+			_ = s.fw.holdJSON(FrameStarted, StartedFrame{ID: jf.ID, PID: pid})
 		},
 	}
 	return s.opts.Exec(t.ctx, spec, jio)

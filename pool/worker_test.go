@@ -2,6 +2,7 @@ package pool
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"io"
 	"os"
@@ -26,12 +27,24 @@ type session struct {
 // serve starts ServeWorker over pipes with exec as its Exec.
 func serve(t *testing.T, exec func(context.Context, JobSpec, JobIO) JobOutcome) *session {
 	t.Helper()
+	return serveLogged(t, exec, nil)
+}
+
+// serveLogged is serve, with every write of the worker to its stdout also
+// noted in log (if not nil).
+func serveLogged(t *testing.T, exec func(context.Context, JobSpec, JobIO) JobOutcome, log *writeLog) *session {
+	t.Helper()
 	inR, inW := io.Pipe()
 	outR, outW := io.Pipe()
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &session{t: t, toW: inW, fw: newFrameWriter(inW), fr: newFrameReader(outR), cancel: cancel, done: make(chan error, 1)}
+	var out io.Writer = outW
+	if log != nil {
+		log.w = outW
+		out = log
+	}
 	go func() {
-		err := ServeWorker(ctx, inR, outW, WorkerOptions{Exec: exec})
+		err := ServeWorker(ctx, inR, out, WorkerOptions{Exec: exec})
 		outW.Close()
 		s.done <- err
 	}()
@@ -359,5 +372,129 @@ func TestServeWorkerReportsAFailingInitializer(t *testing.T) {
 				t.Fatalf("ServeWorker = %v, want an initializer error", err)
 			}
 		})
+	}
+}
+
+// writeLog passes writes on to w and notes the types of the frames each
+// one carries (each write must hold whole frames).
+type writeLog struct {
+	w      io.Writer
+	mu     sync.Mutex
+	writes [][]FrameType
+}
+
+func (l *writeLog) Write(p []byte) (int, error) {
+	var types []FrameType
+	for q := p; len(q) >= 5; {
+		n := 5 + int(binary.BigEndian.Uint32(q[:4]))
+		types = append(types, FrameType(q[4]))
+		q = q[min(n, len(q)):]
+	}
+	l.mu.Lock()
+	l.writes = append(l.writes, types)
+	l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// last returns the frame types of the last write.
+func (l *writeLog) last() []FrameType {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.writes) == 0 {
+		return nil
+	}
+	return l.writes[len(l.writes)-1]
+}
+
+func TestAShortJobsStartedFrameGoesOutInOneWriteWithItsOutcome(t *testing.T) {
+	log := &writeLog{}
+	s := serveLogged(t, func(ctx context.Context, spec JobSpec, jio JobIO) JobOutcome {
+		jio.Started(4242)
+		return JobOutcome{ExitCode: 0}
+	}, log)
+	s.handshake(InitFrame{Name: "worker_0"})
+	for id := uint64(1); id <= 3; id++ {
+		s.send(FrameJob, JobFrame{ID: id, JobSpec: JobSpec{Line: "true"}})
+		var st StartedFrame
+		s.expect(FrameStarted, &st)
+		if st != (StartedFrame{ID: id, PID: 4242}) {
+			t.Fatalf("Started %+v", st)
+		}
+		s.expect(FrameOutcome, nil)
+		if got := log.last(); !slices.Equal(got, []FrameType{FrameStarted, FrameOutcome}) {
+			t.Fatalf("job %d: the last write carried %v, want [Started Outcome]", id, got)
+		}
+	}
+}
+
+func TestAJobsStartedFrameGoesOutWithItsFirstOutput(t *testing.T) {
+	log := &writeLog{}
+	release := make(chan struct{})
+	s := serveLogged(t, func(ctx context.Context, spec JobSpec, jio JobIO) JobOutcome {
+		jio.Started(4242)
+		io.WriteString(jio.Stderr, "first\n")
+		<-release // longer than startedDelay, but the frame is already out
+		return JobOutcome{ExitCode: 0}
+	}, log)
+	s.handshake(InitFrame{Name: "worker_0"})
+	s.send(FrameJob, JobFrame{ID: 1, JobSpec: JobSpec{Line: "echo first >&2; sleep 1"}})
+	var st StartedFrame
+	s.expect(FrameStarted, &st)
+	if p := s.expect(FrameStderr, nil); string(p) != "first\n" || st.PID != 4242 {
+		t.Fatalf("Started %+v, stderr %q", st, p)
+	}
+	if got := log.last(); !slices.Equal(got, []FrameType{FrameStarted, FrameStderr}) {
+		t.Fatalf("the last write carried %v, want [Started Stderr]", got)
+	}
+	close(release)
+	s.expect(FrameOutcome, nil)
+}
+
+func TestAJobThatRunsOnSilentlyHasItsStartedFrameSentAlone(t *testing.T) {
+	release := make(chan struct{})
+	s := serve(t, func(ctx context.Context, spec JobSpec, jio JobIO) JobOutcome {
+		jio.Started(4242)
+		if spec.Line == "sleep 1" {
+			<-release
+		}
+		return JobOutcome{ExitCode: 0}
+	})
+	s.handshake(InitFrame{Name: "worker_0"})
+	s.send(FrameJob, JobFrame{ID: 1, JobSpec: JobSpec{Line: "sleep 1"}})
+	// The job is still running: the frame went out after watchDelay.
+	var st StartedFrame
+	s.expect(FrameStarted, &st)
+	if st != (StartedFrame{ID: 1, PID: 4242}) {
+		t.Fatalf("Started %+v", st)
+	}
+	close(release)
+	var o OutcomeFrame
+	s.expect(FrameOutcome, &o)
+	// The next job's frame is read by the watcher of the first one, and
+	// handed over.
+	s.send(FrameJob, JobFrame{ID: 2, JobSpec: JobSpec{Line: "true"}})
+	s.expect(FrameStarted, &st)
+	s.expect(FrameOutcome, &o)
+	if st.ID != 2 || o.ID != 2 {
+		t.Fatalf("Started %+v, Outcome %+v; want job 2", st, o)
+	}
+	s.toW.Close()
+	if err := s.result(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestServeWorkerReturnsWhenItsContextEndsBetweenJobs(t *testing.T) {
+	s := serve(t, fakeJob)
+	s.handshake(InitFrame{Name: "worker_0"})
+	s.send(FrameJob, JobFrame{ID: 1, JobSpec: JobSpec{Line: "x"}})
+	s.expect(FrameStarted, nil)
+	s.expect(FrameStdout, nil)
+	s.expect(FrameStderr, nil)
+	s.expect(FrameOutcome, nil)
+	// ServeWorker now waits for the next frame, in a Read of its own.
+	s.cancel()
+	if err := s.result(); !errors.Is(err, context.Canceled) {
+		t.Fatalf("ServeWorker = %v, want context.Canceled", err)
 	}
 }
