@@ -341,13 +341,13 @@ pipe_workload() {
 ! selected 6 || pipe_workload
 
 # ================================================================ 7. ssh hosts
-# remote_workloads: trivial jobs on two loopback "hosts" of a real sshd
+# ssh_workload and slurm_workload: trivial jobs on two loopback "hosts" of a real sshd
 # (testdata/daemons/sshd), futures -S against parallel -S with the same
 # --ssh; then in a real single-node Slurm allocation (testdata/daemons/slurm),
 # futures --launcher srun against one srun step per job. One round each:
 # GNU parallel over ssh takes tens of seconds per run.
-remote_workloads() {
-	local W fut par d="$ROOT/testdata/daemons" sshdir="$TMP/sshd" slurmdir="$TMP/slurm" job
+ssh_workload() {
+	local W fut par d="$ROOT/testdata/daemons" sshdir="$TMP/sshd"
 	W="7. $N_SSH trivial jobs on 2 ssh hosts"
 	log "7. ssh ($N_SSH × true over h1, h2)"
 	if ! bash "$d/sshd" start "$sshdir" >"$TMP/sshd.log" 2>&1; then
@@ -362,7 +362,10 @@ remote_workloads() {
 		peer_row "$W" "$par"
 		bash "$d/sshd" stop "$sshdir" >/dev/null 2>&1 || true
 	fi
+}
 
+slurm_workload() {
+	local W fut par d="$ROOT/testdata/daemons" slurmdir="$TMP/slurm" job
 	W="8. $N_SLURM trivial jobs in a Slurm allocation (-n2)"
 	log "8. slurm ($N_SLURM × true, srun)"
 	chmod 755 "$TMP" # munged wants every directory above its socket searchable
@@ -389,7 +392,8 @@ remote_workloads() {
 	bash "$d/slurm" stop "$slurmdir" >/dev/null 2>&1 || true
 	unset SLURM_CONF
 }
-remote_workloads
+! selected 7 || ssh_workload
+! selected 8 || slurm_workload
 
 # ================================================================ report
 leftover=$(find "$TMP/spool" -mindepth 1 | wc -l)
