@@ -78,10 +78,13 @@ package pool
 //
 // The round trip of a job is the cost of this protocol, so a worker spends
 // no write and no wakeup of the runner that a short job does not need: it
-// holds the Started frame back until it can go out in one write with the
-// job's first output or its Outcome, or until the job has run for 2 ms (the
-// runner needs the pid only to KILL the job's group should the worker die
-// mid-job), and it reads the runner's frames during a job only once the job
+// holds the Started frame and the job's output back (frameWriter.cork) until
+// they can go out in one write with its Outcome, or until the job has run
+// for 2 ms, when they are written and later output goes out as it comes
+// (the runner needs the pid only to KILL the job's group should the worker
+// die mid-job; one write rather than several matters over TCP, ssh or
+// srun's I/O forwarding, where a second small write waits for a delayed
+// ACK, 40 ms), and it reads the runner's frames during a job only once the job
 // has run for 2 ms (so Cancel, Kill and EOF are acted on at most that late).
 // Neither changes the frames or their order.
 //
@@ -486,9 +489,10 @@ func peerError(p []byte) error {
 // same write as the next frame sent (or with flush). It is safe for
 // concurrent use. After a write fails, every later one returns that error.
 type frameWriter struct {
-	mu  sync.Mutex // guards w and err
-	w   *bufio.Writer
-	err error
+	mu     sync.Mutex // guards w, err and corked
+	w      *bufio.Writer
+	err    error
+	corked bool // send buffers frames rather than writing them (see cork)
 }
 
 func newFrameWriter(w io.Writer) *frameWriter {
@@ -509,7 +513,38 @@ func (fw *frameWriter) send(typ FrameType, p []byte) error {
 			break
 		}
 	}
+	if fw.corked {
+		return fw.err
+	}
 	return fw.flushLocked()
+}
+
+// cork makes send keep frames in the buffer (written only when it fills)
+// until uncork or release: a worker corks its writer for the first moments
+// of a job, so that a short job's output, Started and Outcome leave in one
+// write. One write rather than several matters most where the pipe is a
+// TCP connection (ssh, srun's I/O forwarding): a second small write waits
+// there for the ACK of the first, which the peer delays up to 40 ms.
+func (fw *frameWriter) cork() {
+	fw.mu.Lock()
+	fw.corked = true
+	fw.mu.Unlock()
+}
+
+// uncork ends cork and writes out what it held.
+func (fw *frameWriter) uncork() error {
+	fw.mu.Lock()
+	defer fw.mu.Unlock()
+	fw.corked = false
+	return fw.flushLocked()
+}
+
+// release ends cork without writing: the next frame sent takes what it held
+// along, in one write.
+func (fw *frameWriter) release() {
+	fw.mu.Lock()
+	fw.corked = false
+	fw.mu.Unlock()
 }
 
 // flush writes out the frames held back by holdJSON, if any.

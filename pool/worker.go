@@ -202,7 +202,7 @@ func (s *server) watchSoon() (over func()) {
 	s.watchers.Add(1)
 	t := time.AfterFunc(watchDelay, func() {
 		defer s.watchers.Done()
-		_ = s.fw.flush()
+		_ = s.fw.uncork()
 		m := s.read()
 		select {
 		case s.msgs <- m:
@@ -355,10 +355,12 @@ func (s *server) serve(ctx context.Context) error {
 				return fmt.Errorf("pool: worker %s: initializer: %s", m.init.Name, ready.Error)
 			}
 		case m.typ == FrameJob:
+			s.fw.cork() // until the job has run watchDelay, or is over
 			over := s.watchSoon()
 			out := s.runJob(m) // transfer.go: s.run, with the job's files
 			over()
 			s.end(m.t)
+			s.fw.release() // the Outcome takes what is held along
 			if err := s.fw.sendJSON(FrameOutcome, OutcomeFrame{ID: m.job.ID, JobOutcome: out}); err != nil {
 				return fmt.Errorf("pool: worker: %w", err)
 			}

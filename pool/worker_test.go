@@ -427,6 +427,32 @@ func TestAShortJobsStartedFrameGoesOutInOneWriteWithItsOutcome(t *testing.T) {
 	}
 }
 
+func TestAShortJobsOutputStartedAndOutcomeGoOutInOneWrite(t *testing.T) {
+	log := &writeLog{}
+	s := serveLogged(t, func(ctx context.Context, spec JobSpec, jio JobIO) JobOutcome {
+		jio.Started(4242)
+		io.WriteString(jio.Stdout, "out\n")
+		io.WriteString(jio.Stderr, "err\n")
+		return JobOutcome{ExitCode: 0}
+	}, log)
+	s.handshake(InitFrame{Name: "worker_0"})
+	for id := uint64(1); id <= 3; id++ {
+		s.send(FrameJob, JobFrame{ID: id, JobSpec: JobSpec{Line: "echo out; echo err >&2"}})
+		s.expect(FrameStarted, nil)
+		if p := s.expect(FrameStdout, nil); string(p) != "out\n" {
+			t.Fatalf("stdout %q", p)
+		}
+		if p := s.expect(FrameStderr, nil); string(p) != "err\n" {
+			t.Fatalf("stderr %q", p)
+		}
+		s.expect(FrameOutcome, nil)
+		want := []FrameType{FrameStarted, FrameStdout, FrameStderr, FrameOutcome}
+		if got := log.last(); !slices.Equal(got, want) {
+			t.Fatalf("job %d: the last write carried %v, want %v (one write: over ssh or srun a second small write waits for a delayed ACK)", id, got, want)
+		}
+	}
+}
+
 func TestAJobsStartedFrameGoesOutWithItsFirstOutput(t *testing.T) {
 	log := &writeLog{}
 	release := make(chan struct{})
