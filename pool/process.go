@@ -129,26 +129,15 @@ type ProcessPool[T any] struct {
 	// worker goroutine owns one while it runs.
 	slots []*slot
 
-	// exited is closed once the pool is shut down and its last worker has
-	// exited; Shutdown with Wait waits for it.
-	exited chan struct{}
+	core[T]
 
 	// aborting ends when Shutdown cancels the futures: the workers still
 	// starting (an initializer that takes its time) are stopped.
 	aborting context.Context
 	abort    context.CancelFunc
 
-	mu       sync.Mutex
-	work     sync.Cond // signalled, with mu, when queue gains an item or the pool stops
-	queue    fifo[T]   // pending tasks, oldest first; guarded by mu
-	workers  int       // running worker goroutines; guarded by mu
-	started  int       // worker goroutines ever started, the next one's ID; guarded by mu
-	idle     int       // workers not running a task; guarded by mu
-	shutdown bool      // Shutdown was called; guarded by mu
-	broken   error     // why the pool is broken, or nil; guarded by mu
-	closed   bool      // exited is closed; guarded by mu
-	free     []*slot   // slots no goroutine owns, on hosts not dropped, next one last; guarded by mu
-	hostsUp  int       // hosts not dropped; guarded by mu
+	free    []*slot // slots no goroutine owns, on hosts not dropped, next one last; guarded by mu
+	hostsUp int     // hosts not dropped; guarded by mu
 }
 
 // slot is one worker of the pool: its ID, name and host.
@@ -202,8 +191,8 @@ func NewProcessPool[T any](opts ProcessOptions) *ProcessPool[T] {
 		init: opts.Initializer, shell: opts.Shell, maxTasks: max(opts.MaxTasksPerChild, 0),
 		startTO: opts.StartTimeout, stopTO: opts.StopTimeout,
 		loss: opts.WorkerLoss, restarts: opts.MaxRestarts, onDrop: opts.OnHostDropped,
-		exited: make(chan struct{}),
 	}
+	p.setup(p.growLocked)
 	p.slots = spread(hosts, p.prefix)
 	p.max = len(p.slots)
 	p.hostsUp = len(hosts)
@@ -211,7 +200,6 @@ func NewProcessPool[T any](opts ProcessOptions) *ProcessPool[T] {
 		p.free = append(p.free, p.slots[i])
 	}
 	p.aborting, p.abort = context.WithCancel(context.Background())
-	p.work.L = &p.mu
 	return p
 }
 
@@ -220,27 +208,14 @@ func NewProcessPool[T any](opts ProcessOptions) *ProcessPool[T] {
 // the pool is broken it returns the error that broke it (matching
 // ErrBrokenProcessPool). A nil ctx means context.Background().
 func (p *ProcessPool[T]) Submit(ctx context.Context, t Task[T]) (*future.Future[T], error) {
-	if t == nil {
-		return nil, errors.New("pool: Submit: nil Task")
-	}
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.broken != nil {
-		return nil, p.broken
-	}
-	if p.shutdown {
-		return nil, ErrShutdown
-	}
-	f := future.New[T]()
-	p.queue.push(item[T]{ctx: ctx, task: t, f: f})
-	p.work.Signal()
-	if p.queue.len() > p.idle && len(p.free) > 0 {
+	return p.submit(ctx, t)
+}
+
+// growLocked starts a worker on a free slot, if there is one; p.mu is held.
+func (p *ProcessPool[T]) growLocked() {
+	if len(p.free) > 0 {
 		p.startLocked()
 	}
-	return f, nil
 }
 
 // Shutdown stops the pool taking work, as ThreadPool.Shutdown does; with
@@ -251,37 +226,7 @@ func (p *ProcessPool[T]) Shutdown(ctx context.Context, o ShutdownOptions) error 
 	if o.CancelFutures {
 		p.abort()
 	}
-	p.mu.Lock()
-	p.shutdown = true
-	var cancel []item[T]
-	if o.CancelFutures {
-		cancel = p.queue.drain()
-	}
-	if p.workers == 0 {
-		p.closeLocked()
-	}
-	p.work.Broadcast()
-	p.mu.Unlock()
-
-	for _, it := range cancel {
-		if it.lost != nil { // RUNNING already: it cannot be cancelled
-			it.f.SetException(it.lost)
-			continue
-		}
-		it.f.Cancel()
-	}
-	if !o.Wait {
-		return nil
-	}
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	select {
-	case <-p.exited:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return p.stop(ctx, o)
 }
 
 // maxWorkers implements sizer.
@@ -323,13 +268,6 @@ func (p *ProcessPool[T]) startLocked() {
 	p.workers++
 	p.idle++
 	go p.run(s)
-}
-
-func (p *ProcessPool[T]) closeLocked() {
-	if !p.closed {
-		p.closed = true
-		close(p.exited)
-	}
 }
 
 // run is a worker goroutine: it takes tasks until the queue is empty after
@@ -536,12 +474,6 @@ func (p *ProcessPool[T]) next(s *slot) (item[T], bool) {
 		}
 		p.work.Wait()
 	}
-}
-
-func (p *ProcessPool[T]) setIdle() {
-	p.mu.Lock()
-	p.idle++
-	p.mu.Unlock()
 }
 
 // exit accounts for the worker goroutine of slot s, which is about to

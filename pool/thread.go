@@ -2,11 +2,9 @@ package pool
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"runtime"
 	"strconv"
-	"sync"
 
 	"github.com/futures-cli/futures/future"
 )
@@ -44,19 +42,7 @@ type ThreadPool[T any] struct {
 	prefix string
 	init   func(context.Context) error
 
-	// exited is closed once the pool is shut down and its last worker has
-	// exited; Shutdown with Wait waits for it.
-	exited chan struct{}
-
-	mu       sync.Mutex
-	work     sync.Cond // signalled, with mu, when queue gains an item or the pool stops
-	queue    fifo[T]   // pending tasks, oldest first; guarded by mu
-	workers  int       // running worker goroutines; guarded by mu
-	started  int       // workers ever started, the next worker's ID; guarded by mu
-	idle     int       // workers not running a task, each bound to take one from queue; guarded by mu
-	shutdown bool      // Shutdown was called; guarded by mu
-	broken   error     // why the pool is broken, or nil; guarded by mu
-	closed   bool      // exited is closed; guarded by mu
+	core[T]
 }
 
 var _ Executor[int] = (*ThreadPool[int])(nil)
@@ -78,9 +64,8 @@ func NewThreadPool[T any](opts Options) *ThreadPool[T] {
 		max:    opts.MaxWorkers,
 		prefix: opts.NamePrefix,
 		init:   opts.Initializer,
-		exited: make(chan struct{}),
 	}
-	p.work.L = &p.mu
+	p.setup(p.growLocked)
 	return p
 }
 
@@ -89,29 +74,14 @@ func NewThreadPool[T any](opts Options) *ThreadPool[T] {
 // broken it returns the error that broke it (matching ErrBrokenThreadPool).
 // A nil ctx means context.Background().
 func (p *ThreadPool[T]) Submit(ctx context.Context, t Task[T]) (*future.Future[T], error) {
-	if t == nil {
-		return nil, errors.New("pool: Submit: nil Task")
-	}
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.broken != nil {
-		return nil, p.broken
-	}
-	if p.shutdown {
-		return nil, ErrShutdown
-	}
-	f := future.New[T]()
-	p.queue.push(item[T]{ctx: ctx, task: t, f: f})
-	p.work.Signal()
-	// Each pending task claims one idle worker; start a worker for a task
-	// that no idle worker will take (CPython's _adjust_thread_count).
-	if p.queue.len() > p.idle && p.workers < p.max {
+	return p.submit(ctx, t)
+}
+
+// growLocked starts a worker if there are fewer than max; p.mu is held.
+func (p *ThreadPool[T]) growLocked() {
+	if p.workers < p.max {
 		p.startLocked()
 	}
-	return f, nil
 }
 
 // Shutdown stops the pool taking work: Submit returns ErrShutdown from now
@@ -125,34 +95,7 @@ func (p *ThreadPool[T]) Submit(ctx context.Context, t Task[T]) (*future.Future[T
 // number of times, from any goroutine; call it with Wait at least once to
 // own the workers' goroutines.
 func (p *ThreadPool[T]) Shutdown(ctx context.Context, o ShutdownOptions) error {
-	p.mu.Lock()
-	p.shutdown = true
-	var cancel []item[T]
-	if o.CancelFutures {
-		cancel = p.queue.drain()
-	}
-	if p.workers == 0 {
-		p.closeLocked()
-	}
-	p.work.Broadcast()
-	p.mu.Unlock()
-
-	// Outside the lock: done callbacks run inside Cancel, and may call the pool.
-	for _, it := range cancel {
-		it.f.Cancel()
-	}
-	if !o.Wait {
-		return nil
-	}
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	select {
-	case <-p.exited:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return p.stop(ctx, o)
 }
 
 // maxWorkers implements sizer.
@@ -167,14 +110,6 @@ func (p *ThreadPool[T]) startLocked() {
 	p.workers++
 	p.idle++
 	go p.run(w)
-}
-
-// closeLocked closes p.exited once; p.mu is held.
-func (p *ThreadPool[T]) closeLocked() {
-	if !p.closed {
-		p.closed = true
-		close(p.exited)
-	}
 }
 
 // How far a worker got, for its exit to tell a normal return from
@@ -274,13 +209,6 @@ func (p *ThreadPool[T]) breakPool(w *worker, cause error) {
 	for _, it := range pending {
 		it.f.SetException(err) // ErrInvalidState if the caller cancelled it: fine
 	}
-}
-
-// setIdle counts the calling worker idle again, after its task.
-func (p *ThreadPool[T]) setIdle() {
-	p.mu.Lock()
-	p.idle++
-	p.mu.Unlock()
 }
 
 // exit accounts for a worker goroutine that is about to return.
