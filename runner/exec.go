@@ -66,6 +66,14 @@ type ExecOptions struct {
 	// process-pool worker and back (transfer.go). Exec ignores them: only
 	// the process executor moves files.
 	Files *Files
+	// Inline, if true, has Exec read the job's output pipes itself, in the
+	// calling goroutine, waiting on them and on the job's exit with
+	// poll(2), rather than with a goroutine per pipe on the runtime's
+	// poller (see exec_inline.go). A process that runs one job at a time
+	// (a process-pool worker) so wakes fewer threads per job; one that runs
+	// many at once is better served by the goroutines. With a Stdin reader
+	// to feed, Exec uses the goroutines anyway.
+	Inline bool
 }
 
 // Outcome is what Exec reports about one job.
@@ -137,8 +145,8 @@ var devNull = sync.OnceValues(func() (*os.File, error) {
 // The cost per job is the fork/exec, a wait and the pipes: the program's
 // path is looked up once per name (while PATH is unchanged), /dev/null is
 // opened once per process, and the only goroutines are the output readers
-// (none when o.Stdout and o.Stderr are files or nil), plus one that exists
-// only once ctx has ended.
+// (none when o.Stdout and o.Stderr are files or nil, or with o.Inline), plus
+// one that exists only once ctx has ended.
 func Exec(ctx context.Context, c Command, o ExecOptions) Outcome {
 	if err := ctx.Err(); err != nil {
 		return Outcome{ExitCode: -1, Canceled: true, Err: fmt.Errorf("not started: %w", err)}
@@ -202,7 +210,9 @@ func Exec(ctx context.Context, c Command, o ExecOptions) Outcome {
 		g.stopped = make(chan struct{})
 		stop = context.AfterFunc(ctx, func() { g.terminate(o.Grace, o.Kill) })
 	}
-	waitExit(proc.Pid)
+	if !p.pumpUntilExit(proc.Pid) {
+		waitExit(proc.Pid)
+	}
 	end := time.Now()
 	g.reap()
 	close(g.exited)
@@ -474,6 +484,8 @@ type plumbing struct {
 	streams   []*stream  // output pipes Exec reads
 	feed      *feeder    // the stdin pipe Exec writes, if any
 	wg        sync.WaitGroup
+	inline    bool    // the output pipes are raw and read by pump, in Exec's goroutine
+	buf       *[]byte // pump's buffer, when inline
 }
 
 func (p *plumbing) setup(o ExecOptions, null *os.File) ([]*os.File, error) {
@@ -491,6 +503,7 @@ func (p *plumbing) setup(o ExecOptions, null *os.File) ([]*os.File, error) {
 		p.feed = &feeder{w: pw, r: in}
 		stdin = pr
 	}
+	p.inline = o.Inline && p.feed == nil
 	stdout, err := p.output(o.Stdout, null)
 	if err != nil {
 		return nil, err
@@ -512,6 +525,9 @@ func (p *plumbing) output(w io.Writer, null *os.File) (*os.File, error) {
 	case *os.File:
 		return w, nil
 	}
+	if p.inline {
+		return p.rawOutput(w)
+	}
 	pr, pw, err := os.Pipe()
 	if err != nil {
 		return nil, fmt.Errorf("output pipe: %w", err)
@@ -530,7 +546,9 @@ func (p *plumbing) closeChildEnds() {
 
 func (p *plumbing) startCopying() {
 	for _, s := range p.streams {
-		p.wg.Go(s.copy)
+		if s.raw == nil {
+			p.wg.Go(s.copy)
+		}
 	}
 	if p.feed != nil {
 		p.wg.Go(p.feed.copy)
@@ -542,8 +560,11 @@ func (p *plumbing) startCopying() {
 // returns what went wrong delivering it.
 func (p *plumbing) finish() []error {
 	deadline := time.Now().Add(drainDelay)
+	p.pumpUntil(deadline)
 	for _, s := range p.streams {
-		_ = s.r.SetReadDeadline(deadline)
+		if s.r != nil {
+			_ = s.r.SetReadDeadline(deadline)
+		}
 	}
 	if p.feed != nil {
 		// The child is gone: unblock a write into its stdin.
@@ -570,15 +591,24 @@ func (p *plumbing) finish() []error {
 func (p *plumbing) closeAll() {
 	p.closeChildEnds()
 	for _, s := range p.streams {
-		s.r.Close()
+		if s.r != nil {
+			s.r.Close()
+		}
+		s.closeRaw()
+	}
+	if p.buf != nil {
+		copyBufs.Put(p.buf)
+		p.buf = nil
 	}
 	if p.feed != nil {
 		p.feed.w.Close()
 	}
 }
 
-// stream copies one output pipe to its writer.
+// stream copies one output pipe to its writer: from r, in a goroutine of
+// its own, or from raw, in inline mode.
 type stream struct {
+	raw  *rawFD // inline mode: the pipe's read end; nil once closed
 	r    *os.File
 	w    io.Writer
 	err  error // the first write error; later output is read and dropped

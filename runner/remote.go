@@ -93,9 +93,13 @@ func outcomeOf(jo pool.JobOutcome) Outcome {
 // pool.WorkerOptions.Exec of `futures worker`.
 func ExecJob(ctx context.Context, spec pool.JobSpec, jio pool.JobIO) pool.JobOutcome {
 	c := Command{Line: spec.Line, Argv: spec.Argv, Shell: spec.Shell}
+	// Inline: a worker runs one job at a time, so the job's output is read
+	// in this goroutine rather than by a goroutine per pipe (see
+	// exec_inline.go).
 	out := Exec(ctx, c, ExecOptions{
 		Shell: spec.ShellCmd, Env: spec.Env, Environ: spec.Environ, Dir: spec.Dir,
 		Stdout: jio.Stdout, Stderr: jio.Stderr, Grace: spec.Grace, Kill: jio.Kill, Started: jio.Started,
+		Inline: true,
 	})
 	jo := pool.JobOutcome{
 		ExitCode: out.ExitCode, Signal: out.Signal, Start: out.Start, Duration: out.Duration,
