@@ -139,3 +139,16 @@ func ExampleAsCompleted_timeout() {
 	// 1 <nil>
 	// true future: timeout: 1 (of 2) futures unfinished: context deadline exceeded
 }
+
+func ExampleFuture_Ready() {
+	f := future.New[string]()
+	go f.SetResult("ready")
+	select {
+	case <-f.Ready():
+		fmt.Println(f.Result(context.Background()))
+	case <-time.After(time.Minute):
+		fmt.Println("still pending")
+	}
+	// Output:
+	// ready <nil>
+}

@@ -168,6 +168,16 @@ func (f *Future[T]) Running() bool { return f.State() == Running }
 // Done reports whether the future is done: cancelled or finished.
 func (f *Future[T]) Done() bool { return f.State().done() }
 
+// Ready returns a channel that is closed when the future is done (cancelled
+// or finished), for use in a select beside other channels and ctx.Done().
+// Every call returns the same channel. Done stays Python's done(): a
+// snapshot; Ready is the Go way to wait for it.
+func (f *Future[T]) Ready() <-chan struct{} {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.doneChanLocked()
+}
+
 // Cancel cancels the future if its job has not started. It returns true if
 // the future was pending (and is now cancelled, its waiters woken and its
 // callbacks run before Cancel returns) or was already cancelled, and false

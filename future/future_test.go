@@ -618,3 +618,47 @@ func BenchmarkFutureSetResult(b *testing.B) {
 		}
 	})
 }
+
+func TestReadyIsClosedExactlyWhenTheFutureIsDone(t *testing.T) {
+	closed := func(c <-chan struct{}) bool {
+		select {
+		case <-c:
+			return true
+		default:
+			return false
+		}
+	}
+	for _, tc := range []struct {
+		name   string
+		before func(*Future[int]) // moves the future before Ready is first called
+		after  func(*Future[int]) // completes it after
+	}{
+		{"pending then finished", func(*Future[int]) {}, func(f *Future[int]) { f.SetResult(1) }},
+		{"running then failed", func(f *Future[int]) { f.SetRunningOrNotifyCancel() }, func(f *Future[int]) { f.SetException(errors.New("x")) }},
+		{"pending then cancelled", func(*Future[int]) {}, func(f *Future[int]) { f.Cancel() }},
+		{"already finished", func(f *Future[int]) { f.SetResult(1) }, nil},
+		{"already cancelled", func(f *Future[int]) { f.Cancel() }, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := New[int]()
+			tc.before(f)
+			c := f.Ready()
+			if f.Ready() != c {
+				t.Fatal("Ready returned two different channels")
+			}
+			if tc.after == nil {
+				if !closed(c) {
+					t.Fatalf("Ready not closed for a %v future", f.State())
+				}
+				return
+			}
+			if closed(c) {
+				t.Fatalf("Ready closed for a %v future", f.State())
+			}
+			tc.after(f)
+			if !closed(c) {
+				t.Fatalf("Ready not closed once the future is %v", f.State())
+			}
+		})
+	}
+}

@@ -99,3 +99,37 @@ func ExampleMap() {
 	// error: empty word
 	// DELTA
 }
+
+// Run Go functions on a pool and stop at the first error, as
+// golang.org/x/sync/errgroup.WithContext does: Wait with FirstException
+// returns as soon as one fails, and cancelling ctx stops the others.
+func Example_firstError() {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	p := pool.NewThreadPool[string](pool.Options{MaxWorkers: 4})
+	defer p.Shutdown(context.Background(), pool.ShutdownOptions{Wait: true, CancelFutures: true})
+
+	var fs []*future.Future[string]
+	for _, name := range []string{"a.txt", "b.txt", "missing.txt", "c.txt"} {
+		f, _ := p.Submit(ctx, func(ctx context.Context) (string, error) { return fetch(ctx, name) })
+		fs = append(fs, f)
+	}
+	done, _ := future.Wait(ctx, fs, future.FirstException)
+	cancel() // the others see ctx.Done() and return
+	for _, f := range done {
+		if err := f.Err(ctx); err != nil {
+			fmt.Println("first error:", err)
+		}
+	}
+	// Output:
+	// first error: fetch missing.txt: not found
+}
+
+// fetch fails at once for missing.txt and otherwise works until ctx ends.
+func fetch(ctx context.Context, name string) (string, error) {
+	if name == "missing.txt" {
+		return "", fmt.Errorf("fetch %s: not found", name)
+	}
+	<-ctx.Done()
+	return "", ctx.Err()
+}
