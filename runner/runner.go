@@ -741,7 +741,9 @@ func (r *run) record(res *Result) {
 	if r.ctx.Err() == nil && (r.stdout.Err() != nil || r.diedOfClosedStdout(res)) {
 		r.stdoutFailed()
 	}
-	if r.joblog != nil && res.State == "FINISHED" && res.started {
+	// A job the run stopped (a signal, --timeout, --halt now, --fail-fast)
+	// did not complete: as GNU parallel, no row, so --resume runs it again.
+	if r.joblog != nil && res.State == "FINISHED" && res.started && !res.stopped {
 		if err := r.joblog.Write(res); err != nil && r.sum.Err == nil {
 			r.fault(fmt.Errorf("joblog: %w", err))
 		}
@@ -972,7 +974,7 @@ func (r *run) attempt(ctx context.Context, job *Job, c Command, env []string, re
 	res.SysMS = ms(out.Sys)
 	res.SentBytes, res.ReceivedBytes = out.Sent, out.Received
 	res.Error = ""
-	res.timedOut, res.cancelled = false, false
+	res.timedOut, res.cancelled, res.stopped = false, false, false
 	res.workerLost = nil
 	if out.Err != nil {
 		res.Error = out.Err.Error()
@@ -995,6 +997,7 @@ func (r *run) attempt(ctx context.Context, job *Job, c Command, env []string, re
 		if cause != nil {
 			res.Error = "terminated: " + cause.Error()
 		}
+		res.stopped = !errors.Is(cause, ErrJobTimeout)
 	}
 }
 
