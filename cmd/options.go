@@ -48,6 +48,7 @@ type commonFlags struct {
 	joblog       string
 	resume       bool
 	resumeFailed bool
+	resumeBy     string
 	dryRun       bool
 	quiet        bool
 	null         bool
@@ -78,6 +79,7 @@ func (c *commonFlags) register(fs *pflag.FlagSet, keepOrderDefault bool) {
 	fs.StringVar(&c.joblog, "joblog", "", "write a joblog in GNU parallel's format to FILE")
 	fs.BoolVar(&c.resume, "resume", false, "with --joblog: skip the jobs it records")
 	fs.BoolVar(&c.resumeFailed, "resume-failed", false, "with --joblog: skip the jobs it records as succeeded; run the failed ones again")
+	fs.StringVar(&c.resumeBy, "resume-by", "seq", "what --resume and --resume-failed match jobs to joblog rows by: seq (the job number, as GNU parallel) or command (the command line, as rush -c)")
 	fs.BoolVar(&c.dryRun, "dry-run", false, "print each command that would run; run none")
 	fs.BoolVarP(&c.quiet, "quiet", "q", false, "no summary line")
 	fs.BoolVarP(&c.null, "null", "0", false, "input items are separated by NUL bytes")
@@ -125,6 +127,13 @@ func (c *commonFlags) runnerOptions(stdout, stderr io.Writer) (runner.Options, e
 	if (c.resume || c.resumeFailed) && c.joblog == "" {
 		return o, usagef("--resume and --resume-failed need --joblog FILE")
 	}
+	resumeBy, err := runner.ParseResumeBy(c.resumeBy)
+	if err != nil {
+		return o, usageError{err}
+	}
+	if resumeBy != runner.ResumeBySeq && !c.resume && !c.resumeFailed {
+		return o, usagef("--resume-by needs --resume or --resume-failed")
+	}
 	if c.retries < 0 {
 		return o, usagef("--retries %d: want 0 or more", c.retries)
 	}
@@ -143,7 +152,8 @@ func (c *commonFlags) runnerOptions(stdout, stderr io.Writer) (runner.Options, e
 		KeepOrder: c.keepOrder, Output: mode, Tag: c.tag,
 		JobTimeout: c.jobTimeout, Timeout: c.timeout, Retries: c.retries, FailFast: c.failFast,
 		Grace: c.grace, JSON: c.json, Joblog: c.joblog, Resume: c.resume, ResumeFailed: c.resumeFailed,
-		DryRun: c.dryRun, Shell: shell, Stdout: stdout, Stderr: stderr,
+		ResumeBy: resumeBy,
+		DryRun:   c.dryRun, Shell: shell, Stdout: stdout, Stderr: stderr,
 	}
 	if err := c.remote.apply(&o, c.jobs); err != nil {
 		return o, err
