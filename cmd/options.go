@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -185,6 +186,9 @@ func (c *commonFlags) delim() (byte, error) {
 // so an unreadable one is a usage error) or stdin when there are none; st
 // makes their reads interruptible.
 func openInputs(st *inputStop, stdin io.Reader, names []string) (io.Reader, func(), error) {
+	if f, ok := stdin.(*os.File); ok && (len(names) == 0 || slices.Contains(names, "-")) {
+		st.noteInput("stdin", f)
+	}
 	if len(names) == 0 {
 		return st.stdin(stdin), func() {}, nil
 	}
@@ -211,6 +215,7 @@ func openInputs(st *inputStop, stdin io.Reader, names []string) (io.Reader, func
 		}
 		files = append(files, f)
 		st.add(f)
+		st.noteInput(name, f)
 		rs = append(rs, f)
 	}
 	return io.MultiReader(rs...), closeAll, nil
