@@ -22,10 +22,11 @@ import (
 // when it is a socket, stop shuts down its reading side. A regular file
 // never waits, and is read as it is.
 type inputStop struct {
-	mu      sync.Mutex // guards the fields below
-	files   []*os.File // whose reads stop interrupts
-	sock    bool       // stdin is a socket: stop shuts down its reading side
-	opened  []*os.File // files opened here, closed by close
+	mu      sync.Mutex  // guards the fields below
+	files   []*os.File  // whose reads stop interrupts
+	sock    bool        // stdin is a socket: stop shuts down its reading side
+	opened  []*os.File  // files opened here, closed by close
+	inputs  []inputFile // every regular file read, for checkOutputs (samefile.go)
 	stopped bool
 }
 

@@ -111,6 +111,9 @@ func runMap(e env, o *mapOptions) error {
 		return err
 	}
 	defer closeInputs()
+	if err := checkOutputs(opt, &st); err != nil {
+		return err
+	}
 	return execute(e, &o.commonFlags, opt, func(ctx context.Context, opt runner.Options) *runner.Summary {
 		return runner.Run(ctx, opt, src)
 	})

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -48,6 +49,7 @@ type commonFlags struct {
 	joblog       string
 	resume       bool
 	resumeFailed bool
+	resumeBy     string
 	dryRun       bool
 	quiet        bool
 	null         bool
@@ -78,6 +80,7 @@ func (c *commonFlags) register(fs *pflag.FlagSet, keepOrderDefault bool) {
 	fs.StringVar(&c.joblog, "joblog", "", "write a joblog in GNU parallel's format to FILE")
 	fs.BoolVar(&c.resume, "resume", false, "with --joblog: skip the jobs it records")
 	fs.BoolVar(&c.resumeFailed, "resume-failed", false, "with --joblog: skip the jobs it records as succeeded; run the failed ones again")
+	fs.StringVar(&c.resumeBy, "resume-by", "seq", "what --resume and --resume-failed match jobs to joblog rows by: seq (the job number, as GNU parallel) or command (the command line, as rush -c)")
 	fs.BoolVar(&c.dryRun, "dry-run", false, "print each command that would run; run none")
 	fs.BoolVarP(&c.quiet, "quiet", "q", false, "no summary line")
 	fs.BoolVarP(&c.null, "null", "0", false, "input items are separated by NUL bytes")
@@ -125,6 +128,13 @@ func (c *commonFlags) runnerOptions(stdout, stderr io.Writer) (runner.Options, e
 	if (c.resume || c.resumeFailed) && c.joblog == "" {
 		return o, usagef("--resume and --resume-failed need --joblog FILE")
 	}
+	resumeBy, err := runner.ParseResumeBy(c.resumeBy)
+	if err != nil {
+		return o, usageError{err}
+	}
+	if resumeBy != runner.ResumeBySeq && !c.resume && !c.resumeFailed {
+		return o, usagef("--resume-by needs --resume or --resume-failed")
+	}
 	if c.retries < 0 {
 		return o, usagef("--retries %d: want 0 or more", c.retries)
 	}
@@ -143,7 +153,8 @@ func (c *commonFlags) runnerOptions(stdout, stderr io.Writer) (runner.Options, e
 		KeepOrder: c.keepOrder, Output: mode, Tag: c.tag,
 		JobTimeout: c.jobTimeout, Timeout: c.timeout, Retries: c.retries, FailFast: c.failFast,
 		Grace: c.grace, JSON: c.json, Joblog: c.joblog, Resume: c.resume, ResumeFailed: c.resumeFailed,
-		DryRun: c.dryRun, Shell: shell, Stdout: stdout, Stderr: stderr,
+		ResumeBy: resumeBy,
+		DryRun:   c.dryRun, Shell: shell, Stdout: stdout, Stderr: stderr,
 	}
 	if err := c.remote.apply(&o, c.jobs); err != nil {
 		return o, err
@@ -175,6 +186,9 @@ func (c *commonFlags) delim() (byte, error) {
 // so an unreadable one is a usage error) or stdin when there are none; st
 // makes their reads interruptible.
 func openInputs(st *inputStop, stdin io.Reader, names []string) (io.Reader, func(), error) {
+	if f, ok := stdin.(*os.File); ok && (len(names) == 0 || slices.Contains(names, "-")) {
+		st.noteInput("stdin", f)
+	}
 	if len(names) == 0 {
 		return st.stdin(stdin), func() {}, nil
 	}
@@ -201,6 +215,7 @@ func openInputs(st *inputStop, stdin io.Reader, names []string) (io.Reader, func
 		}
 		files = append(files, f)
 		st.add(f)
+		st.noteInput(name, f)
 		rs = append(rs, f)
 	}
 	return io.MultiReader(rs...), closeAll, nil

@@ -40,6 +40,8 @@ func runPipe(e env, o *mapOptions, opt runner.Options, tmpl *runner.Template) er
 		return usagef("--chunksize does not go with --pipe (-N: records per block)")
 	case opt.Executor == runner.ProcessExecutor:
 		return usagef("--pipe needs --executor thread: a job in a worker process cannot be given stdin yet")
+	case opt.ResumeBy == runner.ResumeByCommand:
+		return usagef("--resume-by command does not go with --pipe: every block runs the same command")
 	case o.pipe.records < 0:
 		return usagef("-N %d: want 1 or more records per block", o.pipe.records)
 	}
@@ -62,6 +64,9 @@ func runPipe(e env, o *mapOptions, opt runner.Options, tmpl *runner.Template) er
 		return err
 	}
 	defer closeIn()
+	if err := checkOutputs(opt, &st); err != nil {
+		return err
+	}
 	src, err := runner.PipeSource(tmpl, in, runner.PipeOptions{
 		BlockSize: size, RecEnd: recend, Records: o.pipe.records, TempDir: opt.TempDir,
 	})

@@ -64,6 +64,11 @@ func commandLines(e env, c *commonFlags, files []string, opt *runner.Options) (s
 		st.close()
 		return nil, nil, err
 	}
+	if err := checkOutputs(*opt, st); err != nil {
+		closeIn()
+		st.close()
+		return nil, nil, err
+	}
 	opt.StopInput = st.stop
 	return runner.SubmitSource(runner.NewReader(in, d)), func() { closeIn(); st.close() }, nil
 }

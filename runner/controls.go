@@ -19,7 +19,11 @@ func (r *run) setupControls(opt *Options) error {
 	}
 	r.halt = newHalter(r, *opt)
 	r.opt.Observer = r.halt.observer(r.opt.Observer)
-	res, err := newResults(opt.Results, opt.TempDir, r.budget)
+	name := opt.Results
+	if opt.DryRun {
+		name = "" // a dry run changes no file
+	}
+	res, err := newResults(name, opt.TempDir, r.budget)
 	if err != nil {
 		return err
 	}

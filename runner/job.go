@@ -50,6 +50,7 @@ type Result struct {
 	started        bool   // the command was started (not a parse error, not cancelled before)
 	timedOut       bool   // terminated by --job-timeout or the overall --timeout
 	cancelled      bool   // terminated by a signal, --fail-fast or wait --then cancel
+	stopped        bool   // terminated by the run (not by --job-timeout): it did not complete, so no joblog row
 	lost           error  // why some of its output was dropped (see outputLost)
 	workerLost     error  // the last attempt's worker died (pool.ErrWorkerLost)
 }

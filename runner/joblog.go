@@ -170,73 +170,174 @@ func (j *Joblog) Close() error {
 	return err
 }
 
+// ResumeBy is what --resume and --resume-failed match a job to a joblog
+// row by (--resume-by).
+type ResumeBy int
+
+const (
+	// ResumeBySeq matches the job's sequence number with the row's Seq,
+	// as GNU parallel does (the default): the input must be the same.
+	ResumeBySeq ResumeBy = iota
+	// ResumeByCommand matches the job's command line with the row's
+	// Command, as rush's -c does: items may be added, removed or moved.
+	// Jobs with the same command are one job to it.
+	ResumeByCommand
+)
+
+// ParseResumeBy parses "seq" or "command".
+func ParseResumeBy(s string) (ResumeBy, error) {
+	switch s {
+	case "seq", "":
+		return ResumeBySeq, nil
+	case "command":
+		return ResumeByCommand, nil
+	}
+	return ResumeBySeq, fmt.Errorf("--resume-by %q: want seq or command", s)
+}
+
 // ReadJoblog reads a joblog for --resume and --resume-failed: the Seq of
 // every job it records, and whether that job succeeded (Exitval 0 and
 // Signal 0; a job recorded more than once succeeded if any of its rows
 // says so). A missing file is an empty map. A malformed row is an error
-// naming its line, except for an unterminated last line (a row cut short
-// when the runner was killed), which is ignored.
+// naming its line. An unterminated last line (a row cut short when the
+// runner was killed mid-write) is not a record, even when what is there
+// parses: that job is not done, and is run again.
 func ReadJoblog(path string) (map[int]bool, error) {
 	done := make(map[int]bool)
+	err := readJoblog(path, func(seq int, _ string, ok bool) { done[seq] = done[seq] || ok })
+	if err != nil {
+		return nil, err
+	}
+	return done, nil
+}
+
+// ReadJoblogCommands is ReadJoblog keyed on the command line (the row's
+// Command, its NUL bytes turned back into the newlines they stand for),
+// for --resume-by command.
+func ReadJoblogCommands(path string) (map[string]bool, error) {
+	done := make(map[string]bool)
+	err := readJoblog(path, func(_ int, cmd string, ok bool) { done[cmd] = done[cmd] || ok })
+	if err != nil {
+		return nil, err
+	}
+	return done, nil
+}
+
+// readJoblog calls row for each complete row of the joblog at path.
+func readJoblog(path string, row func(seq int, command string, ok bool)) error {
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return done, nil
+		return nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("joblog: %w", err)
+		return fmt.Errorf("joblog: %w", err)
 	}
 	defer f.Close()
 	br := bufio.NewReader(f)
 	for n := 1; ; n++ {
 		line, err := br.ReadString('\n')
 		if err != nil && err != io.EOF {
-			return nil, fmt.Errorf("joblog: %w", err)
+			return fmt.Errorf("joblog: %w", err)
 		}
-		if line == "" {
-			break
+		if !strings.HasSuffix(line, "\n") {
+			break // the end, or a last row cut short: not a record
 		}
-		complete := strings.HasSuffix(line, "\n")
 		line = strings.TrimSuffix(strings.TrimSuffix(line, "\n"), "\r")
 		if line == "" || n == 1 && strings.HasPrefix(line, "Seq\t") {
 			continue
 		}
-		seq, ok, perr := parseJoblogRow(line)
+		seq, cmd, ok, perr := parseJoblogRow(line)
 		if perr != nil {
-			if !complete {
-				break
-			}
 			if len(line) > 80 {
 				line = line[:80] + "…"
 			}
-			return nil, fmt.Errorf("joblog %s, line %d: %w: %q", path, n, perr, line)
+			return fmt.Errorf("joblog %s, line %d: %w: %q", path, n, perr, line)
 		}
-		done[seq] = done[seq] || ok
+		row(seq, cmd, ok)
 	}
-	return done, nil
+	return nil
 }
 
-// parseJoblogRow returns a row's Seq and whether its job succeeded.
-func parseJoblogRow(line string) (seq int, ok bool, err error) {
+// parseJoblogRow returns a row's Seq, its Command and whether its job
+// succeeded.
+func parseJoblogRow(line string) (seq int, command string, ok bool, err error) {
 	f := strings.SplitN(line, "\t", 9)
 	if len(f) < 9 {
-		return 0, false, fmt.Errorf("malformed row: %d tab-separated fields, want 9 (Seq Host Starttime JobRuntime Send Receive Exitval Signal Command)", len(f))
+		return 0, "", false, fmt.Errorf("malformed row: %d tab-separated fields, want 9 (Seq Host Starttime JobRuntime Send Receive Exitval Signal Command)", len(f))
 	}
 	seq, err = strconv.Atoi(f[0])
 	if err != nil || seq < 0 {
-		return 0, false, fmt.Errorf("malformed row: Seq %q is not a job number", f[0])
+		return 0, "", false, fmt.Errorf("malformed row: Seq %q is not a job number", f[0])
 	}
 	for i, name := range []string{"Starttime", "JobRuntime", "Send", "Receive"} {
 		if _, err := strconv.ParseFloat(strings.TrimSpace(f[2+i]), 64); err != nil {
-			return 0, false, fmt.Errorf("malformed row: %s %q is not a number", name, f[2+i])
+			return 0, "", false, fmt.Errorf("malformed row: %s %q is not a number", name, f[2+i])
 		}
 	}
 	exitval, err := strconv.Atoi(strings.TrimSpace(f[6]))
 	if err != nil {
-		return 0, false, fmt.Errorf("malformed row: Exitval %q is not a number", f[6])
+		return 0, "", false, fmt.Errorf("malformed row: Exitval %q is not a number", f[6])
 	}
 	sig, err := strconv.Atoi(strings.TrimSpace(f[7]))
 	if err != nil {
-		return 0, false, fmt.Errorf("malformed row: Signal %q is not a number", f[7])
+		return 0, "", false, fmt.Errorf("malformed row: Signal %q is not a number", f[7])
 	}
-	return seq, exitval == 0 && sig == 0, nil
+	return seq, strings.ReplaceAll(f[8], "\x00", "\n"), exitval == 0 && sig == 0, nil
+}
+
+// resume is what --resume and --resume-failed skip: the jobs the joblog
+// records (--resume) or records as succeeded (--resume-failed), by Seq or
+// by command (--resume-by); those are the keys of seq or cmd. A nil
+// *resume skips nothing.
+type resume struct {
+	seq   map[int]bool
+	cmd   map[string]bool // --resume-by command
+	slots int             // the worker slots, for a command's {%}
+}
+
+// newResume reads the joblog that opt resumes from, or returns nil.
+func newResume(opt Options) (*resume, error) {
+	if opt.Joblog == "" || !opt.Resume && !opt.ResumeFailed {
+		return nil, nil
+	}
+	s := &resume{slots: max(opt.Workers, 1)}
+	var err error
+	if opt.ResumeBy == ResumeByCommand {
+		s.cmd, err = ReadJoblogCommands(opt.Joblog)
+		for k, ok := range s.cmd {
+			if !opt.Resume && !ok {
+				delete(s.cmd, k)
+			}
+		}
+	} else {
+		s.seq, err = ReadJoblog(opt.Joblog)
+		for k, ok := range s.seq {
+			if !opt.Resume && !ok {
+				delete(s.seq, k)
+			}
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// skip reports whether job is done by the joblog's account.
+func (s *resume) skip(job *Job) bool {
+	switch {
+	case s == nil:
+		return false
+	case s.cmd != nil:
+		// A command with {%} depends on the slot it runs in: this one
+		// is the slot a dry run shows.
+		c, err := job.Command((job.Seq-1)%s.slots + 1)
+		if err != nil {
+			return false
+		}
+		_, done := s.cmd[c.Line]
+		return done
+	}
+	_, done := s.seq[job.Seq]
+	return done
 }

@@ -147,6 +147,36 @@ func TestJoblog(t *testing.T) {
 			t.Errorf("ReadJoblog = %v, %v", got, err)
 		}
 	})
+	t.Run("an unterminated last row that parses whole is still not done", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "joblog")
+		rows := strings.SplitAfter(want, "\n")
+		torn := strings.TrimSuffix(rows[2], "\n") // job 2, cut just before its newline
+		if err := os.WriteFile(path, []byte(rows[0]+rows[1]+torn), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := ReadJoblog(path); err != nil || !reflect.DeepEqual(got, map[int]bool{1: true}) {
+			t.Errorf("ReadJoblog = %v, %v; want job 2 not done", got, err)
+		}
+		if got, err := ReadJoblogCommands(path); err != nil || !reflect.DeepEqual(got, map[string]bool{"echo hi": true}) {
+			t.Errorf("ReadJoblogCommands = %v, %v; want job 2 not done", got, err)
+		}
+		// Appending then cuts the fragment off: the next row starts a line.
+		joblogCreate(t, path, true, results[1])
+		if got, w := joblogRead(t, path), rows[0]+rows[1]+rows[2]; got != w {
+			t.Errorf("joblog\n%q\nwant\n%q", got, w)
+		}
+	})
+	t.Run("ReadJoblogCommands keys on the command, newlines restored", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "joblog")
+		joblogCreate(t, path, false, results...)
+		joblogCreate(t, path, true, &Result{Seq: 9, Command: "false", ExitCode: 0})
+		got, err := ReadJoblogCommands(path)
+		w := map[string]bool{"echo hi": true, "false": true, "kill -9 $$": false, "printf 'a\nb'": true,
+			"futures-no-such-command": false, "wc -c < a > a.out": true}
+		if err != nil || !reflect.DeepEqual(got, w) {
+			t.Errorf("ReadJoblogCommands = %v, %v; want %v", got, err, w)
+		}
+	})
 	for _, tt := range []struct{ name, row, says string }{
 		{"a row with too few fields is an error naming its line", "3\t:\t1700000000.000\n", "9"},
 		{"a row whose Seq is not a number is an error naming its line", "x\t:\t1.0\t0.0\t0\t0\t0\t0\tcmd\n", "Seq"},
@@ -172,4 +202,64 @@ func TestJoblog(t *testing.T) {
 			t.Error("CreateJoblog succeeded in a missing directory")
 		}
 	})
+}
+
+func TestParseResumeBy(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want ResumeBy
+		err  bool
+	}{
+		{"seq", ResumeBySeq, false},
+		{"", ResumeBySeq, false},
+		{"command", ResumeByCommand, false},
+		{"cmd", 0, true},
+		{"Seq", 0, true},
+	} {
+		got, err := ParseResumeBy(tt.in)
+		if (err != nil) != tt.err || err == nil && got != tt.want {
+			t.Errorf("ParseResumeBy(%q) = %v, %v", tt.in, got, err)
+		}
+		if err != nil && !strings.Contains(err.Error(), "want seq or command") {
+			t.Errorf("ParseResumeBy(%q) error %q names no choices", tt.in, err)
+		}
+	}
+}
+
+func TestResumeSkip(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "joblog")
+	joblogCreate(t, path, false,
+		&Result{Seq: 1, Command: "echo a"}, &Result{Seq: 2, Command: "echo b", ExitCode: 1})
+	tmpl, err := ParseTemplate([]string{"echo {}"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	job := func(seq int, item string) *Job {
+		return &Job{Seq: seq, Args: []string{item}, tmpl: tmpl, recs: [][]string{{item}}}
+	}
+	for _, tt := range []struct {
+		name string
+		opt  Options
+		job  *Job
+		skip bool
+	}{
+		{"--resume by seq skips a recorded seq", Options{Resume: true}, job(2, "z"), true},
+		{"--resume by seq runs a seq not recorded", Options{Resume: true}, job(3, "a"), false},
+		{"--resume by command skips a recorded command at another seq", Options{Resume: true, ResumeBy: ResumeByCommand}, job(5, "a"), true},
+		{"--resume by command runs a new command at a recorded seq", Options{Resume: true, ResumeBy: ResumeByCommand}, job(1, "z"), false},
+		{"--resume-failed by command runs a failed command again", Options{ResumeFailed: true, ResumeBy: ResumeByCommand}, job(1, "b"), false},
+		{"--resume-failed by command skips a succeeded one", Options{ResumeFailed: true, ResumeBy: ResumeByCommand}, job(2, "a"), true},
+		{"--resume-failed by seq runs a failed seq again", Options{ResumeFailed: true}, job(2, "a"), false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.opt.Joblog, tt.opt.Workers = path, 2
+			s, err := newResume(tt.opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := s.skip(tt.job); got != tt.skip {
+				t.Errorf("skip = %v, want %v", got, tt.skip)
+			}
+		})
+	}
 }

@@ -110,6 +110,7 @@ type Options struct {
 	Joblog       string        // GNU parallel joblog path
 	Resume       bool          // skip jobs the joblog records
 	ResumeFailed bool          // skip jobs the joblog records as succeeded
+	ResumeBy     ResumeBy      // what a job is matched to a joblog row by: Seq (default) or command
 	DryRun       bool          // print commands; run none
 	Shell        []string      // default /bin/sh -c
 	TempDir      string        // spool directory; "": os.TempDir()
@@ -328,7 +329,7 @@ type run struct {
 	stderr    *Output
 	budget    *Budget
 	joblog    *Joblog
-	skip      map[int]bool
+	resume    *resume // --resume, --resume-failed: the jobs to skip; nil: none
 	env       []string
 	jsonEnc   *json.Encoder
 	stopTimer context.CancelFunc
@@ -405,19 +406,11 @@ func newRun(ctx context.Context, opt Options) (*run, error) {
 		r.jsonEnc = json.NewEncoder(r.stdout)
 		r.jsonEnc.SetEscapeHTML(false)
 	}
-	if opt.Joblog != "" {
-		if opt.Resume || opt.ResumeFailed {
-			done, err := ReadJoblog(opt.Joblog)
-			if err != nil {
-				return nil, err
-			}
-			r.skip = map[int]bool{}
-			for seq, ok := range done {
-				if opt.Resume || ok {
-					r.skip[seq] = true
-				}
-			}
-		}
+	var err error
+	if r.resume, err = newResume(opt); err != nil {
+		return nil, err
+	}
+	if opt.Joblog != "" && !opt.DryRun { // a dry run changes no file
 		jl, err := CreateJoblog(opt.Joblog, opt.Resume || opt.ResumeFailed)
 		if err != nil {
 			return nil, err
@@ -741,7 +734,9 @@ func (r *run) record(res *Result) {
 	if r.ctx.Err() == nil && (r.stdout.Err() != nil || r.diedOfClosedStdout(res)) {
 		r.stdoutFailed()
 	}
-	if r.joblog != nil && res.State == "FINISHED" && res.started {
+	// A job the run stopped (a signal, --timeout, --halt now, --fail-fast)
+	// did not complete: as GNU parallel, no row, so --resume runs it again.
+	if r.joblog != nil && res.State == "FINISHED" && res.started && !res.stopped {
 		if err := r.joblog.Write(res); err != nil && r.sum.Err == nil {
 			r.fault(fmt.Errorf("joblog: %w", err))
 		}
@@ -836,7 +831,7 @@ func (r *run) nextJob(src Source) (*Job, bool) {
 			r.fault(err)
 			return nil, false
 		}
-		if !r.skip[job.Seq] {
+		if !r.resume.skip(job) {
 			return job, true
 		}
 	}
@@ -972,7 +967,7 @@ func (r *run) attempt(ctx context.Context, job *Job, c Command, env []string, re
 	res.SysMS = ms(out.Sys)
 	res.SentBytes, res.ReceivedBytes = out.Sent, out.Received
 	res.Error = ""
-	res.timedOut, res.cancelled = false, false
+	res.timedOut, res.cancelled, res.stopped = false, false, false
 	res.workerLost = nil
 	if out.Err != nil {
 		res.Error = out.Err.Error()
@@ -995,6 +990,7 @@ func (r *run) attempt(ctx context.Context, job *Job, c Command, env []string, re
 		if cause != nil {
 			res.Error = "terminated: " + cause.Error()
 		}
+		res.stopped = !errors.Is(cause, ErrJobTimeout)
 	}
 }
 
