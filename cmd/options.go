@@ -68,11 +68,11 @@ func (c *commonFlags) register(fs *pflag.FlagSet, keepOrderDefault bool) {
 	fs.BoolVarP(&c.keepOrder, "keep-order", "k", keepOrderDefault, "emit results in input order")
 	fs.StringVar(&c.output, "output", "group", "output mode: group (a job's output whole), line (whole lines as they come) or ungroup")
 	fs.BoolVar(&c.tag, "tag", false, "prefix each output line with the job's item(s) and a TAB")
-	fs.DurationVar(&c.jobTimeout, "job-timeout", 0, "terminate a job after this long (TERM, KILL after --grace)")
-	fs.DurationVar(&c.timeout, "timeout", 0, "overall deadline: then pending jobs are cancelled and running ones terminated (exit 4); unlike GNU parallel's --timeout, which is per job")
+	durationVar(fs, &c.jobTimeout, "job-timeout", 0, "terminate a job after this long (TERM, KILL after --grace)")
+	durationVar(fs, &c.timeout, "timeout", 0, "overall deadline: then pending jobs are cancelled and running ones terminated (exit 4); unlike GNU parallel's --timeout, which is per job")
 	fs.IntVar(&c.retries, "retries", 0, "run a failing job up to N more times")
 	fs.BoolVar(&c.failFast, "fail-fast", false, "on the first failed job, cancel the pending ones and terminate the running ones")
-	fs.DurationVar(&c.grace, "grace", 5*time.Second, "time between TERM and KILL")
+	durationVar(fs, &c.grace, "grace", 5*time.Second, "time between TERM and KILL")
 	fs.StringVar(&c.progress, "progress", "auto", "progress bar on stderr: auto (when stderr is a terminal), always or never")
 	fs.BoolVar(&c.json, "json", false, "JSON Lines on stdout: one record per finished job, its output inside")
 	fs.StringVar(&c.joblog, "joblog", "", "write a joblog in GNU parallel's format to FILE")
@@ -127,11 +127,6 @@ func (c *commonFlags) runnerOptions(stdout, stderr io.Writer) (runner.Options, e
 	}
 	if c.retries < 0 {
 		return o, usagef("--retries %d: want 0 or more", c.retries)
-	}
-	for name, d := range map[string]time.Duration{"--job-timeout": c.jobTimeout, "--timeout": c.timeout, "--grace": c.grace} {
-		if d < 0 {
-			return o, usagef("%s %s: want a positive duration", name, d)
-		}
 	}
 	shell := []string{c.shell, "-c"}
 	if c.shell == "" {

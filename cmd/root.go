@@ -35,7 +35,7 @@ Exit status: 0 all jobs succeeded; 1 a job failed; 2 usage error (nothing ran);
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.AddCommand(newSubmitCmd(e), newMapCmd(e), newWaitCmd(e), newWorkerCmd(e), newGuardCmd())
-	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
+	root.SetFlagErrorFunc(flagError)
 	return root
 }
 
@@ -60,4 +60,14 @@ func Main(args []string) int {
 		fmt.Fprintf(os.Stderr, "futures: %v\n", err)
 		return 2
 	}
+}
+
+// flagError is the usage error of a flag that cannot be parsed: a bad
+// value's own message when its flag gives one (as the duration flags do).
+func flagError(c *cobra.Command, err error) error {
+	var ue usageError
+	if errors.As(err, &ue) {
+		return ue
+	}
+	return usageError{err}
 }
