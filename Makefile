@@ -1,12 +1,16 @@
 GO ?= go
 BIN := bin/futures
-VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS := -X github.com/futures-cli/futures/cmd.Version=$(VERSION)
+# The binary says what it is from its build info (futures version): the
+# module version, the VCS revision and time, Go and the platform. -buildvcs=true
+# records the revision even where GOFLAGS says -buildvcs=false. At a release
+# tag, the tag names the build.
+TAG ?= $(shell git describe --tags --exact-match 2>/dev/null)
+LDFLAGS := $(if $(TAG),-X github.com/futures-cli/futures/cmd.Version=$(TAG))
 
 .PHONY: build test test-faults bench lint fuzz clean
 
 build:
-	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) .
+	$(GO) build -buildvcs=true -ldflags '$(LDFLAGS)' -o $(BIN) .
 
 test: lint
 	$(GO) test -race -count=1 -timeout 15m ./...
