@@ -83,6 +83,7 @@ job's limit is --job-timeout); --bar and --eta show futures' progress bar.`,
 	c.Flags().IntVarP(&o.chunksize, "chunksize", "n", 1, "items per command: at most N, fewer when N would pass the argument-size limit (xargs -n)")
 	o.inputs.register(c.Flags())
 	o.pipe.register(c.Flags())
+	completeChoices(c)
 	return c
 }
 

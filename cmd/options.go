@@ -102,10 +102,8 @@ func (c *commonFlags) runnerOptions(stdout, stderr io.Writer) (runner.Options, e
 	if err != nil {
 		return o, usageError{err}
 	}
-	switch c.executor {
-	case runner.ThreadExecutor, runner.ProcessExecutor:
-	default:
-		return o, usagef("--executor %q: want thread or process", c.executor)
+	if err := executorChoice.check(c.executor); err != nil {
+		return o, err
 	}
 	if c.maxTasks < 0 {
 		return o, usagef("--max-tasks-per-child %d: want 0 (no limit) or more", c.maxTasks)
@@ -113,14 +111,15 @@ func (c *commonFlags) runnerOptions(stdout, stderr io.Writer) (runner.Options, e
 	if c.maxTasks > 0 && c.executor != runner.ProcessExecutor {
 		return o, usagef("--max-tasks-per-child needs --executor process")
 	}
+	if err := outputChoice.check(c.output); err != nil {
+		return o, err
+	}
 	mode, err := runner.ParseOutputMode(c.output)
 	if err != nil {
 		return o, usageError{err}
 	}
-	switch c.progress {
-	case "auto", "always", "never":
-	default:
-		return o, usagef("--progress %q: want auto, always or never", c.progress)
+	if err := progressChoice.check(c.progress); err != nil {
+		return o, err
 	}
 	if (c.resume || c.resumeFailed) && c.joblog == "" {
 		return o, usagef("--resume and --resume-failed need --joblog FILE")
