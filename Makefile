@@ -1,12 +1,38 @@
 GO ?= go
 BIN := bin/futures
-VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS := -X github.com/futures-cli/futures/cmd.Version=$(VERSION)
+# The binary says what it is from its build info (futures version): the
+# module version, the VCS revision and time, Go and the platform. -buildvcs=true
+# records the revision even where GOFLAGS says -buildvcs=false. At a release
+# tag, the tag names the build.
+TAG ?= $(shell git describe --tags --exact-match 2>/dev/null)
+LDFLAGS := $(if $(TAG),-X github.com/futures-cli/futures/cmd.Version=$(TAG))
 
-.PHONY: build test test-faults bench lint fuzz clean
+# make install copies bin/futures (built first if it is missing) to
+# $(PREFIX)/bin, and its bash, zsh and fish completion scripts under
+# $(PREFIX)/share; DESTDIR is prepended to every path, for packagers.
+PREFIX ?= /usr/local
+DESTDIR ?=
+BASH_COMPLETIONS := $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+ZSH_COMPLETIONS := $(DESTDIR)$(PREFIX)/share/zsh/site-functions
+FISH_COMPLETIONS := $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+
+.PHONY: build install uninstall test test-faults bench lint fuzz clean
 
 build:
-	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) .
+	$(GO) build -buildvcs=true -ldflags '$(LDFLAGS)' -o $(BIN) .
+
+$(BIN):
+	$(MAKE) build
+
+install: $(BIN)
+	install -d $(DESTDIR)$(PREFIX)/bin $(BASH_COMPLETIONS) $(ZSH_COMPLETIONS) $(FISH_COMPLETIONS)
+	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/futures
+	$(BIN) completion bash > $(BASH_COMPLETIONS)/futures
+	$(BIN) completion zsh > $(ZSH_COMPLETIONS)/_futures
+	$(BIN) completion fish > $(FISH_COMPLETIONS)/futures.fish
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/futures $(BASH_COMPLETIONS)/futures $(ZSH_COMPLETIONS)/_futures $(FISH_COMPLETIONS)/futures.fish
 
 test: lint
 	$(GO) test -race -count=1 -timeout 15m ./...

@@ -22,7 +22,7 @@ const procEnv = "FUTURES_PROC"
 // --memfree, --results.
 type controlFlags struct {
 	halt    string
-	delay   string
+	delay   time.Duration
 	load    string
 	memfree string
 	results string
@@ -30,7 +30,7 @@ type controlFlags struct {
 
 func (f *controlFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.halt, "halt", "never", "halt when: never, or soon|now,fail|success|done=N|N% (as GNU parallel: soon lets the running jobs finish, now terminates them)")
-	fs.StringVar(&f.delay, "delay", "", "wait this long between two job starts (500ms, 2s; a bare number is seconds)")
+	durationVar(fs, &f.delay, "delay", 0, "wait this long between two job starts (500ms, 2s; a bare number is seconds)")
 	fs.StringVar(&f.load, "load", "", "start a job only while the 1-minute load average is below MAX (N, or N% of the CPUs)")
 	fs.StringVar(&f.memfree, "memfree", "", "start a job only while SIZE of memory is available (1G, 500M); below half of it, terminate the youngest job and run it again later")
 	fs.StringVar(&f.results, "results", "", "write each job's result under DIR/<seq>/ (stdout, stderr, meta.json), or one record per job to FILE.jsonl or FILE.csv")
@@ -48,13 +48,7 @@ func (f *controlFlags) apply(o *runner.Options) error {
 		}
 		o.Halt = h
 	}
-	if f.delay != "" {
-		d, err := parseDelay(f.delay)
-		if err != nil {
-			return err
-		}
-		o.Delay = d
-	}
+	o.Delay = f.delay
 	if f.load != "" {
 		l, err := parseLoad(f.load, runtime.NumCPU())
 		if err != nil {
@@ -74,23 +68,6 @@ func (f *controlFlags) apply(o *runner.Options) error {
 	}
 	o.Results = f.results
 	return nil
-}
-
-// parseDelay parses --delay: a Go duration, or a number of seconds as GNU
-// parallel takes it.
-func parseDelay(s string) (time.Duration, error) {
-	d, err := time.ParseDuration(s)
-	if err != nil {
-		secs, ferr := strconv.ParseFloat(s, 64)
-		if ferr != nil || secs > 1e9 {
-			return 0, usagef("--delay %q: want a duration (500ms, 2s) or a number of seconds", s)
-		}
-		d = time.Duration(secs * float64(time.Second))
-	}
-	if d < 0 {
-		return 0, usagef("--delay %q: want a positive duration", s)
-	}
-	return d, nil
 }
 
 // parseLoad parses --load: a load average, or N% of the CPUs.

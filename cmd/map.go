@@ -62,12 +62,17 @@ job's limit is --job-timeout); --bar and --eta show futures' progress bar.`,
   futures map --product 'echo {1}-{2}' ::: a b ::: 1 2 3
   futures map --csv --header : 'curl -o {name}.html {url}' :::: sites.csv
   find . -name '*.tmp' | futures map -X rm --`,
-		Args: cobra.MinimumNArgs(1),
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usagef("map: missing COMMAND, the command to run for each item (futures map 'gzip {}' ::: a.log)")
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.command, o.inputs.groups = splitGroups(args)
 			o.hasItems = o.inputs.groups != nil
 			if len(o.command) == 0 {
-				return usagef("map: no COMMAND before :::")
+				return usagef("map: missing COMMAND before :::")
 			}
 			return runMap(e, o)
 		},
@@ -78,6 +83,7 @@ job's limit is --job-timeout); --bar and --eta show futures' progress bar.`,
 	c.Flags().IntVarP(&o.chunksize, "chunksize", "n", 1, "items per command: at most N, fewer when N would pass the argument-size limit (xargs -n)")
 	o.inputs.register(c.Flags())
 	o.pipe.register(c.Flags())
+	completeChoices(c)
 	return c
 }
 

@@ -70,11 +70,11 @@ func (c *commonFlags) register(fs *pflag.FlagSet, keepOrderDefault bool) {
 	fs.BoolVarP(&c.keepOrder, "keep-order", "k", keepOrderDefault, "emit results in input order")
 	fs.StringVar(&c.output, "output", "group", "output mode: group (a job's output whole), line (whole lines as they come) or ungroup")
 	fs.BoolVar(&c.tag, "tag", false, "prefix each output line with the job's item(s) and a TAB")
-	fs.DurationVar(&c.jobTimeout, "job-timeout", 0, "terminate a job after this long (TERM, KILL after --grace)")
-	fs.DurationVar(&c.timeout, "timeout", 0, "overall deadline: then pending jobs are cancelled and running ones terminated (exit 4); unlike GNU parallel's --timeout, which is per job")
+	durationVar(fs, &c.jobTimeout, "job-timeout", 0, "terminate a job after this long (TERM, KILL after --grace)")
+	durationVar(fs, &c.timeout, "timeout", 0, "overall deadline: then pending jobs are cancelled and running ones terminated (exit 4); unlike GNU parallel's --timeout, which is per job")
 	fs.IntVar(&c.retries, "retries", 0, "run a failing job up to N more times")
 	fs.BoolVar(&c.failFast, "fail-fast", false, "on the first failed job, cancel the pending ones and terminate the running ones")
-	fs.DurationVar(&c.grace, "grace", 5*time.Second, "time between TERM and KILL")
+	durationVar(fs, &c.grace, "grace", 5*time.Second, "time between TERM and KILL")
 	fs.StringVar(&c.progress, "progress", "auto", "progress bar on stderr: auto (when stderr is a terminal), always or never")
 	fs.BoolVar(&c.json, "json", false, "JSON Lines on stdout: one record per finished job, its output inside")
 	fs.StringVar(&c.joblog, "joblog", "", "write a joblog in GNU parallel's format to FILE")
@@ -105,10 +105,8 @@ func (c *commonFlags) runnerOptions(stdout, stderr io.Writer) (runner.Options, e
 	if err != nil {
 		return o, usageError{err}
 	}
-	switch c.executor {
-	case runner.ThreadExecutor, runner.ProcessExecutor:
-	default:
-		return o, usagef("--executor %q: want thread or process", c.executor)
+	if err := executorChoice.check(c.executor); err != nil {
+		return o, err
 	}
 	if c.maxTasks < 0 {
 		return o, usagef("--max-tasks-per-child %d: want 0 (no limit) or more", c.maxTasks)
@@ -116,14 +114,15 @@ func (c *commonFlags) runnerOptions(stdout, stderr io.Writer) (runner.Options, e
 	if c.maxTasks > 0 && c.executor != runner.ProcessExecutor {
 		return o, usagef("--max-tasks-per-child needs --executor process")
 	}
+	if err := outputChoice.check(c.output); err != nil {
+		return o, err
+	}
 	mode, err := runner.ParseOutputMode(c.output)
 	if err != nil {
 		return o, usageError{err}
 	}
-	switch c.progress {
-	case "auto", "always", "never":
-	default:
-		return o, usagef("--progress %q: want auto, always or never", c.progress)
+	if err := progressChoice.check(c.progress); err != nil {
+		return o, err
 	}
 	if (c.resume || c.resumeFailed) && c.joblog == "" {
 		return o, usagef("--resume and --resume-failed need --joblog FILE")
@@ -137,11 +136,6 @@ func (c *commonFlags) runnerOptions(stdout, stderr io.Writer) (runner.Options, e
 	}
 	if c.retries < 0 {
 		return o, usagef("--retries %d: want 0 or more", c.retries)
-	}
-	for name, d := range map[string]time.Duration{"--job-timeout": c.jobTimeout, "--timeout": c.timeout, "--grace": c.grace} {
-		if d < 0 {
-			return o, usagef("%s %s: want a positive duration", name, d)
-		}
 	}
 	shell := []string{c.shell, "-c"}
 	if c.shell == "" {

@@ -52,6 +52,9 @@ func (f *remoteFlags) executor(c *commonFlags) error {
 
 // apply checks the flags and sets them in o; jobs is -j as given.
 func (f *remoteFlags) apply(o *runner.Options, jobs string) error {
+	if err := workerLossChoice.check(f.workerLoss); err != nil {
+		return err
+	}
 	loss, err := runner.ParseWorkerLoss(f.workerLoss)
 	if err != nil {
 		return usageError{err}

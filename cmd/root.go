@@ -7,12 +7,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
+	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
-
-// Version is the version of this build, set with -ldflags at link time.
-var Version = "dev"
 
 // NewRootCmd builds the futures command tree over the given streams.
 func NewRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
@@ -26,7 +26,7 @@ and futures waits on them to stream results, a progress bar and an exit-code sum
 
 Exit status: 0 all jobs succeeded; 1 a job failed; 2 usage error (nothing ran);
 3 the pool broke; 4 the overall --timeout passed; 128+N stopped by signal N.`,
-		Version:       Version,
+		Version:       version(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -34,8 +34,8 @@ Exit status: 0 all jobs succeeded; 1 a job failed; 2 usage error (nothing ran);
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newSubmitCmd(e), newMapCmd(e), newWaitCmd(e), newWorkerCmd(e), newGuardCmd())
-	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
+	root.AddCommand(newSubmitCmd(e), newMapCmd(e), newWaitCmd(e), newVersionCmd(e), newWorkerCmd(e), newGuardCmd())
+	root.SetFlagErrorFunc(flagError)
 	return root
 }
 
@@ -49,7 +49,7 @@ func Execute() {
 func Main(args []string) int {
 	root := NewRootCmd(os.Stdin, os.Stdout, os.Stderr)
 	root.SetArgs(args)
-	err := root.Execute()
+	c, err := root.ExecuteC()
 	var st exitStatus
 	switch {
 	case err == nil:
@@ -57,7 +57,97 @@ func Main(args []string) int {
 	case errors.As(err, &st):
 		return int(st)
 	default:
-		fmt.Fprintf(os.Stderr, "futures: %v\n", err)
+		if c == nil {
+			c = root
+		}
+		printUsageError(os.Stderr, c, err)
 		return 2
 	}
+}
+
+// printUsageError writes err, a usage error of command c, and a hint line
+// pointing at c's help, as git and go do.
+func printUsageError(w io.Writer, c *cobra.Command, err error) {
+	msg := strings.TrimRight(err.Error(), "\n")
+	fmt.Fprintf(w, "futures: %s\n", msg)
+	if strings.Contains(msg, "\n") { // a "Did you mean this?" list
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintf(w, "Run '%s --help' for usage.\n", c.CommandPath())
+}
+
+// flagError is the usage error of a flag that cannot be parsed: a bad
+// value's own message when its flag gives one (as the duration flags do).
+func flagError(c *cobra.Command, err error) error {
+	var ue usageError
+	if errors.As(err, &ue) {
+		return ue
+	}
+	var ne *pflag.NotExistError
+	if errors.As(err, &ne) && ne.GetSpecifiedShortnames() == "" {
+		if names := suggestFlags(c.Flags(), ne.GetSpecifiedName()); len(names) > 0 {
+			return usagef("%v\n\nDid you mean this?\n\t--%s", err, strings.Join(names, "\n\t--"))
+		}
+	}
+	return usageError{err}
+}
+
+// suggestFlags returns the names of fs's visible flags that typed may have
+// meant: those it begins (--time for --timeout), then those within one
+// edit of it (two for a name longer than four letters; swapping two
+// neighbours is one edit), closest first, at most four.
+func suggestFlags(fs *pflag.FlagSet, typed string) []string {
+	type near struct {
+		name string
+		rank int
+	}
+	limit := 1
+	if len(typed) > 4 {
+		limit = 2
+	}
+	var found []near
+	fs.VisitAll(func(f *pflag.Flag) {
+		if f.Hidden || f.Deprecated != "" {
+			return
+		}
+		switch d := editDistance(typed, f.Name); {
+		case len(typed) >= 3 && strings.HasPrefix(f.Name, typed):
+			found = append(found, near{f.Name, 0})
+		case d <= limit:
+			found = append(found, near{f.Name, d})
+		}
+	})
+	sort.SliceStable(found, func(i, j int) bool { return found[i].rank < found[j].rank })
+	var names []string
+	for i := 0; i < len(found) && i < 4; i++ {
+		names = append(names, found[i].name)
+	}
+	return names
+}
+
+// editDistance is the number of edits between a and b, in bytes: an
+// insertion, a deletion, a change or a swap of two neighbours is one
+// (optimal string alignment distance).
+func editDistance(a, b string) int {
+	d := make([][]int, len(a)+1)
+	for i := range d {
+		d[i] = make([]int, len(b)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(a)][len(b)]
 }

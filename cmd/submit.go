@@ -32,6 +32,7 @@ redirections, $VAR and the like runs under --shell.`,
 		},
 	}
 	o.register(c.Flags(), false)
+	completeChoices(c)
 	return c
 }
 

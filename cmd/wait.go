@@ -41,6 +41,7 @@ cancelled (--then cancel, the default) or let finish (--then finish).`,
 	o.register(c.Flags(), false)
 	c.Flags().StringVar(&o.returnWhen, "return-when", "ALL_COMPLETED", "FIRST_COMPLETED, FIRST_EXCEPTION or ALL_COMPLETED")
 	c.Flags().StringVar(&o.then, "then", "cancel", "what happens to the not_done jobs: cancel or finish")
+	completeChoices(c)
 	return c
 }
 
@@ -50,6 +51,12 @@ func runWait(e env, o *waitOptions) error {
 		return err
 	}
 	var wo runner.WaitOptions
+	if err := returnWhenChoice.check(o.returnWhen); err != nil {
+		return err
+	}
+	if err := thenChoice.check(o.then); err != nil {
+		return err
+	}
 	switch strings.ToUpper(o.returnWhen) {
 	case "FIRST_COMPLETED":
 		wo.ReturnWhen = future.FirstCompleted
@@ -57,16 +64,8 @@ func runWait(e env, o *waitOptions) error {
 		wo.ReturnWhen = future.FirstException
 	case "ALL_COMPLETED":
 		wo.ReturnWhen = future.AllCompleted
-	default:
-		return usagef("--return-when %q: want FIRST_COMPLETED, FIRST_EXCEPTION or ALL_COMPLETED", o.returnWhen)
 	}
-	switch o.then {
-	case "cancel":
-	case "finish":
-		wo.Finish = true
-	default:
-		return usagef("--then %q: want cancel or finish", o.then)
-	}
+	wo.Finish = o.then == "finish"
 	src, done, err := commandLines(e, &o.commonFlags, o.files, &opt)
 	if err != nil {
 		return err

@@ -20,7 +20,8 @@ func ParseColsep(s string) (*regexp.Regexp, error) {
 		return nil, fmt.Errorf("--colsep %q: %w", s, err)
 	}
 	if re.MatchString("") {
-		return nil, fmt.Errorf("--colsep %q matches the empty string (for a literal character, escape it: %q)", s, regexp.QuoteMeta(s))
+		// Shell words, so that the advice can be typed as it is shown.
+		return nil, fmt.Errorf("--colsep %s matches the empty string; to split at a literal %s, write --colsep %s", Quote(s), s, Quote(regexp.QuoteMeta(s)))
 	}
 	return re, nil
 }
