@@ -27,6 +27,7 @@ var (
 	workerLossChoice = choice{flag: "worker-loss", values: []string{"break", "requeue"}}
 	returnWhenChoice = choice{flag: "return-when", values: []string{"FIRST_COMPLETED", "FIRST_EXCEPTION", "ALL_COMPLETED"}, fold: true}
 	thenChoice       = choice{flag: "then", values: []string{"cancel", "finish"}}
+	resumeByChoice   = choice{flag: "resume-by", values: []string{"seq", "command"}}
 	// haltChoice lists common --halt values; runner.ParseHalt checks them.
 	haltChoice = choice{flag: "halt", values: []string{
 		"never", "soon,fail=1", "now,fail=1", "soon,fail=10%", "now,fail=10%",
@@ -34,7 +35,7 @@ var (
 	}}
 
 	// choices are every choice flag; completeChoices offers their values.
-	choices = []choice{executorChoice, outputChoice, progressChoice, workerLossChoice, returnWhenChoice, thenChoice, haltChoice}
+	choices = []choice{executorChoice, outputChoice, progressChoice, workerLossChoice, returnWhenChoice, thenChoice, resumeByChoice, haltChoice}
 )
 
 // check returns nil when v is one of c's values, and else the usage error

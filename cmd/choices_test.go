@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -24,6 +25,9 @@ func TestEveryChoiceValueIsAccepted(t *testing.T) {
 		command := []string{"map", "--dry-run", "-q"}
 		if c.flag == "return-when" || c.flag == "then" {
 			command = []string{"wait", "--dry-run", "-q"}
+		}
+		if c.flag == "resume-by" {
+			command = append(command, "--joblog", filepath.Join(t.TempDir(), "log"), "--resume")
 		}
 		if c.flag == "worker-loss" {
 			command = append(command, "--executor", "process") // requeue needs it

@@ -127,6 +127,9 @@ func (c *commonFlags) runnerOptions(stdout, stderr io.Writer) (runner.Options, e
 	if (c.resume || c.resumeFailed) && c.joblog == "" {
 		return o, usagef("--resume and --resume-failed need --joblog FILE")
 	}
+	if err := resumeByChoice.check(c.resumeBy); err != nil {
+		return o, err
+	}
 	resumeBy, err := runner.ParseResumeBy(c.resumeBy)
 	if err != nil {
 		return o, usageError{err}
