@@ -196,6 +196,13 @@ func (o *mapOptions) mapSource(e env, st *inputStop, opt runner.Options, d byte,
 			return nil, close, usageError{err}
 		}
 	}
+	perJob := o.chunksize
+	if f.fill {
+		perJob = 0 // as many as fit: not known in advance
+	}
+	if err := tmpl.CheckInputs(len(recs), perJob); err != nil {
+		return nil, close, usageError{err}
+	}
 	if f.fill && !tmpl.PerRecord(len(recs)) {
 		return nil, close, usagef("-X: the command has no {} to repeat per item (nor {N} of several inputs or fields), so it cannot take several")
 	}

@@ -515,6 +515,33 @@ func (t *Template) PerRecord(sources int) bool {
 	return false
 }
 
+// CheckInputs reports, before any job runs, a {N} that could only ever be
+// empty: an error wrapping ErrTemplate when N is past the number of input
+// sources. sources is how many there are (0 for --pipe, whose jobs have
+// no item); perJob how many records a job takes at most (1 normally, N
+// with -n N, 0 when not known in advance, as with -X). With one source
+// and several records per job, {N} is the N-th record of the job (GNU
+// parallel -N), so it is checked against perJob instead; the last job of
+// the input may still have fewer records, and then {N} is empty, as in
+// GNU parallel. With TemplateOptions.Fields the count comes from each
+// line, and is checked per job instead (ErrFields).
+func (t *Template) CheckInputs(sources, perJob int) error {
+	if t.fields || t.maxSrc == 0 {
+		return nil
+	}
+	switch {
+	case sources == 0:
+		return fmt.Errorf("%w: {%d}, but --pipe jobs have no input item (their stdin is the block)", ErrTemplate, t.maxSrc)
+	case sources > 1 && t.maxSrc > sources:
+		return fmt.Errorf("%w: {%d}, but there are only %d input sources", ErrTemplate, t.maxSrc, sources)
+	case sources == 1 && perJob == 1 && t.maxSrc > 1:
+		return fmt.Errorf("%w: {%d}, but there is only 1 input source", ErrTemplate, t.maxSrc)
+	case sources == 1 && perJob > 1 && t.maxSrc > perJob:
+		return fmt.Errorf("%w: {%d}, but there is only 1 input source and -n %d puts at most %d items in a command", ErrTemplate, t.maxSrc, perJob, perJob)
+	}
+	return nil
+}
+
 // Expand returns the command of one job. It fails with an error wrapping
 // ErrTemplate when v has no record or the template asks for an input source
 // that the records do not have (the same for every job: a usage error), and

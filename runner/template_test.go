@@ -480,3 +480,40 @@ func TestTemplateRandomShellLinesNeverRunItems(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckInputsRefusesAnNThatCanOnlyBeEmpty(t *testing.T) {
+	tests := []struct {
+		name            string
+		tmpl            string
+		opt             TemplateOptions
+		sources, perJob int
+		wantErr         string // "" for none
+	}{
+		{"{2} of one source is refused", "rm -rf {2}/*", TemplateOptions{}, 1, 1, "{2}, but there is only 1 input source"},
+		{"{3} of two sources is refused", "echo {3}", TemplateOptions{}, 2, 1, "{3}, but there are only 2 input sources"},
+		{"{2.} counts as {2}", "echo {2.}", TemplateOptions{}, 1, 1, "{2}, but there is only 1 input source"},
+		{"{2} of two sources is fine", "echo {1} {2}", TemplateOptions{}, 2, 1, ""},
+		{"{1} of one source is fine", "echo {1}", TemplateOptions{}, 1, 1, ""},
+		{"{2} with -n 2 is the second item", "echo {1} {2}", TemplateOptions{}, 1, 2, ""},
+		{"{3} with -n 2 is refused", "echo {3}", TemplateOptions{}, 1, 2, "-n 2 puts at most 2 items"},
+		{"{5} with -X is not known in advance", "echo {} {5}", TemplateOptions{}, 1, 0, ""},
+		{"{1} with --pipe is refused", "echo {1}", TemplateOptions{}, 0, 1, "--pipe jobs have no input item"},
+		{"{} with --pipe is fine", "echo {} {#}", TemplateOptions{}, 0, 1, ""},
+		{"fields are counted per line", "echo {9}", TemplateOptions{Fields: true}, 1, 1, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tmpl, err := ParseTemplateWith([]string{tt.tmpl}, tt.opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = tmpl.CheckInputs(tt.sources, tt.perJob)
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Fatalf("CheckInputs: %v, want none", err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr) || !errors.Is(err, ErrTemplate)):
+				t.Fatalf("CheckInputs: %v, want an ErrTemplate saying %q", err, tt.wantErr)
+			}
+		})
+	}
+}
