@@ -306,7 +306,8 @@ func quoteTo(b *strings.Builder, s string, quoteEq bool) {
 	singleQuoteTo(b, s)
 }
 
-// singleQuoteTo writes s in single quotes, each single quote in it as '\”.
+// singleQuoteTo writes s in single quotes, each single quote in it as
+// quote, backslash, quote, quote.
 func singleQuoteTo(b *strings.Builder, s string) {
 	b.WriteByte('\'')
 	for {
