@@ -304,11 +304,16 @@ func (j *Job) Command(slot int) (Command, error) {
 // io.EOF is a fault of the input (an unreadable file) and ends the run.
 type Source func() (*Job, error)
 
-// SubmitSource makes a job of each item of r: each is a command line.
+// SubmitSource makes a job of each item of r: each is a command line. An
+// item of only blanks (spaces, tabs, CRs, newlines) is skipped, as an empty
+// one is: there is no command in it.
 func SubmitSource(r *Reader) Source {
 	seq := 0
 	return func() (*Job, error) {
 		item, line, err := r.Next()
+		for err == nil && strings.Trim(item, " \t\r\n") == "" {
+			item, line, err = r.Next()
+		}
 		if err != nil {
 			return nil, err
 		}
