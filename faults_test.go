@@ -1311,11 +1311,11 @@ func TestFaultBadInput(t *testing.T) {
 		stdout string // exact, unless "" and stdoutRE is set
 		stderr string // regexp
 	}{
-		{"an unterminated quote fails its line", []string{"submit", "-k"}, "echo ok1\necho 'abc\necho ok2\n", 1, "ok1\nok2\n", `input line 2: .*unterminated`},
-		{"a lone backslash fails its line", []string{"submit", "-k"}, "echo ok1\n\\\necho ok2\n", 1, "ok1\nok2\n", `input line 2: .*backslash`},
-		{"a line ending in a backslash fails", []string{"submit", "-k"}, "echo a\\\necho b\n", 1, "b\n", `input line 1: .*backslash`},
-		{"a NUL byte in a command line fails it", []string{"submit", "-k"}, "echo a\x00b\necho ok\n", 1, "ok\n", `input line 1: .*NUL`},
-		{"a NUL byte in a map item fails it", []string{"map", "echo"}, "a\x00b\nok\n", 1, "ok\n", `input line 1: .*NUL`},
+		{"an unterminated quote fails its line", []string{"submit", "-k"}, "echo ok1\necho 'abc\necho ok2\n", 1, "ok1\nok2\n", `stdin:2: .*unterminated`},
+		{"a lone backslash fails its line", []string{"submit", "-k"}, "echo ok1\n\\\necho ok2\n", 1, "ok1\nok2\n", `stdin:2: .*backslash`},
+		{"a line ending in a backslash fails", []string{"submit", "-k"}, "echo a\\\necho b\n", 1, "b\n", `stdin:1: .*backslash`},
+		{"a NUL byte in a command line fails it", []string{"submit", "-k"}, "echo a\x00b\necho ok\n", 1, "ok\n", `stdin:1: .*NUL`},
+		{"a NUL byte in a map item fails it", []string{"map", "echo"}, "a\x00b\nok\n", 1, "ok\n", `stdin:1: .*NUL`},
 		{"invalid UTF-8 passes through", []string{"submit"}, "echo \xff\xfe\x80\n", 0, "\xff\xfe\x80\n", `^futures: 1 succeeded`},
 		{"invalid UTF-8 in a map item passes through", []string{"map", "printf", "%s\n"}, "\xc3\x28\n", 0, "\xc3\x28\n", `^futures: 1 succeeded`},
 		{"a 1 MB command line is too long to exec", []string{"submit", "-k"}, "echo " + mb + "\necho ok\n", 1, "ok\n", `argument list too long`},

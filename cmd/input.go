@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"golang.org/x/term"
+
+	"github.com/futures-cli/futures/runner"
 )
 
 // inputStop makes the reads of a run's input interruptible, so that a
@@ -93,4 +95,37 @@ func (s *inputStop) close() {
 		_ = f.Close()
 	}
 	s.opened = nil
+}
+
+// openNamed opens the FILE arguments as openInputs does (all of them,
+// before anything runs; none: stdin), each an input of its own, named for
+// messages: the FILE as given, "stdin" for stdin and "-". close closes
+// what it opened.
+func openNamed(st *inputStop, stdin io.Reader, names []string) (ins []runner.Input, close func(), err error) {
+	var closers []func()
+	close = func() {
+		for _, c := range closers {
+			c()
+		}
+	}
+	if len(names) == 0 {
+		names = []string{"-"}
+	}
+	for _, name := range names {
+		var only []string
+		if name != "-" {
+			only = []string{name}
+		}
+		r, c, err := openInputs(st, stdin, only)
+		if err != nil {
+			close()
+			return nil, nil, err
+		}
+		closers = append(closers, c)
+		if name == "-" {
+			name = "stdin"
+		}
+		ins = append(ins, runner.Input{Name: name, R: r})
+	}
+	return ins, close, nil
 }

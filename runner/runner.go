@@ -267,6 +267,8 @@ type Job struct {
 	Args []string // the input item(s): the line (submit) or the values (map)
 	Line int      // where in the input it came from, for error messages
 
+	input string // the name of that input (Pos.Name)
+
 	line string    // submit: the command line
 	tmpl *Template // map: the template
 	recs [][]string
@@ -289,13 +291,13 @@ func (j *Job) Command(slot int) (Command, error) {
 	if j.tmpl != nil {
 		c, err := j.tmpl.Expand(Vars{Records: j.recs, Seq: j.Seq, Slot: slot})
 		if err != nil {
-			return c, fmt.Errorf("input line %d: %w", j.Line, err)
+			return c, fmt.Errorf("%s: %w", Pos{j.input, j.Line}, err)
 		}
 		return c, nil
 	}
 	c, err := ParseLine(j.line)
 	if err != nil {
-		return Command{Line: j.line}, fmt.Errorf("input line %d: %w", j.Line, err)
+		return Command{Line: j.line}, fmt.Errorf("%s: %w", Pos{j.input, j.Line}, err)
 	}
 	return c, nil
 }
@@ -318,7 +320,7 @@ func SubmitSource(r *Reader) Source {
 			return nil, err
 		}
 		seq++
-		return &Job{Seq: seq, Args: []string{item}, Line: line, line: item}, nil
+		return &Job{Seq: seq, Args: []string{item}, Line: line, input: r.Name(), line: item}, nil
 	}
 }
 
