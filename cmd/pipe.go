@@ -57,7 +57,7 @@ func runPipe(e env, o *mapOptions, opt runner.Options, tmpl *runner.Template) er
 	if o.pipe.records > 0 && recend == "" {
 		return usagef("-N needs a record end: --recend must not be empty")
 	}
-	var st inputStop
+	st := inputStop{notice: e.stderr}
 	defer st.close()
 	opt.StopInput = st.stop
 	in, closeIn, err := openInputs(&st, e.stdin, o.argFiles)

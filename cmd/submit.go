@@ -58,7 +58,7 @@ func commandLines(e env, c *commonFlags, files []string, opt *runner.Options) (s
 	if err != nil {
 		return nil, nil, err
 	}
-	st := &inputStop{}
+	st := &inputStop{notice: e.stderr}
 	ins, closeIn, err := openNamed(st, e.stdin, files)
 	if err != nil {
 		st.close()
