@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"golang.org/x/term"
+
+	"github.com/futures-cli/futures/runner"
 )
 
 // inputStop makes the reads of a run's input interruptible, so that a
@@ -22,12 +24,18 @@ import (
 // when it is a socket, stop shuts down its reading side. A regular file
 // never waits, and is read as it is.
 type inputStop struct {
+	// notice, if not nil, is told once that input is read from the
+	// terminal (stderr), so that a run waiting for it does not wait
+	// silently. Set before use.
+	notice io.Writer
+
 	mu      sync.Mutex  // guards the fields below
 	files   []*os.File  // whose reads stop interrupts
 	sock    bool        // stdin is a socket: stop shuts down its reading side
 	opened  []*os.File  // files opened here, closed by close
 	inputs  []inputFile // every regular file read, for checkOutputs (samefile.go)
 	stopped bool
+	told    bool // notice was told
 }
 
 // add registers f, an input file opened by name.
@@ -52,8 +60,11 @@ func (s *inputStop) stdin(r io.Reader) io.Reader {
 	}
 	switch st.Mode & syscall.S_IFMT {
 	case syscall.S_IFIFO, syscall.S_IFCHR:
-		if st.Mode&syscall.S_IFMT == syscall.S_IFCHR && !term.IsTerminal(0) {
-			return r // /dev/null and the like: no wait
+		if st.Mode&syscall.S_IFMT == syscall.S_IFCHR {
+			if !term.IsTerminal(0) {
+				return r // /dev/null and the like: no wait
+			}
+			s.tell()
 		}
 		f, err := os.OpenFile("/proc/self/fd/0", os.O_RDONLY|syscall.O_NOCTTY, 0)
 		if err != nil {
@@ -70,6 +81,19 @@ func (s *inputStop) stdin(r io.Reader) io.Reader {
 		s.mu.Unlock()
 	}
 	return r
+}
+
+// tell says once, on notice, that input is read from the terminal (GNU
+// parallel warns the same way): a run that seems to hang is waiting for
+// the user.
+func (s *inputStop) tell() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.notice == nil || s.told {
+		return
+	}
+	s.told = true
+	_, _ = io.WriteString(s.notice, "futures: reading input from the terminal; end it with Ctrl-D\n")
 }
 
 // stop interrupts the reads of every input, now and from now on. It is
@@ -94,4 +118,37 @@ func (s *inputStop) close() {
 		_ = f.Close()
 	}
 	s.opened = nil
+}
+
+// openNamed opens the FILE arguments as openInputs does (all of them,
+// before anything runs; none: stdin), each an input of its own, named for
+// messages: the FILE as given, "stdin" for stdin and "-". close closes
+// what it opened.
+func openNamed(st *inputStop, stdin io.Reader, names []string) (ins []runner.Input, close func(), err error) {
+	var closers []func()
+	close = func() {
+		for _, c := range closers {
+			c()
+		}
+	}
+	if len(names) == 0 {
+		names = []string{"-"}
+	}
+	for _, name := range names {
+		var only []string
+		if name != "-" {
+			only = []string{name}
+		}
+		r, c, err := openInputs(st, stdin, only)
+		if err != nil {
+			close()
+			return nil, nil, err
+		}
+		closers = append(closers, c)
+		if name == "-" {
+			name = "stdin"
+		}
+		ins = append(ins, runner.Input{Name: name, R: r})
+	}
+	return ins, close, nil
 }

@@ -109,7 +109,7 @@ func runMap(e env, o *mapOptions) error {
 		}
 		return runPipe(e, o, opt, tmpl)
 	}
-	var st inputStop
+	st := inputStop{notice: e.stderr}
 	defer st.close()
 	opt.StopInput = st.stop
 	src, closeInputs, err := o.mapSource(e, &st, opt, d, tmpl)

@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -155,12 +156,22 @@ func (o *mapOptions) mapSource(e env, st *inputStop, opt runner.Options, d byte,
 	if len(inputs) == 0 {
 		inputs = append(inputs, input{file: "-"})
 	}
-	stdins := 0
+	groups := 0 // ::: groups, for their names
+	for _, in := range inputs {
+		if in.file == "" {
+			groups++
+		}
+	}
+	stdins, group := 0, 0
 	var recs []runner.Records
 	for _, in := range inputs {
 		if in.file == "" {
+			name := ":::"
+			if group++; groups > 1 {
+				name = fmt.Sprintf("::: group %d", group)
+			}
 			// Arguments cannot hold NUL, so NUL separates them without ambiguity.
-			r := runner.NewReader(strings.NewReader(strings.Join(in.items, "\x00")), 0)
+			r := runner.NewInputsReader([]runner.Input{{Name: name, R: strings.NewReader(strings.Join(in.items, "\x00"))}}, 0)
 			recs = append(recs, runner.Items(r, split))
 			continue
 		}
@@ -169,19 +180,15 @@ func (o *mapOptions) mapSource(e env, st *inputStop, opt runner.Options, d byte,
 				return nil, close, usagef("stdin (-) can be only one input source")
 			}
 		}
-		var names []string
-		if in.file != "-" {
-			names = []string{in.file}
-		}
-		r, closeIn, err := openInputs(st, e.stdin, names)
+		ins, closeIn, err := openNamed(st, e.stdin, []string{in.file})
 		if err != nil {
 			return nil, close, err
 		}
 		closers = append(closers, closeIn)
 		if f.csv {
-			recs = append(recs, runner.CSV(r, comma))
+			recs = append(recs, runner.CSVInput(ins[0], comma))
 		} else {
-			recs = append(recs, runner.Items(runner.NewReader(r, d), split))
+			recs = append(recs, runner.Items(runner.NewInputsReader(ins, d), split))
 		}
 	}
 
@@ -195,6 +202,13 @@ func (o *mapOptions) mapSource(e env, st *inputStop, opt runner.Options, d byte,
 		if tmpl, err = runner.ParseTemplateWith(o.command, topt); err != nil {
 			return nil, close, usageError{err}
 		}
+	}
+	perJob := o.chunksize
+	if f.fill {
+		perJob = 0 // as many as fit: not known in advance
+	}
+	if err := tmpl.CheckInputs(len(recs), perJob); err != nil {
+		return nil, close, usageError{err}
 	}
 	if f.fill && !tmpl.PerRecord(len(recs)) {
 		return nil, close, usagef("-X: the command has no {} to repeat per item (nor {N} of several inputs or fields), so it cannot take several")

@@ -211,6 +211,10 @@ func openInputs(st *inputStop, stdin io.Reader, names []string) (io.Reader, func
 			return nil, nil, usageError{fmt.Errorf("cannot read input: %w", err)}
 		}
 		files = append(files, f)
+		if fi, err := f.Stat(); err == nil && fi.IsDir() {
+			closeAll()
+			return nil, nil, usageError{fmt.Errorf("cannot read input: %s: is a directory", name)}
+		}
 		st.add(f)
 		st.noteInput(name, f)
 		rs = append(rs, f)

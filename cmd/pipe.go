@@ -45,6 +45,9 @@ func runPipe(e env, o *mapOptions, opt runner.Options, tmpl *runner.Template) er
 	case o.pipe.records < 0:
 		return usagef("-N %d: want 1 or more records per block", o.pipe.records)
 	}
+	if err := tmpl.CheckInputs(0, 1); err != nil {
+		return usageError{err}
+	}
 	size, err := runner.ParseSize(o.pipe.block)
 	if err != nil || size < 1 || size > 1<<30 {
 		return usagef("--block %q: want a size from 1 byte to 1G, like 1M or 512k", o.pipe.block)
@@ -56,7 +59,7 @@ func runPipe(e env, o *mapOptions, opt runner.Options, tmpl *runner.Template) er
 	if o.pipe.records > 0 && recend == "" {
 		return usagef("-N needs a record end: --recend must not be empty")
 	}
-	var st inputStop
+	st := inputStop{notice: e.stderr}
 	defer st.close()
 	opt.StopInput = st.stop
 	in, closeIn, err := openInputs(&st, e.stdin, o.argFiles)

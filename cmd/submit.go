@@ -59,8 +59,8 @@ func commandLines(e env, c *commonFlags, files []string, opt *runner.Options) (s
 	if err != nil {
 		return nil, nil, err
 	}
-	st := &inputStop{}
-	in, closeIn, err := openInputs(st, e.stdin, files)
+	st := &inputStop{notice: e.stderr}
+	ins, closeIn, err := openNamed(st, e.stdin, files)
 	if err != nil {
 		st.close()
 		return nil, nil, err
@@ -71,5 +71,5 @@ func commandLines(e env, c *commonFlags, files []string, opt *runner.Options) (s
 		return nil, nil, err
 	}
 	opt.StopInput = st.stop
-	return runner.SubmitSource(runner.NewReader(in, d)), func() { closeIn(); st.close() }, nil
+	return runner.SubmitSource(runner.NewInputsReader(ins, d)), func() { closeIn(); st.close() }, nil
 }

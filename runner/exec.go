@@ -152,7 +152,10 @@ func Exec(ctx context.Context, c Command, o ExecOptions) Outcome {
 		return Outcome{ExitCode: -1, Canceled: true, Err: fmt.Errorf("not started: %w", err)}
 	}
 	argv := c.Argv
-	if c.Shell {
+	if runsFunction(c, o.Environ) {
+		// An exported bash function (bashfunc.go): only bash knows it.
+		argv = []string{"bash", "-c", c.Line}
+	} else if c.Shell {
 		sh := o.Shell
 		if len(sh) == 0 {
 			sh = defaultShell

@@ -77,11 +77,17 @@ func SplitCSV(comma rune) func(item string) ([]string, error) {
 // the end of the input, as it would for any CSV reader). The input is
 // streamed: one record is held at a time.
 func CSV(r io.Reader, comma rune) Records {
-	return &csvRecords{cr: newCSVReader(r, comma)}
+	return CSVInput(Input{R: r}, comma)
+}
+
+// CSVInput is CSV of a named input: its records' places name it (Pos).
+func CSVInput(in Input, comma rune) Records {
+	return &csvRecords{cr: newCSVReader(in.R, comma), name: in.Name}
 }
 
 type csvRecords struct {
-	cr *csv.Reader
+	cr   *csv.Reader
+	name string
 }
 
 func newCSVReader(r io.Reader, comma rune) *csv.Reader {
@@ -91,17 +97,18 @@ func newCSVReader(r io.Reader, comma rune) *csv.Reader {
 	return cr
 }
 
-func (c *csvRecords) Next() ([]string, int, error) {
+func (c *csvRecords) Next() ([]string, Pos, error) {
 	values, err := c.cr.Read()
 	if err != nil {
 		var pe *csv.ParseError
 		if errors.As(err, &pe) {
-			return nil, pe.StartLine, &RecordError{Line: pe.StartLine, Err: csvError(err)}
+			pos := Pos{Name: c.name, Line: pe.StartLine}
+			return nil, pos, &RecordError{Pos: pos, Err: csvError(err)}
 		}
-		return nil, 0, err
+		return nil, Pos{Name: c.name}, err
 	}
 	line, _ := c.cr.FieldPos(0)
-	return values, line, nil
+	return values, Pos{Name: c.name, Line: line}, nil
 }
 
 // csvError says what is wrong with a CSV record, where in it.

@@ -142,16 +142,17 @@ func FuzzCSVFields(f *testing.F) {
 			if n > len(input)+1 {
 				t.Fatalf("%q: more records than bytes", input)
 			}
-			values, line, err := r.Next()
+			values, pos, err := r.Next()
+			line := pos.Line
 			if err != nil && err.Error() == "EOF" {
 				break
 			}
 			var re *RecordError
 			if errors.As(err, &re) {
-				if re.Line < 1 || re.Line > nlines || re.Line < last {
-					t.Fatalf("%q: a bad record at line %d of %d (after %d)", input, re.Line, nlines, last)
+				if re.Pos.Line < 1 || re.Pos.Line > nlines || re.Pos.Line < last {
+					t.Fatalf("%q: a bad record at line %d of %d (after %d)", input, re.Pos.Line, nlines, last)
 				}
-				last = re.Line
+				last = re.Pos.Line
 				continue
 			}
 			if err != nil {

@@ -5,6 +5,15 @@ import (
 	"io"
 )
 
+// Input is one named input stream: a FILE, stdin, the items of a ::: group.
+type Input struct {
+	// Name says where an item came from in messages: "FILE:LINE",
+	// "stdin:LINE", "::: item N" (see Pos); "" for an unnamed input
+	// ("input line N").
+	Name string
+	R    io.Reader
+}
+
 // Reader reads input items separated by a delimiter byte: '\n' by default,
 // 0 for -0/--null, another byte for -d. It streams: it holds one item in
 // memory (and a fixed-size buffer), whatever the input's size, and an item
@@ -19,27 +28,56 @@ import (
 // end in '\r', as with xargs -d '\n'; strip it upstream, e.g. with tr -d
 // '\r', if it is not wanted).
 //
+// A Reader of several inputs (NewInputsReader) reads them one after the
+// other: the end of one ends its last item, and lines are counted per
+// input, for messages that name the input (Name).
+//
 // A Reader is not safe for use by several goroutines at once.
 type Reader struct {
 	br    *bufio.Reader
 	delim byte
-	line  int    // items read so far, empty ones included
-	long  []byte // an item longer than br's buffer, reused
-	err   error  // sticky
+	name  string  // of the input being read
+	next  []Input // the inputs after it
+	line  int     // items read so far from this input, empty ones included
+	long  []byte  // an item longer than br's buffer, reused
+	err   error   // sticky, but io.EOF moves on to the next input
 }
 
-// NewReader returns a Reader of the items of r separated by delim.
+// NewReader returns a Reader of the items of r separated by delim. The
+// input has no name (messages say "input line N").
 func NewReader(r io.Reader, delim byte) *Reader {
-	return &Reader{br: bufio.NewReaderSize(r, 64<<10), delim: delim}
+	return NewInputsReader([]Input{{R: r}}, delim)
 }
+
+// NewInputsReader returns a Reader of the items of each of ins in turn,
+// separated by delim; with none, a Reader at its end.
+func NewInputsReader(ins []Input, delim byte) *Reader {
+	if len(ins) == 0 {
+		return &Reader{err: io.EOF, delim: delim}
+	}
+	return &Reader{br: bufio.NewReaderSize(ins[0].R, 64<<10), delim: delim, name: ins[0].Name, next: ins[1:]}
+}
+
+// Name returns the name of the input that the item (or error) that Next
+// returned last came from.
+func (r *Reader) Name() string { return r.name }
 
 // Next returns the next non-empty item and its line: the 1-based index of
-// the item in the input, empty items included, for error messages. At the
-// end of the input it returns io.EOF; on a read error, that error, with the
-// line of the item being read (the part read of that item is dropped).
-// Once it has returned an error, it returns it again.
+// the item in its input, empty items included, for error messages (Name
+// says which input). At the end of the inputs it returns io.EOF; on a read
+// error, that error, with the line of the item being read (the part read
+// of that item is dropped). Once it has returned an error, it returns it
+// again.
 func (r *Reader) Next() (item string, line int, err error) {
-	for r.err == nil {
+	for {
+		if r.err == io.EOF && len(r.next) > 0 {
+			r.br.Reset(r.next[0].R)
+			r.name, r.next = r.next[0].Name, r.next[1:]
+			r.line, r.err = 0, nil
+		}
+		if r.err != nil {
+			break
+		}
 		b, err := r.br.ReadSlice(r.delim)
 		if err == bufio.ErrBufferFull {
 			r.long = append(r.long[:0], b...)
@@ -52,11 +90,11 @@ func (r *Reader) Next() (item string, line int, err error) {
 		switch {
 		case err == io.EOF && len(b) > 0: // the last item, with no delimiter
 			r.err = err
+		case err == io.EOF:
+			r.err = err
+			continue
 		case err != nil:
 			r.err = err
-			if err == io.EOF {
-				return "", r.line, err
-			}
 			return "", r.line + 1, err
 		default:
 			b = b[:len(b)-1]

@@ -118,3 +118,33 @@ func BenchmarkReader(b *testing.B) {
 		}
 	}
 }
+
+func TestReaderOfSeveralInputsCountsLinesPerInputAndNamesThem(t *testing.T) {
+	r := NewInputsReader([]Input{
+		{Name: "a.txt", R: strings.NewReader("1\n\n3")}, // no final newline: 3 is an item of its own
+		{Name: "empty", R: strings.NewReader("")},
+		{Name: "stdin", R: strings.NewReader("x\ny\n")},
+	}, '\n')
+	type got struct {
+		item, name string
+		line       int
+	}
+	var all []got
+	for {
+		item, line, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, got{item, r.Name(), line})
+	}
+	want := []got{{"1", "a.txt", 1}, {"3", "a.txt", 3}, {"x", "stdin", 1}, {"y", "stdin", 2}}
+	if !slices.Equal(all, want) {
+		t.Fatalf("items %v, want %v", all, want)
+	}
+	if p := (Pos{Name: "stdin", Line: 2}).String(); p != "stdin:2" {
+		t.Errorf("Pos = %q", p)
+	}
+}

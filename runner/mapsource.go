@@ -70,7 +70,7 @@ type mapSource struct {
 // inputRecord is a record read from the input.
 type inputRecord struct {
 	values []string
-	line   int
+	pos    Pos
 	err    error // a *RecordError
 }
 
@@ -83,18 +83,18 @@ func (m *mapSource) read() (rec inputRecord, ok bool, err error) {
 	if m.eof {
 		return rec, false, nil
 	}
-	values, line, err := m.recs.Next()
+	values, pos, err := m.recs.Next()
 	var re *RecordError
 	switch {
 	case err == io.EOF:
 		m.eof = true
 		return rec, false, nil
 	case errors.As(err, &re):
-		return inputRecord{line: line, err: re}, true, nil
+		return inputRecord{pos: pos, err: re}, true, nil
 	case err != nil:
 		return rec, false, err
 	}
-	return inputRecord{values: values, line: line}, true, nil
+	return inputRecord{values: values, pos: pos}, true, nil
 }
 
 // unread puts recs back in front of the records to read.
@@ -121,7 +121,7 @@ func (m *mapSource) job() (*Job, error) {
 		}
 		bad := rec.err
 		if bad == nil && m.t.fields && len(rec.values) < m.t.maxSrc {
-			bad = fmt.Errorf("input line %d: %w: the template needs %d, the line has %d", rec.line, ErrFields, m.t.maxSrc, len(rec.values))
+			bad = fmt.Errorf("%s: %w: the template needs %d, the line has %d", rec.pos, ErrFields, m.t.maxSrc, len(rec.values))
 		}
 		if bad == nil && m.sized {
 			c, err := m.t.Expand(Vars{Records: [][]string{rec.values}, Seq: j.Seq, Slot: measureSlot})
@@ -137,7 +137,7 @@ func (m *mapSource) job() (*Job, error) {
 			s1, lim, err := m.o.Limits.measure(c, m.o.Shell)
 			switch {
 			case err != nil:
-				bad = fmt.Errorf("input line %d: %w", rec.line, err)
+				bad = fmt.Errorf("%s: %w", rec.pos, err)
 			case len(taken) == 0:
 				// What the command takes whatever its records: the
 				// command of one record less what a second one adds.
@@ -160,7 +160,7 @@ func (m *mapSource) job() (*Job, error) {
 				break
 			}
 			m.seq++
-			return &Job{Seq: m.seq, Args: rec.values, Line: rec.line, err: bad}, nil
+			return &Job{Seq: m.seq, Args: rec.values, Line: rec.pos.Line, input: rec.pos.Name, err: bad}, nil
 		}
 		taken = append(taken, rec)
 	}
@@ -206,7 +206,7 @@ func (m *mapSource) finish(j *Job, taken []inputRecord, check bool) *Job {
 	}
 	m.seq++
 	j.Seq = m.seq
-	j.Line = taken[0].line
+	j.Line, j.input = taken[0].pos.Line, taken[0].pos.Name
 	for _, r := range taken {
 		j.recs = append(j.recs, r.values)
 		j.Args = append(j.Args, r.values...)

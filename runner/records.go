@@ -4,19 +4,42 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 )
 
 // Records is an input source of map, read one record at a time. A record
 // is the values of one input item: one value, or its fields with
 // --colsep or --csv. Zip and Product combine several sources into one.
 type Records interface {
-	// Next returns the next record and the input line it starts on, for
-	// error messages. At the end of the input it returns io.EOF, from then
+	// Next returns the next record and where it starts (its input and
+	// line), for error messages. At the end of the input it returns io.EOF, from then
 	// on. A record that cannot be used (a CSV syntax error) is a
 	// *RecordError: it fails its own job, and the next call reads on. Any
 	// other error is a fault of the input (an unreadable file) and ends
 	// the run.
-	Next() (values []string, line int, err error)
+	Next() (values []string, pos Pos, err error)
+}
+
+// Pos is where an input item or record starts: the name of its input
+// (Input.Name) and its line there, from 1.
+type Pos struct {
+	Name string
+	Line int
+}
+
+// String is how messages name the place: FILE:LINE, stdin:LINE,
+// "::: item N" (an argument of a ::: group; "::: group K, item N" when
+// there are several groups), or "input line N" for an unnamed input.
+func (p Pos) String() string {
+	switch {
+	case p.Name == "":
+		return fmt.Sprintf("input line %d", p.Line)
+	case p.Name == ":::":
+		return fmt.Sprintf("::: item %d", p.Line)
+	case strings.HasPrefix(p.Name, ":::"):
+		return fmt.Sprintf("%s, item %d", p.Name, p.Line)
+	}
+	return fmt.Sprintf("%s:%d", p.Name, p.Line)
 }
 
 // RecordError is an input record that cannot be made into a command: a CSV
@@ -25,15 +48,17 @@ type Records interface {
 // message; the other records run.
 type RecordError struct {
 	Source int // 1-based input source, when there are several; else 0
-	Line   int // where the record starts in that source
+	Pos    Pos // where the record starts in that source
 	Err    error
 }
 
+// Error names the record's place as Pos does; an unnamed input of
+// several by its number: "input source 2, line 3: …".
 func (e *RecordError) Error() string {
-	if e.Source > 0 {
-		return fmt.Sprintf("input source %d, line %d: %v", e.Source, e.Line, e.Err)
+	if e.Source > 0 && e.Pos.Name == "" {
+		return fmt.Sprintf("input source %d, line %d: %v", e.Source, e.Pos.Line, e.Err)
 	}
-	return fmt.Sprintf("input line %d: %v", e.Line, e.Err)
+	return fmt.Sprintf("%s: %v", e.Pos, e.Err)
 }
 
 func (e *RecordError) Unwrap() error { return e.Err }
@@ -51,25 +76,26 @@ type items struct {
 	split func(string) ([]string, error)
 }
 
-func (s *items) Next() ([]string, int, error) {
+func (s *items) Next() ([]string, Pos, error) {
 	item, line, err := s.r.Next()
+	pos := Pos{Name: s.r.Name(), Line: line}
 	if err != nil {
-		return nil, line, err
+		return nil, pos, err
 	}
 	if s.split == nil {
-		return []string{item}, line, nil
+		return []string{item}, pos, nil
 	}
 	values, err := s.split(item)
 	if err != nil {
-		return nil, line, &RecordError{Line: line, Err: err}
+		return nil, pos, &RecordError{Pos: pos, Err: err}
 	}
-	return values, line, nil
+	return values, pos, nil
 }
 
 // Zip reads the records of several input sources, as Python's zip(*its)
 // does: each call of Next reads one record from each source, in order,
 // and returns their values one after the other (one value per source
-// without --colsep), with the line of the first source's record. It
+// without --colsep), with the place of the first source's record. It
 // returns io.EOF once any source is at its end (the shortest input
 // decides; the records already read from the sources before it in that
 // round are dropped) and from then on. A read error, or a *RecordError,
@@ -84,18 +110,18 @@ type zip struct {
 	done bool
 }
 
-func (z *zip) Next() ([]string, int, error) {
+func (z *zip) Next() ([]string, Pos, error) {
 	if z.done {
-		return nil, 0, io.EOF
+		return nil, Pos{}, io.EOF
 	}
 	var record []string
-	first := 0
+	var first Pos
 	var bad *RecordError
 	for k, r := range z.rs {
 		values, line, err := r.Next()
 		if err == io.EOF {
 			z.done = true
-			return nil, 0, io.EOF
+			return nil, Pos{}, io.EOF
 		}
 		var re *RecordError
 		switch {
@@ -116,7 +142,7 @@ func (z *zip) Next() ([]string, int, error) {
 		record = append(record, values...)
 	}
 	if bad != nil {
-		return nil, bad.Line, bad
+		return nil, bad.Pos, bad
 	}
 	return record, first, nil
 }
@@ -152,30 +178,30 @@ type product struct {
 	tables [][][]string   // the records of rs[1:]
 	bad    []*RecordError // of rs[1:], returned first
 	head   []string       // the current record of rs[0]
-	line   int            // its line
+	line   Pos            // its place
 	idx    []int          // the current combination of tables
 	done   bool
 }
 
-func (p *product) Next() ([]string, int, error) {
+func (p *product) Next() ([]string, Pos, error) {
 	if p.done {
-		return nil, 0, io.EOF
+		return nil, Pos{}, io.EOF
 	}
 	if !p.loaded {
 		if err := p.load(); err != nil {
 			p.done = true
-			return nil, 0, err
+			return nil, Pos{}, err
 		}
 	}
 	if len(p.bad) > 0 {
 		re := p.bad[0]
 		p.bad = p.bad[1:]
-		return nil, re.Line, re
+		return nil, re.Pos, re
 	}
 	for _, t := range p.tables {
 		if len(t) == 0 {
 			p.done = true
-			return nil, 0, io.EOF
+			return nil, Pos{}, io.EOF
 		}
 	}
 	if p.head == nil {
@@ -184,14 +210,14 @@ func (p *product) Next() ([]string, int, error) {
 		switch {
 		case err == io.EOF:
 			p.done = true
-			return nil, 0, io.EOF
+			return nil, Pos{}, io.EOF
 		case errors.As(err, &re):
 			if len(p.rs) > 1 {
 				named := *re
 				named.Source = 1
 				re = &named
 			}
-			return nil, re.Line, re
+			return nil, re.Pos, re
 		case err != nil:
 			p.done = true
 			if len(p.rs) > 1 {

@@ -23,7 +23,7 @@ func lines(texts ...string) []Records {
 func readRecords(t *testing.T, r Records) (recs [][]string, at []int, bad []string) {
 	t.Helper()
 	for range 10000 {
-		values, line, err := r.Next()
+		values, pos, err := r.Next()
 		var re *RecordError
 		switch {
 		case err == io.EOF:
@@ -38,7 +38,7 @@ func readRecords(t *testing.T, r Records) (recs [][]string, at []int, bad []stri
 			t.Fatal(err)
 		}
 		recs = append(recs, values)
-		at = append(at, line)
+		at = append(at, pos.Line)
 	}
 	t.Fatal("no end")
 	return

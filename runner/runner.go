@@ -268,6 +268,8 @@ type Job struct {
 	Args []string // the input item(s): the line (submit) or the values (map)
 	Line int      // where in the input it came from, for error messages
 
+	input string // the name of that input (Pos.Name)
+
 	line string    // submit: the command line
 	tmpl *Template // map: the template
 	recs [][]string
@@ -290,13 +292,13 @@ func (j *Job) Command(slot int) (Command, error) {
 	if j.tmpl != nil {
 		c, err := j.tmpl.Expand(Vars{Records: j.recs, Seq: j.Seq, Slot: slot})
 		if err != nil {
-			return c, fmt.Errorf("input line %d: %w", j.Line, err)
+			return c, fmt.Errorf("%s: %w", Pos{j.input, j.Line}, err)
 		}
 		return c, nil
 	}
 	c, err := ParseLine(j.line)
 	if err != nil {
-		return Command{Line: j.line}, fmt.Errorf("input line %d: %w", j.Line, err)
+		return Command{Line: j.line}, fmt.Errorf("%s: %w", Pos{j.input, j.Line}, err)
 	}
 	return c, nil
 }
@@ -305,16 +307,21 @@ func (j *Job) Command(slot int) (Command, error) {
 // io.EOF is a fault of the input (an unreadable file) and ends the run.
 type Source func() (*Job, error)
 
-// SubmitSource makes a job of each item of r: each is a command line.
+// SubmitSource makes a job of each item of r: each is a command line. An
+// item of only blanks (spaces, tabs, CRs, newlines) is skipped, as an empty
+// one is: there is no command in it.
 func SubmitSource(r *Reader) Source {
 	seq := 0
 	return func() (*Job, error) {
 		item, line, err := r.Next()
+		for err == nil && strings.Trim(item, " \t\r\n") == "" {
+			item, line, err = r.Next()
+		}
 		if err != nil {
 			return nil, err
 		}
 		seq++
-		return &Job{Seq: seq, Args: []string{item}, Line: line, line: item}, nil
+		return &Job{Seq: seq, Args: []string{item}, Line: line, input: r.Name(), line: item}, nil
 	}
 }
 

@@ -303,6 +303,12 @@ func quoteTo(b *strings.Builder, s string, quoteEq bool) {
 		b.WriteString(s)
 		return
 	}
+	singleQuoteTo(b, s)
+}
+
+// singleQuoteTo writes s in single quotes, each single quote in it as
+// quote, backslash, quote, quote.
+func singleQuoteTo(b *strings.Builder, s string) {
 	b.WriteByte('\'')
 	for {
 		i := strings.IndexByte(s, '\'')
@@ -341,13 +347,21 @@ const (
 	frameBacktick               // ` … `
 	frameArith                  // $(( … )), and bash's (( … ))
 	frameArithBracket           // bash's $[ … ]
-	frameSubscript              // name[ … ] and [ … ] starting a word: bash's array subscripts
+	frameSubscript              // name[ … ] and [ … ] starting a word: bash's array subscripts, or globs
 )
 
 type lexFrame struct {
 	kind frameKind
 	at   int  // byte offset of its opening
 	dq   bool // a ${ } frame inside double quotes
+	// glob: a frameSubscript whose [ starts a word: a glob bracket
+	// expression, unless its ] is followed by = or += (bash's [k]=v of a
+	// compound assignment). value: a replacement string was found in it.
+	glob, value bool
+	// compound: a frameParen that opens bash's compound assignment,
+	// name=( … ) or name+=( … ), where a word [k]=v assigns to an element
+	// (k evaluated) and may hold blanks: [ k ]=v.
+	compound bool
 }
 
 // shellLexer follows the quoting and nesting of a shell command line, one
@@ -375,8 +389,12 @@ type shellLexer struct {
 	// here on may be wrong.
 	unsure bool
 	// grouping counts the open frames that keep a word together (all but
-	// ( )); params, backticks, arith and subscripts count those kinds.
-	grouping, params, backticks, arith, subscripts int
+	// ( )); params, backticks, arith and subscripts count those kinds
+	// (subscripts the name[ ones, globs the word-start [ ones).
+	grouping, params, backticks, arith, subscripts, globs int
+	// assignErr: a replacement string turned out to be in the subscript
+	// of a [k]=v assignment (a glob frame closed by ]= or ]+=).
+	assignErr error
 	// trailing: offset of a backslash that ends the line, or -1.
 	trailing int
 }
@@ -393,7 +411,7 @@ func (lx *shellLexer) top() frameKind {
 }
 
 func (lx *shellLexer) push(k frameKind) {
-	lx.stack = append(lx.stack, lexFrame{k, lx.i, k == frameParam && lx.inDouble()})
+	lx.stack = append(lx.stack, lexFrame{kind: k, at: lx.i, dq: k == frameParam && lx.inDouble()})
 	switch k {
 	case frameParen:
 		return
@@ -409,9 +427,32 @@ func (lx *shellLexer) push(k frameKind) {
 	lx.grouping++
 }
 
+// pushGlob opens a frameSubscript for a [ that starts a word.
+func (lx *shellLexer) pushGlob() {
+	lx.stack = append(lx.stack, lexFrame{kind: frameSubscript, at: lx.i, glob: true})
+	lx.globs++
+	lx.grouping++
+}
+
+// markGlobs records that a replacement string stands inside the open glob
+// frames.
+func (lx *shellLexer) markGlobs() {
+	for k := range lx.stack {
+		if lx.stack[k].glob {
+			lx.stack[k].value = true
+		}
+	}
+}
+
 func (lx *shellLexer) pop() {
-	k := lx.top()
+	f := lx.stack[len(lx.stack)-1]
+	k := f.kind
 	lx.stack = lx.stack[:len(lx.stack)-1]
+	if f.glob {
+		lx.globs--
+		lx.grouping--
+		return
+	}
 	switch k {
 	case frameParen:
 		return
@@ -517,6 +558,28 @@ func (lx *shellLexer) step() {
 	}
 }
 
+// inCompound reports whether the lexer is inside a compound assignment
+// name=( … ), directly (not in a nested $( ) or quotes).
+func (lx *shellLexer) inCompound() bool {
+	for k := len(lx.stack) - 1; k >= 0; k-- {
+		switch f := lx.stack[k]; {
+		case f.compound:
+			return true
+		case f.kind != frameParen && f.kind != frameSubscript:
+			return false
+		}
+	}
+	return false
+}
+
+// isCompoundAssignment reports whether a word before a ( is name= or
+// name+=: the ( opens bash's compound assignment.
+func isCompoundAssignment(w string) bool {
+	w, ok := strings.CutSuffix(w, "=")
+	w = strings.TrimSuffix(w, "+")
+	return ok && isName(w)
+}
+
 // inDouble reports whether the innermost quoting is double quotes (looking
 // through ${ } frames).
 func (lx *shellLexer) inDouble() bool {
@@ -572,6 +635,10 @@ func (lx *shellLexer) unquoted(c byte) {
 	if lx.top() == frameSubscript {
 		switch c {
 		case ']':
+			if f := lx.stack[len(lx.stack)-1]; f.value && lx.assignErr == nil &&
+				(strings.HasPrefix(s[lx.i+1:], "=") || strings.HasPrefix(s[lx.i+1:], "+=")) {
+				lx.assignErr = fmt.Errorf("%s]= is an array assignment: a replacement string in its subscript cannot be quoted safely (bash evaluates it)", s[f.at:lx.i])
+			}
 			lx.pop()
 			lx.i++
 			return
@@ -628,6 +695,9 @@ func (lx *shellLexer) unquoted(c byte) {
 			return
 		}
 		lx.push(frameParen)
+		if !atStart && isCompoundAssignment(s[lx.wordBegin:lx.i]) {
+			lx.stack[len(lx.stack)-1].compound = true
+		}
 		lx.wordStart = true
 	case ')':
 		if k := lx.top(); k == frameParen || k == frameCmd {
@@ -637,8 +707,11 @@ func (lx *shellLexer) unquoted(c byte) {
 	case '[':
 		// bash reads a[…]= (and [k]=v in a compound assignment) as one
 		// word up to the matching ], blanks and all.
-		if atStart && lx.i+1 < len(s) && strings.IndexByte(" \t\n[", s[lx.i+1]) < 0 ||
-			!atStart && isName(s[lx.wordBegin:lx.i]) {
+		switch {
+		case atStart && lx.i+1 < len(s) && strings.IndexByte(" \t\n[", s[lx.i+1]) < 0,
+			atStart && lx.inCompound():
+			lx.pushGlob()
+		case !atStart && isName(s[lx.wordBegin:lx.i]):
 			lx.push(frameSubscript)
 		}
 	case '\\':

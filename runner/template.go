@@ -153,6 +153,7 @@ const (
 	ctxSingle                // '…{}…'
 	ctxDouble                // "…{}…"
 	ctxDollarSingle          // $'…{}…'
+	ctxBracket               // [… {} …] starting a word, outside quotes: a glob bracket expression
 )
 
 type segment struct {
@@ -173,14 +174,18 @@ type segment struct {
 // quoting suits where the replacement stands: bare, a value is
 // single-quoted as Quote does (and also when it holds an =, so that it
 // never reads as an assignment); inside '…', "…" or $'…' of the template,
-// the quote is closed around it. A value made only of safe bytes is
+// the quote is closed around it; inside a [ … ] that starts a word (a
+// glob bracket expression: echo [{}]), it is always single-quoted, so
+// that none of its bytes is a range, a negation or a ]. A value made only of safe bytes is
 // written as it is. Numbers ({#}, {%}) are written as they are.
 //
 // Where a value could not be quoted safely, ParseTemplate fails (with an
 // ErrTemplate): any replacement string in a here-document; one other than
 // {#} and {%} inside `…` backquotes (use $(…)), in arithmetic — $((…)),
 // bash's ((…)) and $[…], where quotes do not protect — or in a bash array
-// subscript (name[…]=, which bash evaluates), or after what shells read
+// subscript (name[…], which bash evaluates in name[…]=v and in the
+// arguments of unset, read, printf -v, test -v; and a [ starting a word
+// when its ] is followed by = or +=, as in a=([k]=v)), or after what shells read
 // differently or this parser does not follow: a case statement inside
 // $(…) or ( ), a quote inside ${…}, \' inside $'…', blanks inside name[…].
 // Quoting makes a value one literal word; a command that evaluates its
@@ -326,6 +331,9 @@ func parseLineTemplate(tmpl string, proto Template) (*Template, error) {
 	if inWord {
 		endWord(lx.i)
 	}
+	if lx.assignErr != nil {
+		return nil, fmt.Errorf("%w: %w", ErrTemplate, lx.assignErr)
+	}
 	if err := lx.unclosed(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrTemplate, err)
 	}
@@ -373,6 +381,10 @@ func (lx *shellLexer) replacementContext(kind segKind, repl string) (quoteCtx, e
 	case lx.unsure:
 		return 0, fmt.Errorf("%w: %s after a case inside $(…) or ( ), or a quote inside ${…}, cannot be quoted safely", ErrTemplate, repl)
 	}
+	if lx.globs > 0 {
+		// A glob unless ]= follows (checked when it closes).
+		lx.markGlobs()
+	}
 	switch lx.top() {
 	case frameSingle:
 		return ctxSingle, nil
@@ -380,6 +392,8 @@ func (lx *shellLexer) replacementContext(kind segKind, repl string) (quoteCtx, e
 		return ctxDouble, nil
 	case frameDollarSingle:
 		return ctxDollarSingle, nil
+	case frameSubscript:
+		return ctxBracket, nil
 	}
 	return ctxUnquoted, nil
 }
@@ -513,6 +527,33 @@ func (t *Template) PerRecord(sources int) bool {
 		}
 	}
 	return false
+}
+
+// CheckInputs reports, before any job runs, a {N} that could only ever be
+// empty: an error wrapping ErrTemplate when N is past the number of input
+// sources. sources is how many there are (0 for --pipe, whose jobs have
+// no item); perJob how many records a job takes at most (1 normally, N
+// with -n N, 0 when not known in advance, as with -X). With one source
+// and several records per job, {N} is the N-th record of the job (GNU
+// parallel -N), so it is checked against perJob instead; the last job of
+// the input may still have fewer records, and then {N} is empty, as in
+// GNU parallel. With TemplateOptions.Fields the count comes from each
+// line, and is checked per job instead (ErrFields).
+func (t *Template) CheckInputs(sources, perJob int) error {
+	if t.fields || t.maxSrc == 0 {
+		return nil
+	}
+	switch {
+	case sources == 0:
+		return fmt.Errorf("%w: {%d}, but --pipe jobs have no input item (their stdin is the block)", ErrTemplate, t.maxSrc)
+	case sources > 1 && t.maxSrc > sources:
+		return fmt.Errorf("%w: {%d}, but there are only %d input sources", ErrTemplate, t.maxSrc, sources)
+	case sources == 1 && perJob == 1 && t.maxSrc > 1:
+		return fmt.Errorf("%w: {%d}, but there is only 1 input source", ErrTemplate, t.maxSrc)
+	case sources == 1 && perJob > 1 && t.maxSrc > perJob:
+		return fmt.Errorf("%w: {%d}, but there is only 1 input source and -n %d puts at most %d items in a command", ErrTemplate, t.maxSrc, perJob, perJob)
+	}
+	return nil
 }
 
 // Expand returns the command of one job. It fails with an error wrapping
@@ -661,6 +702,11 @@ func joinPaths(rec []string, op pathOp) string {
 
 // writeQuotedIn writes s quoted for where it stands in the template.
 func writeQuotedIn(b *strings.Builder, s string, ctx quoteCtx) {
+	if ctx == ctxBracket {
+		// Always quoted: bare, a-z would be a range, ! or ^ a negation.
+		singleQuoteTo(b, s)
+		return
+	}
 	if ctx == ctxUnquoted {
 		quoteTo(b, s, true)
 		return

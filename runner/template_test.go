@@ -391,6 +391,9 @@ func runsItem(t *testing.T, shell string, tmpl *Template, item string) (bool, st
 var hostileItems = []string{
 	"$(touch y)", "`touch y`", "'; touch y; '", `"; touch y; "`, "\ntouch y\n",
 	`\'; touch y #`, "x\n touch y #", "'$(touch y)'", `"$(touch y)"`, "$'\\n'touch y",
+	// For array subscripts ([{}]=v, unset a[…]): bash evaluates what
+	// they hold, and a reference to x[…] in it expands its own subscript.
+	"x[$(touch y)]", "]=$(touch y)", "] $(touch y) [", "0]=1 x[$(touch y)",
 }
 
 // shells are the shells a test of quoting runs: bash and a POSIX sh that
@@ -422,6 +425,21 @@ func TestTemplateQuotingRegressions(t *testing.T) {
 		"(( x{} ))",
 		"declare a[{}]=1",
 		"arr=([{}]=1)",
+		"arr=([{}]+=1)",
+		"arr=([x{}y]=1 [{}])",
+		"arr=( [{}] )",
+		"declare -a arr=([ {} ]=1)",
+		"arr=([[{}]=1)",
+		"arr+=(x [ {} ]+=1)",
+		"arr=(\n[{}]=1)",
+		"echo [{}]",
+		"echo [{}]=1",
+		"echo [x{.}y] [{}",
+		"unset [{}]",
+		"printf -v [{}] x",
+		"echo [\"{}\"] ['{}'] [$'{}']",
+		"echo [[{}]]",
+		"[{}]",
 		"echo $[ {} ]",
 		`echo "${x:-'}" {}`,
 		"echo $(case x in a) echo {};; esac) \"{}\"",
@@ -458,7 +476,7 @@ func TestTemplateRandomShellLinesNeverRunItems(t *testing.T) {
 	pieces := []string{
 		"echo ", "{}", "{.}", "x{}y", " ", "'", `"`, "echo $(", ")", "${x:-", "}", " # ", "\n",
 		" | ", "; ", "x", "'{}'", `"{}"`, "$'", "<<EOF\n", "echo `", "case a in a) ", ";; esac", `\\`,
-		"(", "$((", "))", "{", "echo {} ", "a[", "]=",
+		"(", "$((", "))", "{", "echo {} ", "a[", "]=", "[", "]", "]+=", "[{}]", "x=(",
 	}
 	r := rand.New(rand.NewPCG(7, 8))
 	for tried := 0; tried < 100; {
@@ -476,6 +494,118 @@ func TestTemplateRandomShellLinesNeverRunItems(t *testing.T) {
 		for _, item := range hostileItems {
 			if ran, line := runsItem(t, sh, tmpl, item); ran {
 				t.Fatalf("template %q with item %q: %s -c %q ran the item", b.String(), item, sh, line)
+			}
+		}
+	}
+}
+
+func TestCheckInputsRefusesAnNThatCanOnlyBeEmpty(t *testing.T) {
+	tests := []struct {
+		name            string
+		tmpl            string
+		opt             TemplateOptions
+		sources, perJob int
+		wantErr         string // "" for none
+	}{
+		{"{2} of one source is refused", "rm -rf {2}/*", TemplateOptions{}, 1, 1, "{2}, but there is only 1 input source"},
+		{"{3} of two sources is refused", "echo {3}", TemplateOptions{}, 2, 1, "{3}, but there are only 2 input sources"},
+		{"{2.} counts as {2}", "echo {2.}", TemplateOptions{}, 1, 1, "{2}, but there is only 1 input source"},
+		{"{2} of two sources is fine", "echo {1} {2}", TemplateOptions{}, 2, 1, ""},
+		{"{1} of one source is fine", "echo {1}", TemplateOptions{}, 1, 1, ""},
+		{"{2} with -n 2 is the second item", "echo {1} {2}", TemplateOptions{}, 1, 2, ""},
+		{"{3} with -n 2 is refused", "echo {3}", TemplateOptions{}, 1, 2, "-n 2 puts at most 2 items"},
+		{"{5} with -X is not known in advance", "echo {} {5}", TemplateOptions{}, 1, 0, ""},
+		{"{1} with --pipe is refused", "echo {1}", TemplateOptions{}, 0, 1, "--pipe jobs have no input item"},
+		{"{} with --pipe is fine", "echo {} {#}", TemplateOptions{}, 0, 1, ""},
+		{"fields are counted per line", "echo {9}", TemplateOptions{Fields: true}, 1, 1, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tmpl, err := ParseTemplateWith([]string{tt.tmpl}, tt.opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = tmpl.CheckInputs(tt.sources, tt.perJob)
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Fatalf("CheckInputs: %v, want none", err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr) || !errors.Is(err, ErrTemplate)):
+				t.Fatalf("CheckInputs: %v, want an ErrTemplate saying %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+// TestTemplateGlobBracketQuotesTheItem: a [ … ] that starts a word is a
+// glob bracket expression (GNU parallel runs echo [{}] as a shell line
+// too): the template is accepted, the item inside is always quoted, so
+// none of its bytes is a range, a negation or a bracket, and it runs as
+// the shell runs it; only a [k]=v array assignment is refused.
+func TestTemplateGlobBracketQuotesTheItem(t *testing.T) {
+	tests := []struct {
+		name, tmpl, item string
+		line             string // the expanded line; "" when refused
+	}{
+		{"echo [{}] quotes a plain item", "echo [{}]", "ab", "echo ['ab']"},
+		{"a range in the item is literal", "echo [{}]", "a-z", "echo ['a-z']"},
+		{"a quote in the item is escaped", "echo x [{}.]", "it's", `echo x ['it'\''s'.]`},
+		{"an empty item is an empty pair of quotes", "echo [{}]", "", "echo ['']"},
+		{"inside quotes the template's quotes hold", "echo ['{}']", "a b", "echo ['''a b''']"},
+		{"[ -f {} ] is the test command", "[ -f {} ] && echo {}", "a b", "[ -f 'a b' ] && echo 'a b'"},
+		{"a compound array assignment is refused", "a=([{}]=1)", "ab", ""},
+		{"an appending one too", "a=([x{}]+=1)", "ab", ""},
+		{"blanks in its subscript too", "declare -a a=(x [ {} ]=1)", "ab", ""},
+		{"[[ in its subscript too", "a=([[{}]=1)", "ab", ""},
+		{"name[…] stays refused (unset, read, printf -v evaluate it)", "unset a[{}]", "ab", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tmpl, err := ParseTemplate([]string{tt.tmpl})
+			if tt.line == "" {
+				if !errors.Is(err, ErrTemplate) {
+					t.Fatalf("ParseTemplate(%q) = %v, want an ErrTemplate", tt.tmpl, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("ParseTemplate(%q): %v", tt.tmpl, err)
+			}
+			c, err := tmpl.Expand(one(tt.item))
+			if err != nil || c.Line != tt.line || !c.Shell {
+				t.Fatalf("Expand(%q) = %+v, %v; want the shell line %q", tt.item, c, err, tt.line)
+			}
+		})
+	}
+
+	// Under bash and dash: [ab] with no file a nor b; the item's bytes
+	// match only themselves when files are there.
+	tmpl, err := ParseTemplate([]string{"echo [{}]"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sh := range shells(t) {
+		for _, tc := range []struct{ item, files, want string }{
+			{"ab", "", "[ab]\n"},
+			{"a-c", "b", "[a-c]\n"},
+			{"!x", "y", "[!x]\n"},
+			{"a]", "b", "[a]]\n"},
+			{"ab", "a", "a\n"}, // the template's glob, as in the shell and GNU parallel
+		} {
+			dir := t.TempDir()
+			if tc.files != "" {
+				if err := os.WriteFile(filepath.Join(dir, tc.files), nil, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			c, err := tmpl.Expand(one(tc.item))
+			if err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command(sh, "-c", c.Line)
+			cmd.Dir = dir
+			out, err := cmd.Output()
+			if err != nil || string(out) != tc.want {
+				t.Errorf("%s -c %q with the file %q: %q, %v; want %q", sh, c.Line, tc.files, out, err, tc.want)
 			}
 		}
 	}
