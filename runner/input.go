@@ -22,7 +22,10 @@ type Input struct {
 //
 // The delimiter ends an item, so a trailing delimiter does not make an
 // empty item, and input that does not end with one still ends its last
-// item. Empty items are skipped (but counted by the line numbers). Items
+// item. Empty items are skipped (but counted by the line numbers), and so
+// are lines of only blanks (spaces, tabs, CRs) when the delimiter is '\n':
+// DESIGN.md's "empty and whitespace-only lines are skipped"; with -0 or -d
+// an item is taken as it is, so a file named " " survives -print0. Items
 // are bytes, returned unchanged: invalid UTF-8 passes through, and with
 // '\n' a carriage return before it is kept (CRLF input gives items that
 // end in '\r', as with xargs -d '\n'; strip it upstream, e.g. with tr -d
@@ -100,7 +103,7 @@ func (r *Reader) Next() (item string, line int, err error) {
 			b = b[:len(b)-1]
 		}
 		r.line++
-		if len(b) > 0 {
+		if len(b) > 0 && !(r.delim == '\n' && blank(b)) {
 			return string(b), r.line, nil
 		}
 	}
@@ -108,4 +111,14 @@ func (r *Reader) Next() (item string, line int, err error) {
 		return "", r.line, r.err
 	}
 	return "", r.line + 1, r.err
+}
+
+// blank reports whether b holds only spaces, tabs and carriage returns.
+func blank(b []byte) bool {
+	for _, c := range b {
+		if c != ' ' && c != '\t' && c != '\r' {
+			return false
+		}
+	}
+	return true
 }
