@@ -2,7 +2,6 @@ package runner
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -330,7 +329,6 @@ type run struct {
 	joblog    *Joblog
 	skip      map[int]bool
 	env       []string
-	jsonEnc   *json.Encoder
 	stopTimer context.CancelFunc
 	stopInput func() // unregisters Options.StopInput and waits for it if it ran
 	collect   bool   // wait: records are returned, not written as JSON lines
@@ -401,10 +399,6 @@ func newRun(ctx context.Context, opt Options) (*run, error) {
 	r.stdout = NewOutput(withHook(opt.Stdout, opt.WriteHook))
 	r.stderr = NewOutput(withHook(opt.Stderr, opt.WriteHook))
 	r.budget = NewBudget(16 << 20)
-	if opt.JSON {
-		r.jsonEnc = json.NewEncoder(r.stdout)
-		r.jsonEnc.SetEscapeHTML(false)
-	}
 	if opt.Joblog != "" {
 		if opt.Resume || opt.ResumeFailed {
 			done, err := ReadJoblog(opt.Joblog)
@@ -714,16 +708,16 @@ func (r *run) record(res *Result) {
 		res.Args = []string{}
 	}
 	r.count(&r.sum, res)
-	if r.opt.JSON {
+	if r.opt.JSON && r.collect {
+		// wait: the records are kept, whole, for its sets.
 		if res.stdout != nil {
 			res.Stdout = res.stdout.String()
 		}
 		if res.stderr != nil {
 			res.Stderr = res.stderr.String()
 		}
-		if !r.collect {
-			_ = r.jsonEnc.Encode(res)
-		}
+	} else if r.opt.JSON {
+		r.writeJSON(res)
 	} else if res.stdout != nil {
 		var prefix []byte
 		if r.opt.Tag {
