@@ -213,7 +213,7 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 }
 
 func TestRecordsStreamOutputThroughABoundedBuffer(t *testing.T) {
-	const size, slack = 64 << 20, 128 << 10
+	const size, slack = 8 << 20, 128 << 10
 	t.Run("JSON", func(t *testing.T) {
 		dst := &countingWriter{}
 		src := generated{n: size, slack: slack, dst: dst}
