@@ -58,6 +58,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzFastJSONEncoding -fuzztime 30s ./pool
 	$(GO) test -run '^$$' -fuzz FuzzFastJSONDecoding -fuzztime 30s ./pool
 	$(GO) test -run '^$$' -fuzz FuzzCSVFields -fuzztime 30s ./runner
+	$(GO) test -run '^$$' -fuzz FuzzJSONString -fuzztime 30s ./runner
 	$(GO) test -run '^$$' -fuzz FuzzParseLogins -fuzztime 30s ./runner
 
 clean:

@@ -5,11 +5,11 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
 	"github.com/futures-cli/futures/runner"
@@ -17,8 +17,10 @@ import (
 
 // progress draws the progress bar on stderr: done/total (total known once
 // the input ends), failures so far, rate and ETA. On a terminal it is a bar
-// redrawn in place; elsewhere (--progress always in a CI log) a plain status
-// line every few seconds and one at the end.
+// redrawn in place, left at its final state when the run ends; elsewhere
+// (--progress always in a CI log) a plain status line every few seconds
+// and one at the end. It counts nothing itself: it shows the runner's
+// counts (runner.Counts), those the summary ends with.
 //
 // It is the run's runner.WriteHook too: the runner's writes to the
 // terminal the bar is on (stderr, and stdout when it is the same
@@ -26,25 +28,24 @@ import (
 // AfterWrite; the bar is drawn again only once the output has ended a
 // line, so that no output line is torn by it.
 type progress struct {
-	bar    *progressbar.ProgressBar
-	failed int
-
 	plain io.Writer  // not a terminal: plain lines here
-	mu    sync.Mutex // guards the fields below, the bar and writes to the terminal; held from BeforeWrite to AfterWrite
+	mu    sync.Mutex // guards the fields below and writes to the terminal; held from BeforeWrite to AfterWrite
 	start time.Time
-	last  time.Time
-	done  int
-	total int // -1 until the input ends
+	last  time.Time     // when the last status line or bar was written
+	c     runner.Counts // the runner's counts, as of the last record emitted
+	total int           // -1 until the input ends
 
 	term      *os.File // terminal mode: stderr, where the bar is drawn
-	visible   bool     // the current line may hold the bar
+	visible   bool     // the current line holds the bar
 	lineStart bool     // the cursor is at the start of a line: the bar may be drawn there
+	changed   bool     // the counts changed since the bar was drawn
 	shares    sync.Map // *os.File → bool: whether it writes to the bar's terminal
 	stop      chan struct{}
 	redraws   sync.WaitGroup // the redrawing goroutine
 }
 
-// redrawEvery is how soon the bar comes back after output cleared it.
+// redrawEvery is how often the bar is drawn at most, and how soon it
+// comes back after output cleared it.
 const redrawEvery = 100 * time.Millisecond
 
 // plainInterval is how often a plain status line is written.
@@ -57,41 +58,17 @@ func newProgress(mode string, stderr io.Writer) *progress {
 	if mode == "never" || (mode == "auto" && !tty) {
 		return nil
 	}
+	now := time.Now()
 	if !tty {
-		now := time.Now()
 		return &progress{plain: stderr, start: now, last: now, total: -1, lineStart: true}
 	}
-	p := &progress{term: f, lineStart: true, stop: make(chan struct{})}
-	p.bar = progressbar.NewOptions64(-1,
-		progressbar.OptionSetWriter(barWriter{p}),
-		progressbar.OptionSetSpinnerChangeInterval(0), // no goroutine of its own: it draws when called
-		progressbar.OptionSetDescription("jobs"),
-		progressbar.OptionShowCount(),
-		progressbar.OptionShowIts(),
-		progressbar.OptionSetItsString("jobs"),
-		progressbar.OptionSetPredictTime(true),
-		progressbar.OptionThrottle(100*time.Millisecond),
-		progressbar.OptionClearOnFinish(),
-	)
+	p := &progress{term: f, start: now, total: -1, lineStart: true, changed: true, stop: make(chan struct{})}
 	p.redraws.Go(p.redraw)
 	return p
 }
 
-// barWriter is where the bar library writes: the terminal, while the
-// cursor is at the start of a line; else nothing (the bar waits). It is
-// only written under p.mu.
-type barWriter struct{ p *progress }
-
-func (w barWriter) Write(b []byte) (int, error) {
-	p := w.p
-	if !p.lineStart {
-		return len(b), nil
-	}
-	p.visible = true
-	return p.term.Write(b)
-}
-
-// redraw draws the bar again, every redrawEvery, if output has cleared it.
+// redraw draws the bar every redrawEvery when the counts changed, or when
+// output has cleared it.
 func (p *progress) redraw() {
 	t := time.NewTicker(redrawEvery)
 	defer t.Stop()
@@ -102,15 +79,87 @@ func (p *progress) redraw() {
 		case <-t.C:
 		}
 		p.mu.Lock()
-		if !p.visible && p.lineStart {
-			if s := p.bar.String(); s != "" {
-				_, _ = barWriter{p}.Write([]byte(s))
-			} else {
-				_ = p.bar.RenderBlank()
-			}
+		if p.changed || !p.visible {
+			p.draw(time.Now())
 		}
 		p.mu.Unlock()
 	}
+}
+
+// draw draws the bar over the current line, if the cursor is at the start
+// of one; p.mu is held.
+func (p *progress) draw(now time.Time) {
+	if !p.lineStart {
+		return
+	}
+	width := 80
+	if w, _, err := term.GetSize(int(p.term.Fd())); err == nil && w > 0 {
+		width = w
+	}
+	_, _ = io.WriteString(p.term, "\r"+barLine(p.c, p.total, now.Sub(p.start), width-1)+"\x1b[K")
+	p.visible, p.changed, p.last = true, false, now
+}
+
+// barLine renders the bar, cut to width columns:
+//
+//	jobs  40% |████████            | 4/10 (1 failed, 2 cancelled) 3.1 jobs/s ETA 2s
+//
+// total is -1 while the input has not ended.
+func barLine(c runner.Counts, total int, elapsed time.Duration, width int) string {
+	const cells = 20
+	done := c.Done()
+	var b strings.Builder
+	b.WriteString("jobs ")
+	if total >= 0 {
+		frac := 1.0
+		if total > 0 {
+			frac = min(float64(done)/float64(total), 1)
+		}
+		full := int(frac * cells)
+		fmt.Fprintf(&b, "%3d%% |%s%s| %d/%d", int(frac*100), strings.Repeat("█", full), strings.Repeat(" ", cells-full), done, total)
+	} else {
+		fmt.Fprintf(&b, "%d/?", done)
+	}
+	var parts []string
+	for _, n := range []struct {
+		n    int
+		what string
+	}{{c.Failed, "failed"}, {c.TimedOut, "timed out"}, {c.Cancelled, "cancelled"}} {
+		if n.n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n.n, n.what))
+		}
+	}
+	if len(parts) > 0 {
+		b.WriteString(" (" + strings.Join(parts, ", ") + ")")
+	}
+	rate, eta := rateETA(done, total, elapsed)
+	fmt.Fprintf(&b, " %.1f jobs/s", rate)
+	if total >= 0 {
+		b.WriteString(" ETA " + eta)
+	}
+	line := []rune(b.String())
+	if width > 0 && len(line) > width {
+		line = line[:width]
+	}
+	return string(line)
+}
+
+// rateETA returns the jobs done per second so far and the time left at
+// that rate ("?" when it cannot be told).
+func rateETA(done, total int, elapsed time.Duration) (float64, string) {
+	rate := 0.0
+	if elapsed > 0 {
+		rate = float64(done) / elapsed.Seconds()
+	}
+	switch {
+	case total < 0:
+		return rate, "?"
+	case done >= total:
+		return rate, "0s"
+	case rate == 0:
+		return rate, "?"
+	}
+	return rate, (time.Duration(float64(total-done)/rate) * time.Second).Round(time.Second).String()
 }
 
 // sharesTerminal reports whether writes to w reach the line the bar or
@@ -171,57 +220,53 @@ func (p *progress) AfterWrite(w io.Writer, b []byte) {
 
 // Total implements runner.Observer.
 func (p *progress) Total(n int) {
-	if p.plain != nil {
-		p.mu.Lock()
-		p.total = n
-		p.mu.Unlock()
-		return
-	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.bar.ChangeMax(n)
+	p.total = n
+	p.changed = true
 }
 
-// Finished implements runner.Observer.
-func (p *progress) Finished(r *runner.Result) {
+// Finished implements runner.Observer: c is what the bar shows.
+func (p *progress) Finished(_ *runner.Result, c runner.Counts) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.c = c
+	p.changed = true
+	now := time.Now()
 	if p.plain != nil {
-		p.mu.Lock()
-		defer p.mu.Unlock()
-		p.done++
-		if !r.Succeeded() {
-			p.failed++
-		}
-		if now := time.Now(); now.Sub(p.last) >= plainInterval && p.lineStart {
+		if now.Sub(p.last) >= plainInterval && p.lineStart {
 			p.last = now
 			p.line(now)
 		}
 		return
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if !r.Succeeded() {
-		p.failed++
-		p.bar.Describe(fmt.Sprintf("jobs (%d failed)", p.failed))
+	if now.Sub(p.last) >= redrawEvery {
+		p.draw(now)
 	}
-	_ = p.bar.Add(1)
 }
 
-// line writes a plain status line: done/total, failed, rate, ETA.
+// line writes a plain status line: done/total, failed (and timed out,
+// cancelled when any), rate, ETA.
 func (p *progress) line(now time.Time) {
-	elapsed := now.Sub(p.start)
-	rate := float64(p.done) / elapsed.Seconds()
-	total, eta := "?", "?"
+	done := p.c.Done()
+	rate, eta := rateETA(done, p.total, now.Sub(p.start))
+	total := "?"
 	if p.total >= 0 {
 		total = strconv.Itoa(p.total)
-		if rate > 0 {
-			eta = (time.Duration(float64(p.total-p.done)/rate) * time.Second).Round(time.Second).String()
-		}
 	}
-	fmt.Fprintf(p.plain, "futures: %d/%s done, %d failed, %.1f jobs/s, ETA %s\n", p.done, total, p.failed, rate, eta)
+	more := ""
+	if p.c.TimedOut > 0 {
+		more += fmt.Sprintf(", %d timed out", p.c.TimedOut)
+	}
+	if p.c.Cancelled > 0 {
+		more += fmt.Sprintf(", %d cancelled", p.c.Cancelled)
+	}
+	fmt.Fprintf(p.plain, "futures: %d/%s done, %d failed%s, %.1f jobs/s, ETA %s\n", done, total, p.c.Failed, more, rate, eta)
 }
 
-// finish ends the bar before the summary is written: cleared on a
-// terminal, a last status line elsewhere.
+// finish ends the bar before the summary is written: on a terminal it is
+// drawn a last time, with the final counts, and left there; elsewhere a
+// last status line is written.
 func (p *progress) finish() {
 	if p == nil {
 		return
@@ -236,9 +281,9 @@ func (p *progress) finish() {
 	p.redraws.Wait()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	_ = p.bar.Finish()
-	if p.visible {
-		_, _ = io.WriteString(p.term, "\r\x1b[K")
-		p.visible = false
+	if p.lineStart {
+		p.draw(time.Now())
+		_, _ = io.WriteString(p.term, "\n")
 	}
+	p.visible = false
 }

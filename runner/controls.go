@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"fmt"
 	"io"
 	"sync"
 )
@@ -68,7 +69,11 @@ func (r *run) teeResults(job *Job, res *Result, stdout, stderr io.Writer) (io.Wr
 
 // recordResults writes the --results record of res as it is emitted.
 func (r *run) recordResults(res *Result) {
-	if err := r.results.record(res); err != nil {
+	lost, err := r.results.record(res)
+	if lost != nil {
+		fmt.Fprintf(r.stderr, "futures: %v\n", lost)
+	}
+	if err != nil {
 		r.fault(err)
 	}
 }

@@ -269,8 +269,8 @@ func (o totalObserver) Total(n int) {
 	}
 }
 
-func (o totalObserver) Finished(r *Result) {
+func (o totalObserver) Finished(r *Result, c Counts) {
 	if o.next != nil {
-		o.next.Finished(r)
+		o.next.Finished(r, c)
 	}
 }

@@ -41,20 +41,22 @@ func TestParseHalt(t *testing.T) {
 	}
 }
 
-// collect is an Observer that keeps every record.
+// collect is an Observer that keeps every record, and the last counts.
 type collect struct {
-	mu   sync.Mutex
-	recs map[int]*Result
+	mu     sync.Mutex
+	recs   map[int]*Result
+	counts Counts
 }
 
 func (c *collect) Total(int) {}
-func (c *collect) Finished(r *Result) {
+func (c *collect) Finished(r *Result, n Counts) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.recs == nil {
 		c.recs = map[int]*Result{}
 	}
 	c.recs[r.Seq] = r
+	c.counts = n
 }
 
 // runLines runs each line of lines as a command, with opt.

@@ -27,11 +27,15 @@ import (
 //     job ends, so a reader sees all of a job's result or none of it; an
 //     older DIR/<seq> is replaced.
 //   - FILE.jsonl (or .json): one JSON line per job, the --json record
-//     with the job's output in it, each written with one write(2).
+//     with the job's output in it.
 //   - FILE.csv: one CSV row per job, under a header: seq, command, args
 //     (the items, space-separated), worker, state, exit_code, signal,
 //     error, start, duration_ms, max_rss_kb, user_ms, sys_ms, stdout,
-//     stderr; each row written with one write(2).
+//     stderr.
+//
+// In the file forms a record is streamed from the job's spools
+// (recordstream.go), never whole in memory; one goroutine (the emitter)
+// writes them, so records never mix.
 //
 // The job's output still goes to stdout and stderr as usual.
 
@@ -318,51 +322,49 @@ func replaceDir(tmp, dst string) error {
 
 // record writes the file forms' record of res, which is being emitted: its
 // output is in res's spools (group and JSON modes) or in the copies that
-// tee made.
-func (rs *results) record(res *Result) error {
+// tee made. lost is a failure to read that output (the record was written
+// with what could be read); err a failure to write the record, after
+// which no other is tried.
+func (rs *results) record(res *Result) (lost, err error) {
 	if rs == nil || rs.f == nil || rs.failed.Load() {
 		if j := rs.take(res.Seq); j != nil {
 			j.closeFiles()
 		}
-		return nil
+		return nil, nil
 	}
-	rec := *res
-	rec.stdout, rec.stderr = nil, nil
 	j := rs.take(res.Seq)
+	if j != nil {
+		defer j.closeFiles()
+	}
+	stdout, stderr := outputSource(nil, res.Stdout), outputSource(nil, res.Stderr)
 	switch {
 	case res.stdout != nil:
-		rec.Stdout, rec.Stderr = res.stdout.String(), res.stderr.String()
+		stdout, stderr = res.stdout, res.stderr
 	case j != nil && j.out != nil:
-		rec.Stdout, rec.Stderr = j.out.String(), j.errOut.String()
+		stdout, stderr = j.out, j.errOut
 	}
-	if j != nil {
-		j.closeFiles()
-	}
-	if rec.Args == nil {
-		rec.Args = []string{}
-	}
-	var b []byte
 	if rs.csv {
-		b = csvRow([]string{
-			strconv.Itoa(rec.Seq), rec.Command, strings.Join(rec.Args, " "), rec.Worker, rec.State,
-			strconv.Itoa(rec.ExitCode), rec.Signal, rec.Error, timeText(rec.Start),
-			floatText(rec.DurationMS), strconv.FormatInt(rec.MaxRSSKB, 10),
-			floatText(rec.UserMS), floatText(rec.SysMS), rec.Stdout, rec.Stderr,
-		})
-	} else {
-		var buf bytes.Buffer
-		enc := json.NewEncoder(&buf)
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(&rec); err != nil {
-			return fmt.Errorf("--results: %w", err)
+		args := res.Args
+		if args == nil {
+			args = []string{}
 		}
-		b = buf.Bytes()
+		lost, err = writeCSVRow(rs.f, []string{
+			strconv.Itoa(res.Seq), res.Command, strings.Join(args, " "), res.Worker, res.State,
+			strconv.Itoa(res.ExitCode), res.Signal, res.Error, timeText(res.Start),
+			floatText(res.DurationMS), strconv.FormatInt(res.MaxRSSKB, 10),
+			floatText(res.UserMS), floatText(res.SysMS),
+		}, stdout, stderr)
+	} else {
+		lost, err = writeJSONRecord(rs.f, res, stdout, stderr)
 	}
-	if _, err := rs.f.Write(b); err != nil {
+	if err != nil {
 		rs.failed.Store(true)
-		return fmt.Errorf("--results: %w", err)
+		return nil, fmt.Errorf("--results: %w", err)
 	}
-	return nil
+	if lost != nil {
+		return fmt.Errorf("--results: %w", lostOutput(res.Seq, lost)), nil
+	}
+	return nil, nil
 }
 
 func csvRow(fields []string) []byte {

@@ -2,7 +2,6 @@ package runner
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -87,9 +86,24 @@ type Observer interface {
 	// Total is called once, when the input has ended, with the number of
 	// jobs submitted.
 	Total(n int)
-	// Finished is called for each job as its record is emitted.
-	Finished(r *Result)
+	// Finished is called for each job as its record is emitted, with the
+	// run's counts that include it: the ones the Summary ends with, so a
+	// progress bar shows what the summary will say.
+	Finished(r *Result, c Counts)
 }
+
+// Counts are the jobs of a run counted so far, by outcome. The runner
+// counts each job once, as its record is emitted; the Summary, the exit
+// status and the Observer's progress all read these.
+type Counts struct {
+	Succeeded int
+	Failed    int
+	Cancelled int
+	TimedOut  int
+}
+
+// Done is the number of jobs counted: every emitted record.
+func (c Counts) Done() int { return c.Succeeded + c.Failed + c.Cancelled + c.TimedOut }
 
 // Options configure a run. The zero value runs one job per CPU, grouped
 // output, in completion order.
@@ -181,6 +195,10 @@ type Summary struct {
 	Failed    int
 	Cancelled int
 	TimedOut  int
+	// ExitCodes counts the exit codes of the jobs that ended (succeeded,
+	// failed or timed out; not the cancelled ones): a line that cannot be
+	// parsed is 2, a job whose pool broke before it ran -1, as in their
+	// records.
 	ExitCodes map[int]int
 	// Hosts counts the jobs each host ran, with remote workers.
 	Hosts map[string]int
@@ -221,6 +239,11 @@ func (s *Summary) ExitStatus() int {
 		return 1
 	}
 	return 0
+}
+
+// Counts returns the summary's counts of jobs.
+func (s *Summary) Counts() Counts {
+	return Counts{Succeeded: s.Succeeded, Failed: s.Failed, Cancelled: s.Cancelled, TimedOut: s.TimedOut}
 }
 
 // String renders the summary line.
@@ -338,7 +361,6 @@ type run struct {
 	joblog    *Joblog
 	resume    *resume // --resume, --resume-failed: the jobs to skip; nil: none
 	env       []string
-	jsonEnc   *json.Encoder
 	stopTimer context.CancelFunc
 	stopInput func() // unregisters Options.StopInput and waits for it if it ran
 	collect   bool   // wait: records are returned, not written as JSON lines
@@ -409,10 +431,6 @@ func newRun(ctx context.Context, opt Options) (*run, error) {
 	r.stdout = NewOutput(withHook(opt.Stdout, opt.WriteHook))
 	r.stderr = NewOutput(withHook(opt.Stderr, opt.WriteHook))
 	r.budget = NewBudget(16 << 20)
-	if opt.JSON {
-		r.jsonEnc = json.NewEncoder(r.stdout)
-		r.jsonEnc.SetEscapeHTML(false)
-	}
 	var err error
 	if r.resume, err = newResume(opt); err != nil {
 		return nil, err
@@ -714,16 +732,16 @@ func (r *run) record(res *Result) {
 		res.Args = []string{}
 	}
 	r.count(&r.sum, res)
-	if r.opt.JSON {
+	if r.opt.JSON && r.collect {
+		// wait: the records are kept, whole, for its sets.
 		if res.stdout != nil {
 			res.Stdout = res.stdout.String()
 		}
 		if res.stderr != nil {
 			res.Stderr = res.stderr.String()
 		}
-		if !r.collect {
-			_ = r.jsonEnc.Encode(res)
-		}
+	} else if r.opt.JSON {
+		r.writeJSON(res)
 	} else if res.stdout != nil {
 		var prefix []byte
 		if r.opt.Tag {
@@ -749,7 +767,7 @@ func (r *run) record(res *Result) {
 		}
 	}
 	if r.opt.Observer != nil {
-		r.opt.Observer.Finished(res)
+		r.opt.Observer.Finished(res, r.sum.Counts())
 	}
 }
 
@@ -775,7 +793,7 @@ func (r *run) diedOfClosedStdout(res *Result) bool {
 		readerGone(r.opt.Stdout)
 }
 
-// count adds res to the counts of sum.
+// count adds res to the counts of sum: the one place a job is counted.
 func (r *run) count(sum *Summary, res *Result) {
 	switch {
 	case res.State == "CANCELLED" || res.cancelled:
@@ -787,7 +805,7 @@ func (r *run) count(sum *Summary, res *Result) {
 	default:
 		sum.Failed++
 	}
-	if res.State == "FINISHED" && res.started && !res.cancelled {
+	if res.State == "FINISHED" && !res.cancelled {
 		sum.ExitCodes[res.ExitCode]++
 	}
 	if res.Host != "" && res.started {

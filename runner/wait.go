@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"github.com/futures-cli/futures/future"
 	"github.com/futures-cli/futures/pool"
@@ -25,8 +27,53 @@ type WaitOptions struct {
 
 // WaitSets are the done and not_done sets at the moment the wait returned.
 type WaitSets struct {
-	Done    []*Result `json:"done"`
-	NotDone []*Result `json:"not_done"`
+	Done    []*Result  `json:"done"`
+	NotDone []*NotDone `json:"not_done"`
+}
+
+// NotDone is a job of the not_done set as it was when the wait returned:
+// PENDING (no worker had taken it: no worker, no start) or RUNNING. It
+// has not exited, so its exit code is null; it has no signal, error,
+// durations or output yet.
+type NotDone struct {
+	Seq     int      `json:"seq"`
+	Command string   `json:"command"`
+	Args    []string `json:"args"`
+	Worker  string   `json:"worker,omitempty"`
+	State   string   `json:"state"`
+	// ExitCode is always nil: "exit_code":null.
+	ExitCode *int       `json:"exit_code"`
+	Start    *time.Time `json:"start,omitempty"`
+}
+
+// began is when, and on which worker, a job of wait started (nil before).
+type began struct {
+	start  time.Time
+	worker string
+}
+
+// waitTask is the task of job, noting in b when a worker takes it.
+func (r *run) waitTask(job *Job, b *atomic.Pointer[began]) pool.Task[*Result] {
+	task := r.task(job)
+	return func(ctx context.Context) (*Result, error) {
+		b.Store(&began{start: time.Now(), worker: pool.WorkerName(ctx)})
+		return task(ctx)
+	}
+}
+
+// notDoneRecord is the not_done record of p, which b says when it began.
+func notDoneRecord(p pending, b *began) *NotDone {
+	c, _ := p.job.Command(0)
+	nd := &NotDone{Seq: p.job.Seq, Args: p.job.Args, Command: c.Line, State: future.Pending.String()}
+	if nd.Args == nil {
+		nd.Args = []string{}
+	}
+	if b != nil {
+		nd.State, nd.Worker, nd.Start = future.Running.String(), b.worker, &b.start
+	} else if p.f.State() != future.Pending {
+		nd.State = future.Running.String() // taken, not yet noted
+	}
+	return nd
 }
 
 // RunWait submits every job of src, waits on all their futures as
@@ -44,12 +91,14 @@ func RunWait(ctx context.Context, opt Options, wo WaitOptions, src Source) (*Wai
 	r.collect = true
 
 	var all []pending
+	var starts []*atomic.Pointer[began]
 	for r.ctx.Err() == nil {
 		job, ok := r.nextJob(src)
 		if !ok {
 			break
 		}
-		f, err := r.pool.Submit(r.ctx, r.task(job))
+		b := new(atomic.Pointer[began])
+		f, err := r.pool.Submit(r.ctx, r.waitTask(job, b))
 		if err != nil {
 			if errors.Is(err, pool.ErrBroken) {
 				r.broken(err)
@@ -57,6 +106,7 @@ func RunWait(ctx context.Context, opt Options, wo WaitOptions, src Source) (*Wai
 			break
 		}
 		all = append(all, pending{job: job, f: f})
+		starts = append(starts, b)
 	}
 	r.sum.Submitted = len(all)
 	if r.opt.Observer != nil {
@@ -72,15 +122,12 @@ func RunWait(ctx context.Context, opt Options, wo WaitOptions, src Source) (*Wai
 	for _, f := range done {
 		isDone[f] = true
 	}
-	sets := &WaitSets{Done: []*Result{}, NotDone: []*Result{}}
+	sets := &WaitSets{Done: []*Result{}, NotDone: []*NotDone{}}
 	var notDone []pending
-	for _, p := range all {
+	for i, p := range all {
 		if !isDone[p.f] {
 			notDone = append(notDone, p)
-			c, _ := p.job.Command(0)
-			sets.NotDone = append(sets.NotDone, &Result{
-				Seq: p.job.Seq, Args: p.job.Args, Command: c.Line, State: p.f.State().String(),
-			})
+			sets.NotDone = append(sets.NotDone, notDoneRecord(p, starts[i].Load()))
 		}
 	}
 	// The run's own deadline or a signal came first: what was not done is
@@ -99,16 +146,10 @@ func RunWait(ctx context.Context, opt Options, wo WaitOptions, src Source) (*Wai
 		r.waitRecord(p)
 	}
 	_ = r.pool.Shutdown(context.Background(), pool.ShutdownOptions{Wait: true})
-	sum := r.finish()
-	if errors.Is(context.Cause(r.ctx), ErrNotDone) {
-		// Not a failure: the caller asked for it.
-		sum.Cancelled, sum.Failed, sum.TimedOut = 0, 0, 0
-		for _, res := range sets.Done {
-			r.count(sum, res)
-		}
-		sum.Cancelled += len(notDone)
-	}
-	return sets, sum
+	// Each job was counted once, as it was emitted: the not_done ones
+	// that --then cancel stopped as cancelled (not failed: the caller
+	// asked for it), any that ended first as what they did.
+	return sets, r.finish()
 }
 
 // waitRecord waits for p and emits it, returning its record.
@@ -130,8 +171,8 @@ func RenderSets(w io.Writer, s *WaitSets) {
 	for _, res := range s.Done {
 		fmt.Fprintf(w, "done\t%d\t%s\t%d\t%s\n", res.Seq, res.State, res.ExitCode, oneLine(res.Command))
 	}
-	for _, res := range s.NotDone {
-		fmt.Fprintf(w, "not_done\t%d\t%s\t-\t%s\n", res.Seq, res.State, oneLine(res.Command))
+	for _, nd := range s.NotDone {
+		fmt.Fprintf(w, "not_done\t%d\t%s\t-\t%s\n", nd.Seq, nd.State, oneLine(nd.Command))
 	}
 }
 

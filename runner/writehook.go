@@ -24,6 +24,9 @@ type hookedWriter struct {
 }
 
 func (hw hookedWriter) Write(p []byte) (int, error) {
+	if len(p) == 0 { // nothing reaches the terminal: the bar may stay
+		return hw.w.Write(p)
+	}
 	hw.h.BeforeWrite(hw.w)
 	n, err := hw.w.Write(p)
 	hw.h.AfterWrite(hw.w, p[:max(n, 0)])
