@@ -3,6 +3,7 @@ package cmd
 import (
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -10,17 +11,19 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
 	"github.com/futures-cli/futures/runner"
 )
 
 // progress draws the progress bar on stderr: done/total (total known once
-// the input ends), failures so far, rate and ETA. On a terminal it is a bar
-// redrawn in place, left at its final state when the run ends; elsewhere
-// (--progress always in a CI log) a plain status line every few seconds
-// and one at the end. It counts nothing itself: it shows the runner's
-// counts (runner.Counts), those the summary ends with.
+// the input ends), failures so far, rate and ETA. On a terminal it is a
+// github.com/schollz/progressbar/v3 bar redrawn in place, left at its
+// final state when the run ends; elsewhere (--progress always in a CI log)
+// a plain status line every few seconds and one at the end. It counts
+// nothing itself: it shows the runner's counts (runner.Counts), those the
+// summary ends with.
 //
 // It is the run's runner.WriteHook too: the runner's writes to the
 // terminal the bar is on (stderr, and stdout when it is the same
@@ -29,17 +32,21 @@ import (
 // line, so that no output line is torn by it.
 type progress struct {
 	plain io.Writer  // not a terminal: plain lines here
-	mu    sync.Mutex // guards the fields below and writes to the terminal; held from BeforeWrite to AfterWrite
+	mu    sync.Mutex // guards the fields below, the bar and writes to the terminal; held from BeforeWrite to AfterWrite
 	start time.Time
 	last  time.Time     // when the last status line or bar was written
 	c     runner.Counts // the runner's counts, as of the last record emitted
 	total int           // -1 until the input ends
 
-	term      *os.File // terminal mode: stderr, where the bar is drawn
-	visible   bool     // the current line holds the bar
-	lineStart bool     // the cursor is at the start of a line: the bar may be drawn there
-	changed   bool     // the counts changed since the bar was drawn
-	shares    sync.Map // *os.File → bool: whether it writes to the bar's terminal
+	term      *os.File                 // terminal mode: stderr, where the bar is drawn
+	out       io.Writer                // where the bar writes: term (a test's buffer in tests)
+	bar       *progressbar.ProgressBar // writes to out, only when draw calls it
+	max       int                      // the total the bar was given, -1 while unknown
+	desc      string                   // the description the bar was given
+	visible   bool                     // the current line holds the bar
+	lineStart bool                     // the cursor is at the start of a line: the bar may be drawn there
+	changed   bool                     // the counts or the total changed since the bar was drawn
+	shares    sync.Map                 // *os.File → bool: whether it writes to the bar's terminal
 	stop      chan struct{}
 	redraws   sync.WaitGroup // the redrawing goroutine
 }
@@ -47,6 +54,9 @@ type progress struct {
 // redrawEvery is how often the bar is drawn at most, and how soon it
 // comes back after output cleared it.
 const redrawEvery = 100 * time.Millisecond
+
+// barCells is how wide the bar is once the total is known.
+const barCells = 30
 
 // plainInterval is how often a plain status line is written.
 const plainInterval = 2 * time.Second
@@ -58,11 +68,37 @@ func newProgress(mode string, stderr io.Writer) *progress {
 	if mode == "never" || (mode == "auto" && !tty) {
 		return nil
 	}
-	now := time.Now()
 	if !tty {
+		now := time.Now()
 		return &progress{plain: stderr, start: now, last: now, total: -1, lineStart: true}
 	}
-	p := &progress{term: f, start: now, total: -1, lineStart: true, changed: true, stop: make(chan struct{})}
+	return newTerminalProgress(f, f)
+}
+
+// newTerminalProgress returns the progress bar drawn on out, the terminal
+// f (nil in tests), and starts its redrawing goroutine; finish stops it.
+func newTerminalProgress(f *os.File, out io.Writer) *progress {
+	p := &progress{term: f, out: out, total: -1, max: -1, desc: "jobs",
+		lineStart: true, changed: true, stop: make(chan struct{})}
+	p.bar = progressbar.NewOptions64(-1,
+		progressbar.OptionSetWriter(out),
+		// No goroutine of its own: it draws only when draw calls it, with
+		// p.mu held and the cursor at the start of a line.
+		progressbar.OptionSetSpinnerChangeInterval(0),
+		progressbar.OptionSetDescription(p.desc),
+		progressbar.OptionShowCount(),
+		progressbar.OptionShowIts(),
+		progressbar.OptionSetItsString("jobs"),
+		progressbar.OptionSetPredictTime(true),
+		// While the total is unknown the library counts modulo the bar's
+		// width, and keeps that count when the total becomes known (4 of
+		// 50 jobs done at 45): a width it never reaches keeps the count
+		// whole until then; draw sets the bar's width with the total.
+		progressbar.OptionSetWidth(math.MaxInt32),
+		// No OptionThrottle: draw paces the bar, so no update is dropped.
+		// No OptionClearOnFinish: the final state stays on the terminal.
+	)
+	p.bar.StartWithoutRender() // its rate and elapsed time count from the start of the run
 	p.redraws.Go(p.redraw)
 	return p
 }
@@ -86,40 +122,53 @@ func (p *progress) redraw() {
 	}
 }
 
-// draw draws the bar over the current line, if the cursor is at the start
-// of one; p.mu is held.
+// draw gives the bar the runner's counts and the total, and draws it over
+// the current line, if the cursor is at the start of one; p.mu is held.
+// The bar writes only here.
 func (p *progress) draw(now time.Time) {
 	if !p.lineStart {
 		return
 	}
-	width := 80
-	if w, _, err := term.GetSize(int(p.term.Fd())); err == nil && w > 0 {
-		width = w
+	if p.total == 0 {
+		// No job: no bar (the library has no 0 of 0), as no summary.
+		if p.visible {
+			_, _ = io.WriteString(p.out, "\r\x1b[K")
+			p.visible = false
+		}
+		return
 	}
-	_, _ = io.WriteString(p.term, "\r"+barLine(p.c, p.total, now.Sub(p.start), width-1)+"\x1b[K")
+	switch {
+	case p.bar.IsFinished():
+		// At its final state (every job counted): drawn again as it was
+		// if output cleared it.
+		if !p.visible {
+			_, _ = io.WriteString(p.out, p.bar.String())
+		}
+	case p.changed:
+		if p.total > 0 && p.max != p.total {
+			// The bar's cells, fewer if the terminal is narrower (the
+			// library fits the line to it).
+			progressbar.OptionSetWidth(barCells)(p.bar)
+			p.bar.ChangeMax(p.total)
+			p.max = p.total
+		}
+		// The count first, then the failures: a bar never shows more
+		// failures than jobs done. Reaching the total draws the final
+		// state; Describe draws it again with the final failures.
+		_ = p.bar.Set(p.c.Done())
+		if d := barDescription(p.c); d != p.desc {
+			p.bar.Describe(d)
+			p.desc = d
+		}
+	default:
+		_ = p.bar.RenderBlank()
+	}
 	p.visible, p.changed, p.last = true, false, now
 }
 
-// barLine renders the bar, cut to width columns:
-//
-//	jobs  40% |████████            | 4/10 (1 failed, 2 cancelled) 3.1 jobs/s ETA 2s
-//
-// total is -1 while the input has not ended.
-func barLine(c runner.Counts, total int, elapsed time.Duration, width int) string {
-	const cells = 20
-	done := c.Done()
-	var b strings.Builder
-	b.WriteString("jobs ")
-	if total >= 0 {
-		frac := 1.0
-		if total > 0 {
-			frac = min(float64(done)/float64(total), 1)
-		}
-		full := int(frac * cells)
-		fmt.Fprintf(&b, "%3d%% |%s%s| %d/%d", int(frac*100), strings.Repeat("█", full), strings.Repeat(" ", cells-full), done, total)
-	} else {
-		fmt.Fprintf(&b, "%d/?", done)
-	}
+// barDescription is the bar's description: "jobs", and the failed, timed
+// out and cancelled jobs among those done, when there are any.
+func barDescription(c runner.Counts) string {
 	var parts []string
 	for _, n := range []struct {
 		n    int
@@ -129,19 +178,10 @@ func barLine(c runner.Counts, total int, elapsed time.Duration, width int) strin
 			parts = append(parts, fmt.Sprintf("%d %s", n.n, n.what))
 		}
 	}
-	if len(parts) > 0 {
-		b.WriteString(" (" + strings.Join(parts, ", ") + ")")
+	if len(parts) == 0 {
+		return "jobs"
 	}
-	rate, eta := rateETA(done, total, elapsed)
-	fmt.Fprintf(&b, " %.1f jobs/s", rate)
-	if total >= 0 {
-		b.WriteString(" ETA " + eta)
-	}
-	line := []rune(b.String())
-	if width > 0 && len(line) > width {
-		line = line[:width]
-	}
-	return string(line)
+	return "jobs (" + strings.Join(parts, ", ") + ")"
 }
 
 // rateETA returns the jobs done per second so far and the time left at
@@ -165,11 +205,14 @@ func rateETA(done, total int, elapsed time.Duration) (float64, string) {
 // sharesTerminal reports whether writes to w reach the line the bar or
 // the status lines are on.
 func (p *progress) sharesTerminal(w io.Writer) bool {
-	if p.term == nil {
+	if p.plain != nil {
 		return w == p.plain
 	}
+	if w == p.out {
+		return true
+	}
 	f, ok := w.(*os.File)
-	if !ok {
+	if !ok || p.term == nil {
 		return false
 	}
 	if f == p.term {
@@ -201,7 +244,7 @@ func (p *progress) BeforeWrite(w io.Writer) {
 	}
 	p.mu.Lock()
 	if p.visible {
-		_, _ = io.WriteString(p.term, "\r\x1b[K")
+		_, _ = io.WriteString(p.out, "\r\x1b[K")
 		p.visible = false
 	}
 }
@@ -281,9 +324,11 @@ func (p *progress) finish() {
 	p.redraws.Wait()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.lineStart {
+	if p.changed || !p.visible {
 		p.draw(time.Now())
-		_, _ = io.WriteString(p.term, "\n")
 	}
-	p.visible = false
+	if p.visible {
+		_, _ = io.WriteString(p.out, "\n")
+		p.visible = false
+	}
 }
