@@ -91,7 +91,7 @@ func newTerminalProgress(f *os.File, out io.Writer) *progress {
 		progressbar.OptionSetItsString("jobs"),
 		progressbar.OptionSetPredictTime(true),
 		// While the total is unknown the library counts modulo the bar's
-		// width, and keeps that count when the total becomes known (4 of
+		// width (40), and keeps that count when the total becomes known (5 of
 		// 50 jobs done at 45): a width it never reaches keeps the count
 		// whole until then; draw sets the bar's width with the total.
 		progressbar.OptionSetWidth(math.MaxInt32),
