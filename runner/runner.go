@@ -94,7 +94,7 @@ type Observer interface {
 // Options configure a run. The zero value runs one job per CPU, grouped
 // output, in completion order.
 type Options struct {
-	Workers      int           // 0: runtime.NumCPU()
+	Workers      int           // 0: runtime.NumCPU(); NoLimit: as many as Window
 	Executor     string        // ThreadExecutor ("", "thread") or ProcessExecutor ("process")
 	WorkerPrefix string        // "": "worker"
 	Initializer  string        // a command line run once per worker before its first job
@@ -374,6 +374,14 @@ func newRun(ctx context.Context, opt Options) (*run, error) {
 		for _, h := range hosts {
 			opt.Workers += h.Workers
 		}
+	}
+	if opt.Workers == NoLimit {
+		// -j 0: as many at once as the window holds (and the system
+		// allows: limit.go).
+		if opt.Window <= 0 {
+			opt.Window = noLimitWindow
+		}
+		opt.Workers = opt.Window
 	}
 	if opt.Workers <= 0 {
 		opt.Workers = runtime.NumCPU()
