@@ -338,6 +338,7 @@ type run struct {
 	halt     *halter   // --halt, --fail-fast; nil: none
 	throttle *throttle // --delay, --load, --memfree; nil: none
 	results  *results  // --results; nil: none
+	gate     *gate     // the system's limits (limit.go)
 
 	mu  sync.Mutex // guards sum.Err and sum.Broken, set by the producer and the emitter
 	sum Summary
@@ -409,6 +410,7 @@ func newRun(ctx context.Context, opt Options) (*run, error) {
 	r.stdout = NewOutput(withHook(opt.Stdout, opt.WriteHook))
 	r.stderr = NewOutput(withHook(opt.Stderr, opt.WriteHook))
 	r.budget = NewBudget(16 << 20)
+	r.gate = newGate(r.stderr)
 	if opt.JSON {
 		r.jsonEnc = json.NewEncoder(r.stdout)
 		r.jsonEnc.SetEscapeHTML(false)
@@ -965,7 +967,7 @@ func (r *run) attempt(ctx context.Context, job *Job, c Command, env []string, re
 		jctx, cancel = context.WithTimeoutCause(ctx, r.opt.JobTimeout, ErrJobTimeout)
 		defer cancel()
 	}
-	out := r.exec(jctx, c, eo)
+	out := r.execLimited(jctx, c, eo)
 	if lw != nil {
 		_ = lw.Close()
 		_ = lwe.Close()
