@@ -149,26 +149,36 @@ func (g *gate) say(errno syscall.Errno, n int) {
 		refusalName(errno), n)
 }
 
-// execLimited runs one attempt of c on the run's executor through the
-// run's gate: an attempt that the system refuses to start waits for
-// another job to end and starts again; it fails as any start failure does
-// only when nothing else is running.
-func (r *run) execLimited(ctx context.Context, c Command, eo ExecOptions) Outcome {
-	eo.Refusable = true
+// do starts a job through the gate with start, which tries to start it and
+// runs it to its end; refusable says whether start may report a refusal
+// (Outcome.Refused) rather than fail. A refused start waits for another
+// job to end and starts again; when nothing else runs, start is called
+// once more with refusable false, and fails as any start failure does if
+// the system refuses it again. When ctx ends while it waits, start is
+// called with ctx ended (it then reports the job not started).
+func (g *gate) do(ctx context.Context, start func(refusable bool) Outcome) Outcome {
+	refusable := true
 	for {
-		ticket, err := r.gate.enter(ctx)
+		ticket, err := g.enter(ctx)
 		if err != nil {
-			return r.exec(ctx, c, eo) // ctx has ended: "not started"
+			return start(refusable)
 		}
-		out := r.exec(ctx, c, eo)
+		out := start(refusable)
 		if out.Refused == 0 {
-			r.gate.leave()
+			g.leave()
 			return out
 		}
-		if !r.gate.refused(ctx, ticket, out.Refused) {
-			// Nothing else runs: one more start, which fails as any
-			// start failure does if the system refuses it again.
-			eo.Refusable = false
+		if !g.refused(ctx, ticket, out.Refused) {
+			refusable = false
 		}
 	}
+}
+
+// execLimited runs one attempt of c on the run's executor through the
+// run's gate (see do).
+func (r *run) execLimited(ctx context.Context, c Command, eo ExecOptions) Outcome {
+	return r.gate.do(ctx, func(refusable bool) Outcome {
+		eo.Refusable = refusable
+		return r.exec(ctx, c, eo)
+	})
 }
