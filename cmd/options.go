@@ -62,7 +62,7 @@ type commonFlags struct {
 }
 
 func (c *commonFlags) register(fs *pflag.FlagSet, keepOrderDefault bool) {
-	fs.StringVarP(&c.jobs, "max-workers", "j", "", "workers: N, N% of the CPUs, cpu (CPUs+1) or io (5×CPUs); default: the number of CPUs")
+	fs.StringVarP(&c.jobs, "max-workers", "j", "", "workers: N, N% of the CPUs, cpu (CPUs+1), io (5×CPUs) or 0 (no limit); default: the number of CPUs")
 	fs.StringVar(&c.executor, "executor", "thread", "executor: thread (goroutines) or process (long-lived worker processes: a stateful --initializer, --max-tasks-per-child)")
 	fs.IntVar(&c.maxTasks, "max-tasks-per-child", 0, "process executor: replace a worker process (and rerun --initializer) after N jobs; 0: never")
 	fs.StringVar(&c.workerPrefix, "worker-prefix", "worker", "worker names are PREFIX_N, N from 0")

@@ -81,6 +81,9 @@ func (f JobFrame) appendJSON(b []byte) []byte {
 		b = append(b, `,"grace_ns":`...)
 		b = strconv.AppendInt(b, int64(s.Grace), 10)
 	}
+	if s.Refusable {
+		b = append(b, `,"refusable":true`...)
+	}
 	return append(b, '}')
 }
 
@@ -124,6 +127,10 @@ func (f OutcomeFrame) appendJSON(b []byte) []byte {
 	}
 	if o.Canceled {
 		b = append(b, `,"canceled":true`...)
+	}
+	if o.Refused != "" {
+		b = append(b, `,"refused":`...)
+		b = appendString(b, o.Refused)
 	}
 	return append(b, '}')
 }
@@ -390,6 +397,8 @@ func (f *JobFrame) decodeFast(p []byte) bool {
 			w.Dir, ok = s.string()
 		case "grace_ns":
 			ok = s.duration(&w.Grace)
+		case "refusable":
+			w.Refusable, ok = s.bool()
 		}
 		return ok
 	})
@@ -447,6 +456,8 @@ func (f *OutcomeFrame) decodeFast(p []byte) bool {
 			ok = s.duration(&w.Sys)
 		case "canceled":
 			w.Canceled, ok = s.bool()
+		case "refused":
+			w.Refused, ok = s.string()
 		}
 		return ok
 	})

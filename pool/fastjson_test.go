@@ -18,11 +18,11 @@ func FuzzFastJSONEncoding(f *testing.F) {
 		code int, signal, errText string, startNS, n int64) {
 		frames := []any{
 			JobFrame{ID: id, JobSpec: JobSpec{Line: line, Argv: nonEmpty(arg, line), Shell: useShell, ShellCmd: nonEmpty(shell, "-c"),
-				Env: nonEmpty(env), Dir: dir, Grace: time.Duration(grace)}},
+				Env: nonEmpty(env), Dir: dir, Grace: time.Duration(grace), Refusable: useShell}},
 			StartedFrame{ID: id, PID: code},
 			OutcomeFrame{ID: id, JobOutcome: JobOutcome{ExitCode: code, Signal: signal, Error: errText,
 				Start: time.Unix(0, startNS).In(time.FixedZone("", int(n%86400))), Duration: time.Duration(grace),
-				MaxRSSKB: n, User: time.Duration(n / 2), Sys: time.Duration(-n), Canceled: useShell}},
+				MaxRSSKB: n, User: time.Duration(n / 2), Sys: time.Duration(-n), Canceled: useShell, Refused: signal}},
 		}
 		for _, v := range frames {
 			want, werr := json.Marshal(v)
@@ -58,7 +58,9 @@ func FuzzFastJSONDecoding(f *testing.F) {
 	for _, v := range []any{
 		JobFrame{ID: 3, JobSpec: JobSpec{Line: `sh -c 'echo "$1"' _ x`, Argv: []string{"sh", "-c", `echo "$1"`, "_", "x"}, Env: []string{"FUTURES_SEQ=3"}, Grace: time.Second}},
 		JobFrame{ID: 4, JobSpec: JobSpec{Line: "caf\xe9", Shell: true, ShellCmd: []string{"/bin/sh", "-c"}, Dir: "/tmp"}},
+		JobFrame{ID: 5, JobSpec: JobSpec{Line: "true", Argv: []string{"true"}, Refusable: true}},
 		StartedFrame{ID: 3, PID: 4242},
+		OutcomeFrame{ID: 5, JobOutcome: JobOutcome{ExitCode: -1, Error: "true: too many open files", Refused: "EMFILE"}},
 		OutcomeFrame{ID: 3, JobOutcome: JobOutcome{ExitCode: 1, Signal: "SIGTERM", Error: "x\ny", Start: time.Date(2025, 1, 2, 3, 4, 5, 600, time.UTC), Duration: time.Millisecond, MaxRSSKB: 2048, User: 1, Sys: 2, Canceled: true}},
 	} {
 		p, _ := json.Marshal(v)

@@ -95,6 +95,7 @@ func (l *LocalLauncher) Launch(ctx context.Context, name string) (Process, error
 		return nil, err
 	}
 	if lp.stdout, err = cmd.StdoutPipe(); err != nil {
+		_ = lp.stdin.Close()
 		return nil, err
 	}
 	if err := cmd.Start(); err != nil {

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"runtime"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/futures-cli/futures/future"
@@ -68,6 +70,12 @@ type ProcessOptions struct {
 	// OnHostDropped, if set, is called (from a worker goroutine) when a
 	// host is dropped under LossRequeue, with the error of its last loss.
 	OnHostDropped func(host string, err error)
+
+	// OnRefused, if set, is called (from a worker goroutine) when the
+	// system refused to start a worker process for lack of a resource
+	// (see [Refusal]) while other workers were running: the pool then runs
+	// at most workers from now on, rather than break. err is the failure.
+	OnRefused func(err error, workers int)
 }
 
 // ProcessPool is an [Executor] whose workers are processes, with the
@@ -86,7 +94,10 @@ type ProcessOptions struct {
 // work as they do for a ThreadPool.
 //
 // The pool is broken when a worker cannot be started (launch, handshake or
-// version mismatch), when an initializer fails, or when a worker process
+// version mismatch) — unless the system refused a resource to start it
+// (too many open files or processes, see [Refusal]) while other workers
+// run: then the pool runs with fewer workers from then on (OnRefused says
+// so), and the task waits for one of them — when an initializer fails, or when a worker process
 // dies without being asked to (killed, crashed, or a garbled frame). Then
 // the task that was running on that worker fails with an error wrapping
 // [ErrBrokenProcessPool] (and [ErrBroken]) that names the worker and the
@@ -124,6 +135,7 @@ type ProcessPool[T any] struct {
 	loss     WorkerLoss
 	restarts int                          // MaxRestarts
 	onDrop   func(host string, err error) // OnHostDropped
+	onRefuse func(err error, workers int) // OnRefused
 
 	// slots are the workers the pool may run, spread over the hosts; a
 	// worker goroutine owns one while it runs.
@@ -138,6 +150,8 @@ type ProcessPool[T any] struct {
 
 	free    []*slot // slots no goroutine owns, on hosts not dropped, next one last; guarded by mu
 	hostsUp int     // hosts not dropped; guarded by mu
+	limit   int     // at most this many workers, since the system refused one; 0: none; guarded by mu
+	refused uint64  // worker starts the system refused, ever; guarded by mu
 }
 
 // slot is one worker of the pool: its ID, name and host.
@@ -191,6 +205,7 @@ func NewProcessPool[T any](opts ProcessOptions) *ProcessPool[T] {
 		init: opts.Initializer, shell: opts.Shell, maxTasks: max(opts.MaxTasksPerChild, 0),
 		startTO: opts.StartTimeout, stopTO: opts.StopTimeout,
 		loss: opts.WorkerLoss, restarts: opts.MaxRestarts, onDrop: opts.OnHostDropped,
+		onRefuse: opts.OnRefused,
 	}
 	p.setup(p.growLocked)
 	p.slots = spread(hosts, p.prefix)
@@ -213,9 +228,15 @@ func (p *ProcessPool[T]) Submit(ctx context.Context, t Task[T]) (*future.Future[
 
 // growLocked starts a worker on a free slot, if there is one; p.mu is held.
 func (p *ProcessPool[T]) growLocked() {
-	if len(p.free) > 0 {
+	if p.mayStartLocked() {
 		p.startLocked()
 	}
+}
+
+// mayStartLocked reports whether another worker may start: a slot is free,
+// and the system has not refused a worker at this count; p.mu is held.
+func (p *ProcessPool[T]) mayStartLocked() bool {
+	return len(p.free) > 0 && (p.limit == 0 || p.workers < p.limit)
 }
 
 // Shutdown stops the pool taking work, as ThreadPool.Shutdown does; with
@@ -301,7 +322,14 @@ func (p *ProcessPool[T]) run(s *slot) {
 		}
 		if pr == nil {
 			var err error
-			if pr, err = p.startProc(s); err != nil {
+			if pr, err = p.startProcLimited(s); err != nil {
+				if errors.Is(err, errRefused) {
+					// Another worker takes the task; this one exits.
+					p.requeue(it)
+					p.setIdle()
+					busy = false
+					return
+				}
 				if errors.Is(err, errAborted) {
 					if requeued {
 						it.f.SetException(it.lost)
@@ -406,7 +434,7 @@ func (p *ProcessPool[T]) requeue(it item[T]) {
 	}
 	p.queue.pushFront(it)
 	p.work.Signal()
-	if p.queue.len() > p.idle && len(p.free) > 0 {
+	if p.queue.len() > p.idle && p.mayStartLocked() {
 		p.startLocked()
 	}
 }
@@ -489,7 +517,7 @@ func (p *ProcessPool[T]) exit(s *slot, busy bool) {
 	if !s.host.dropped {
 		p.free = append(p.free, s)
 	}
-	if p.broken == nil && p.queue.len() > p.idle && len(p.free) > 0 {
+	if p.broken == nil && p.queue.len() > p.idle && p.mayStartLocked() {
 		p.startLocked()
 	}
 	if p.shutdown && p.workers == 0 {
@@ -518,6 +546,74 @@ func (p *ProcessPool[T]) breakPool(err error) {
 
 // errAborted is the error of a worker start that Shutdown stopped.
 var errAborted = errors.New("pool: shut down while the worker started")
+
+// errRefused is the error of a worker start that the system refused while
+// other workers run: the pool goes on with them.
+var errRefused = errors.New("pool: the system refused to start another worker")
+
+// Refusal returns the errno with which err says that the system refused a
+// resource: too many open files in this process (EMFILE) or in the system
+// (ENFILE), too many processes or no memory to fork (EAGAIN); 0 when it
+// does not. Such a failure passes once something else ends and frees what
+// it held.
+//
+// A fork/exec that fails with EBADF is EMFILE in disguise: Go's forkExec
+// has the child move its descriptors above the highest one it is given,
+// and when that one is the last that RLIMIT_NOFILE allows there is no room
+// (it is given only descriptors that are open).
+func Refusal(err error) syscall.Errno {
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		switch errno {
+		case syscall.EMFILE, syscall.ENFILE, syscall.EAGAIN:
+			return errno
+		case syscall.EBADF:
+			var pe *os.PathError
+			if errors.As(err, &pe) && pe.Op == "fork/exec" {
+				return syscall.EMFILE
+			}
+		}
+	}
+	return 0
+}
+
+// startProcLimited is startProc, for a start the system may refuse (see
+// Refusal): then, with other workers running, the pool runs at most as
+// many workers as run now (OnRefused says so) and it returns errRefused:
+// the task goes back to the queue, for one of them, and this worker exits.
+// With no other worker, it tries again if another start was refused
+// meanwhile (what that one held is free now); otherwise the start failed.
+func (p *ProcessPool[T]) startProcLimited(s *slot) (*proc, error) {
+	for {
+		p.mu.Lock()
+		seen := p.refused
+		p.mu.Unlock()
+		pr, err := p.startProc(s)
+		if err == nil || Refusal(err) == 0 {
+			return pr, err
+		}
+		p.mu.Lock()
+		p.refused++
+		others := p.workers - 1
+		if others == 0 {
+			again := p.refused-1 != seen
+			p.mu.Unlock()
+			if again {
+				continue
+			}
+			return nil, err
+		}
+		if p.limit == 0 || others < p.limit {
+			p.limit = others
+		}
+		n := p.limit
+		p.mu.Unlock()
+		if p.onRefuse != nil {
+			p.onRefuse(err, n)
+		}
+		return nil, errRefused
+	}
+}
 
 // startProc launches the worker process of slot s and goes through the
 // handshake and the initializer. Its error wraps ErrBrokenProcessPool, or is

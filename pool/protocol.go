@@ -291,6 +291,12 @@ type JobSpec struct {
 	Return   []string
 	Cleanup  bool
 
+	// Refusable asks the worker to report a job that the system refused
+	// to start for lack of a resource (too many open files or processes)
+	// in JobOutcome.Refused, writing nothing, rather than fail it: the
+	// runner starts it again once another job has ended.
+	Refusable bool
+
 	// Environ is set by the worker, never sent: the whole environment its
 	// initializer left, to which Env is added; nil means the worker's own.
 	Environ []string
@@ -316,6 +322,10 @@ type JobOutcome struct {
 	Sys      time.Duration
 	// Canceled is true when the job was asked to stop (Cancel or Kill).
 	Canceled bool
+	// Refused, for a JobSpec that is Refusable, names the errno with
+	// which the system refused to start the job ("EMFILE", "ENFILE",
+	// "EAGAIN"); the job did not run and wrote nothing. "" otherwise.
+	Refused string
 
 	// Sent and Received are the bytes of the job's Transfer files sent to
 	// the worker and of its Return files received from it. RunJob counts
@@ -710,6 +720,7 @@ type (
 		Transfer wstrs         `json:"transfer,omitempty"`
 		Return   wstrs         `json:"return,omitempty"`
 		Cleanup  bool          `json:"cleanup,omitempty"`
+		Refuse   bool          `json:"refusable,omitempty"`
 	}
 	outcomeWire struct {
 		ID       uint64        `json:"id"`
@@ -722,6 +733,7 @@ type (
 		User     time.Duration `json:"user_ns,omitempty"`
 		Sys      time.Duration `json:"sys_ns,omitempty"`
 		Canceled bool          `json:"canceled,omitempty"`
+		Refused  string        `json:"refused,omitempty"`
 	}
 )
 
@@ -760,7 +772,7 @@ func (f *ReadyFrame) UnmarshalJSON(p []byte) error {
 func (f JobFrame) MarshalJSON() ([]byte, error) {
 	s := f.JobSpec
 	return json.Marshal(jobWire{f.ID, wstr(s.Line), wstrs(s.Argv), s.Shell, wstrs(s.ShellCmd), wstrs(s.Env), wstr(s.Dir), s.Grace,
-		wstrs(s.Transfer), wstrs(s.Return), s.Cleanup})
+		wstrs(s.Transfer), wstrs(s.Return), s.Cleanup, s.Refusable})
 }
 
 // UnmarshalJSON decodes what MarshalJSON encodes.
@@ -771,14 +783,14 @@ func (f *JobFrame) UnmarshalJSON(p []byte) error {
 	}
 	*f = JobFrame{ID: w.ID, JobSpec: JobSpec{Line: string(w.Line), Argv: w.Argv, Shell: w.Shell,
 		ShellCmd: w.ShellCmd, Env: w.Env, Dir: string(w.Dir), Grace: w.Grace,
-		Transfer: w.Transfer, Return: w.Return, Cleanup: w.Cleanup}}
+		Transfer: w.Transfer, Return: w.Return, Cleanup: w.Cleanup, Refusable: w.Refuse}}
 	return nil
 }
 
 // MarshalJSON encodes f with its error byte for byte.
 func (f OutcomeFrame) MarshalJSON() ([]byte, error) {
 	o := f.JobOutcome
-	return json.Marshal(outcomeWire{f.ID, o.ExitCode, o.Signal, wstr(o.Error), o.Start, o.Duration, o.MaxRSSKB, o.User, o.Sys, o.Canceled})
+	return json.Marshal(outcomeWire{f.ID, o.ExitCode, o.Signal, wstr(o.Error), o.Start, o.Duration, o.MaxRSSKB, o.User, o.Sys, o.Canceled, o.Refused})
 }
 
 // UnmarshalJSON decodes what MarshalJSON encodes.
@@ -788,6 +800,6 @@ func (f *OutcomeFrame) UnmarshalJSON(p []byte) error {
 		return err
 	}
 	*f = OutcomeFrame{ID: w.ID, JobOutcome: JobOutcome{ExitCode: w.ExitCode, Signal: w.Signal, Error: string(w.Error), Start: w.Start,
-		Duration: w.Duration, MaxRSSKB: w.MaxRSSKB, User: w.User, Sys: w.Sys, Canceled: w.Canceled}}
+		Duration: w.Duration, MaxRSSKB: w.MaxRSSKB, User: w.User, Sys: w.Sys, Canceled: w.Canceled, Refused: w.Refused}}
 	return nil
 }

@@ -74,6 +74,14 @@ type ExecOptions struct {
 	// many at once is better served by the goroutines. With a Stdin reader
 	// to feed, Exec uses the goroutines anyway.
 	Inline bool
+	// Refusable, if true, has Exec return at once, having written
+	// nothing, when the system refuses to start the job for lack of a
+	// resource (too many open files or processes: EMFILE, ENFILE, EAGAIN,
+	// making a pipe or forking): Outcome.Refused then names the errno, and
+	// the caller may start the job again once another job has freed what
+	// it held (limit.go). Otherwise that is a start failure like any
+	// other, exit code 126.
+	Refusable bool
 }
 
 // Outcome is what Exec reports about one job.
@@ -106,6 +114,10 @@ type Outcome struct {
 	// Sent and Received are the bytes of the job's Files sent to its
 	// worker and brought back (the process executor).
 	Sent, Received int64
+	// Refused, with ExecOptions.Refusable, is the errno with which the
+	// system refused to start the job (EMFILE, ENFILE, EAGAIN); the job
+	// did not run, ExitCode is -1 and Err says why. 0 otherwise.
+	Refused syscall.Errno
 }
 
 // heldOutput starts the error of a job whose output a detached process
@@ -120,12 +132,27 @@ const drainDelay = 2 * time.Second
 
 var defaultShell = []string{"/bin/sh", "-c"}
 
-// devNull is opened once per process and shared by every job: it is the
-// stdin of all of them and the stdout/stderr of those whose output is
-// discarded.
-var devNull = sync.OnceValues(func() (*os.File, error) {
-	return os.OpenFile(os.DevNull, os.O_RDWR, 0)
-})
+// devNull returns /dev/null, opened once per process and shared by every
+// job: it is the stdin of all of them and the stdout/stderr of those whose
+// output is discarded. A failure to open it is not kept: the next job tries
+// again (EMFILE passes).
+func devNull() (*os.File, error) {
+	devNullMu.Lock()
+	defer devNullMu.Unlock()
+	if devNullFile == nil {
+		f, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+		if err != nil {
+			return nil, err
+		}
+		devNullFile = f
+	}
+	return devNullFile, nil
+}
+
+var (
+	devNullMu   sync.Mutex
+	devNullFile *os.File // guarded by devNullMu
+)
 
 // Exec runs one job and returns when its main process has exited and its
 // output has been delivered to o.Stdout and o.Stderr.
@@ -172,14 +199,14 @@ func Exec(ctx context.Context, c Command, o ExecOptions) Outcome {
 	}
 	null, err := devNull()
 	if err != nil {
-		return startFailed(o.Stderr, 126, fmt.Errorf("opening %s: %w", os.DevNull, err))
+		return o.startFailed(126, fmt.Errorf("opening %s: %w", os.DevNull, err))
 	}
 
 	var p plumbing
 	defer p.closeAll()
 	files, err := p.setup(o, null)
 	if err != nil {
-		return startFailed(o.Stderr, 126, fmt.Errorf("%s: %w", argv[0], err))
+		return o.startFailed(126, fmt.Errorf("%s: %w", argv[0], err))
 	}
 	attr := &os.ProcAttr{
 		Dir:   o.Dir,
@@ -197,10 +224,13 @@ func Exec(ctx context.Context, c Command, o ExecOptions) Outcome {
 			proc, err = os.StartProcess(path, argv, attr)
 		}
 	}
+	if errno := refusedBy(err); errno != 0 && !errors.Is(err, errno) {
+		err = &os.PathError{Op: "fork/exec", Path: path, Err: errno} // EBADF: see pool.Refusal
+	}
 	p.closeChildEnds()
 	if err != nil {
 		code, err := classify(argv[0], path, o.Dir, err)
-		return startFailed(o.Stderr, code, err)
+		return o.startFailed(code, err)
 	}
 	p.startCopying()
 	if o.Started != nil {
@@ -249,6 +279,16 @@ func Exec(ctx context.Context, c Command, o ExecOptions) Outcome {
 	}
 	out.Err = errors.Join(errs...)
 	return out
+}
+
+// startFailed reports a job that could not be started, as startFailed
+// does, or as Refused when the system refused a resource and o is
+// Refusable.
+func (o *ExecOptions) startFailed(code int, err error) Outcome {
+	if errno := refusedBy(err); errno != 0 && o.Refusable {
+		return Outcome{ExitCode: -1, Err: err, Refused: errno, Start: time.Now()}
+	}
+	return startFailed(o.Stderr, code, err)
 }
 
 // startFailed reports a job that could not be started: its message goes to

@@ -245,7 +245,7 @@ func (o RemoteOptions) launcherHost() (*pool.Host, error) {
 		workers := ntasks
 		if o.Jobs != "" {
 			var err error
-			if workers, err = ParseWorkers(o.Jobs, max(ntasks, 1)); err != nil {
+			if workers, err = hostWorkers(o.Jobs, max(ntasks, 1)); err != nil {
 				return nil, err
 			}
 		}
@@ -273,7 +273,7 @@ func (o RemoteOptions) launcherHost() (*pool.Host, error) {
 	}
 	workers := runtime.NumCPU()
 	if o.Jobs != "" {
-		if workers, err = ParseWorkers(o.Jobs, workers); err != nil {
+		if workers, err = hostWorkers(o.Jobs, workers); err != nil {
 			return nil, err
 		}
 	}
@@ -415,7 +415,18 @@ func (o RemoteOptions) workers(l Login, cpus int) (int, error) {
 	if o.Jobs == "" {
 		return cpus, nil
 	}
-	return ParseWorkers(o.Jobs, cpus)
+	return hostWorkers(o.Jobs, cpus)
+}
+
+// hostWorkers parses the -j of a host that a launcher or ssh reaches, of
+// cpus CPUs (or Slurm tasks): there, -j 0 is cpus, not NoLimit, for each
+// worker is a login or a task of its own and a host has no window.
+func hostWorkers(jobs string, cpus int) (int, error) {
+	n, err := ParseWorkers(jobs, cpus)
+	if n == NoLimit {
+		n = cpus
+	}
+	return n, err
 }
 
 // ParseWorkerLoss parses --worker-loss: "break" (the default) or

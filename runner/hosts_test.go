@@ -153,7 +153,7 @@ func TestRemoteOptionsCheck(t *testing.T) {
 		{"an empty login file", RemoteOptions{LoginFile: empty}, `--sshloginfile ` + empty + `: no login in it`},
 		{"no login file", RemoteOptions{LoginFile: filepath.Join(dir, "none")}, `--sshloginfile: open ` + filepath.Join(dir, "none") + `: no such file or directory`},
 		{"a bad --ssh", RemoteOptions{Logins: []string{"h1"}, SSH: "ssh 'x"}, `--ssh: syntax error: unterminated single quote at byte offset 4`},
-		{"a bad -j", RemoteOptions{Logins: []string{"h1"}, Jobs: "many"}, `-j "many": want N, N%, cpu or io`},
+		{"a bad -j", RemoteOptions{Logins: []string{"h1"}, Jobs: "many"}, `-j "many": want N, N%, cpu, io or 0 (no limit)`},
 		{"a launcher with logins", RemoteOptions{Logins: []string{"h1"}, Launcher: "srun"}, "--launcher and -S/--sshloginfile: choose one"},
 		{"srun outside an allocation", RemoteOptions{Launcher: "srun"}, "--launcher srun: run inside a Slurm allocation (salloc/sbatch): SLURM_JOB_ID is not set"},
 		{"--srun-args without srun", RemoteOptions{Launcher: "docker exec -i c", SrunArgs: "-p x"}, "--srun-args needs --launcher srun"},

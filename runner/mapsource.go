@@ -23,7 +23,8 @@ type MapOptions struct {
 	// Shell is what a command line that needs a shell runs under
 	// (Options.Shell), counted in its size; nil: /bin/sh -c.
 	Shell []string
-	// Workers is the number of workers, for Fill; 0: 1.
+	// Workers is the number of workers, for Fill; 0: 1; NoLimit (-j 0):
+	// one record a job, as GNU parallel -j 0 -X spreads them.
 	Workers int
 }
 
@@ -170,7 +171,10 @@ func (m *mapSource) job() (*Job, error) {
 	if m.o.Fill && m.eof && m.spread == 0 {
 		// The input has ended: what is left goes to the workers evenly.
 		left := len(taken) + len(m.held)
-		parts := min(max(m.o.Workers, 1), left)
+		parts := left
+		if m.o.Workers != NoLimit {
+			parts = min(max(m.o.Workers, 1), left)
+		}
 		m.spread = (left + parts - 1) / parts
 		if len(taken) > m.spread {
 			m.unread(taken[m.spread:]...)

@@ -33,6 +33,9 @@ func (r *run) newProcessPool() pool.Executor[*Result] {
 		Hosts:            r.opt.Hosts,
 		WorkerLoss:       r.opt.WorkerLoss,
 		OnHostDropped:    r.hostDropped,
+		OnRefused: func(err error, workers int) {
+			r.gate.lowered(pool.Refusal(err), workers)
+		},
 	})
 }
 
@@ -50,7 +53,7 @@ func (r *run) hostDropped(host string, err error) {
 func (r *run) execRemote(ctx context.Context, c Command, eo ExecOptions) Outcome {
 	spec := pool.JobSpec{
 		Line: c.Line, Argv: c.Argv, Shell: c.Shell, ShellCmd: eo.Shell,
-		Env: eo.Env, Dir: eo.Dir, Grace: eo.Grace,
+		Env: eo.Env, Dir: eo.Dir, Grace: eo.Grace, Refusable: eo.Refusable,
 	}
 	if f := eo.Files; f != nil {
 		spec.Transfer, spec.Return, spec.Cleanup = f.Transfer, f.Return, f.Cleanup
@@ -81,7 +84,7 @@ func outcomeOf(jo pool.JobOutcome) Outcome {
 	out := Outcome{
 		ExitCode: jo.ExitCode, Signal: jo.Signal, Start: jo.Start, Duration: jo.Duration,
 		MaxRSSKB: jo.MaxRSSKB, User: jo.User, Sys: jo.Sys, Canceled: jo.Canceled,
-		Sent: jo.Sent, Received: jo.Received,
+		Sent: jo.Sent, Received: jo.Received, Refused: refusalErrno(jo.Refused),
 	}
 	if jo.Error != "" {
 		out.Err = errors.New(jo.Error)
@@ -99,11 +102,12 @@ func ExecJob(ctx context.Context, spec pool.JobSpec, jio pool.JobIO) pool.JobOut
 	out := Exec(ctx, c, ExecOptions{
 		Shell: spec.ShellCmd, Env: spec.Env, Environ: spec.Environ, Dir: spec.Dir,
 		Stdout: jio.Stdout, Stderr: jio.Stderr, Grace: spec.Grace, Kill: jio.Kill, Started: jio.Started,
-		Inline: true,
+		Inline: true, Refusable: spec.Refusable,
 	})
 	jo := pool.JobOutcome{
 		ExitCode: out.ExitCode, Signal: out.Signal, Start: out.Start, Duration: out.Duration,
 		MaxRSSKB: out.MaxRSSKB, User: out.User, Sys: out.Sys, Canceled: out.Canceled,
+		Refused: refusalName(out.Refused),
 	}
 	if out.Err != nil {
 		jo.Error = out.Err.Error()

@@ -108,7 +108,7 @@ func (c Counts) Done() int { return c.Succeeded + c.Failed + c.Cancelled + c.Tim
 // Options configure a run. The zero value runs one job per CPU, grouped
 // output, in completion order.
 type Options struct {
-	Workers      int           // 0: runtime.NumCPU()
+	Workers      int           // 0: runtime.NumCPU(); NoLimit: as many as Window
 	Executor     string        // ThreadExecutor ("", "thread") or ProcessExecutor ("process")
 	WorkerPrefix string        // "": "worker"
 	Initializer  string        // a command line run once per worker before its first job
@@ -368,6 +368,7 @@ type run struct {
 	halt     *halter   // --halt, --fail-fast; nil: none
 	throttle *throttle // --delay, --load, --memfree; nil: none
 	results  *results  // --results; nil: none
+	gate     *gate     // the system's limits (limit.go)
 
 	mu  sync.Mutex // guards sum.Err and sum.Broken, set by the producer and the emitter
 	sum Summary
@@ -405,6 +406,14 @@ func newRun(ctx context.Context, opt Options) (*run, error) {
 			opt.Workers += h.Workers
 		}
 	}
+	if opt.Workers == NoLimit {
+		// -j 0: as many at once as the window holds (and the system
+		// allows: limit.go).
+		if opt.Window <= 0 {
+			opt.Window = noLimitWindow
+		}
+		opt.Workers = opt.Window
+	}
 	if opt.Workers <= 0 {
 		opt.Workers = runtime.NumCPU()
 	}
@@ -431,6 +440,7 @@ func newRun(ctx context.Context, opt Options) (*run, error) {
 	r.stdout = NewOutput(withHook(opt.Stdout, opt.WriteHook))
 	r.stderr = NewOutput(withHook(opt.Stderr, opt.WriteHook))
 	r.budget = NewBudget(16 << 20)
+	r.gate = newGate(r.stderr)
 	var err error
 	if r.resume, err = newResume(opt); err != nil {
 		return nil, err
@@ -977,7 +987,7 @@ func (r *run) attempt(ctx context.Context, job *Job, c Command, env []string, re
 		jctx, cancel = context.WithTimeoutCause(ctx, r.opt.JobTimeout, ErrJobTimeout)
 		defer cancel()
 	}
-	out := r.exec(jctx, c, eo)
+	out := r.execLimited(jctx, c, eo)
 	if lw != nil {
 		_ = lw.Close()
 		_ = lwe.Close()

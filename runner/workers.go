@@ -6,13 +6,26 @@ import (
 	"strings"
 )
 
-// ParseWorkers parses a -j value: N, N% of the CPUs, "cpu" (CPUs+1) or
-// "io" (5×CPUs). The result is at least 1.
+// NoLimit is the Options.Workers of -j 0: no limit of our own, as GNU
+// parallel's -j 0 and xargs -P 0. As many jobs run at once as the run's
+// window holds (jobs submitted and not yet emitted; 1024 by default) and
+// the system allows: when it refuses to start one more (too many open
+// files or processes), the run waits for a job to end (limit.go).
+const NoLimit = -1
+
+// noLimitWindow is the default Window under NoLimit.
+const noLimitWindow = 1024
+
+// ParseWorkers parses a -j value: N, N% of the CPUs, "cpu" (CPUs+1), "io"
+// (5×CPUs), or 0 for NoLimit; "" is cpus. The result is at least 1, or
+// NoLimit.
 func ParseWorkers(s string, cpus int) (int, error) {
 	s = strings.TrimSpace(s)
 	switch s {
-	case "", "0":
+	case "":
 		return cpus, nil
+	case "0":
+		return NoLimit, nil
 	case "cpu":
 		return cpus + 1, nil
 	case "io":
@@ -27,7 +40,7 @@ func ParseWorkers(s string, cpus int) (int, error) {
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil || n < 0 {
-		return 0, fmt.Errorf("-j %q: want N, N%%, cpu or io", s)
+		return 0, fmt.Errorf("-j %q: want N, N%%, cpu, io or 0 (no limit)", s)
 	}
 	return n, nil
 }

@@ -18,6 +18,7 @@ func TestParseWorkers(t *testing.T) {
 		{"a small percentage still gives one worker", "1%", 1, false},
 		{"cpu is one more than the CPUs", "cpu", 5, false},
 		{"io is five per CPU", "io", 20, false},
+		{"zero is no limit, as in GNU parallel and xargs -P 0", "0", NoLimit, false},
 		{"a word is refused", "many", 0, true},
 		{"a negative number is refused", "-2", 0, true},
 		{"a zero percentage is refused", "0%", 0, true},

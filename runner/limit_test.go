@@ -1,0 +1,163 @@
+package runner
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+)
+
+// refusedOutcome is what a start the system refused with errno reports.
+func refusedOutcome(errno syscall.Errno) Outcome {
+	return Outcome{ExitCode: -1, Err: &os.PathError{Op: "fork/exec", Path: "/bin/true", Err: errno}, Refused: errno}
+}
+
+func TestGateRefusedStartWaitsForARunningJobThenStartsAgain(t *testing.T) {
+	for _, errno := range []syscall.Errno{syscall.EMFILE, syscall.ENFILE, syscall.EAGAIN} {
+		t.Run(refusalName(errno), func(t *testing.T) {
+			var stderr bytes.Buffer
+			g := newGate(&stderr)
+			// Another job runs; the system refuses this one's first start.
+			if _, err := g.enter(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			var other atomic.Bool // the other job has ended
+			refused := make(chan struct{})
+			calls := 0
+			var out Outcome
+			var wg sync.WaitGroup
+			wg.Go(func() {
+				out = g.do(context.Background(), func(refusable bool) Outcome {
+					calls++
+					if calls == 1 {
+						defer close(refused)
+						return refusedOutcome(errno)
+					}
+					if !other.Load() {
+						t.Errorf("started again before the running job ended")
+					}
+					if !refusable {
+						t.Errorf("started again as a last try, though a job was running")
+					}
+					return Outcome{ExitCode: 0}
+				})
+			})
+			<-refused
+			other.Store(true)
+			g.leave()
+			wg.Wait()
+			if out.ExitCode != 0 || out.Refused != 0 || calls != 2 {
+				t.Fatalf("outcome %+v after %d starts, want exit 0 after 2", out, calls)
+			}
+			want := "futures: the system refused more processes/files (" + refusalName(errno) + "): running at most 1 jobs at once\n"
+			if stderr.String() != want {
+				t.Fatalf("stderr %q, want %q", stderr.String(), want)
+			}
+		})
+	}
+}
+
+func TestGateRefusedStartFailsWhenNothingElseRuns(t *testing.T) {
+	var stderr bytes.Buffer
+	g := newGate(&stderr)
+	var tries []bool
+	out := g.do(context.Background(), func(refusable bool) Outcome {
+		tries = append(tries, refusable)
+		if refusable {
+			return refusedOutcome(syscall.EMFILE)
+		}
+		return Outcome{ExitCode: 126, Err: errors.New("true: too many open files")}
+	})
+	if out.ExitCode != 126 || len(tries) != 2 || !tries[0] || tries[1] {
+		t.Fatalf("outcome %+v after tries %v, want exit 126 after [true false]", out, tries)
+	}
+	if stderr.Len() != 0 {
+		t.Fatalf("a note with nothing else running: %q", stderr.String())
+	}
+}
+
+// noteWriter hands each write to a channel: the test waits on the note.
+type noteWriter chan string
+
+func (w noteWriter) Write(p []byte) (int, error) { w <- string(p); return len(p), nil }
+
+func TestGateAfterARefusalRunsAtMostAsManyAsRanThen(t *testing.T) {
+	notes := make(noteWriter, 1)
+	g := newGate(notes)
+	for range 2 { // two jobs run
+		if _, err := g.enter(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	started := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		n := 0
+		g.do(context.Background(), func(bool) Outcome {
+			if n++; n == 1 {
+				return refusedOutcome(syscall.EAGAIN) // the limit is now 2
+			}
+			close(started)
+			return Outcome{}
+		})
+	})
+	if note := <-notes; !strings.Contains(note, "(EAGAIN): running at most 2 jobs at once") {
+		t.Fatalf("note %q", note)
+	}
+	// Nothing has ended: a new job may not enter while two run.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := g.enter(ctx); err == nil {
+		t.Fatal("a third job entered while two ran after the system refused one")
+	}
+	g.leave() // one of the two ends: the refused job starts again
+	<-started
+	wg.Wait()
+}
+
+func TestGateARefusalWhileWaitingEndsWithTheContext(t *testing.T) {
+	g := newGate(&bytes.Buffer{})
+	if _, err := g.enter(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var ctxEnded []bool
+	out := g.do(ctx, func(bool) Outcome {
+		ctxEnded = append(ctxEnded, ctx.Err() != nil)
+		if len(ctxEnded) == 1 {
+			cancel() // Ctrl-C while it is refused
+			return refusedOutcome(syscall.EMFILE)
+		}
+		return Outcome{ExitCode: -1, Canceled: true}
+	})
+	if !out.Canceled || len(ctxEnded) != 2 || !ctxEnded[1] {
+		t.Fatalf("outcome %+v, starts with ctx ended %v: want a cancelled outcome from a second start with ctx ended", out, ctxEnded)
+	}
+}
+
+func TestRefusalNamesTheSystemsLimits(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want syscall.Errno
+	}{
+		{"too many open files", &os.SyscallError{Syscall: "pipe2", Err: syscall.EMFILE}, syscall.EMFILE},
+		{"too many open files in the system", syscall.ENFILE, syscall.ENFILE},
+		{"too many processes", &os.PathError{Op: "fork/exec", Path: "/bin/true", Err: syscall.EAGAIN}, syscall.EAGAIN},
+		{"EBADF from fork/exec is EMFILE in disguise", &os.PathError{Op: "fork/exec", Path: "/bin/true", Err: syscall.EBADF}, syscall.EMFILE},
+		{"EBADF elsewhere is not a limit", &os.PathError{Op: "read", Path: "x", Err: syscall.EBADF}, 0},
+		{"not found is not a limit", &os.PathError{Op: "fork/exec", Path: "/x", Err: syscall.ENOENT}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := refusedBy(tt.err); got != tt.want {
+				t.Fatalf("refusedBy(%v) = %v, want %v", tt.err, got, tt.want)
+			}
+		})
+	}
+}
