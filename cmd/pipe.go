@@ -76,9 +76,7 @@ func runPipe(e env, o *mapOptions, opt runner.Options, tmpl *runner.Template) er
 	if err != nil {
 		return usageError{err}
 	}
-	// A block is held from when it is read until its job ends: with one
-	// job queued behind the running ones, memory is about jobs × --block.
-	opt.Window = opt.Workers + 1
+	opt.Window = pipeWindow(opt.Workers)
 	return execute(e, &o.commonFlags, opt, func(ctx context.Context, opt runner.Options) *runner.Summary {
 		return runner.Run(ctx, opt, src)
 	})
@@ -124,4 +122,20 @@ func unescape(s string) (string, error) {
 		}
 	}
 	return b.String(), nil
+}
+
+// pipeNoLimit is how many blocks -j 0 holds at once with --pipe.
+const pipeNoLimit = 64
+
+// pipeWindow is the run's Window for --pipe with the given workers. A
+// block is held from when it is read until its job ends: with one job
+// queued behind the running ones, memory is about jobs × --block. Under
+// -j 0 (no limit of our own) that would be the default window of 1,024
+// blocks, a GiB at the default --block: --pipe holds at most pipeNoLimit
+// blocks (and so runs at most that many jobs) instead.
+func pipeWindow(workers int) int {
+	if workers == runner.NoLimit {
+		return pipeNoLimit
+	}
+	return workers + 1
 }
