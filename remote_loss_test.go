@@ -41,7 +41,7 @@ func jobsGone(t *testing.T, dir string) {
 	if len(files) == 0 {
 		t.Fatalf("no job recorded its pid in %s", dir)
 	}
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(patience)
 	for {
 		var left []string
 		for _, f := range files {

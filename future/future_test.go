@@ -72,10 +72,15 @@ func shortContext(t *testing.T) context.Context {
 	return ctx
 }
 
+// patience bounds every wait of these tests that is not itself under test:
+// a test that needs it has hung. It is generous, so that a loaded machine
+// (a -race build, many packages tested at once) never runs out of it.
+const patience = time.Minute
+
 // longContext returns a context that ends only if the test hangs.
 func longContext(t *testing.T) context.Context {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), patience)
 	t.Cleanup(cancel)
 	return ctx
 }
@@ -85,7 +90,7 @@ func longContext(t *testing.T) context.Context {
 // deadline and reports false. It may run in any goroutine.
 func waitForWaiters(t *testing.T, fs ...*Future[int]) bool {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(patience)
 	for _, f := range fs {
 		for !hasWaiter(f) {
 			if time.Now().After(deadline) {

@@ -233,15 +233,20 @@ func TestWaitTreatsTheFuturesAsASet(t *testing.T) {
 	})
 	t.Run("a future listed twice completes the wait once", func(t *testing.T) {
 		f, other := runningFuture(), runningFuture()
+		// The wait ends when ctx does, once f is done: not at a deadline,
+		// which a loaded machine could reach before f is completed.
+		ctx, cancel := context.WithCancel(longContext(t))
+		defer cancel()
 		var wg sync.WaitGroup
 		defer wg.Wait()
 		wg.Go(func() {
+			defer cancel()
 			if waitForWaiters(t, f) {
 				f.SetResult(1)
 			}
 		})
 		// Counting f twice would make ALL_COMPLETED return with other pending.
-		done, notDone := Wait(shortContext(t), []*Future[int]{f, f, other}, AllCompleted)
+		done, notDone := Wait(ctx, []*Future[int]{f, f, other}, AllCompleted)
 		if len(done) != 1 || done[0] != f || len(notDone) != 1 || notDone[0] != other {
 			t.Fatalf("Wait() = %v, %v; want [FINISHED], [RUNNING]", states(done), states(notDone))
 		}
@@ -482,7 +487,7 @@ func TestWaitingLeavesNoGoroutinesBehind(t *testing.T) {
 			t.Errorf("future %d still has %d waiters", i, n)
 		}
 	}
-	deadline := time.Now().Add(2 * time.Second)
+	deadline := time.Now().Add(patience)
 	for runtime.NumGoroutine() > before {
 		if time.Now().After(deadline) {
 			t.Fatalf("%d goroutines after the waits, %d before", runtime.NumGoroutine(), before)

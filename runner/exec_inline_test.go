@@ -3,7 +3,9 @@ package runner
 import (
 	"context"
 	"errors"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"syscall"
@@ -62,12 +64,17 @@ func testExecInline(t *testing.T) {
 	t.Run("it starts no goroutine", func(t *testing.T) {
 		before := runtime.NumGoroutine()
 		var stdout, stderr execOut
-		ch := execAsync(context.Background(), shellCmd(`echo ready; echo err >&2; sleep 0.5; echo done`), inline(ExecOptions{Stdout: &stdout, Stderr: &stderr}))
-		execEventually(t, 10*time.Second, "the job to be ready", func() bool { return strings.Contains(stdout.String(), "ready") })
+		// The job runs until the test has counted the goroutines.
+		counted := filepath.Join(t.TempDir(), "counted")
+		ch := execAsync(context.Background(), shellCmd(`echo ready; echo err >&2; while [ ! -e '`+counted+`' ]; do sleep 0.01; done; echo done`), inline(ExecOptions{Stdout: &stdout, Stderr: &stderr}))
+		execEventually(t, patience, "the job to be ready", func() bool { return strings.Contains(stdout.String(), "ready") })
 		if n := runtime.NumGoroutine(); n > before+1 { // execAsync's own
 			t.Errorf("%d goroutines while the job runs, %d before: Exec started %d", n, before, n-before-1)
 		}
-		if out := execResult(t, ch, 10*time.Second); out.Err != nil || stdout.String() != "ready\ndone\n" || stderr.String() != "err\n" {
+		if err := os.WriteFile(counted, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if out := execResult(t, ch, patience); out.Err != nil || stdout.String() != "ready\ndone\n" || stderr.String() != "err\n" {
 			t.Errorf("stdout %q, stderr %q, %+v", stdout.String(), stderr.String(), out)
 		}
 	})
@@ -83,27 +90,28 @@ func testExecInline(t *testing.T) {
 		defer cancel()
 		var stdout execOut
 		ch := execAsync(ctx, shellCmd(`sleep 60 & echo $!; wait`), inline(ExecOptions{Stdout: &stdout, Grace: 30 * time.Second}))
-		execEventually(t, 10*time.Second, "the job's grandchild", func() bool { return len(execPids(t, stdout.String())) == 1 })
+		execEventually(t, patience, "the job's grandchild", func() bool { return len(execPids(t, stdout.String())) == 1 })
 		pid := execPids(t, stdout.String())[0]
 		cancel()
-		out := execResult(t, ch, 10*time.Second)
+		out := execResult(t, ch, patience)
 		if !out.Canceled || out.Signal != "SIGTERM" {
 			t.Errorf("got %+v, want a job canceled by SIGTERM", out)
 		}
-		execEventually(t, 5*time.Second, "the grandchild to end", func() bool { return !procAlive(pid) })
+		execEventually(t, patience, "the grandchild to end", func() bool { return !procAlive(pid) })
 	})
 	t.Run("a grandchild holding stdout does not hang Exec and is killed", func(t *testing.T) {
 		var stdout execOut
 		begin := time.Now()
-		out := Exec(context.Background(), shellCmd(`sleep 60 & echo $!`), inline(ExecOptions{Stdout: &stdout}))
-		if d := time.Since(begin); d >= drainDelay {
+		// As in TestExecBackgroundGrandchild: the grandchild outlasts patience.
+		out := Exec(context.Background(), shellCmd(`sleep 120 & echo $!`), inline(ExecOptions{Stdout: &stdout}))
+		if d := time.Since(begin); d >= patience {
 			t.Errorf("Exec took %v: it waited for the grandchild", d)
 		}
 		pids := execPids(t, stdout.String())
 		if out.ExitCode != 0 || out.Err != nil || len(pids) != 1 {
 			t.Fatalf("got %+v, output %q", out, stdout.String())
 		}
-		execEventually(t, 5*time.Second, "the grandchild to end", func() bool { return !procAlive(pids[0]) })
+		execEventually(t, patience, "the grandchild to end", func() bool { return !procAlive(pids[0]) })
 	})
 	t.Run("a detached grandchild holding stdout is reported after the drain delay", func(t *testing.T) {
 		if _, err := exec.LookPath("setsid"); err != nil {
@@ -111,7 +119,7 @@ func testExecInline(t *testing.T) {
 		}
 		var stdout execOut
 		begin := time.Now()
-		out := Exec(context.Background(), shellCmd(`setsid sh -c 'echo $$; sleep 60' &
+		out := Exec(context.Background(), shellCmd(`setsid sh -c 'echo $$; sleep 120' &
 while [ "$(cut -d' ' -f6 /proc/$!/stat)" != $! ]; do sleep 0.01; done
 echo more`), inline(ExecOptions{Stdout: &stdout}))
 		d := time.Since(begin)
@@ -122,8 +130,8 @@ echo more`), inline(ExecOptions{Stdout: &stdout}))
 		if !strings.Contains(stdout.String(), "more\n") || len(pids) != 1 {
 			t.Fatalf("output %q", stdout.String())
 		}
-		if d < drainDelay || d > drainDelay+5*time.Second {
-			t.Errorf("Exec took %v, want about %v", d, drainDelay)
+		if d < drainDelay || d >= patience {
+			t.Errorf("Exec took %v, want at least %v and not the detached process's life", d, drainDelay)
 		}
 		if out.ExitCode != 0 || !errors.Is(out.Err, exec.ErrWaitDelay) || !strings.Contains(out.Err.Error(), heldOutput) {
 			t.Errorf("got %+v, want the held output reported", out)

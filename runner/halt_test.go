@@ -3,9 +3,15 @@ package runner
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 func TestParseHalt(t *testing.T) {
@@ -73,8 +79,60 @@ func runLines(t *testing.T, opt Options, lines ...string) (*Summary, *collect, s
 	return sum, obs, out.String() + errb.String()
 }
 
-// In these tests the first job sleeps a little, so that every job has been
-// read when the run halts: input not read by then is never read.
+// events is a directory where a run's progress shows as files, for jobs
+// to wait on: "read" once the run has read every line (the source is at its
+// end), "done-N" once job N's record is out (so its judgement by --halt is
+// made: a job is judged before its record goes out).
+type events string
+
+// waitFor is a shell command that waits for the file name of ev to appear,
+// giving up after patience.
+func (ev events) waitFor(name string) string {
+	f := filepath.Join(string(ev), name)
+	return fmt.Sprintf("i=0; while [ ! -e '%s' ] && [ $i -lt %d ]; do sleep 0.01; i=$((i+1)); done; ", f, int(patience/(10*time.Millisecond)))
+}
+
+// touch is a shell command that makes the file name of ev appear.
+func (ev events) touch(name string) string {
+	return fmt.Sprintf("touch '%s'; ", filepath.Join(string(ev), name))
+}
+
+// noting is an Observer that keeps the records and notes each in ev.
+type noting struct {
+	*collect
+	ev events
+}
+
+func (n noting) Finished(r *Result) {
+	n.collect.Finished(r)
+	_ = os.WriteFile(filepath.Join(string(n.ev), "done-"+strconv.Itoa(r.Seq)), nil, 0o644)
+}
+
+// runLinesNoting is runLines, with the run's progress noted in ev.
+func runLinesNoting(t *testing.T, ev events, opt Options, lines ...string) (*Summary, *collect, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	obs := &collect{}
+	opt.Stdout, opt.Stderr, opt.Observer = &out, &errb, noting{obs, ev}
+	if opt.Grace == 0 {
+		opt.Grace = 2e9
+	}
+	src := SubmitSource(NewReader(strings.NewReader(strings.Join(lines, "\n")), '\n'))
+	read := func() (*Job, error) {
+		job, err := src()
+		if err == io.EOF {
+			_ = os.WriteFile(filepath.Join(string(ev), "read"), nil, 0o644)
+		}
+		return job, err
+	}
+	sum := Run(context.Background(), opt, read)
+	return sum, obs, out.String() + errb.String()
+}
+
+// In these tests the first job waits until every job has been read, so
+// that all are there when the run halts: input not read by then is never
+// read. A job that must still run when another halts the run waits for the
+// halting job's record.
 func TestHalt(t *testing.T) {
 	policy := func(s string) Halt {
 		h, err := ParseHalt(s)
@@ -84,14 +142,18 @@ func TestHalt(t *testing.T) {
 		return h
 	}
 	t.Run("now,fail=1 cancels the pending jobs after the first failure", func(t *testing.T) {
-		sum, _, _ := runLines(t, Options{Workers: 1, Halt: policy("now,fail=1")}, "sleep 0.3; exit 0", "exit 5", "exit 0", "exit 0")
+		ev := events(t.TempDir())
+		sum, _, _ := runLinesNoting(t, ev, Options{Workers: 1, Halt: policy("now,fail=1")}, ev.waitFor("read")+"exit 0", "exit 5", "exit 0", "exit 0")
 		if sum.Succeeded != 1 || sum.Failed != 1 || sum.Cancelled != 2 || sum.ExitStatus() != 1 {
 			t.Fatalf("%s; exit %d", sum, sum.ExitStatus())
 		}
 	})
 	t.Run("now terminates the running jobs", func(t *testing.T) {
-		sum, obs, _ := runLines(t, Options{Workers: 2, Halt: policy("now,fail=1")}, "sleep 30", "sleep 0.2; exit 3")
-		if sum.Failed != 1 || sum.Cancelled != 1 || sum.Wall.Seconds() > 10 {
+		// The first job runs past patience unless terminated; the second
+		// fails once the first runs.
+		ev := events(t.TempDir())
+		sum, obs, _ := runLinesNoting(t, ev, Options{Workers: 2, Halt: policy("now,fail=1")}, ev.touch("running")+"sleep 120", ev.waitFor("running")+"exit 3")
+		if sum.Failed != 1 || sum.Cancelled != 1 || sum.Wall >= patience {
 			t.Fatalf("%s", sum)
 		}
 		if e := obs.recs[1].Error; !strings.Contains(e, "stopped by --halt now,fail=1") {
@@ -99,8 +161,11 @@ func TestHalt(t *testing.T) {
 		}
 	})
 	t.Run("soon lets the running jobs finish and starts no more", func(t *testing.T) {
-		sum, obs, out := runLines(t, Options{Workers: 2, Halt: policy("soon,fail=1")},
-			"sleep 0.5; echo slow-done", "exit 4", "echo never1", "echo never2", "echo never3")
+		// The first job runs until the second has failed and so halted the
+		// run; the second fails once the first runs.
+		ev := events(t.TempDir())
+		sum, obs, out := runLinesNoting(t, ev, Options{Workers: 2, Halt: policy("soon,fail=1")},
+			ev.touch("running")+ev.waitFor("done-2")+"echo slow-done", ev.waitFor("running")+ev.waitFor("read")+"exit 4", "echo never1", "echo never2", "echo never3")
 		if sum.Succeeded != 1 || sum.Failed != 1 || sum.Cancelled != 3 || sum.ExitStatus() != 1 {
 			t.Fatalf("%s; exit %d", sum, sum.ExitStatus())
 		}
@@ -112,19 +177,22 @@ func TestHalt(t *testing.T) {
 		}
 	})
 	t.Run("now,success=1 stops at the first success, exit 0", func(t *testing.T) {
-		sum, _, _ := runLines(t, Options{Workers: 1, Halt: policy("now,success=1")}, "sleep 0.3; exit 0", "exit 0", "exit 0")
+		ev := events(t.TempDir())
+		sum, _, _ := runLinesNoting(t, ev, Options{Workers: 1, Halt: policy("now,success=1")}, ev.waitFor("read")+"exit 0", "exit 0", "exit 0")
 		if sum.Succeeded != 1 || sum.Cancelled != 2 || sum.ExitStatus() != 0 {
 			t.Fatalf("%s; exit %d", sum, sum.ExitStatus())
 		}
 	})
 	t.Run("soon,done=2 counts failures and successes", func(t *testing.T) {
-		sum, _, _ := runLines(t, Options{Workers: 1, Halt: policy("soon,done=2")}, "sleep 0.3; exit 1", "exit 0", "exit 0", "exit 0")
+		ev := events(t.TempDir())
+		sum, _, _ := runLinesNoting(t, ev, Options{Workers: 1, Halt: policy("soon,done=2")}, ev.waitFor("read")+"exit 1", "exit 0", "exit 0", "exit 0")
 		if sum.Succeeded != 1 || sum.Failed != 1 || sum.Cancelled != 2 {
 			t.Fatalf("%s", sum)
 		}
 	})
 	t.Run("fail=50% is half of all the jobs", func(t *testing.T) {
-		sum, _, _ := runLines(t, Options{Workers: 1, Halt: policy("now,fail=50%")}, "sleep 0.3; exit 1", "exit 1", "exit 1", "exit 1")
+		ev := events(t.TempDir())
+		sum, _, _ := runLinesNoting(t, ev, Options{Workers: 1, Halt: policy("now,fail=50%")}, ev.waitFor("read")+"exit 1", "exit 1", "exit 1", "exit 1")
 		if sum.Failed != 2 || sum.Cancelled != 2 {
 			t.Fatalf("%s", sum)
 		}
@@ -138,7 +206,8 @@ func TestHalt(t *testing.T) {
 		}
 	})
 	t.Run("--fail-fast is now,fail=1 and says so", func(t *testing.T) {
-		sum, obs, _ := runLines(t, Options{Workers: 2, FailFast: true}, "sleep 30", "exit 2")
+		ev := events(t.TempDir())
+		sum, obs, _ := runLinesNoting(t, ev, Options{Workers: 2, FailFast: true}, ev.touch("running")+"sleep 120", ev.waitFor("running")+"exit 2")
 		if sum.Failed != 1 || sum.Cancelled != 1 {
 			t.Fatalf("%s", sum)
 		}

@@ -1,9 +1,11 @@
 package runner
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -45,9 +47,11 @@ func workerLauncher(t *testing.T) pool.Launcher {
 func TestRemoteJobsNameTheirHostInRecordsAndSummary(t *testing.T) {
 	l := workerLauncher(t)
 	opt := Options{Executor: ProcessExecutor, Hosts: []pool.Host{{Name: "a", Launcher: l, Workers: 1}, {Name: "b", Launcher: l, Workers: 1}}}
-	// The first job holds its host's worker until every other job is done
-	// on the other host.
-	sum, obs, out := runLines(t, opt, "sleep 0.5; echo slow", "echo 1", "echo 2", "echo 3")
+	// The first job holds its host's worker until every other job has
+	// run, on the other host.
+	ev := events(t.TempDir())
+	sum, obs, out := runLinesNoting(t, ev, opt, ev.waitFor("ran-1")+ev.waitFor("ran-2")+ev.waitFor("ran-3")+"echo slow",
+		ev.touch("ran-1")+"echo 1", ev.touch("ran-2")+"echo 2", ev.touch("ran-3")+"echo 3")
 	if sum.Succeeded != 4 || sum.ExitStatus() != 0 {
 		t.Fatalf("%s\n%s", sum, out)
 	}
@@ -97,13 +101,15 @@ func TestWorkerLossRequeueDropsAHostThatCannotStart(t *testing.T) {
 	opt := Options{Executor: ProcessExecutor, WorkerLoss: pool.LossRequeue, Hosts: []pool.Host{
 		{Name: "down", Launcher: bad, Workers: 1}, {Name: "up", Launcher: workerLauncher(t), Workers: 1},
 	}}
-	// The first job holds up's worker while down fails to start 4 times
-	// (0.6 s of backoff): then the rest run on up.
-	lines := []string{"sleep 2"}
+	// The first job holds up's worker until down has failed to start 4
+	// times (0.6 s of backoff) and is dropped: then the rest run on up.
+	ev := events(t.TempDir())
+	opt.WriteHook = dropHook{file: filepath.Join(string(ev), "dropped")}
+	lines := []string{ev.waitFor("dropped") + "true"}
 	for i := range 5 {
 		lines = append(lines, fmt.Sprintf("echo %d", i))
 	}
-	sum, obs, out := runLines(t, opt, lines...)
+	sum, obs, out := runLinesNoting(t, ev, opt, lines...)
 	if sum.Succeeded != 6 || sum.ExitStatus() != 0 {
 		t.Fatalf("%s; exit %d\n%s", sum, sum.ExitStatus(), out)
 	}
@@ -114,5 +120,17 @@ func TestWorkerLossRequeueDropsAHostThatCannotStart(t *testing.T) {
 	}
 	if !strings.Contains(out, "futures: down dropped:") || !strings.Contains(out, "no route to host") {
 		t.Fatalf("no message about the dropped host:\n%s", out)
+	}
+}
+
+// dropHook is a WriteHook that makes file appear once the runner has said
+// that a host was dropped.
+type dropHook struct{ file string }
+
+func (dropHook) BeforeWrite(io.Writer) {}
+
+func (h dropHook) AfterWrite(_ io.Writer, p []byte) {
+	if bytes.Contains(p, []byte(" dropped: ")) {
+		_ = os.WriteFile(h.file, nil, 0o644)
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 )
 
 // one is the Vars of a job with a single item.
@@ -378,7 +377,7 @@ func runsItem(t *testing.T, shell string, tmpl *Template, item string) (bool, st
 		t.Fatalf("Expand with %q: %v", item, err)
 	}
 	dir := t.TempDir()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), patience)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, shell, "-c", c.Line)
 	cmd.Dir = dir
