@@ -103,8 +103,8 @@ type noting struct {
 	ev events
 }
 
-func (n noting) Finished(r *Result) {
-	n.collect.Finished(r)
+func (n noting) Finished(r *Result, c Counts) {
+	n.collect.Finished(r, c)
 	_ = os.WriteFile(filepath.Join(string(n.ev), "done-"+strconv.Itoa(r.Seq)), nil, 0o644)
 }
 
