@@ -1,8 +1,6 @@
 package cmd
 
 import (
-	"os"
-	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -36,8 +34,9 @@ func (f *controlFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.results, "results", "", "write each job's result under DIR/<seq>/ (stdout, stderr, meta.json), or one record per job to FILE.jsonl or FILE.csv")
 }
 
-// apply checks the flags and sets them in o.
-func (f *controlFlags) apply(o *runner.Options) error {
+// apply checks the flags and sets them in o; p gives the CPU count (--load
+// N%) and the environment.
+func (f *controlFlags) apply(o *runner.Options, p *factory) error {
 	if f.halt != "" {
 		h, err := runner.ParseHalt(f.halt)
 		if err != nil {
@@ -50,7 +49,7 @@ func (f *controlFlags) apply(o *runner.Options) error {
 	}
 	o.Delay = f.delay
 	if f.load != "" {
-		l, err := parseLoad(f.load, runtime.NumCPU())
+		l, err := parseLoad(f.load, p.numCPU())
 		if err != nil {
 			return err
 		}
@@ -64,7 +63,7 @@ func (f *controlFlags) apply(o *runner.Options) error {
 		o.MemFree = n
 	}
 	if o.Load > 0 || o.MemFree > 0 {
-		o.ProcDir = os.Getenv(procEnv)
+		o.ProcDir = p.getenv(procEnv)
 	}
 	o.Results = f.results
 	return nil

@@ -96,19 +96,35 @@ func spawnGuard(id string) (*os.Process, *os.File) {
 	return proc, pw
 }
 
-// newGuardCmd builds `futures guard ID`, hidden: the sweep of a run whose
-// runner was killed (see startGuard).
-func newGuardCmd() *cobra.Command {
+// guardOptions are the argument of `futures guard`: the run's id.
+type guardOptions struct {
+	id string
+}
+
+// newCmdGuard builds `futures guard ID`, hidden: the sweep of a run whose
+// runner was killed (see startGuard). runF runs the parsed options; nil:
+// runGuard, the sweep.
+func newCmdGuard(_ *factory, runF func(*guardOptions) error) *cobra.Command {
+	o := &guardOptions{}
 	return &cobra.Command{
 		Use:    "guard ID",
 		Short:  "Kill what the jobs of run ID left behind (run by the runner's guard)",
 		Hidden: true,
 		Args:   cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			sweep(args[0])
-			return nil
+			o.id = args[0]
+			if runF != nil {
+				return runF(o)
+			}
+			return runGuard(o)
 		},
 	}
+}
+
+// runGuard sweeps what the run o.id left behind.
+func runGuard(o *guardOptions) error {
+	sweep(o.id)
+	return nil
 }
 
 // sweep KILLs the processes of this session whose environment holds

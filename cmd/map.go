@@ -2,8 +2,6 @@ package cmd
 
 import (
 	"context"
-	"io"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -12,6 +10,7 @@ import (
 
 // mapOptions are the flags and arguments of `futures map`.
 type mapOptions struct {
+	f *factory
 	commonFlags
 	argFiles  []string
 	chunksize int
@@ -21,9 +20,10 @@ type mapOptions struct {
 	pipe      pipeFlags  // --pipe, --block, --recend, -N (pipe.go)
 }
 
-// newMapCmd builds `futures map`: a command template applied to each item.
-func newMapCmd(e env) *cobra.Command {
-	o := &mapOptions{}
+// newCmdMap builds `futures map`: a command template applied to each item.
+// runF runs the parsed options; nil: runMap, the real run.
+func newCmdMap(f *factory, runF func(*mapOptions) error) *cobra.Command {
+	o := &mapOptions{f: f}
 	c := &cobra.Command{
 		Use:   "map [flags] COMMAND [ARG...] [::: ITEM... | :::: FILE...]...",
 		Short: "Apply a command template to each input item",
@@ -74,7 +74,10 @@ job's limit is --job-timeout); --bar and --eta show futures' progress bar.`,
 			if len(o.command) == 0 {
 				return usagef("map: missing COMMAND before :::")
 			}
-			return runMap(e, o)
+			if runF != nil {
+				return runF(o)
+			}
+			return runMap(o)
 		},
 	}
 	c.Flags().SetInterspersed(false)
@@ -87,32 +90,24 @@ job's limit is --job-timeout); --bar and --eta show futures' progress bar.`,
 	return c
 }
 
-func runMap(e env, o *mapOptions) error {
-	opt, err := o.runnerOptions(e.stdout, e.stderr)
+// runMap runs map's jobs: over the items of its inputs, or with --pipe
+// over the blocks of one.
+func runMap(o *mapOptions) error {
+	opt, d, tmpl, err := o.check()
 	if err != nil {
 		return err
-	}
-	if o.chunksize < 1 {
-		return usagef("--chunksize %d: want 1 or more", o.chunksize)
-	}
-	d, err := o.delim()
-	if err != nil {
-		return err
-	}
-	tmpl, err := runner.ParseTemplateWith(o.command, o.inputs.templateOptions())
-	if err != nil {
-		return usageError{err}
 	}
 	if o.pipe.on {
-		if o.inputs.set() && !o.hasItems {
-			return usagef("--pipe reads blocks: it does not go with --product, --colsep, --csv, --header or -X")
+		po, err := o.pipeOptions(opt, tmpl)
+		if err != nil {
+			return err
 		}
-		return runPipe(e, o, opt, tmpl)
+		return runPipe(o, opt, tmpl, po)
 	}
-	st := inputStop{notice: e.stderr}
+	st := inputStop{notice: o.f.stderr}
 	defer st.close()
 	opt.StopInput = st.stop
-	src, closeInputs, err := o.mapSource(e, &st, opt, d, tmpl)
+	src, closeInputs, err := o.mapSource(&st, opt, d, tmpl)
 	if err != nil {
 		return err
 	}
@@ -120,9 +115,28 @@ func runMap(e env, o *mapOptions) error {
 	if err := checkOutputs(opt, &st); err != nil {
 		return err
 	}
-	return execute(e, &o.commonFlags, opt, func(ctx context.Context, opt runner.Options) *runner.Summary {
+	return execute(o.f, &o.commonFlags, opt, func(ctx context.Context, opt runner.Options) *runner.Summary {
 		return runner.Run(ctx, opt, src)
 	})
 }
 
-var _ io.Reader = os.Stdin
+// check checks map's flags and arguments, before any input is opened, and
+// turns them into the run's options, the input delimiter and the parsed
+// command template (parsed again by mapSource when a --header names
+// columns).
+func (o *mapOptions) check() (opt runner.Options, d byte, tmpl *runner.Template, err error) {
+	opt, err = o.runnerOptions(o.f)
+	if err != nil {
+		return opt, 0, nil, err
+	}
+	if o.chunksize < 1 {
+		return opt, 0, nil, usagef("--chunksize %d: want 1 or more", o.chunksize)
+	}
+	if d, err = o.delim(); err != nil {
+		return opt, 0, nil, err
+	}
+	if tmpl, err = runner.ParseTemplateWith(o.command, o.inputs.templateOptions()); err != nil {
+		return opt, 0, nil, usageError{err}
+	}
+	return opt, d, tmpl, nil
+}

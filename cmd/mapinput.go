@@ -90,7 +90,7 @@ func (f *inputFlags) templateOptions() runner.TemplateOptions {
 // source of jobs: the template tmpl (parsed again with the column names
 // of a header) over the inputs zipped or combined. close closes what it
 // opened.
-func (o *mapOptions) mapSource(e env, st *inputStop, opt runner.Options, d byte, tmpl *runner.Template) (src runner.Source, close func(), err error) {
+func (o *mapOptions) mapSource(st *inputStop, opt runner.Options, d byte, tmpl *runner.Template) (src runner.Source, close func(), err error) {
 	f := &o.inputs
 	var closers []func()
 	close = func() {
@@ -106,9 +106,6 @@ func (o *mapOptions) mapSource(e env, st *inputStop, opt runner.Options, d byte,
 	header, err := f.headerLines()
 	if err != nil {
 		return nil, close, err
-	}
-	if o.chunksize < 1 {
-		return nil, close, usagef("-n/--chunksize %d: want 1 or more", o.chunksize)
 	}
 	if f.replace != "" && (f.fill || o.chunksize > 1) {
 		return nil, close, usagef("-I puts one item in each command: it does not go with -X or -n")
@@ -180,7 +177,7 @@ func (o *mapOptions) mapSource(e env, st *inputStop, opt runner.Options, d byte,
 				return nil, close, usagef("stdin (-) can be only one input source")
 			}
 		}
-		ins, closeIn, err := openNamed(st, e.stdin, []string{in.file})
+		ins, closeIn, err := openNamed(st, o.f.stdin, []string{in.file})
 		if err != nil {
 			return nil, close, err
 		}

@@ -5,11 +5,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime"
 	"slices"
 	"time"
 
-	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/futures-cli/futures/runner"
@@ -92,8 +90,10 @@ func (c *commonFlags) register(fs *pflag.FlagSet, keepOrderDefault bool) {
 	c.files.register(fs)
 }
 
-// runnerOptions checks the flags and turns them into runner.Options.
-func (c *commonFlags) runnerOptions(stdout, stderr io.Writer) (runner.Options, error) {
+// runnerOptions checks the flags and turns them into runner.Options, over
+// f's streams; it settles the aliases (--line-buffer, --bar…) and the
+// executor that remote flags imply in c first.
+func (c *commonFlags) runnerOptions(f *factory) (runner.Options, error) {
 	var o runner.Options
 	if err := c.aliases.apply(c); err != nil {
 		return o, err
@@ -101,7 +101,7 @@ func (c *commonFlags) runnerOptions(stdout, stderr io.Writer) (runner.Options, e
 	if err := c.remote.executor(c); err != nil {
 		return o, err
 	}
-	n, err := runner.ParseWorkers(c.jobs, runtime.NumCPU())
+	n, err := runner.ParseWorkers(c.jobs, f.numCPU())
 	if err != nil {
 		return o, usageError{err}
 	}
@@ -151,12 +151,12 @@ func (c *commonFlags) runnerOptions(stdout, stderr io.Writer) (runner.Options, e
 		JobTimeout: c.jobTimeout, Timeout: c.timeout, Retries: c.retries, FailFast: c.failFast,
 		Grace: c.grace, JSON: c.json, Joblog: c.joblog, Resume: c.resume, ResumeFailed: c.resumeFailed,
 		ResumeBy: resumeBy,
-		DryRun:   c.dryRun, Shell: shell, Stdout: stdout, Stderr: stderr,
+		DryRun:   c.dryRun, Shell: shell, Stdout: f.stdout, Stderr: f.stderr,
 	}
 	if err := c.remote.apply(&o, c.jobs); err != nil {
 		return o, err
 	}
-	if err := c.controls.apply(&o); err != nil {
+	if err := c.controls.apply(&o, f); err != nil {
 		return o, err
 	}
 	return o, c.files.apply(&o)
@@ -221,11 +221,3 @@ func openInputs(st *inputStop, stdin io.Reader, names []string) (io.Reader, func
 	}
 	return io.MultiReader(rs...), closeAll, nil
 }
-
-// env is what a command needs from the process: its streams.
-type env struct {
-	stdin          io.Reader
-	stdout, stderr io.Writer
-}
-
-func noArgsCheck(cmd *cobra.Command, args []string) error { return nil }

@@ -28,41 +28,50 @@ func (p *pipeFlags) register(fs *pflag.FlagSet) {
 	fs.IntVarP(&p.records, "records", "N", 0, "with --pipe: N records per block instead of --block")
 }
 
-// runPipe is `futures map --pipe`: the blocks of stdin (or of the one -a
-// FILE) are the jobs' standard input.
-func runPipe(e env, o *mapOptions, opt runner.Options, tmpl *runner.Template) error {
+// pipeOptions checks the flags of --pipe, given the run's options and the
+// command template, and turns them into runner.PipeOptions.
+func (o *mapOptions) pipeOptions(opt runner.Options, tmpl *runner.Template) (runner.PipeOptions, error) {
+	var po runner.PipeOptions
 	switch {
+	case o.inputs.set() && !o.hasItems:
+		return po, usagef("--pipe reads blocks: it does not go with --product, --colsep, --csv, --header or -X")
 	case o.hasItems:
-		return usagef("--pipe reads blocks from stdin (or -a FILE), not ::: items")
+		return po, usagef("--pipe reads blocks from stdin (or -a FILE), not ::: items")
 	case len(o.argFiles) > 1:
-		return usagef("--pipe reads one input: stdin or a single -a FILE")
+		return po, usagef("--pipe reads one input: stdin or a single -a FILE")
 	case o.chunksize != 1:
-		return usagef("--chunksize does not go with --pipe (-N: records per block)")
+		return po, usagef("--chunksize does not go with --pipe (-N: records per block)")
 	case opt.Executor == runner.ProcessExecutor:
-		return usagef("--pipe needs --executor thread: a job in a worker process cannot be given stdin yet")
+		return po, usagef("--pipe needs --executor thread: a job in a worker process cannot be given stdin yet")
 	case opt.ResumeBy == runner.ResumeByCommand:
-		return usagef("--resume-by command does not go with --pipe: every block runs the same command")
+		return po, usagef("--resume-by command does not go with --pipe: every block runs the same command")
 	case o.pipe.records < 0:
-		return usagef("-N %d: want 1 or more records per block", o.pipe.records)
+		return po, usagef("-N %d: want 1 or more records per block", o.pipe.records)
 	}
 	if err := tmpl.CheckInputs(0, 1); err != nil {
-		return usageError{err}
+		return po, usageError{err}
 	}
 	size, err := runner.ParseSize(o.pipe.block)
 	if err != nil || size < 1 || size > 1<<30 {
-		return usagef("--block %q: want a size from 1 byte to 1G, like 1M or 512k", o.pipe.block)
+		return po, usagef("--block %q: want a size from 1 byte to 1G, like 1M or 512k", o.pipe.block)
 	}
 	recend, err := unescape(o.pipe.recend)
 	if err != nil {
-		return usagef("--recend %q: %v", o.pipe.recend, err)
+		return po, usagef("--recend %q: %v", o.pipe.recend, err)
 	}
 	if o.pipe.records > 0 && recend == "" {
-		return usagef("-N needs a record end: --recend must not be empty")
+		return po, usagef("-N needs a record end: --recend must not be empty")
 	}
-	st := inputStop{notice: e.stderr}
+	return runner.PipeOptions{BlockSize: size, RecEnd: recend, Records: o.pipe.records, TempDir: opt.TempDir}, nil
+}
+
+// runPipe is `futures map --pipe`: the blocks of stdin (or of the one -a
+// FILE) are the jobs' standard input.
+func runPipe(o *mapOptions, opt runner.Options, tmpl *runner.Template, po runner.PipeOptions) error {
+	st := inputStop{notice: o.f.stderr}
 	defer st.close()
 	opt.StopInput = st.stop
-	in, closeIn, err := openInputs(&st, e.stdin, o.argFiles)
+	in, closeIn, err := openInputs(&st, o.f.stdin, o.argFiles)
 	if err != nil {
 		return err
 	}
@@ -70,14 +79,12 @@ func runPipe(e env, o *mapOptions, opt runner.Options, tmpl *runner.Template) er
 	if err := checkOutputs(opt, &st); err != nil {
 		return err
 	}
-	src, err := runner.PipeSource(tmpl, in, runner.PipeOptions{
-		BlockSize: size, RecEnd: recend, Records: o.pipe.records, TempDir: opt.TempDir,
-	})
+	src, err := runner.PipeSource(tmpl, in, po)
 	if err != nil {
 		return usageError{err}
 	}
 	opt.Window = pipeWindow(opt.Workers)
-	return execute(e, &o.commonFlags, opt, func(ctx context.Context, opt runner.Options) *runner.Summary {
+	return execute(o.f, &o.commonFlags, opt, func(ctx context.Context, opt runner.Options) *runner.Summary {
 		return runner.Run(ctx, opt, src)
 	})
 }

@@ -16,7 +16,16 @@ import (
 
 // NewRootCmd builds the futures command tree over the given streams.
 func NewRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
-	e := env{stdin: stdin, stdout: stdout, stderr: stderr}
+	f := newFactory(stdin, stdout, stderr)
+	root := newRoot(f)
+	root.AddCommand(newCmdSubmit(f, nil), newCmdMap(f, nil), newCmdWait(f, nil),
+		newCmdVersion(f, nil), newCmdWorker(f, nil), newCmdGuard(f, nil))
+	return root
+}
+
+// newRoot builds the root command over f's streams, without its
+// subcommands.
+func newRoot(f *factory) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "futures",
 		Short: "Run jobs in parallel with concurrent.futures semantics",
@@ -31,10 +40,9 @@ Exit status: 0 all jobs succeeded; 1 a job failed; 2 usage error (nothing ran);
 		SilenceErrors: true,
 	}
 	root.SetVersionTemplate("futures {{.Version}}\n")
-	root.SetIn(stdin)
-	root.SetOut(stdout)
-	root.SetErr(stderr)
-	root.AddCommand(newSubmitCmd(e), newMapCmd(e), newWaitCmd(e), newVersionCmd(e), newWorkerCmd(e), newGuardCmd())
+	root.SetIn(f.stdin)
+	root.SetOut(f.stdout)
+	root.SetErr(f.stderr)
 	root.SetFlagErrorFunc(flagError)
 	return root
 }
@@ -47,7 +55,13 @@ func Execute() {
 // Main runs the command line args over the process's streams and returns
 // the exit status.
 func Main(args []string) int {
-	root := NewRootCmd(os.Stdin, os.Stdout, os.Stderr)
+	return runRoot(NewRootCmd(os.Stdin, os.Stdout, os.Stderr), os.Stderr, args)
+}
+
+// runRoot runs root with args and returns the exit status: 0, the status a
+// command returned (exitStatus), or 2 for any other error, a usage error,
+// which it writes to stderr with a hint.
+func runRoot(root *cobra.Command, stderr io.Writer, args []string) int {
 	root.SetArgs(args)
 	c, err := root.ExecuteC()
 	var st exitStatus
@@ -60,7 +74,7 @@ func Main(args []string) int {
 		if c == nil {
 			c = root
 		}
-		printUsageError(os.Stderr, c, err)
+		printUsageError(stderr, c, err)
 		return 2
 	}
 }

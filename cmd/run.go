@@ -55,11 +55,11 @@ func signals(parent context.Context) (ctx context.Context, kill <-chan struct{},
 
 // execute runs jobs through fn with signals, progress and the summary
 // wired, and returns the exit status as an error (nil for 0).
-func execute(e env, c *commonFlags, opt runner.Options, fn func(context.Context, runner.Options) *runner.Summary) error {
+func execute(f *factory, c *commonFlags, opt runner.Options, fn func(context.Context, runner.Options) *runner.Summary) error {
 	ctx, kill, stop := signals(context.Background())
 	defer stop()
 	opt.Kill = kill
-	prog := newProgress(c.progress, e.stderr)
+	prog := newProgress(c.progress, f.stderr)
 	if prog != nil && !opt.DryRun {
 		opt.Observer = prog
 		opt.WriteHook = prog
@@ -73,15 +73,15 @@ func execute(e env, c *commonFlags, opt runner.Options, fn func(context.Context,
 	prog.finish()
 	var se runner.SetupError
 	if errors.As(sum.Err, &se) {
-		fmt.Fprintf(e.stderr, "futures: %v\n", se.Err)
+		fmt.Fprintf(f.stderr, "futures: %v\n", se.Err)
 		return exitStatus(2)
 	}
 	quietStop := sum.Signal == syscall.SIGPIPE
 	if !c.quiet && !opt.DryRun && !quietStop && sum.Submitted > 0 {
-		fmt.Fprintln(e.stderr, sum.String())
+		fmt.Fprintln(f.stderr, sum.String())
 	}
 	if sum.Broken != nil && !quietStop {
-		fmt.Fprintf(e.stderr, "futures: %v\n", sum.Broken)
+		fmt.Fprintf(f.stderr, "futures: %v\n", sum.Broken)
 	}
 	if st := sum.ExitStatus(); st != 0 {
 		return exitStatus(st)

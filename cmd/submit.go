@@ -10,13 +10,15 @@ import (
 
 // submitOptions are the flags and arguments of `futures submit`.
 type submitOptions struct {
+	f *factory
 	commonFlags
 	files []string
 }
 
-// newSubmitCmd builds `futures submit`: each input line is a command line.
-func newSubmitCmd(e env) *cobra.Command {
-	o := &submitOptions{}
+// newCmdSubmit builds `futures submit`: each input line is a command line.
+// runF runs the parsed options; nil: runSubmit, the real run.
+func newCmdSubmit(f *factory, runF func(*submitOptions) error) *cobra.Command {
+	o := &submitOptions{f: f}
 	c := &cobra.Command{
 		Use:   "submit [flags] [FILE...]",
 		Short: "Run each input line as a command line",
@@ -28,7 +30,10 @@ redirections, $VAR and the like runs under --shell.`,
   futures submit -j4 --joblog jobs.log commands.txt`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.files = args
-			return runSubmit(e, o)
+			if runF != nil {
+				return runF(o)
+			}
+			return runSubmit(o)
 		},
 	}
 	o.register(c.Flags(), false)
@@ -36,17 +41,18 @@ redirections, $VAR and the like runs under --shell.`,
 	return c
 }
 
-func runSubmit(e env, o *submitOptions) error {
-	opt, err := o.runnerOptions(e.stdout, e.stderr)
+// runSubmit runs submit's jobs.
+func runSubmit(o *submitOptions) error {
+	opt, err := o.runnerOptions(o.f)
 	if err != nil {
 		return err
 	}
-	src, done, err := commandLines(e, &o.commonFlags, o.files, &opt)
+	src, done, err := commandLines(o.f, &o.commonFlags, o.files, &opt)
 	if err != nil {
 		return err
 	}
 	defer done()
-	return execute(e, &o.commonFlags, opt, func(ctx context.Context, opt runner.Options) *runner.Summary {
+	return execute(o.f, &o.commonFlags, opt, func(ctx context.Context, opt runner.Options) *runner.Summary {
 		return runner.Run(ctx, opt, src)
 	})
 }
@@ -54,13 +60,13 @@ func runSubmit(e env, o *submitOptions) error {
 // commandLines opens the FILEs (or stdin) of submit and wait, each item a
 // command line, and makes the input stoppable by the run (opt.StopInput).
 // done closes what it opened.
-func commandLines(e env, c *commonFlags, files []string, opt *runner.Options) (src runner.Source, done func(), err error) {
+func commandLines(f *factory, c *commonFlags, files []string, opt *runner.Options) (src runner.Source, done func(), err error) {
 	d, err := c.delim()
 	if err != nil {
 		return nil, nil, err
 	}
-	st := &inputStop{notice: e.stderr}
-	ins, closeIn, err := openNamed(st, e.stdin, files)
+	st := &inputStop{notice: f.stderr}
+	ins, closeIn, err := openNamed(st, f.stdin, files)
 	if err != nil {
 		st.close()
 		return nil, nil, err

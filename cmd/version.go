@@ -83,14 +83,30 @@ func versionLine(bi *debug.BuildInfo, release string) string {
 	return b.String()
 }
 
-// newVersionCmd builds `futures version`, which says what --version says.
-func newVersionCmd(e env) *cobra.Command {
+// versionOptions are what `futures version` runs with: it takes no flags.
+type versionOptions struct {
+	f *factory
+}
+
+// newCmdVersion builds `futures version`, which says what --version says.
+// runF runs the parsed options; nil: runVersion.
+func newCmdVersion(f *factory, runF func(*versionOptions) error) *cobra.Command {
+	o := &versionOptions{f: f}
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print the version, VCS revision, Go version and platform of this build",
 		Args:  cobra.NoArgs,
-		Run: func(cmd *cobra.Command, args []string) {
-			fmt.Fprintf(e.stdout, "futures %s\n", version())
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if runF != nil {
+				return runF(o)
+			}
+			return runVersion(o)
 		},
 	}
+}
+
+// runVersion prints the version line.
+func runVersion(o *versionOptions) error {
+	fmt.Fprintf(o.f.stdout, "futures %s\n", version())
+	return nil
 }

@@ -13,15 +13,17 @@ import (
 
 // waitOptions are the flags and arguments of `futures wait`.
 type waitOptions struct {
+	f *factory
 	commonFlags
 	returnWhen string
 	then       string
 	files      []string
 }
 
-// newWaitCmd builds `futures wait`: submit, then return per --return-when.
-func newWaitCmd(e env) *cobra.Command {
-	o := &waitOptions{}
+// newCmdWait builds `futures wait`: submit, then return per --return-when.
+// runF runs the parsed options; nil: runWait, the real run.
+func newCmdWait(f *factory, runF func(*waitOptions) error) *cobra.Command {
+	o := &waitOptions{f: f}
 	c := &cobra.Command{
 		Use:   "wait [flags] [FILE...]",
 		Short: "Run command lines and return when the first completes, the first fails, or all complete",
@@ -35,7 +37,10 @@ cancelled (--then cancel, the default) or let finish (--then finish).`,
 		Example: `  printf '%s\n' 'mirror1 fetch' 'mirror2 fetch' | futures wait --return-when FIRST_COMPLETED`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.files = args
-			return runWait(e, o)
+			if runF != nil {
+				return runF(o)
+			}
+			return runWait(o)
 		},
 	}
 	o.register(c.Flags(), false)
@@ -45,17 +50,48 @@ cancelled (--then cancel, the default) or let finish (--then finish).`,
 	return c
 }
 
-func runWait(e env, o *waitOptions) error {
-	opt, err := o.runnerOptions(e.stdout, e.stderr)
+// runWait runs wait's jobs and prints the done and not_done sets.
+func runWait(o *waitOptions) error {
+	opt, err := o.runnerOptions(o.f)
 	if err != nil {
 		return err
 	}
-	var wo runner.WaitOptions
-	if err := returnWhenChoice.check(o.returnWhen); err != nil {
+	wo, err := o.waitOptions()
+	if err != nil {
 		return err
 	}
-	if err := thenChoice.check(o.then); err != nil {
+	src, done, err := commandLines(o.f, &o.commonFlags, o.files, &opt)
+	if err != nil {
 		return err
+	}
+	defer done()
+	return execute(o.f, &o.commonFlags, opt, func(ctx context.Context, opt runner.Options) *runner.Summary {
+		if opt.DryRun {
+			return runner.Run(ctx, opt, src)
+		}
+		sets, sum := runner.RunWait(ctx, opt, wo, src)
+		if sets != nil && !opt.DryRun {
+			if opt.JSON {
+				enc := json.NewEncoder(o.f.stdout)
+				enc.SetEscapeHTML(false)
+				_ = enc.Encode(sets)
+			} else {
+				runner.RenderSets(o.f.stdout, sets)
+			}
+		}
+		return sum
+	})
+}
+
+// waitOptions checks --return-when and --then and turns them into
+// runner.WaitOptions.
+func (o *waitOptions) waitOptions() (runner.WaitOptions, error) {
+	var wo runner.WaitOptions
+	if err := returnWhenChoice.check(o.returnWhen); err != nil {
+		return wo, err
+	}
+	if err := thenChoice.check(o.then); err != nil {
+		return wo, err
 	}
 	switch strings.ToUpper(o.returnWhen) {
 	case "FIRST_COMPLETED":
@@ -66,25 +102,5 @@ func runWait(e env, o *waitOptions) error {
 		wo.ReturnWhen = future.AllCompleted
 	}
 	wo.Finish = o.then == "finish"
-	src, done, err := commandLines(e, &o.commonFlags, o.files, &opt)
-	if err != nil {
-		return err
-	}
-	defer done()
-	return execute(e, &o.commonFlags, opt, func(ctx context.Context, opt runner.Options) *runner.Summary {
-		if opt.DryRun {
-			return runner.Run(ctx, opt, src)
-		}
-		sets, sum := runner.RunWait(ctx, opt, wo, src)
-		if sets != nil && !opt.DryRun {
-			if opt.JSON {
-				enc := json.NewEncoder(e.stdout)
-				enc.SetEscapeHTML(false)
-				_ = enc.Encode(sets)
-			} else {
-				runner.RenderSets(e.stdout, sets)
-			}
-		}
-		return sum
-	})
+	return wo, nil
 }

@@ -15,25 +15,38 @@ import (
 	"github.com/futures-cli/futures/runner"
 )
 
-// newWorkerCmd builds `futures worker`, hidden: a worker process of the
+// workerOptions are what `futures worker` runs with: it takes no flags.
+type workerOptions struct {
+	f *factory
+}
+
+// newCmdWorker builds `futures worker`, hidden: a worker process of the
 // process executor. It speaks the worker protocol (pool/protocol.go,
 // docs/process-executor.md) on its stdin and stdout and runs the jobs it is
 // given with runner.Exec. It exits when its stdin closes; SIGTERM (which a
 // local worker also gets when its runner dies), SIGINT or SIGHUP KILL its
 // running job's process group and make it exit at once.
-func newWorkerCmd(e env) *cobra.Command {
+//
+// runF runs the parsed options; nil: runWorker, the real worker.
+func newCmdWorker(f *factory, runF func(*workerOptions) error) *cobra.Command {
+	o := &workerOptions{f: f}
 	return &cobra.Command{
 		Use:    "worker",
 		Short:  "Serve jobs over the worker protocol on stdin and stdout (started by --executor process)",
 		Hidden: true,
 		Args:   cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runWorker(e)
+			if runF != nil {
+				return runF(o)
+			}
+			return runWorker(o)
 		},
 	}
 }
 
-func runWorker(e env) error {
+// runWorker serves jobs on o's stdin and stdout until stdin closes or a
+// signal comes.
+func runWorker(o *workerOptions) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	defer stop()
 	// A write to a runner that is gone must fail with EPIPE, for the worker
@@ -43,14 +56,14 @@ func runWorker(e env) error {
 	signal.Notify(pipe, syscall.SIGPIPE)
 	defer signal.Stop(pipe)
 
-	err := pool.ServeWorker(ctx, pollable(e.stdin), e.stdout, pool.WorkerOptions{Exec: runner.ExecJob})
+	err := pool.ServeWorker(ctx, pollable(o.f.stdin), o.f.stdout, pool.WorkerOptions{Exec: runner.ExecJob})
 	switch {
 	case err == nil:
 		return nil
 	case errors.Is(err, context.Canceled):
 		return exitStatus(143)
 	}
-	fmt.Fprintf(e.stderr, "futures worker: %v\n", err)
+	fmt.Fprintf(o.f.stderr, "futures worker: %v\n", err)
 	return exitStatus(1)
 }
 
