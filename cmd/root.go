@@ -1,5 +1,10 @@
 // Package cmd holds the cobra commands of futures: flag parsing, wiring and
 // rendering. The logic lives in the runner, pool and future packages.
+//
+// Each command has an options struct and a newCmdX(f, runF) constructor
+// (cli/cli's pattern): f, a factory, gives what the command needs from the
+// process; runF is handed the parsed options (nil: the real run), so that
+// a test checks a command's flag handling without running anything.
 package cmd
 
 import (
