@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"time"
 	"unsafe"
+
+	"github.com/futures-cli/futures/runner/shell"
 )
 
 // ErrNotFound is wrapped by Outcome.Err when a job's program does not exist
@@ -174,12 +176,12 @@ var (
 // opened once per process, and the only goroutines are the output readers
 // (none when o.Stdout and o.Stderr are files or nil, or with o.Inline), plus
 // one that exists only once ctx has ended.
-func Exec(ctx context.Context, c Command, o ExecOptions) Outcome {
+func Exec(ctx context.Context, c shell.Command, o ExecOptions) Outcome {
 	if err := ctx.Err(); err != nil {
 		return Outcome{ExitCode: -1, Canceled: true, Err: fmt.Errorf("not started: %w", err)}
 	}
 	argv := c.Argv
-	if runsFunction(c, o.Environ) {
+	if shell.RunsFunction(c, o.Environ) {
 		// An exported bash function (bashfunc.go): only bash knows it.
 		argv = []string{"bash", "-c", c.Line}
 	} else if c.Shell {

@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/futures-cli/futures/runner/shell"
 )
 
 // execOut is a writer whose content tests watch while a job runs.
@@ -81,14 +83,14 @@ func execPids(t *testing.T, out string) []int {
 	return pids
 }
 
-func shellCmd(line string) Command { return Command{Line: line, Shell: true} }
+func shellCmd(line string) shell.Command { return shell.Command{Line: line, Shell: true} }
 
-func argvCmd(argv ...string) Command {
-	return Command{Line: strings.Join(argv, " "), Argv: argv}
+func argvCmd(argv ...string) shell.Command {
+	return shell.Command{Line: strings.Join(argv, " "), Argv: argv}
 }
 
 // execAsync runs Exec in a goroutine; the channel yields its Outcome.
-func execAsync(ctx context.Context, c Command, o ExecOptions) <-chan Outcome {
+func execAsync(ctx context.Context, c shell.Command, o ExecOptions) <-chan Outcome {
 	ch := make(chan Outcome, 1)
 	go func() { ch <- Exec(ctx, c, o) }()
 	return ch
@@ -132,7 +134,7 @@ func TestExecStartFailures(t *testing.T) {
 
 	tests := []struct {
 		name    string
-		cmd     Command
+		cmd     shell.Command
 		dir     string
 		shell   []string
 		code    int
@@ -150,8 +152,8 @@ func TestExecStartFailures(t *testing.T) {
 		{"a relative path runs in the job's directory", argvCmd("./no-x"), dir, nil, 126, ErrNotExecutable, "permission denied"},
 		{"a missing working directory is named", argvCmd("true"), filepath.Join(dir, "nowhere"), nil, 126, syscall.ENOENT,
 			"cannot change to directory " + filepath.Join(dir, "nowhere")},
-		{"a missing shell exits 127", Command{Line: "echo hi", Shell: true}, "", []string{"futures-no-such-shell", "-c"}, 127, ErrNotFound, "command not found"},
-		{"an empty command exits 127", Command{}, "", nil, 127, ErrNotFound, "empty command"},
+		{"a missing shell exits 127", shell.Command{Line: "echo hi", Shell: true}, "", []string{"futures-no-such-shell", "-c"}, 127, ErrNotFound, "command not found"},
+		{"an empty command exits 127", shell.Command{}, "", nil, 127, ErrNotFound, "empty command"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -598,34 +600,5 @@ func TestExecDrainDeadline(t *testing.T) {
 				t.Errorf("held = %v, want %v", s.held, tt.wantHeld)
 			}
 		})
-	}
-}
-
-func TestExportedBashFunctionsRunUnderBash(t *testing.T) {
-	env := []string{"PATH=/usr/bin:/bin", "BASH_FUNC_myf%%=() { echo f; }", "BASH_FUNC_old()=() { echo g; }", "BASH_FUNC_%%=x"}
-	tests := []struct {
-		name string
-		c    Command
-		want bool
-	}{
-		{"a program that is a function", Command{Line: "myf a", Argv: []string{"myf", "a"}}, true},
-		{"the bash before 4.4 form", Command{Line: "old", Argv: []string{"old"}}, true},
-		{"another program", Command{Line: "echo myf", Argv: []string{"echo", "myf"}}, false},
-		{"a path is never a function", Command{Line: "./myf", Argv: []string{"./myf"}}, false},
-		{"a shell line's first word", Command{Line: "myf a | sort", Shell: true}, true},
-		{"after assignments", Command{Line: " A=1 B=2 myf; x", Shell: true}, true},
-		{"a quoted word is not looked at", Command{Line: "'myf' a | sort", Shell: true}, false},
-		{"a later word is not the command", Command{Line: "echo a | myf", Shell: true}, false},
-		{"an empty line", Command{Line: "", Shell: true}, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := runsFunction(tt.c, env); got != tt.want {
-				t.Errorf("runsFunction(%q) = %v, want %v", tt.c.Line, got, tt.want)
-			}
-		})
-	}
-	if runsFunction(Command{Line: "myf", Argv: []string{"myf"}}, []string{"PATH=/bin"}) {
-		t.Error("a function of no environment runs")
 	}
 }

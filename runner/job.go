@@ -5,18 +5,6 @@ package runner
 
 import "time"
 
-// Command is a job's command, ready to start.
-type Command struct {
-	// Line is the command as a user would type it: shown by --dry-run and
-	// --tag, written to the joblog and to the JSON record's "command".
-	Line string
-	// Argv is the program and its arguments when Shell is false.
-	Argv []string
-	// Shell is true when Line needs a shell (pipes, redirections, $VAR…)
-	// and runs as SHELL... Line, e.g. /bin/sh -c Line.
-	Shell bool
-}
-
 // Result is the record of one finished (or cancelled) job. It is data: a
 // job that failed is a Result with its exit code, signal and error, never a
 // Go error of the runner.

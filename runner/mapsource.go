@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/futures-cli/futures/runner/shell"
 )
 
 // MapOptions say how MapSource makes jobs of records.
@@ -19,7 +21,7 @@ type MapOptions struct {
 	// Limits bound a job of several records (Fill, or Chunksize > 1): a
 	// record goes into a job while the job's command stays within them.
 	// Zero: SystemArgLimits().
-	Limits ArgLimits
+	Limits shell.ArgLimits
 	// Shell is what a command line that needs a shell runs under
 	// (Options.Shell), counted in its size; nil: /bin/sh -c.
 	Shell []string
@@ -48,8 +50,8 @@ func MapSource(t *Template, recs Records, o MapOptions) Source {
 		}
 	}
 	m := &mapSource{t: t, recs: recs, o: o, sized: o.Fill || o.Chunksize > 1}
-	if m.sized && o.Limits == (ArgLimits{}) {
-		m.o.Limits = SystemArgLimits()
+	if m.sized && o.Limits == (shell.ArgLimits{}) {
+		m.o.Limits = shell.SystemArgLimits()
 	}
 	if len(m.o.Shell) == 0 {
 		m.o.Shell = defaultShell
@@ -135,7 +137,7 @@ func (m *mapSource) job() (*Job, error) {
 				}
 				break
 			}
-			s1, lim, err := m.o.Limits.measure(c, m.o.Shell)
+			s1, lim, err := m.o.Limits.Measure(c, m.o.Shell)
 			switch {
 			case err != nil:
 				bad = fmt.Errorf("%s: %w", rec.pos, err)
@@ -144,7 +146,7 @@ func (m *mapSource) job() (*Job, error) {
 				// command of one record less what a second one adds.
 				fixed = s1
 				if c2, err := m.t.Expand(Vars{Records: [][]string{rec.values, rec.values}, Seq: j.Seq, Slot: measureSlot}); err == nil {
-					s2, _, _ := m.o.Limits.measure(c2, m.o.Shell)
+					s2, _, _ := m.o.Limits.Measure(c2, m.o.Shell)
 					fixed = 2*s1 - s2
 				}
 				size, limit = s1, lim
@@ -198,7 +200,7 @@ func (m *mapSource) finish(j *Job, taken []inputRecord, check bool) *Job {
 		if err != nil {
 			break
 		}
-		if _, _, err := m.o.Limits.measure(c, m.o.Shell); err == nil {
+		if _, _, err := m.o.Limits.Measure(c, m.o.Shell); err == nil {
 			break
 		}
 		drop := 1

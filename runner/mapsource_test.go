@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+
+	"github.com/futures-cli/futures/runner/shell"
 )
 
 // jobs reads src to its end.
@@ -70,7 +72,7 @@ func TestMapSourceOneRecordPerJob(t *testing.T) {
 
 func TestMapSourceChunks(t *testing.T) {
 	x := func(n int) string { return strings.Repeat("x", n) }
-	small := ArgLimits{Total: 200, Arg: 100}
+	small := shell.ArgLimits{Total: 200, Arg: 100}
 	tests := []struct {
 		name  string
 		args  []string
@@ -114,12 +116,12 @@ func TestMapSourceFillsToTheLimit(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		args []string
-		lim  ArgLimits
+		lim  shell.ArgLimits
 	}{
-		{"an argv", []string{"printf", "%s\n", "{}"}, ArgLimits{Total: 64 << 10, Arg: 128 << 10}},
-		{"a direct command line", []string{"printf '%s\n' x{}y"}, ArgLimits{Total: 64 << 10, Arg: 128 << 10}},
-		{"a shell line: one argument", []string{"printf '%s\n' {} | sort"}, ArgLimits{Total: 1 << 20, Arg: 32 << 10}},
-		{"appended items", []string{"echo"}, ArgLimits{Total: 20000, Arg: 128 << 10}},
+		{"an argv", []string{"printf", "%s\n", "{}"}, shell.ArgLimits{Total: 64 << 10, Arg: 128 << 10}},
+		{"a direct command line", []string{"printf '%s\n' x{}y"}, shell.ArgLimits{Total: 64 << 10, Arg: 128 << 10}},
+		{"a shell line: one argument", []string{"printf '%s\n' {} | sort"}, shell.ArgLimits{Total: 1 << 20, Arg: 32 << 10}},
+		{"appended items", []string{"echo"}, shell.ArgLimits{Total: 20000, Arg: 128 << 10}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			const n = 20000
@@ -133,7 +135,7 @@ func TestMapSourceFillsToTheLimit(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				size, limit, err := tc.lim.measure(c, defaultShell)
+				size, limit, err := tc.lim.Measure(c, defaultShell)
 				if err != nil {
 					t.Fatalf("job %d: %v", j.Seq, err)
 				}
@@ -156,7 +158,7 @@ func TestMapSourceFillsToTheLimit(t *testing.T) {
 }
 
 func TestMapSourceBadRecords(t *testing.T) {
-	lim := ArgLimits{Total: 300, Arg: 150}
+	lim := shell.ArgLimits{Total: 300, Arg: 150}
 	long := strings.Repeat("L", 400)
 	tests := []struct {
 		name  string
@@ -221,7 +223,7 @@ func TestMapSourceBadRecords(t *testing.T) {
 }
 
 func TestSystemArgLimits(t *testing.T) {
-	l := SystemArgLimits()
+	l := shell.SystemArgLimits()
 	if l.Total < 64<<10 || l.Total > 6<<20 || l.Arg < 128<<10 {
 		t.Errorf("SystemArgLimits() = %+v", l)
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/futures-cli/futures/future"
 	"github.com/futures-cli/futures/pool"
+	"github.com/futures-cli/futures/runner/shell"
 )
 
 // OutputMode says how the output of concurrent jobs is written.
@@ -308,9 +309,9 @@ type Job struct {
 }
 
 // Command builds the job's command for the worker slot (from 1).
-func (j *Job) Command(slot int) (Command, error) {
+func (j *Job) Command(slot int) (shell.Command, error) {
 	if j.err != nil {
-		return Command{Line: j.line}, j.err
+		return shell.Command{Line: j.line}, j.err
 	}
 	if j.tmpl != nil {
 		c, err := j.tmpl.Expand(Vars{Records: j.recs, Seq: j.Seq, Slot: slot})
@@ -319,9 +320,9 @@ func (j *Job) Command(slot int) (Command, error) {
 		}
 		return c, nil
 	}
-	c, err := ParseLine(j.line)
+	c, err := shell.ParseLine(j.line)
 	if err != nil {
-		return Command{Line: j.line}, fmt.Errorf("%s: %w", Pos{j.input, j.Line}, err)
+		return shell.Command{Line: j.line}, fmt.Errorf("%s: %w", Pos{j.input, j.Line}, err)
 	}
 	return c, nil
 }
@@ -491,7 +492,7 @@ func (r *run) newExecutor() pool.Executor[*Result] {
 
 // exec runs one attempt of a job's command on the worker that ctx belongs
 // to.
-func (r *run) exec(ctx context.Context, c Command, eo ExecOptions) Outcome {
+func (r *run) exec(ctx context.Context, c shell.Command, eo ExecOptions) Outcome {
 	if r.opt.Executor == ProcessExecutor {
 		return r.execRemote(ctx, c, eo)
 	}
@@ -504,7 +505,7 @@ func (r *run) initializer() func(context.Context) error {
 		return nil
 	}
 	return func(ctx context.Context) error {
-		c, err := ParseLine(r.opt.Initializer)
+		c, err := shell.ParseLine(r.opt.Initializer)
 		if err != nil {
 			return fmt.Errorf("initializer: %w", err)
 		}
@@ -956,7 +957,7 @@ func (r *run) task(job *Job) pool.Task[*Result] {
 }
 
 // attempt runs c once, filling res.
-func (r *run) attempt(ctx context.Context, job *Job, c Command, env []string, res *Result) {
+func (r *run) attempt(ctx context.Context, job *Job, c shell.Command, env []string, res *Result) {
 	eo := ExecOptions{Shell: r.opt.Shell, Env: env, Grace: r.opt.Grace, Kill: r.opt.Kill, Files: job.files}
 	var lw, lwe *LineWriter
 	switch {

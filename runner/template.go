@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/futures-cli/futures/runner/internal/lex"
+	"github.com/futures-cli/futures/runner/shell"
 )
 
 // ErrTemplate is wrapped by the errors of a command template that cannot be
@@ -267,12 +270,12 @@ func parseLineTemplate(tmpl string, proto Template) (*Template, error) {
 	if strings.Trim(tmpl, " \t\r\n") == "" {
 		return nil, fmt.Errorf("%w: empty command", ErrTemplate)
 	}
-	if _, err := ParseLine(tmpl); err != nil {
+	if _, err := shell.ParseLine(tmpl); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrTemplate, err)
 	}
 	t := &proto
 	t.line, t.text = true, tmpl
-	lx := newShellLexer(tmpl)
+	lx := lex.New(tmpl)
 	n := len(tmpl)
 	gap := 0 // start of the text between words
 	lit := 0 // start of the pending literal of the current word
@@ -287,23 +290,23 @@ func parseLineTemplate(tmpl string, proto Template) (*Template, error) {
 		w = tmplWord{}
 		gap, inWord = i, false
 	}
-	for lx.i < n && !lx.heredoc {
-		i := lx.i
+	for lx.I < n && !lx.Heredoc {
+		i := lx.I
 		c := tmpl[i]
-		if lx.grouping == 0 && (isWordBreak(c) || c == '#' && lx.wordStart) {
+		if lx.Grouping == 0 && (isWordBreak(c) || c == '#' && lx.WordStart) {
 			if inWord {
 				endWord(i)
 			}
-			lx.step()
+			lx.Step()
 			continue
 		}
 		if !inWord {
 			inWord, lit = true, i
 			w.gap = tmpl[gap:i]
 		}
-		if lx.params == 0 {
+		if lx.Params == 0 {
 			if seg, size, ok := t.match(tmpl, i); ok {
-				ctx, err := lx.replacementContext(seg.kind, tmpl[i:i+size])
+				ctx, err := replacementContext(lx, seg.kind, tmpl[i:i+size])
 				if err != nil {
 					return nil, err
 				}
@@ -312,16 +315,16 @@ func parseLineTemplate(tmpl string, proto Template) (*Template, error) {
 				}
 				seg.ctx = ctx
 				w.segs = append(w.segs, seg)
-				lx.i += size
-				lx.wordStart = false
-				lit = lx.i
+				lx.I += size
+				lx.WordStart = false
+				lit = lx.I
 				continue
 			}
 		}
-		lx.step()
+		lx.Step()
 	}
-	if lx.heredoc {
-		rest := tmpl[lx.i:]
+	if lx.Heredoc {
+		rest := tmpl[lx.I:]
 		for i := 0; i < len(rest); i++ {
 			if _, size, ok := t.match(rest, i); ok {
 				return nil, fmt.Errorf("%w: %s in a here-document cannot be quoted safely", ErrTemplate, rest[i:i+size])
@@ -329,12 +332,12 @@ func parseLineTemplate(tmpl string, proto Template) (*Template, error) {
 		}
 	}
 	if inWord {
-		endWord(lx.i)
+		endWord(lx.I)
 	}
-	if lx.assignErr != nil {
-		return nil, fmt.Errorf("%w: %w", ErrTemplate, lx.assignErr)
+	if lx.AssignErr != nil {
+		return nil, fmt.Errorf("%w: %w", ErrTemplate, lx.AssignErr)
 	}
-	if err := lx.unclosed(); err != nil {
+	if err := lx.Unclosed(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrTemplate, err)
 	}
 	if len(t.words) == 0 {
@@ -344,55 +347,34 @@ func parseLineTemplate(tmpl string, proto Template) (*Template, error) {
 	return t, nil
 }
 
-// unclosed reports a $( ), ( ), ${ } or $(( )) left open at the end of
-// the template: a syntax error of every shell, and where a template is
-// unclosed, what is appended to it (the items, when it has no {}) could
-// land in a comment and change the command's structure.
-func (lx *shellLexer) unclosed() error {
-	if lx.heredoc || lx.unsure {
-		return nil
-	}
-	for _, f := range lx.stack {
-		switch f.kind {
-		case frameCmd, frameParen, frameParam, frameArith, frameArithBracket:
-			end := f.at + 1
-			for end < len(lx.s) && end < f.at+3 && strings.IndexByte("({[", lx.s[end]) >= 0 {
-				end++
-			}
-			return syntaxError(fmt.Sprintf("%s not closed", lx.s[f.at:end]), f.at)
-		}
-	}
-	return nil
-}
-
 // replacementContext tells how to quote a replacement where the lexer is,
 // or why it cannot be. (Numbers need no quoting.)
-func (lx *shellLexer) replacementContext(kind segKind, repl string) (quoteCtx, error) {
+func replacementContext(lx *lex.Lexer, kind segKind, repl string) (quoteCtx, error) {
 	if kind != segValue {
 		return ctxUnquoted, nil
 	}
 	switch {
-	case lx.backticks > 0:
+	case lx.Backticks > 0:
 		return 0, fmt.Errorf("%w: %s inside `…` cannot be quoted safely; use $(…)", ErrTemplate, repl)
-	case lx.arith > 0:
+	case lx.Arith > 0:
 		return 0, fmt.Errorf("%w: %s inside $((…)), ((…)) or $[…] cannot be quoted safely (it is evaluated); pass it as an argument", ErrTemplate, repl)
-	case lx.subscripts > 0:
+	case lx.Subscripts > 0:
 		return 0, fmt.Errorf("%w: %s inside name[…] cannot be quoted safely (bash evaluates an array subscript)", ErrTemplate, repl)
-	case lx.unsure:
+	case lx.Unsure:
 		return 0, fmt.Errorf("%w: %s after a case inside $(…) or ( ), or a quote inside ${…}, cannot be quoted safely", ErrTemplate, repl)
 	}
-	if lx.globs > 0 {
+	if lx.Globs > 0 {
 		// A glob unless ]= follows (checked when it closes).
-		lx.markGlobs()
+		lx.MarkGlobs()
 	}
-	switch lx.top() {
-	case frameSingle:
+	switch lx.Top() {
+	case lex.FrameSingle:
 		return ctxSingle, nil
-	case frameDouble:
+	case lex.FrameDouble:
 		return ctxDouble, nil
-	case frameDollarSingle:
+	case lex.FrameDollarSingle:
 		return ctxDollarSingle, nil
-	case frameSubscript:
+	case lex.FrameSubscript:
 		return ctxBracket, nil
 	}
 	return ctxUnquoted, nil
@@ -562,19 +544,19 @@ func (t *Template) CheckInputs(sources, perJob int) error {
 // with one wrapping ErrSyntax when a value holds a NUL byte, which no
 // command can carry (that job's failure). In the command-line form the
 // returned Command has its Line even when Expand fails.
-func (t *Template) Expand(v Vars) (Command, error) {
+func (t *Template) Expand(v Vars) (shell.Command, error) {
 	if len(v.Records) == 0 {
-		return Command{}, fmt.Errorf("%w: no input to expand", ErrTemplate)
+		return shell.Command{}, fmt.Errorf("%w: no input to expand", ErrTemplate)
 	}
 	nsrc := len(v.Records[0])
 	if t.fields {
 		for _, rec := range v.Records {
 			if len(rec) < t.maxSrc {
-				return Command{}, fmt.Errorf("%w: the template needs %d, the line has %d", ErrFields, t.maxSrc, len(rec))
+				return shell.Command{}, fmt.Errorf("%w: the template needs %d, the line has %d", ErrFields, t.maxSrc, len(rec))
 			}
 		}
 	} else if nsrc > 1 && t.maxSrc > nsrc {
-		return Command{}, fmt.Errorf("%w: {%d} but only %d input sources", ErrTemplate, t.maxSrc, nsrc)
+		return shell.Command{}, fmt.Errorf("%w: {%d} but only %d input sources", ErrTemplate, t.maxSrc, nsrc)
 	}
 	// multi: {N} is the N-th value of each record, not the N-th record.
 	multi := nsrc > 1 || t.fields
@@ -621,7 +603,7 @@ func writeInt(b *strings.Builder, n int) {
 	b.Write(strconv.AppendInt(buf[:0], int64(n), 10))
 }
 
-func (t *Template) expandLine(v Vars, multi bool) (Command, error) {
+func (t *Template) expandLine(v Vars, multi bool) (shell.Command, error) {
 	var b strings.Builder
 	b.Grow(len(t.text) + 2*valuesSize(v) + 16)
 	if !t.hasRepl {
@@ -631,7 +613,7 @@ func (t *Template) expandLine(v Vars, multi bool) (Command, error) {
 		for _, rec := range v.Records {
 			for _, s := range rec {
 				b.WriteByte(' ')
-				quoteTo(&b, s, true)
+				lex.QuoteTo(&b, s, true)
 			}
 		}
 		b.WriteString(t.tail)
@@ -662,9 +644,9 @@ func (t *Template) expandLine(v Vars, multi bool) (Command, error) {
 		b.WriteString(t.tail)
 	}
 	line := b.String()
-	c, err := ParseLine(line)
+	c, err := shell.ParseLine(line)
 	if err != nil {
-		return Command{Line: line}, err
+		return shell.Command{Line: line}, err
 	}
 	return c, nil
 }
@@ -704,34 +686,34 @@ func joinPaths(rec []string, op pathOp) string {
 func writeQuotedIn(b *strings.Builder, s string, ctx quoteCtx) {
 	if ctx == ctxBracket {
 		// Always quoted: bare, a-z would be a range, ! or ^ a negation.
-		singleQuoteTo(b, s)
+		lex.SingleQuoteTo(b, s)
 		return
 	}
 	if ctx == ctxUnquoted {
-		quoteTo(b, s, true)
+		lex.QuoteTo(b, s, true)
 		return
 	}
-	if isSafe(s) { // the empty string too: the template's quotes make the word
+	if lex.IsSafe(s) { // the empty string too: the template's quotes make the word
 		b.WriteString(s)
 		return
 	}
 	switch ctx {
 	case ctxSingle: // close ', quote, reopen '
 		b.WriteByte('\'')
-		quoteTo(b, s, false)
+		lex.QuoteTo(b, s, false)
 		b.WriteByte('\'')
 	case ctxDouble: // close ", quote, reopen "
 		b.WriteByte('"')
-		quoteTo(b, s, false)
+		lex.QuoteTo(b, s, false)
 		b.WriteByte('"')
 	case ctxDollarSingle: // close $', quote, reopen $'
 		b.WriteByte('\'')
-		quoteTo(b, s, false)
+		lex.QuoteTo(b, s, false)
 		b.WriteString("$'")
 	}
 }
 
-func (t *Template) expandArgv(v Vars, multi bool) (Command, error) {
+func (t *Template) expandArgv(v Vars, multi bool) (shell.Command, error) {
 	argv := make([]string, 0, len(t.words)+len(v.Records)*len(v.Records[0]))
 	for wi := range t.words {
 		w := &t.words[wi]
@@ -795,14 +777,14 @@ func (t *Template) expandArgv(v Vars, multi bool) (Command, error) {
 	b.Grow(size)
 	for k, a := range argv {
 		if i := strings.IndexByte(a, 0); i >= 0 {
-			return Command{}, fmt.Errorf("%w: NUL byte in argument %d (an argument cannot hold one)", ErrSyntax, k)
+			return shell.Command{}, fmt.Errorf("%w: NUL byte in argument %d (an argument cannot hold one)", shell.ErrSyntax, k)
 		}
 		if k > 0 {
 			b.WriteByte(' ')
 		}
-		quoteTo(&b, a, false)
+		lex.QuoteTo(&b, a, false)
 	}
-	return Command{Line: b.String(), Argv: argv}, nil
+	return shell.Command{Line: b.String(), Argv: argv}, nil
 }
 
 func applyPath(s string, op pathOp) string {

@@ -4,12 +4,14 @@ import (
 	"errors"
 	"slices"
 	"testing"
+
+	"github.com/futures-cli/futures/runner/shell"
 )
 
 // rec is the Vars of a job with one record of these values.
 func rec(values ...string) Vars { return Vars{Records: [][]string{values}, Seq: 1, Slot: 1} }
 
-func mustExpandWith(t *testing.T, args []string, o TemplateOptions, v Vars) Command {
+func mustExpandWith(t *testing.T, args []string, o TemplateOptions, v Vars) shell.Command {
 	t.Helper()
 	tmpl, err := ParseTemplateWith(args, o)
 	if err != nil {

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/futures-cli/futures/runner/shell"
 )
 
 // one is the Vars of a job with a single item.
@@ -24,7 +26,7 @@ func chunk(items ...string) Vars {
 	return v
 }
 
-func mustExpand(t *testing.T, args []string, v Vars) Command {
+func mustExpand(t *testing.T, args []string, v Vars) shell.Command {
 	t.Helper()
 	tmpl, err := ParseTemplate(args)
 	if err != nil {
@@ -237,7 +239,7 @@ func TestTemplateArgv(t *testing.T) {
 		{"an empty word stays", []string{"printf", "%s|", "", "{}"}, one(""), []string{"printf", "%s|", "", ""}, "printf '%s|' '' ''"},
 		{"{} of several sources is joined by a space", []string{"echo", "{}"}, Vars{Records: [][]string{{"a", "b"}}}, []string{"echo", "a b"}, "echo 'a b'"},
 		{"no replacement appends all values", []string{"echo", "-n"}, Vars{Records: [][]string{{"a", "1"}, {"b", "2"}}}, []string{"echo", "-n", "a", "1", "b", "2"}, "echo -n a 1 b 2"},
-		{"a 100 KB item with invalid UTF-8 is kept", []string{"echo", "{}"}, one(long), []string{"echo", long}, "echo " + Quote(long)},
+		{"a 100 KB item with invalid UTF-8 is kept", []string{"echo", "{}"}, one(long), []string{"echo", long}, "echo " + shell.Quote(long)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -246,7 +248,7 @@ func TestTemplateArgv(t *testing.T) {
 				t.Fatalf("%q with %q = %+v, want argv %q, line %q", tt.args, tt.vars.Records, c, tt.argv, tt.line)
 			}
 			// The Line reads back as the argv.
-			back, err := ParseLine(c.Line)
+			back, err := shell.ParseLine(c.Line)
 			if err != nil || !slices.Equal(back.Argv, c.Argv) {
 				t.Errorf("ParseLine(%q) = %+v, %v; want %q", c.Line, back, err, c.Argv)
 			}
@@ -279,7 +281,7 @@ func TestParseTemplateErrors(t *testing.T) {
 			if !errors.Is(err, ErrTemplate) {
 				t.Fatalf("ParseTemplate(%q) = %v, %v; want ErrTemplate", tt.args, tmpl, err)
 			}
-			if tt.alsoSynax && !errors.Is(err, ErrSyntax) {
+			if tt.alsoSynax && !errors.Is(err, shell.ErrSyntax) {
 				t.Errorf("ParseTemplate(%q) = %v, want it to wrap ErrSyntax too", tt.args, err)
 			}
 		})
@@ -303,13 +305,13 @@ func TestExpandErrors(t *testing.T) {
 	t.Run("a NUL byte in an item fails the line form with its line", func(t *testing.T) {
 		tmpl, _ := ParseTemplate([]string{"echo {}"})
 		c, err := tmpl.Expand(one("a\x00b"))
-		if !errors.Is(err, ErrSyntax) || c.Line != "echo 'a\x00b'" {
+		if !errors.Is(err, shell.ErrSyntax) || c.Line != "echo 'a\x00b'" {
 			t.Errorf("Expand = %+v, %v; want ErrSyntax and the line", c, err)
 		}
 	})
 	t.Run("a NUL byte in an item fails the argv form", func(t *testing.T) {
 		tmpl, _ := ParseTemplate([]string{"echo", "{}"})
-		if _, err := tmpl.Expand(one("a\x00b")); !errors.Is(err, ErrSyntax) {
+		if _, err := tmpl.Expand(one("a\x00b")); !errors.Is(err, shell.ErrSyntax) {
 			t.Errorf("Expand = %v, want ErrSyntax", err)
 		}
 	})

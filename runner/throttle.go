@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/futures-cli/futures/runner/shell"
 )
 
 // Throttling (--delay, --load, --memfree): a job starts only when the last
@@ -275,7 +277,7 @@ func readMemAvailable(proc string) (int64, error) {
 // it does not count as a retry. When the attempt cannot start (the run
 // halted or ended while it waited) and none has run before, res says that
 // the job was cancelled.
-func (r *run) runAttempt(ctx context.Context, job *Job, c Command, env []string, res *Result) {
+func (r *run) runAttempt(ctx context.Context, job *Job, c shell.Command, env []string, res *Result) {
 	for {
 		if r.halt.stopped() {
 			notStarted(res, r.halt.cause)
