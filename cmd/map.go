@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/futures-cli/futures/runner"
+	"github.com/futures-cli/futures/runner/template"
 )
 
 // mapOptions are the flags and arguments of `futures map`.
@@ -99,7 +100,7 @@ func runMap(e env, o *mapOptions) error {
 	if err != nil {
 		return err
 	}
-	tmpl, err := runner.ParseTemplateWith(o.command, o.inputs.templateOptions())
+	tmpl, err := template.ParseWith(o.command, o.inputs.templateOptions())
 	if err != nil {
 		return usageError{err}
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/futures-cli/futures/runner"
+	"github.com/futures-cli/futures/runner/template"
 )
 
 // inputFlags are map's flags and arguments for where the items come from
@@ -80,9 +81,9 @@ func (f *inputFlags) headerLines() (int, error) {
 
 // templateOptions are the template options the flags ask for, before the
 // header is read.
-func (f *inputFlags) templateOptions() runner.TemplateOptions {
+func (f *inputFlags) templateOptions() template.Options {
 	n, _ := f.headerLines()
-	return runner.TemplateOptions{Replace: f.replace, Fields: f.colsep != "" || f.csv || n > 0}
+	return template.Options{Replace: f.replace, Fields: f.colsep != "" || f.csv || n > 0}
 }
 
 // mapSource opens map's inputs (-a FILEs, then the ::: and :::: groups in
@@ -90,7 +91,7 @@ func (f *inputFlags) templateOptions() runner.TemplateOptions {
 // source of jobs: the template tmpl (parsed again with the column names
 // of a header) over the inputs zipped or combined. close closes what it
 // opened.
-func (o *mapOptions) mapSource(e env, st *inputStop, opt runner.Options, d byte, tmpl *runner.Template) (src runner.Source, close func(), err error) {
+func (o *mapOptions) mapSource(e env, st *inputStop, opt runner.Options, d byte, tmpl *template.Template) (src runner.Source, close func(), err error) {
 	f := &o.inputs
 	var closers []func()
 	close = func() {
@@ -199,7 +200,7 @@ func (o *mapOptions) mapSource(e env, st *inputStop, opt runner.Options, d byte,
 		}
 		topt := f.templateOptions()
 		topt.Columns = names
-		if tmpl, err = runner.ParseTemplateWith(o.command, topt); err != nil {
+		if tmpl, err = template.ParseWith(o.command, topt); err != nil {
 			return nil, close, usageError{err}
 		}
 	}

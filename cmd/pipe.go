@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/futures-cli/futures/runner"
+	"github.com/futures-cli/futures/runner/template"
 )
 
 // pipeFlags are the flags of map's block mode: --pipe, --block, --recend
@@ -30,7 +31,7 @@ func (p *pipeFlags) register(fs *pflag.FlagSet) {
 
 // runPipe is `futures map --pipe`: the blocks of stdin (or of the one -a
 // FILE) are the jobs' standard input.
-func runPipe(e env, o *mapOptions, opt runner.Options, tmpl *runner.Template) error {
+func runPipe(e env, o *mapOptions, opt runner.Options, tmpl *template.Template) error {
 	switch {
 	case o.hasItems:
 		return usagef("--pipe reads blocks from stdin (or -a FILE), not ::: items")

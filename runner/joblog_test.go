@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/futures-cli/futures/runner/template"
 )
 
 func joblogRead(t *testing.T, path string) string {
@@ -230,7 +232,7 @@ func TestResumeSkip(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "joblog")
 	joblogCreate(t, path, false,
 		&Result{Seq: 1, Command: "echo a"}, &Result{Seq: 2, Command: "echo b", ExitCode: 1})
-	tmpl, err := ParseTemplate([]string{"echo {}"})
+	tmpl, err := template.Parse([]string{"echo {}"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/futures-cli/futures/runner/shell"
+	"github.com/futures-cli/futures/runner/template"
 )
 
 // MapOptions say how MapSource makes jobs of records.
@@ -38,11 +39,11 @@ const measureSlot = 1 << 20
 // to its records: one record per job, or with o.Chunksize or o.Fill
 // several. A record that cannot be used fails in a job of its own, with a
 // message naming its line, and the others run: a *RecordError of recs, a
-// record with fewer fields than t needs (TemplateOptions.Fields), and,
+// record with fewer fields than t needs (template.Options.Fields), and,
 // when jobs take several records, one that alone makes a command over
 // o.Limits ("argument list too long"). An error of recs other than a
 // *RecordError ends the source.
-func MapSource(t *Template, recs Records, o MapOptions) Source {
+func MapSource(t *template.Template, recs Records, o MapOptions) Source {
 	if o.Chunksize < 1 {
 		o.Chunksize = 1
 		if o.Fill {
@@ -60,7 +61,7 @@ func MapSource(t *Template, recs Records, o MapOptions) Source {
 }
 
 type mapSource struct {
-	t      *Template
+	t      *template.Template
 	recs   Records
 	o      MapOptions
 	sized  bool          // jobs of several records: measured against o.Limits
@@ -123,11 +124,11 @@ func (m *mapSource) job() (*Job, error) {
 			break
 		}
 		bad := rec.err
-		if bad == nil && m.t.fields && len(rec.values) < m.t.maxSrc {
-			bad = fmt.Errorf("%s: %w: the template needs %d, the line has %d", rec.pos, ErrFields, m.t.maxSrc, len(rec.values))
+		if need := m.t.MinFields(); bad == nil && len(rec.values) < need {
+			bad = fmt.Errorf("%s: %w: the template needs %d, the line has %d", rec.pos, template.ErrFields, need, len(rec.values))
 		}
 		if bad == nil && m.sized {
-			c, err := m.t.Expand(Vars{Records: [][]string{rec.values}, Seq: j.Seq, Slot: measureSlot})
+			c, err := m.t.Expand(template.Vars{Records: [][]string{rec.values}, Seq: j.Seq, Slot: measureSlot})
 			if err != nil {
 				// It fails the same way when it runs, alone.
 				if len(taken) > 0 {
@@ -145,7 +146,7 @@ func (m *mapSource) job() (*Job, error) {
 				// What the command takes whatever its records: the
 				// command of one record less what a second one adds.
 				fixed = s1
-				if c2, err := m.t.Expand(Vars{Records: [][]string{rec.values, rec.values}, Seq: j.Seq, Slot: measureSlot}); err == nil {
+				if c2, err := m.t.Expand(template.Vars{Records: [][]string{rec.values, rec.values}, Seq: j.Seq, Slot: measureSlot}); err == nil {
 					s2, _, _ := m.o.Limits.Measure(c2, m.o.Shell)
 					fixed = 2*s1 - s2
 				}
@@ -196,7 +197,7 @@ func (m *mapSource) finish(j *Job, taken []inputRecord, check bool) *Job {
 		for k, r := range taken {
 			recs[k] = r.values
 		}
-		c, err := m.t.Expand(Vars{Records: recs, Seq: j.Seq, Slot: measureSlot})
+		c, err := m.t.Expand(template.Vars{Records: recs, Seq: j.Seq, Slot: measureSlot})
 		if err != nil {
 			break
 		}

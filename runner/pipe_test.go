@@ -11,12 +11,14 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+
+	"github.com/futures-cli/futures/runner/template"
 )
 
 // blocksOf runs a PipeSource over in to its end and returns its blocks.
 func blocksOf(t *testing.T, in io.Reader, o PipeOptions) []string {
 	t.Helper()
-	tmpl, err := ParseTemplate([]string{"wc -c"})
+	tmpl, err := template.Parse([]string{"wc -c"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -245,7 +247,7 @@ func TestBlockIntoPipe(t *testing.T) {
 
 func TestRunPipe(t *testing.T) {
 	in := pipeLines(5000, func(i int) int { return 1 + i%80 })
-	tmpl, err := ParseTemplate([]string{"sh", "-c", `printf '%s %s\n' "$1" "$(wc -c)"`, "_", "{#}"})
+	tmpl, err := template.Parse([]string{"sh", "-c", `printf '%s %s\n' "$1" "$(wc -c)"`, "_", "{#}"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/futures-cli/futures/future"
 	"github.com/futures-cli/futures/pool"
 	"github.com/futures-cli/futures/runner/shell"
+	"github.com/futures-cli/futures/runner/template"
 )
 
 // OutputMode says how the output of concurrent jobs is written.
@@ -294,8 +295,8 @@ type Job struct {
 
 	input string // the name of that input (Pos.Name)
 
-	line string    // submit: the command line
-	tmpl *Template // map: the template
+	line string             // submit: the command line
+	tmpl *template.Template // map: the template
 	recs [][]string
 	err  error // a fault found while reading it
 
@@ -314,7 +315,7 @@ func (j *Job) Command(slot int) (shell.Command, error) {
 		return shell.Command{Line: j.line}, j.err
 	}
 	if j.tmpl != nil {
-		c, err := j.tmpl.Expand(Vars{Records: j.recs, Seq: j.Seq, Slot: slot})
+		c, err := j.tmpl.Expand(template.Vars{Records: j.recs, Seq: j.Seq, Slot: slot})
 		if err != nil {
 			return c, fmt.Errorf("%s: %w", Pos{j.input, j.Line}, err)
 		}

@@ -3,6 +3,8 @@ package runner
 import (
 	"errors"
 	"fmt"
+
+	"github.com/futures-cli/futures/runner/template"
 )
 
 // Files where there is no shared file system (GNU parallel's
@@ -48,19 +50,18 @@ func (r *run) files(j *Job, slot int) (*Files, error) {
 	if !opt.wantsFiles() {
 		return nil, nil
 	}
-	v := Vars{Seq: j.Seq, Slot: slot}
-	var proto Template
+	v := template.Vars{Seq: j.Seq, Slot: slot}
+	proto := j.tmpl // nil for a submit job: the default replacement strings
 	if j.tmpl != nil {
 		v.Records = j.recs
-		proto = Template{repl: j.tmpl.repl, fields: j.tmpl.fields, columns: j.tmpl.columns}
 	} else {
 		v.Records = [][]string{{j.line}}
 	}
 	transfer := opt.Transfer
 	if opt.TransferItem {
 		item := "{}"
-		if proto.repl != "" {
-			item = proto.repl // -I STR: the item is STR, as GNU parallel takes it
+		if repl := proto.Replace(); repl != "" {
+			item = repl // -I STR: the item is STR, as GNU parallel takes it
 		}
 		transfer = append([]string{item}, transfer...)
 	}
@@ -78,11 +79,11 @@ func (r *run) files(j *Job, slot int) (*Files, error) {
 // expandFiles expands each file-name template of tmpls for v: a template
 // with {} (or a path form of it) gives one name per record of a chunk, one
 // with no replacement string is the name itself.
-func expandFiles(flag string, tmpls []string, proto Template, v Vars) ([]string, error) {
+func expandFiles(flag string, tmpls []string, proto *template.Template, v template.Vars) ([]string, error) {
 	var names []string
 	for _, s := range tmpls {
-		t := parseArgvTemplate([]string{s}, proto)
-		if !t.hasRepl {
+		t := proto.Arg(s)
+		if !t.HasReplacement() {
 			names = append(names, s)
 			continue
 		}

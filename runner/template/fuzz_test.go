@@ -1,4 +1,4 @@
-package runner
+package template
 
 import (
 	"errors"
@@ -32,10 +32,10 @@ func FuzzTemplate(f *testing.F) {
 	f.Fuzz(func(t *testing.T, tmplText, item string) {
 		vars := []Vars{one(item), chunk(item, "b", "c"), {Records: [][]string{{item, "x"}, {"y", item}}, Seq: 3, Slot: 2}}
 		for _, args := range [][]string{{tmplText}, append([]string{"cmd"}, strings.Split(tmplText, " ")...)} {
-			tmpl, err := ParseTemplate(args)
+			tmpl, err := Parse(args)
 			if err != nil {
 				if !errors.Is(err, ErrTemplate) {
-					t.Fatalf("ParseTemplate(%q) = %v, not an ErrTemplate", args, err)
+					t.Fatalf("Parse(%q) = %v, not an ErrTemplate", args, err)
 				}
 				continue
 			}
@@ -80,12 +80,12 @@ func FuzzTemplate(f *testing.F) {
 		// from the item (so from the input: data too), the same holds:
 		// errors are ErrTemplate, or for one job ErrSyntax or ErrFields,
 		// and a value never changes the structure of a command.
-		opts := TemplateOptions{Replace: "%", Fields: true, Columns: strings.Split(item, ",")}
+		opts := Options{Replace: "%", Fields: true, Columns: strings.Split(item, ",")}
 		for _, args := range [][]string{{tmplText}, append([]string{"cmd"}, strings.Split(tmplText, " ")...)} {
-			tmpl, err := ParseTemplateWith(args, opts)
+			tmpl, err := ParseWith(args, opts)
 			if err != nil {
 				if !errors.Is(err, ErrTemplate) {
-					t.Fatalf("ParseTemplateWith(%q, %+v) = %v, not an ErrTemplate", args, opts, err)
+					t.Fatalf("ParseWith(%q, %+v) = %v, not an ErrTemplate", args, opts, err)
 				}
 				continue
 			}
@@ -123,7 +123,7 @@ func FuzzTemplate(f *testing.F) {
 		}
 
 		// echo {} gives the item back, whatever it holds.
-		tmpl, err := ParseTemplate([]string{"echo {}"})
+		tmpl, err := Parse([]string{"echo {}"})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,4 +1,6 @@
-package runner
+// Package template parses the command templates of `futures map` ({}, {.},
+// {1}, -I STR…) and expands them, quoted for the shell, into one job's command.
+package template
 
 import (
 	"errors"
@@ -18,7 +20,7 @@ var ErrTemplate = errors.New("bad template")
 
 // ErrFields is wrapped by the error of Expand for a record with fewer
 // values than the template's {N} (or {name}) asks for, with
-// TemplateOptions.Fields: a line with too few fields fails its job.
+// Options.Fields: a line with too few fields fails its job.
 var ErrFields = errors.New("too few fields")
 
 // Vars are the values one job's template is expanded with.
@@ -26,7 +28,7 @@ type Vars struct {
 	// Records are the input records of this job: one normally, several
 	// with --chunksize or -X. Each record has one value per input source
 	// (-a FILE repeated, ::: groups; zipped or combined), so all records
-	// have the same length; with TemplateOptions.Fields, its fields
+	// have the same length; with Options.Fields, its fields
 	// (--colsep, --csv), whose number may differ from record to record.
 	Records [][]string
 	Seq     int // {#}, from 1
@@ -46,9 +48,9 @@ type Vars struct {
 //	{#}    the job's sequence number, from 1
 //	{%}    the job's worker slot, from 1
 //	{N}    the value of the N-th input source (N from 1), and with the path
-//	       forms {N.} {N/} {N//} {N/.}; with TemplateOptions.Fields, the
+//	       forms {N.} {N/} {N//} {N/.}; with Options.Fields, the
 //	       N-th field
-//	{name} with TemplateOptions.Columns (--header), the value of the
+//	{name} with Options.Columns (--header), the value of the
 //	       column called name, and its path forms {name.} {name/}…
 //
 // An extension is the last dot of the last path element and what follows
@@ -86,14 +88,14 @@ type Template struct {
 	usesSlot bool
 	maxSrc   int // the largest N of the {N} forms
 
-	repl    string         // TemplateOptions.Replace
-	fields  bool           // TemplateOptions.Fields
-	columns map[string]int // TemplateOptions.Columns: name → N
+	repl    string         // Options.Replace
+	fields  bool           // Options.Fields
+	columns map[string]int // Options.Columns: name → N
 }
 
-// TemplateOptions change what ParseTemplateWith takes for a replacement
+// Options change what ParseWith takes for a replacement
 // string.
-type TemplateOptions struct {
+type Options struct {
 	// Replace, when not empty, stands for the item in place of {}, which is
 	// then literal (xargs -I STR, GNU parallel -I STR): with Replace "%",
 	// "mv % %.bak" moves each item to its .bak. It is replaced wherever it
@@ -167,7 +169,7 @@ type segment struct {
 	ctx  quoteCtx
 }
 
-// ParseTemplate parses the COMMAND [ARG...] of `futures map`.
+// Parse parses the COMMAND [ARG...] of `futures map`.
 //
 // A single argument is a command line (`futures map 'gzip -c {} > {}.gz'`):
 // each value replaces its replacement string quoted for the shell, so that
@@ -182,7 +184,7 @@ type segment struct {
 // that none of its bytes is a range, a negation or a ]. A value made only of safe bytes is
 // written as it is. Numbers ({#}, {%}) are written as they are.
 //
-// Where a value could not be quoted safely, ParseTemplate fails (with an
+// Where a value could not be quoted safely, Parse fails (with an
 // ErrTemplate): any replacement string in a here-document; one other than
 // {#} and {%} inside `…` backquotes (use $(…)), in arithmetic — $((…)),
 // bash's ((…)) and $[…], where quotes do not protect — or in a bash array
@@ -204,14 +206,14 @@ type segment struct {
 // It fails, with an error wrapping ErrTemplate, when there is no command,
 // when it is empty or blank, or (single argument) when it has an
 // unterminated quote or a trailing backslash (the error wraps ErrSyntax too).
-func ParseTemplate(args []string) (*Template, error) {
-	return ParseTemplateWith(args, TemplateOptions{})
+func Parse(args []string) (*Template, error) {
+	return ParseWith(args, Options{})
 }
 
-// ParseTemplateWith parses args as ParseTemplate does, with the
+// ParseWith parses args as Parse does, with the
 // replacement strings that o changes. A Replace that holds a byte it may
 // not is an ErrTemplate.
-func ParseTemplateWith(args []string, o TemplateOptions) (*Template, error) {
+func ParseWith(args []string, o Options) (*Template, error) {
 	if strings.ContainsAny(o.Replace, " \t\r\n'\"`\\$#\x00") {
 		return nil, fmt.Errorf("%w: replacement string %q: it may not hold a blank, a quote, a backslash, $ or #", ErrTemplate, o.Replace)
 	}
@@ -236,6 +238,34 @@ func ParseTemplateWith(args []string, o TemplateOptions) (*Template, error) {
 		return nil, fmt.Errorf("%w: empty command", ErrTemplate)
 	}
 	return parseArgvTemplate(args, proto), nil
+}
+
+// Arg parses s as the template of one argument with t's replacement
+// strings (Options.Replace, Fields, Columns; a nil t has the defaults): how
+// a --transferfile or --return name is expanded as the command is.
+func (t *Template) Arg(s string) *Template {
+	var proto Template
+	if t != nil {
+		proto = Template{repl: t.repl, fields: t.fields, columns: t.columns}
+	}
+	return parseArgvTemplate([]string{s}, proto)
+}
+
+// Replace returns Options.Replace of t: "" for {} (and for a nil t).
+func (t *Template) Replace() string {
+	if t == nil {
+		return ""
+	}
+	return t.repl
+}
+
+// MinFields is how many values a record must have to expand: with
+// Options.Fields, the largest N of the {N} forms; else 0.
+func (t *Template) MinFields() int {
+	if !t.fields {
+		return 0
+	}
+	return t.maxSrc
 }
 
 // parseArgvTemplate parses args as the words of an argv template, with
@@ -519,7 +549,7 @@ func (t *Template) PerRecord(sources int) bool {
 // and several records per job, {N} is the N-th record of the job (GNU
 // parallel -N), so it is checked against perJob instead; the last job of
 // the input may still have fewer records, and then {N} is empty, as in
-// GNU parallel. With TemplateOptions.Fields the count comes from each
+// GNU parallel. With Options.Fields the count comes from each
 // line, and is checked per job instead (ErrFields).
 func (t *Template) CheckInputs(sources, perJob int) error {
 	if t.fields || t.maxSrc == 0 {
