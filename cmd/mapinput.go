@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/futures-cli/futures/runner"
+	"github.com/futures-cli/futures/runner/input"
 	"github.com/futures-cli/futures/runner/template"
 )
 
@@ -91,7 +92,7 @@ func (f *inputFlags) templateOptions() template.Options {
 // source of jobs: the template tmpl (parsed again with the column names
 // of a header) over the inputs zipped or combined. close closes what it
 // opened.
-func (o *mapOptions) mapSource(e env, st *inputStop, opt runner.Options, d byte, tmpl *template.Template) (src runner.Source, close func(), err error) {
+func (o *mapOptions) mapSource(e env, st *inputStop, opt runner.Options, d byte, tmpl *template.Template) (src input.Source, close func(), err error) {
 	f := &o.inputs
 	var closers []func()
 	close = func() {
@@ -121,41 +122,41 @@ func (o *mapOptions) mapSource(e env, st *inputStop, opt runner.Options, d byte,
 		if o.null || o.delimiter != "" {
 			return nil, close, usagef("--csv reads CSV records: it does not go with -0 or -d")
 		}
-		if comma, err = runner.ParseCSVComma(f.colsep); err != nil {
+		if comma, err = input.ParseCSVComma(f.colsep); err != nil {
 			return nil, close, usageError{err}
 		}
-		split = runner.SplitCSV(comma)
+		split = input.SplitCSV(comma)
 	case f.colsep != "":
-		re, err := runner.ParseColsep(f.colsep)
+		re, err := input.ParseColsep(f.colsep)
 		if err != nil {
 			return nil, close, usageError{err}
 		}
-		split = runner.SplitRegexp(re)
+		split = input.SplitRegexp(re)
 	}
 
 	// The sources, in order: -a FILEs, then the groups.
-	type input struct {
+	type inputArg struct {
 		file  string // a FILE or "-"; "" for items
 		items []string
 	}
-	var inputs []input
+	var inputs []inputArg
 	for _, name := range o.argFiles {
-		inputs = append(inputs, input{file: name})
+		inputs = append(inputs, inputArg{file: name})
 	}
 	for _, g := range f.groups {
 		if !g.files {
-			inputs = append(inputs, input{items: g.args})
+			inputs = append(inputs, inputArg{items: g.args})
 			continue
 		}
 		if len(g.args) == 0 {
 			return nil, close, usagef(":::: needs one FILE or more")
 		}
 		for _, name := range g.args {
-			inputs = append(inputs, input{file: name})
+			inputs = append(inputs, inputArg{file: name})
 		}
 	}
 	if len(inputs) == 0 {
-		inputs = append(inputs, input{file: "-"})
+		inputs = append(inputs, inputArg{file: "-"})
 	}
 	groups := 0 // ::: groups, for their names
 	for _, in := range inputs {
@@ -164,7 +165,7 @@ func (o *mapOptions) mapSource(e env, st *inputStop, opt runner.Options, d byte,
 		}
 	}
 	stdins, group := 0, 0
-	var recs []runner.Records
+	var recs []input.Records
 	for _, in := range inputs {
 		if in.file == "" {
 			name := ":::"
@@ -172,8 +173,8 @@ func (o *mapOptions) mapSource(e env, st *inputStop, opt runner.Options, d byte,
 				name = fmt.Sprintf("::: group %d", group)
 			}
 			// Arguments cannot hold NUL, so NUL separates them without ambiguity.
-			r := runner.NewInputsReader([]runner.Input{{Name: name, R: strings.NewReader(strings.Join(in.items, "\x00"))}}, 0)
-			recs = append(recs, runner.Items(r, split))
+			r := input.NewInputsReader([]input.Input{{Name: name, R: strings.NewReader(strings.Join(in.items, "\x00"))}}, 0)
+			recs = append(recs, input.Items(r, split))
 			continue
 		}
 		if in.file == "-" {
@@ -187,14 +188,14 @@ func (o *mapOptions) mapSource(e env, st *inputStop, opt runner.Options, d byte,
 		}
 		closers = append(closers, closeIn)
 		if f.csv {
-			recs = append(recs, runner.CSVInput(ins[0], comma))
+			recs = append(recs, input.CSVInput(ins[0], comma))
 		} else {
-			recs = append(recs, runner.Items(runner.NewInputsReader(ins, d), split))
+			recs = append(recs, input.Items(input.NewInputsReader(ins, d), split))
 		}
 	}
 
 	if header > 0 {
-		names, err := runner.ReadHeader(recs, header)
+		names, err := input.ReadHeader(recs, header)
 		if err != nil {
 			return nil, close, usagef("cannot read input: %v", err)
 		}
@@ -214,15 +215,15 @@ func (o *mapOptions) mapSource(e env, st *inputStop, opt runner.Options, d byte,
 	if f.fill && !tmpl.PerRecord(len(recs)) {
 		return nil, close, usagef("-X: the command has no {} to repeat per item (nor {N} of several inputs or fields), so it cannot take several")
 	}
-	all := runner.Zip(recs...)
+	all := input.Zip(recs...)
 	if f.product {
-		all = runner.Product(recs...)
+		all = input.Product(recs...)
 	}
 	chunk := o.chunksize
 	if f.fill && chunk == 1 {
 		chunk = 0 // -X alone: as many as fit
 	}
-	return runner.MapSource(tmpl, all, runner.MapOptions{
+	return input.MapSource(tmpl, all, input.MapOptions{
 		Chunksize: chunk, Fill: f.fill, Shell: opt.Shell, Workers: opt.Workers,
 	}), close, nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/futures-cli/futures/runner"
+	"github.com/futures-cli/futures/runner/input"
 	"github.com/futures-cli/futures/runner/template"
 )
 
@@ -49,7 +50,7 @@ func runPipe(e env, o *mapOptions, opt runner.Options, tmpl *template.Template) 
 	if err := tmpl.CheckInputs(0, 1); err != nil {
 		return usageError{err}
 	}
-	size, err := runner.ParseSize(o.pipe.block)
+	size, err := input.ParseSize(o.pipe.block)
 	if err != nil || size < 1 || size > 1<<30 {
 		return usagef("--block %q: want a size from 1 byte to 1G, like 1M or 512k", o.pipe.block)
 	}
@@ -71,7 +72,7 @@ func runPipe(e env, o *mapOptions, opt runner.Options, tmpl *template.Template) 
 	if err := checkOutputs(opt, &st); err != nil {
 		return err
 	}
-	src, err := runner.PipeSource(tmpl, in, runner.PipeOptions{
+	src, err := input.PipeSource(tmpl, in, input.PipeOptions{
 		BlockSize: size, RecEnd: recend, Records: o.pipe.records, TempDir: opt.TempDir,
 	})
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/futures-cli/futures/runner/internal/copybuf"
 	"github.com/futures-cli/futures/runner/shell"
 )
 
@@ -132,8 +133,6 @@ const heldOutput = "a process that left the job's process group still holds its 
 // hold the pipe open that long.
 const drainDelay = 2 * time.Second
 
-var defaultShell = []string{"/bin/sh", "-c"}
-
 // devNull returns /dev/null, opened once per process and shared by every
 // job: it is the stdin of all of them and the stdout/stderr of those whose
 // output is discarded. A failure to open it is not kept: the next job tries
@@ -187,7 +186,7 @@ func Exec(ctx context.Context, c shell.Command, o ExecOptions) Outcome {
 	} else if c.Shell {
 		sh := o.Shell
 		if len(sh) == 0 {
-			sh = defaultShell
+			sh = shell.DefaultShell
 		}
 		argv = append(append(make([]string, 0, len(sh)+1), sh...), c.Line)
 	}
@@ -642,7 +641,7 @@ func (p *plumbing) closeAll() {
 		s.closeRaw()
 	}
 	if p.buf != nil {
-		copyBufs.Put(p.buf)
+		copybuf.Pool.Put(p.buf)
 		p.buf = nil
 	}
 	if p.feed != nil {
@@ -660,11 +659,9 @@ type stream struct {
 	held bool  // reading stopped at the drain deadline with the pipe still open
 }
 
-var copyBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
-
 func (s *stream) copy() {
-	bp := copyBufs.Get().(*[]byte)
-	defer copyBufs.Put(bp)
+	bp := copybuf.Pool.Get().(*[]byte)
+	defer copybuf.Pool.Put(bp)
 	buf := *bp
 	for {
 		n, err := s.r.Read(buf)

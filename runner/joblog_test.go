@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/futures-cli/futures/runner/input"
 	"github.com/futures-cli/futures/runner/template"
 )
 
@@ -236,13 +237,13 @@ func TestResumeSkip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	job := func(seq int, item string) *Job {
-		return &Job{Seq: seq, Args: []string{item}, tmpl: tmpl, recs: [][]string{{item}}}
+	job := func(seq int, item string) *input.Job {
+		return input.NewJob(seq, tmpl, [][]string{{item}})
 	}
 	for _, tt := range []struct {
 		name string
 		opt  Options
-		job  *Job
+		job  *input.Job
 		skip bool
 	}{
 		{"--resume by seq skips a recorded seq", Options{Resume: true}, job(2, "z"), true},

@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/futures-cli/futures/runner/internal/copybuf"
 )
 
 // spoolMemMax is the most a Spool keeps in memory before it moves to a
@@ -195,8 +197,8 @@ func (s *Spool) WriteTo(w io.Writer) (int64, error) {
 		}
 		return int64(n), err
 	}
-	bp := copyBufs.Get().(*[]byte)
-	defer copyBufs.Put(bp)
+	bp := copybuf.Pool.Get().(*[]byte)
+	defer copybuf.Pool.Put(bp)
 	buf := *bp
 	var off int64
 	for off < s.size {

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/futures-cli/futures/runner/input"
 )
 
 // Results on disk (--results). Three forms, by the name given:
@@ -227,7 +229,7 @@ type resultMeta struct {
 // jobEnded finishes the DIR form's result of a job that ended (after its
 // retries): meta.json is written, and the directory renamed into place.
 // A job that never ran and was cancelled leaves nothing.
-func (rs *results) jobEnded(job *Job, res *Result) error {
+func (rs *results) jobEnded(job *input.Job, res *Result) error {
 	if rs == nil || rs.dir == "" {
 		return nil
 	}

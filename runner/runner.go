@@ -17,8 +17,8 @@ import (
 
 	"github.com/futures-cli/futures/future"
 	"github.com/futures-cli/futures/pool"
+	"github.com/futures-cli/futures/runner/input"
 	"github.com/futures-cli/futures/runner/shell"
-	"github.com/futures-cli/futures/runner/template"
 )
 
 // OutputMode says how the output of concurrent jobs is written.
@@ -286,70 +286,6 @@ func sortInts(a []int) {
 	}
 }
 
-// Job is one unit of work: a command line (submit) or a template applied to
-// input records (map).
-type Job struct {
-	Seq  int      // from 1, in input order
-	Args []string // the input item(s): the line (submit) or the values (map)
-	Line int      // where in the input it came from, for error messages
-
-	input string // the name of that input (Pos.Name)
-
-	line string             // submit: the command line
-	tmpl *template.Template // map: the template
-	recs [][]string
-	err  error // a fault found while reading it
-
-	stdin *block // --pipe: the job's standard input, a block of the input (pipe.go)
-	files *Files // the files that travel with it (transfer.go), or nil
-
-	// requeued is set when its worker died under --worker-loss requeue
-	// and the pool runs its task again; the pool's queue orders the
-	// write before the next run's read.
-	requeued bool
-}
-
-// Command builds the job's command for the worker slot (from 1).
-func (j *Job) Command(slot int) (shell.Command, error) {
-	if j.err != nil {
-		return shell.Command{Line: j.line}, j.err
-	}
-	if j.tmpl != nil {
-		c, err := j.tmpl.Expand(template.Vars{Records: j.recs, Seq: j.Seq, Slot: slot})
-		if err != nil {
-			return c, fmt.Errorf("%s: %w", Pos{j.input, j.Line}, err)
-		}
-		return c, nil
-	}
-	c, err := shell.ParseLine(j.line)
-	if err != nil {
-		return shell.Command{Line: j.line}, fmt.Errorf("%s: %w", Pos{j.input, j.Line}, err)
-	}
-	return c, nil
-}
-
-// Source yields jobs one at a time; io.EOF ends it. An error other than
-// io.EOF is a fault of the input (an unreadable file) and ends the run.
-type Source func() (*Job, error)
-
-// SubmitSource makes a job of each item of r: each is a command line. An
-// item of only blanks (spaces, tabs, CRs, newlines) is skipped, as an empty
-// one is: there is no command in it.
-func SubmitSource(r *Reader) Source {
-	seq := 0
-	return func() (*Job, error) {
-		item, line, err := r.Next()
-		for err == nil && strings.Trim(item, " \t\r\n") == "" {
-			item, line, err = r.Next()
-		}
-		if err != nil {
-			return nil, err
-		}
-		seq++
-		return &Job{Seq: seq, Args: []string{item}, Line: line, input: r.Name(), line: item}, nil
-	}
-}
-
 // run is one execution of a Source.
 type run struct {
 	opt       Options
@@ -380,7 +316,7 @@ type run struct {
 // output and records; it returns when every job is done or cancelled. The
 // caller's ctx cancels the run (its cause, a SignalError, sets the
 // Summary's Signal).
-func Run(ctx context.Context, opt Options, src Source) *Summary {
+func Run(ctx context.Context, opt Options, src input.Source) *Summary {
 	r, err := newRun(ctx, opt)
 	if err != nil {
 		return setupSummary(ctx, err)
@@ -540,7 +476,7 @@ func (l *limitedBuffer) String() string { return string(l.b) }
 
 // pending is a submitted job on its way to being emitted.
 type pending struct {
-	job *Job
+	job *input.Job
 	f   *future.Future[*Result]
 }
 
@@ -580,7 +516,7 @@ func (q *queue) pop() []pending {
 // submitAll starts the producer: it reads src and submits each job while
 // fewer than Window jobs are in flight. It returns at once; emit waits for
 // the producer (through inputDone) before it returns.
-func (r *run) submitAll(src Source) *queue {
+func (r *run) submitAll(src input.Source) *queue {
 	q := &queue{inputDone: make(chan struct{}), ready: make(chan struct{}, 1)}
 	q.slots = make(chan struct{}, r.opt.Window)
 	if r.opt.KeepOrder {
@@ -713,7 +649,7 @@ func (r *run) emitOne(p pending) *Result {
 		res = je.Result
 	}
 	if res == nil {
-		res = &Result{Seq: p.job.Seq, Args: p.job.Args, Command: p.job.line}
+		res = &Result{Seq: p.job.Seq, Args: p.job.Args, Command: p.job.Text()}
 		switch {
 		case errors.Is(err, future.ErrCancelled):
 			res.State = "CANCELLED"
@@ -858,7 +794,7 @@ func (r *run) finish() *Summary {
 // It returns false at the end of the input, when a read was broken off
 // because the run ended (StopInput), or on a fault of the input, which it
 // records and which stops the run.
-func (r *run) nextJob(src Source) (*Job, bool) {
+func (r *run) nextJob(src input.Source) (*input.Job, bool) {
 	for {
 		job, err := src()
 		if err == io.EOF || err != nil && r.ctx.Err() != nil {
@@ -875,7 +811,7 @@ func (r *run) nextJob(src Source) (*Job, bool) {
 }
 
 // dryRun prints each job's command line and runs nothing.
-func (r *run) dryRun(src Source) *Summary {
+func (r *run) dryRun(src input.Source) *Summary {
 	for r.ctx.Err() == nil {
 		job, ok := r.nextJob(src)
 		if !ok {
@@ -897,9 +833,13 @@ func (r *run) dryRun(src Source) *Summary {
 }
 
 // task is the pool task that runs job, with retries.
-func (r *run) task(job *Job) pool.Task[*Result] {
+func (r *run) task(job *input.Job) pool.Task[*Result] {
+	// requeued is set when its worker died under --worker-loss requeue
+	// and the pool runs this task again; the pool's queue orders the
+	// write before the next run's read.
+	requeued := false
 	return func(ctx context.Context) (*Result, error) {
-		defer job.stdin.release()
+		defer job.Release()
 		slot := pool.WorkerID(ctx) + 1
 		worker := pool.WorkerName(ctx)
 		res := &Result{Seq: job.Seq, Args: job.Args, Worker: worker, State: "FINISHED"}
@@ -908,8 +848,9 @@ func (r *run) task(job *Job) pool.Task[*Result] {
 		}
 		c, err := job.Command(slot)
 		res.Command = c.Line
+		var files *Files // the files that travel with it (transfer.go), or nil
 		if err == nil {
-			job.files, err = r.files(job, slot)
+			files, err = r.files(job, slot)
 		}
 		if err != nil {
 			res.ExitCode = 2
@@ -931,14 +872,14 @@ func (r *run) task(job *Job) pool.Task[*Result] {
 		}
 		for attempt := 0; ; attempt++ {
 			res.Retries = attempt
-			if job.requeued {
+			if requeued {
 				res.Retries++
 			}
-			r.runAttempt(ctx, job, c, env, res)
-			if res.workerLost != nil && !job.requeued && r.opt.WorkerLoss == pool.LossRequeue {
+			r.runAttempt(ctx, job, c, env, files, res)
+			if res.workerLost != nil && !requeued && r.opt.WorkerLoss == pool.LossRequeue {
 				// --worker-loss requeue: the pool runs this task again, on
 				// another worker, once; that counts as a retry.
-				job.requeued = true
+				requeued = true
 				res.close()
 				return nil, res.workerLost
 			}
@@ -958,8 +899,8 @@ func (r *run) task(job *Job) pool.Task[*Result] {
 }
 
 // attempt runs c once, filling res.
-func (r *run) attempt(ctx context.Context, job *Job, c shell.Command, env []string, res *Result) {
-	eo := ExecOptions{Shell: r.opt.Shell, Env: env, Grace: r.opt.Grace, Kill: r.opt.Kill, Files: job.files}
+func (r *run) attempt(ctx context.Context, job *input.Job, c shell.Command, env []string, files *Files, res *Result) {
+	eo := ExecOptions{Shell: r.opt.Shell, Env: env, Grace: r.opt.Grace, Kill: r.opt.Kill, Files: files}
 	var lw, lwe *LineWriter
 	switch {
 	case r.opt.JSON || r.opt.Output == Group:
@@ -977,8 +918,8 @@ func (r *run) attempt(ctx context.Context, job *Job, c shell.Command, env []stri
 	default:
 		eo.Stdout, eo.Stderr = r.opt.Stdout, r.opt.Stderr
 	}
-	if job.stdin != nil {
-		eo.Stdin = job.stdin.reader()
+	if stdin := job.Stdin(); stdin != nil {
+		eo.Stdin = stdin
 	}
 	if r.results != nil {
 		eo.Stdout, eo.Stderr = r.teeResults(job, res, eo.Stdout, eo.Stderr)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/futures-cli/futures/runner/input"
 	"github.com/futures-cli/futures/runner/template"
 )
 
@@ -45,17 +46,17 @@ func (opt *Options) wantsFiles() bool {
 // files expands the run's --transferfile and --return templates for job j
 // on worker slot, with the job's values as its command has them; nil when
 // the run has none. A submit job's value is its command line.
-func (r *run) files(j *Job, slot int) (*Files, error) {
+func (r *run) files(j *input.Job, slot int) (*Files, error) {
 	opt := &r.opt
 	if !opt.wantsFiles() {
 		return nil, nil
 	}
 	v := template.Vars{Seq: j.Seq, Slot: slot}
-	proto := j.tmpl // nil for a submit job: the default replacement strings
-	if j.tmpl != nil {
-		v.Records = j.recs
+	proto := j.Template() // nil for a submit job: the default replacement strings
+	if proto != nil {
+		v.Records = j.Records()
 	} else {
-		v.Records = [][]string{{j.line}}
+		v.Records = [][]string{{j.Text()}}
 	}
 	transfer := opt.Transfer
 	if opt.TransferItem {

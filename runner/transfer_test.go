@@ -6,21 +6,22 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/futures-cli/futures/runner/input"
 	"github.com/futures-cli/futures/runner/template"
 )
 
 func TestTheFilesOfAJobAreItsTemplatesExpanded(t *testing.T) {
-	mapJob := func(o template.Options, recs ...[]string) *Job {
+	mapJob := func(o template.Options, recs ...[]string) *input.Job {
 		tmpl, err := template.ParseWith([]string{"cmd {}"}, o)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return &Job{Seq: 3, tmpl: tmpl, recs: recs}
+		return input.NewJob(3, tmpl, recs)
 	}
 	for _, tc := range []struct {
 		name string
 		opt  Options
-		job  *Job
+		job  *input.Job
 		want *Files
 		err  string
 	}{
@@ -51,7 +52,7 @@ func TestTheFilesOfAJobAreItsTemplatesExpanded(t *testing.T) {
 			&Files{Return: []string{"7.out"}}, ""},
 		{"a submit job's {} is its command line; {#} its number",
 			Options{Return: []string{"out{#}"}},
-			&Job{Seq: 9, line: "make all"},
+			input.NewLineJob(9, "make all"),
 			&Files{Return: []string{"out9"}}, ""},
 		{"a name that is empty for this job is its error",
 			Options{Transfer: []string{"{2}"}},
@@ -84,7 +85,7 @@ func TestFilesNeedTheProcessExecutor(t *testing.T) {
 			t.Fatalf("%+v: %v", opt, err)
 		}
 	}
-	s := Run(t.Context(), Options{Return: []string{"x"}, Stdout: &strings.Builder{}, Stderr: &strings.Builder{}}, func() (*Job, error) {
+	s := Run(t.Context(), Options{Return: []string{"x"}, Stdout: &strings.Builder{}, Stderr: &strings.Builder{}}, func() (*input.Job, error) {
 		t.Fatal("a run that cannot serve its files read its input")
 		return nil, nil
 	})

@@ -15,6 +15,10 @@ import (
 // (counted from 0).
 var ErrSyntax = lex.ErrSyntax
 
+// DefaultShell is what a command line that needs a shell runs under
+// unless the caller says otherwise: sh -c LINE.
+var DefaultShell = []string{"/bin/sh", "-c"}
+
 // Command is a job's command, ready to start.
 type Command struct {
 	// Line is the command as a user would type it: shown by --dry-run and

@@ -1,4 +1,4 @@
-package runner
+package input
 
 import (
 	"errors"
@@ -55,7 +55,7 @@ func MapSource(t *template.Template, recs Records, o MapOptions) Source {
 		m.o.Limits = shell.SystemArgLimits()
 	}
 	if len(m.o.Shell) == 0 {
-		m.o.Shell = defaultShell
+		m.o.Shell = shell.DefaultShell
 	}
 	return m.job
 }

@@ -1,4 +1,4 @@
-package runner
+package input
 
 import (
 	"bufio"
@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/futures-cli/futures/runner/internal/copybuf"
 	"github.com/futures-cli/futures/runner/template"
 )
 
@@ -618,8 +619,8 @@ func (r *regionReader) WriteTo(w io.Writer) (int64, error) {
 			return total, err
 		}
 	}
-	bp := copyBufs.Get().(*[]byte)
-	defer copyBufs.Put(bp)
+	bp := copybuf.Pool.Get().(*[]byte)
+	defer copybuf.Pool.Put(bp)
 	n, err := io.CopyBuffer(w, struct{ io.Reader }{r}, *bp)
 	return total + n, err
 }
