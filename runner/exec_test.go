@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/futures-cli/futures/runner/output"
 	"github.com/futures-cli/futures/runner/shell"
 )
 
@@ -301,7 +302,7 @@ func TestExecOutputs(t *testing.T) {
 		}
 	})
 	t.Run("a spool receives a large output whole", func(t *testing.T) {
-		s := NewSpool(t.TempDir(), NewBudget(1<<20))
+		s := output.NewSpool(t.TempDir(), output.NewBudget(1<<20))
 		defer s.Close()
 		out := Exec(context.Background(), argvCmd("head", "-c", "3000000", "/dev/zero"), ExecOptions{Stdout: s})
 		if out.Err != nil || s.Len() != 3000000 {
@@ -542,9 +543,9 @@ func BenchmarkExec(b *testing.B) {
 		}
 	})
 	b.Run("true, output spooled", func(b *testing.B) {
-		budget := NewBudget(16 << 20)
+		budget := output.NewBudget(16 << 20)
 		for b.Loop() {
-			stdout, stderr := NewSpool("", budget), NewSpool("", budget)
+			stdout, stderr := output.NewSpool("", budget), output.NewSpool("", budget)
 			out := Exec(ctx, argvCmd("true"), ExecOptions{Stdout: stdout, Stderr: stderr, Env: []string{"FUTURES_SEQ=1"}})
 			if out.ExitCode != 0 {
 				b.Fatal(out)

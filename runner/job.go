@@ -3,7 +3,11 @@
 // ordering their output, result records and the joblog.
 package runner
 
-import "time"
+import (
+	"time"
+
+	"github.com/futures-cli/futures/runner/output"
+)
 
 // Result is the record of one finished (or cancelled) job. It is data: a
 // job that failed is a Result with its exit code, signal and error, never a
@@ -34,11 +38,11 @@ type Result struct {
 	SentBytes     int64 `json:"sent_bytes,omitempty"`
 	ReceivedBytes int64 `json:"received_bytes,omitempty"`
 
-	stdout, stderr *Spool // group and JSON modes: the captured output until it is emitted
-	started        bool   // the command was started (not a parse error, not cancelled before)
-	timedOut       bool   // terminated by --job-timeout or the overall --timeout
-	cancelled      bool   // terminated by a signal, --fail-fast or wait --then cancel
-	stopped        bool   // terminated by the run (not by --job-timeout): it did not complete, so no joblog row
-	lost           error  // why some of its output was dropped (see outputLost)
-	workerLost     error  // the last attempt's worker died (pool.ErrWorkerLost)
+	stdout, stderr *output.Spool // group and JSON modes: the captured output until it is emitted
+	started        bool          // the command was started (not a parse error, not cancelled before)
+	timedOut       bool          // terminated by --job-timeout or the overall --timeout
+	cancelled      bool          // terminated by a signal, --fail-fast or wait --then cancel
+	stopped        bool          // terminated by the run (not by --job-timeout): it did not complete, so no joblog row
+	lost           error         // why some of its output was dropped (see outputLost)
+	workerLost     error         // the last attempt's worker died (pool.ErrWorkerLost)
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/futures-cli/futures/future"
 	"github.com/futures-cli/futures/pool"
 	"github.com/futures-cli/futures/runner/input"
+	"github.com/futures-cli/futures/runner/output"
 	"github.com/futures-cli/futures/runner/shell"
 )
 
@@ -175,7 +176,7 @@ type Options struct {
 	Results string
 	// WriteHook, if not nil, is told around each write to Stdout and
 	// Stderr (writehook.go): a progress bar clears and redraws itself.
-	WriteHook WriteHook
+	WriteHook output.WriteHook
 
 	Stdout, Stderr io.Writer
 	Observer       Observer
@@ -293,9 +294,9 @@ type run struct {
 	ctx       context.Context // the run: cancelled by a signal, the deadline, fail-fast, a closed stdout
 	cancel    context.CancelCauseFunc
 	pool      pool.Executor[*Result]
-	stdout    *Output
-	stderr    *Output
-	budget    *Budget
+	stdout    *output.Output
+	stderr    *output.Output
+	budget    *output.Budget
 	joblog    *Joblog
 	resume    *resume // --resume, --resume-failed: the jobs to skip; nil: none
 	env       []string
@@ -375,9 +376,9 @@ func newRun(ctx context.Context, opt Options) (*run, error) {
 	}
 	r := &run{opt: opt, start: time.Now()}
 	r.sum.ExitCodes = map[int]int{}
-	r.stdout = NewOutput(withHook(opt.Stdout, opt.WriteHook))
-	r.stderr = NewOutput(withHook(opt.Stderr, opt.WriteHook))
-	r.budget = NewBudget(16 << 20)
+	r.stdout = output.NewOutput(output.WithHook(opt.Stdout, opt.WriteHook))
+	r.stderr = output.NewOutput(output.WithHook(opt.Stderr, opt.WriteHook))
+	r.budget = output.NewBudget(16 << 20)
 	r.gate = newGate(r.stderr)
 	var err error
 	if r.resume, err = newResume(opt); err != nil {
@@ -738,7 +739,7 @@ func (r *run) stdoutFailed() {
 // learns that stdout is closed.
 func (r *run) diedOfClosedStdout(res *Result) bool {
 	return r.opt.Output == Ungroup && !r.opt.JSON && res.ExitCode == 128+int(syscall.SIGPIPE) &&
-		readerGone(r.opt.Stdout)
+		output.ReaderGone(r.opt.Stdout)
 }
 
 // count adds res to the counts of sum: the one place a job is counted.
@@ -901,19 +902,19 @@ func (r *run) task(job *input.Job) pool.Task[*Result] {
 // attempt runs c once, filling res.
 func (r *run) attempt(ctx context.Context, job *input.Job, c shell.Command, env []string, files *Files, res *Result) {
 	eo := ExecOptions{Shell: r.opt.Shell, Env: env, Grace: r.opt.Grace, Kill: r.opt.Kill, Files: files}
-	var lw, lwe *LineWriter
+	var lw, lwe *output.LineWriter
 	switch {
 	case r.opt.JSON || r.opt.Output == Group:
-		res.stdout = NewSpool(r.opt.TempDir, r.budget)
-		res.stderr = NewSpool(r.opt.TempDir, r.budget)
+		res.stdout = output.NewSpool(r.opt.TempDir, r.budget)
+		res.stderr = output.NewSpool(r.opt.TempDir, r.budget)
 		eo.Stdout, eo.Stderr = res.stdout, res.stderr
 	case r.opt.Output == Line:
 		var prefix []byte
 		if r.opt.Tag {
 			prefix = []byte(strings.Join(job.Args, " ") + "\t")
 		}
-		lw, lwe = NewLineWriter(r.stdout, prefix), NewLineWriter(r.stderr, prefix)
-		lw.dir, lwe.dir = r.opt.TempDir, r.opt.TempDir
+		lw, lwe = output.NewLineWriter(r.stdout, prefix), output.NewLineWriter(r.stderr, prefix)
+		lw.Dir, lwe.Dir = r.opt.TempDir, r.opt.TempDir
 		eo.Stdout, eo.Stderr = lw, lwe
 	default:
 		eo.Stdout, eo.Stderr = r.opt.Stdout, r.opt.Stderr
@@ -976,7 +977,7 @@ func (r *run) attempt(ctx context.Context, job *input.Job, c shell.Command, env 
 // that could not be written (TMPDIR missing or full), a process that left
 // the job's group and held its output open; nil when all of it came
 // through. A closed stdout is not counted: it stops the run quietly.
-func outputLost(out Outcome, res *Result, lw, lwe *LineWriter) error {
+func outputLost(out Outcome, res *Result, lw, lwe *output.LineWriter) error {
 	var errs []error
 	if res.stdout != nil {
 		errs = append(errs, res.stdout.Err(), res.stderr.Err())
