@@ -195,7 +195,6 @@ func (o RemoteOptions) Check() error {
 type plan struct {
 	logins []Login
 	ssh    []string // --ssh
-	local  *pool.Host
 	// launcher is the Host of --launcher, with its Workers.
 	launcher *pool.Host
 }

@@ -259,7 +259,7 @@ func (s *Summary) String() string {
 		for c := range s.ExitCodes {
 			codes = append(codes, c)
 		}
-		sortInts(codes)
+		slices.Sort(codes)
 		b.WriteString("; exit codes:")
 		for _, c := range codes {
 			fmt.Fprintf(&b, " %d×%d", c, s.ExitCodes[c])
@@ -279,14 +279,6 @@ func (s *Summary) String() string {
 	return b.String()
 }
 
-func sortInts(a []int) {
-	for i := 1; i < len(a); i++ {
-		for j := i; j > 0 && a[j] < a[j-1]; j-- {
-			a[j], a[j-1] = a[j-1], a[j]
-		}
-	}
-}
-
 // run is one execution of a Source.
 type run struct {
 	opt       Options
@@ -299,7 +291,6 @@ type run struct {
 	budget    *output.Budget
 	joblog    *Joblog
 	resume    *resume // --resume, --resume-failed: the jobs to skip; nil: none
-	env       []string
 	stopTimer context.CancelFunc
 	stopInput func() // unregisters Options.StopInput and waits for it if it ran
 	collect   bool   // wait: records are returned, not written as JSON lines
