@@ -1,6 +1,5 @@
-// Package runner turns input items into jobs and runs them: command
-// templates, command-line parsing, starting processes, capturing and
-// ordering their output, result records and the joblog.
+// Package runner runs a batch of jobs from an input.Source on a pool: the
+// run loop (retries, --halt, throttling, limits), execution, and the records.
 package runner
 
 import (
