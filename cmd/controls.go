@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/futures-cli/futures/runner"
+	"github.com/futures-cli/futures/runner/input"
 )
 
 // procEnv names the environment variable that points --load and --memfree
@@ -56,7 +57,7 @@ func (f *controlFlags) apply(o *runner.Options, p *factory) error {
 		o.Load = l
 	}
 	if f.memfree != "" {
-		n, err := runner.ParseSize(f.memfree)
+		n, err := input.ParseSize(f.memfree)
 		if err != nil || n <= 0 {
 			return usagef("--memfree %q: want a size, like 1G or 500M", f.memfree)
 		}

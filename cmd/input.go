@@ -9,7 +9,7 @@ import (
 
 	"golang.org/x/term"
 
-	"github.com/futures-cli/futures/runner"
+	"github.com/futures-cli/futures/runner/input"
 )
 
 // inputStop makes the reads of a run's input interruptible, so that a
@@ -124,7 +124,7 @@ func (s *inputStop) close() {
 // before anything runs; none: stdin), each an input of its own, named for
 // messages: the FILE as given, "stdin" for stdin and "-". close closes
 // what it opened.
-func openNamed(st *inputStop, stdin io.Reader, names []string) (ins []runner.Input, close func(), err error) {
+func openNamed(st *inputStop, stdin io.Reader, names []string) (ins []input.Input, close func(), err error) {
 	var closers []func()
 	close = func() {
 		for _, c := range closers {
@@ -148,7 +148,7 @@ func openNamed(st *inputStop, stdin io.Reader, names []string) (ins []runner.Inp
 		if name == "-" {
 			name = "stdin"
 		}
-		ins = append(ins, runner.Input{Name: name, R: r})
+		ins = append(ins, input.Input{Name: name, R: r})
 	}
 	return ins, close, nil
 }

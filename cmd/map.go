@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/futures-cli/futures/runner"
+	"github.com/futures-cli/futures/runner/template"
 )
 
 // mapOptions are the flags and arguments of `futures map`.
@@ -124,7 +125,7 @@ func runMap(o *mapOptions) error {
 // turns them into the run's options, the input delimiter and the parsed
 // command template (parsed again by mapSource when a --header names
 // columns).
-func (o *mapOptions) check() (opt runner.Options, d byte, tmpl *runner.Template, err error) {
+func (o *mapOptions) check() (opt runner.Options, d byte, tmpl *template.Template, err error) {
 	opt, err = o.runnerOptions(o.f)
 	if err != nil {
 		return opt, 0, nil, err
@@ -135,7 +136,7 @@ func (o *mapOptions) check() (opt runner.Options, d byte, tmpl *runner.Template,
 	if d, err = o.delim(); err != nil {
 		return opt, 0, nil, err
 	}
-	if tmpl, err = runner.ParseTemplateWith(o.command, o.inputs.templateOptions()); err != nil {
+	if tmpl, err = template.ParseWith(o.command, o.inputs.templateOptions()); err != nil {
 		return opt, 0, nil, usageError{err}
 	}
 	return opt, d, tmpl, nil

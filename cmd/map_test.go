@@ -9,13 +9,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/futures-cli/futures/runner"
+	"github.com/futures-cli/futures/runner/input"
+	"github.com/futures-cli/futures/runner/shell"
 )
 
 // mapCommands parses `futures map args…`, makes its source of jobs as
 // runMap does (opening its inputs; stdin is the given text) and returns
 // the command line of each job, running none.
-func mapCommands(t *testing.T, stdin string, args ...string) (*mapOptions, []runner.Command) {
+func mapCommands(t *testing.T, stdin string, args ...string) (*mapOptions, []shell.Command) {
 	t.Helper()
 	f, _, _ := testFactory(nil)
 	f.stdin = strings.NewReader(stdin)
@@ -31,7 +32,7 @@ func mapCommands(t *testing.T, stdin string, args ...string) (*mapOptions, []run
 		t.Fatalf("%q: %v", args, err)
 	}
 	defer closeInputs()
-	var cmds []runner.Command
+	var cmds []shell.Command
 	for {
 		j, err := src()
 		if errors.Is(err, io.EOF) {
@@ -49,7 +50,7 @@ func mapCommands(t *testing.T, stdin string, args ...string) (*mapOptions, []run
 }
 
 // lines are the Line of each command.
-func lines(cmds []runner.Command) []string {
+func lines(cmds []shell.Command) []string {
 	var out []string
 	for _, c := range cmds {
 		out = append(out, c.Line)
@@ -74,7 +75,7 @@ func TestMapArgumentForms(t *testing.T) {
 		if !reflect.DeepEqual(o.command, []string{"gzip -c {} > {}.gz"}) {
 			t.Errorf("command %q", o.command)
 		}
-		want := []runner.Command{{Line: `gzip -c 'a b' > 'a b'.gz`, Shell: true}}
+		want := []shell.Command{{Line: `gzip -c 'a b' > 'a b'.gz`, Shell: true}}
 		if !reflect.DeepEqual(cmds, want) {
 			t.Errorf("commands %+v, want %+v", cmds, want)
 		}
@@ -141,13 +142,13 @@ func TestMapParsesItsArguments(t *testing.T) {
 func TestMapPipeOptions(t *testing.T) {
 	for _, tc := range []struct {
 		args []string
-		want runner.PipeOptions
+		want input.PipeOptions
 	}{
-		{[]string{"--pipe", "wc"}, runner.PipeOptions{BlockSize: 1 << 20, RecEnd: "\n"}},
-		{[]string{"--pipe", "--block", "512K", "--recend", `\0`, "wc"}, runner.PipeOptions{BlockSize: 512 << 10, RecEnd: "\x00"}},
-		{[]string{"--pipe", "--block", "2m", "wc"}, runner.PipeOptions{BlockSize: 2e6, RecEnd: "\n"}},
-		{[]string{"--pipe", "-N", "5", "--recend", `;\x0a`, "-a", "in", "wc"}, runner.PipeOptions{BlockSize: 1 << 20, RecEnd: ";\n", Records: 5}},
-		{[]string{"--pipe", "--recend", "", "--block", "10", "wc"}, runner.PipeOptions{BlockSize: 10}},
+		{[]string{"--pipe", "wc"}, input.PipeOptions{BlockSize: 1 << 20, RecEnd: "\n"}},
+		{[]string{"--pipe", "--block", "512K", "--recend", `\0`, "wc"}, input.PipeOptions{BlockSize: 512 << 10, RecEnd: "\x00"}},
+		{[]string{"--pipe", "--block", "2m", "wc"}, input.PipeOptions{BlockSize: 2e6, RecEnd: "\n"}},
+		{[]string{"--pipe", "-N", "5", "--recend", `;\x0a`, "-a", "in", "wc"}, input.PipeOptions{BlockSize: 1 << 20, RecEnd: ";\n", Records: 5}},
+		{[]string{"--pipe", "--recend", "", "--block", "10", "wc"}, input.PipeOptions{BlockSize: 10}},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			f, _, _ := testFactory(nil)

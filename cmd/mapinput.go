@@ -8,6 +8,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/futures-cli/futures/runner"
+	"github.com/futures-cli/futures/runner/input"
+	"github.com/futures-cli/futures/runner/template"
 )
 
 // inputFlags are map's flags and arguments for where the items come from
@@ -80,9 +82,9 @@ func (f *inputFlags) headerLines() (int, error) {
 
 // templateOptions are the template options the flags ask for, before the
 // header is read.
-func (f *inputFlags) templateOptions() runner.TemplateOptions {
+func (f *inputFlags) templateOptions() template.Options {
 	n, _ := f.headerLines()
-	return runner.TemplateOptions{Replace: f.replace, Fields: f.colsep != "" || f.csv || n > 0}
+	return template.Options{Replace: f.replace, Fields: f.colsep != "" || f.csv || n > 0}
 }
 
 // mapSource opens map's inputs (-a FILEs, then the ::: and :::: groups in
@@ -90,7 +92,7 @@ func (f *inputFlags) templateOptions() runner.TemplateOptions {
 // source of jobs: the template tmpl (parsed again with the column names
 // of a header) over the inputs zipped or combined. close closes what it
 // opened.
-func (o *mapOptions) mapSource(st *inputStop, opt runner.Options, d byte, tmpl *runner.Template) (src runner.Source, close func(), err error) {
+func (o *mapOptions) mapSource(st *inputStop, opt runner.Options, d byte, tmpl *template.Template) (src input.Source, close func(), err error) {
 	f := &o.inputs
 	var closers []func()
 	close = func() {
@@ -117,41 +119,41 @@ func (o *mapOptions) mapSource(st *inputStop, opt runner.Options, d byte, tmpl *
 		if o.null || o.delimiter != "" {
 			return nil, close, usagef("--csv reads CSV records: it does not go with -0 or -d")
 		}
-		if comma, err = runner.ParseCSVComma(f.colsep); err != nil {
+		if comma, err = input.ParseCSVComma(f.colsep); err != nil {
 			return nil, close, usageError{err}
 		}
-		split = runner.SplitCSV(comma)
+		split = input.SplitCSV(comma)
 	case f.colsep != "":
-		re, err := runner.ParseColsep(f.colsep)
+		re, err := input.ParseColsep(f.colsep)
 		if err != nil {
 			return nil, close, usageError{err}
 		}
-		split = runner.SplitRegexp(re)
+		split = input.SplitRegexp(re)
 	}
 
 	// The sources, in order: -a FILEs, then the groups.
-	type input struct {
+	type inputArg struct {
 		file  string // a FILE or "-"; "" for items
 		items []string
 	}
-	var inputs []input
+	var inputs []inputArg
 	for _, name := range o.argFiles {
-		inputs = append(inputs, input{file: name})
+		inputs = append(inputs, inputArg{file: name})
 	}
 	for _, g := range f.groups {
 		if !g.files {
-			inputs = append(inputs, input{items: g.args})
+			inputs = append(inputs, inputArg{items: g.args})
 			continue
 		}
 		if len(g.args) == 0 {
 			return nil, close, usagef(":::: needs one FILE or more")
 		}
 		for _, name := range g.args {
-			inputs = append(inputs, input{file: name})
+			inputs = append(inputs, inputArg{file: name})
 		}
 	}
 	if len(inputs) == 0 {
-		inputs = append(inputs, input{file: "-"})
+		inputs = append(inputs, inputArg{file: "-"})
 	}
 	groups := 0 // ::: groups, for their names
 	for _, in := range inputs {
@@ -160,7 +162,7 @@ func (o *mapOptions) mapSource(st *inputStop, opt runner.Options, d byte, tmpl *
 		}
 	}
 	stdins, group := 0, 0
-	var recs []runner.Records
+	var recs []input.Records
 	for _, in := range inputs {
 		if in.file == "" {
 			name := ":::"
@@ -168,8 +170,8 @@ func (o *mapOptions) mapSource(st *inputStop, opt runner.Options, d byte, tmpl *
 				name = fmt.Sprintf("::: group %d", group)
 			}
 			// Arguments cannot hold NUL, so NUL separates them without ambiguity.
-			r := runner.NewInputsReader([]runner.Input{{Name: name, R: strings.NewReader(strings.Join(in.items, "\x00"))}}, 0)
-			recs = append(recs, runner.Items(r, split))
+			r := input.NewInputsReader([]input.Input{{Name: name, R: strings.NewReader(strings.Join(in.items, "\x00"))}}, 0)
+			recs = append(recs, input.Items(r, split))
 			continue
 		}
 		if in.file == "-" {
@@ -183,20 +185,20 @@ func (o *mapOptions) mapSource(st *inputStop, opt runner.Options, d byte, tmpl *
 		}
 		closers = append(closers, closeIn)
 		if f.csv {
-			recs = append(recs, runner.CSVInput(ins[0], comma))
+			recs = append(recs, input.CSVInput(ins[0], comma))
 		} else {
-			recs = append(recs, runner.Items(runner.NewInputsReader(ins, d), split))
+			recs = append(recs, input.Items(input.NewInputsReader(ins, d), split))
 		}
 	}
 
 	if header > 0 {
-		names, err := runner.ReadHeader(recs, header)
+		names, err := input.ReadHeader(recs, header)
 		if err != nil {
 			return nil, close, usagef("cannot read input: %v", err)
 		}
 		topt := f.templateOptions()
 		topt.Columns = names
-		if tmpl, err = runner.ParseTemplateWith(o.command, topt); err != nil {
+		if tmpl, err = template.ParseWith(o.command, topt); err != nil {
 			return nil, close, usageError{err}
 		}
 	}
@@ -210,15 +212,15 @@ func (o *mapOptions) mapSource(st *inputStop, opt runner.Options, d byte, tmpl *
 	if f.fill && !tmpl.PerRecord(len(recs)) {
 		return nil, close, usagef("-X: the command has no {} to repeat per item (nor {N} of several inputs or fields), so it cannot take several")
 	}
-	all := runner.Zip(recs...)
+	all := input.Zip(recs...)
 	if f.product {
-		all = runner.Product(recs...)
+		all = input.Product(recs...)
 	}
 	chunk := o.chunksize
 	if f.fill && chunk == 1 {
 		chunk = 0 // -X alone: as many as fit
 	}
-	return runner.MapSource(tmpl, all, runner.MapOptions{
+	return input.MapSource(tmpl, all, input.MapOptions{
 		Chunksize: chunk, Fill: f.fill, Shell: opt.Shell, Workers: opt.Workers,
 	}), close, nil
 }

@@ -10,6 +10,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/futures-cli/futures/runner"
+	"github.com/futures-cli/futures/runner/input"
+	"github.com/futures-cli/futures/runner/template"
 )
 
 // pipeFlags are the flags of map's block mode: --pipe, --block, --recend
@@ -29,9 +31,9 @@ func (p *pipeFlags) register(fs *pflag.FlagSet) {
 }
 
 // pipeOptions checks the flags of --pipe, given the run's options and the
-// command template, and turns them into runner.PipeOptions.
-func (o *mapOptions) pipeOptions(opt runner.Options, tmpl *runner.Template) (runner.PipeOptions, error) {
-	var po runner.PipeOptions
+// command template, and turns them into input.PipeOptions.
+func (o *mapOptions) pipeOptions(opt runner.Options, tmpl *template.Template) (input.PipeOptions, error) {
+	var po input.PipeOptions
 	switch {
 	case o.inputs.set() && !o.hasItems:
 		return po, usagef("--pipe reads blocks: it does not go with --product, --colsep, --csv, --header or -X")
@@ -51,7 +53,7 @@ func (o *mapOptions) pipeOptions(opt runner.Options, tmpl *runner.Template) (run
 	if err := tmpl.CheckInputs(0, 1); err != nil {
 		return po, usageError{err}
 	}
-	size, err := runner.ParseSize(o.pipe.block)
+	size, err := input.ParseSize(o.pipe.block)
 	if err != nil || size < 1 || size > 1<<30 {
 		return po, usagef("--block %q: want a size from 1 byte to 1G, like 1M or 512k", o.pipe.block)
 	}
@@ -62,12 +64,12 @@ func (o *mapOptions) pipeOptions(opt runner.Options, tmpl *runner.Template) (run
 	if o.pipe.records > 0 && recend == "" {
 		return po, usagef("-N needs a record end: --recend must not be empty")
 	}
-	return runner.PipeOptions{BlockSize: size, RecEnd: recend, Records: o.pipe.records, TempDir: opt.TempDir}, nil
+	return input.PipeOptions{BlockSize: size, RecEnd: recend, Records: o.pipe.records, TempDir: opt.TempDir}, nil
 }
 
 // runPipe is `futures map --pipe`: the blocks of stdin (or of the one -a
 // FILE) are the jobs' standard input.
-func runPipe(o *mapOptions, opt runner.Options, tmpl *runner.Template, po runner.PipeOptions) error {
+func runPipe(o *mapOptions, opt runner.Options, tmpl *template.Template, po input.PipeOptions) error {
 	st := inputStop{notice: o.f.stderr}
 	defer st.close()
 	opt.StopInput = st.stop
@@ -79,7 +81,7 @@ func runPipe(o *mapOptions, opt runner.Options, tmpl *runner.Template, po runner
 	if err := checkOutputs(opt, &st); err != nil {
 		return err
 	}
-	src, err := runner.PipeSource(tmpl, in, po)
+	src, err := input.PipeSource(tmpl, in, po)
 	if err != nil {
 		return usageError{err}
 	}

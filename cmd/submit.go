@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/futures-cli/futures/runner"
+	"github.com/futures-cli/futures/runner/input"
 )
 
 // submitOptions are the flags and arguments of `futures submit`.
@@ -60,7 +61,7 @@ func runSubmit(o *submitOptions) error {
 // commandLines opens the FILEs (or stdin) of submit and wait, each item a
 // command line, and makes the input stoppable by the run (opt.StopInput).
 // done closes what it opened.
-func commandLines(f *factory, c *commonFlags, files []string, opt *runner.Options) (src runner.Source, done func(), err error) {
+func commandLines(f *factory, c *commonFlags, files []string, opt *runner.Options) (src input.Source, done func(), err error) {
 	d, err := c.delim()
 	if err != nil {
 		return nil, nil, err
@@ -77,5 +78,5 @@ func commandLines(f *factory, c *commonFlags, files []string, opt *runner.Option
 		return nil, nil, err
 	}
 	opt.StopInput = st.stop
-	return runner.SubmitSource(runner.NewInputsReader(ins, d)), func() { closeIn(); st.close() }, nil
+	return input.SubmitSource(input.NewInputsReader(ins, d)), func() { closeIn(); st.close() }, nil
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"sync"
+
+	"github.com/futures-cli/futures/runner/input"
 )
 
 // The run's controls beyond the basics: --halt (halt.go), --delay, --load
@@ -51,7 +53,7 @@ func (r *run) closeControls() {
 
 // jobEnded is called as each job's task ends, after its retries: its
 // result directory is put in place, and the halt policy judges it.
-func (r *run) jobEnded(job *Job, res *Result) {
+func (r *run) jobEnded(job *input.Job, res *Result) {
 	if err := r.results.jobEnded(job, res); err != nil {
 		r.fault(err)
 	}
@@ -59,7 +61,7 @@ func (r *run) jobEnded(job *Job, res *Result) {
 }
 
 // teeResults gives an attempt's output to --results as well.
-func (r *run) teeResults(job *Job, res *Result, stdout, stderr io.Writer) (io.Writer, io.Writer) {
+func (r *run) teeResults(job *input.Job, res *Result, stdout, stderr io.Writer) (io.Writer, io.Writer) {
 	o, e, err := r.results.tee(job.Seq, res, stdout, stderr)
 	if err != nil {
 		r.fault(err)

@@ -14,6 +14,9 @@ import (
 	"syscall"
 	"time"
 	"unsafe"
+
+	"github.com/futures-cli/futures/runner/internal/copybuf"
+	"github.com/futures-cli/futures/runner/shell"
 )
 
 // ErrNotFound is wrapped by Outcome.Err when a job's program does not exist
@@ -130,8 +133,6 @@ const heldOutput = "a process that left the job's process group still holds its 
 // hold the pipe open that long.
 const drainDelay = 2 * time.Second
 
-var defaultShell = []string{"/bin/sh", "-c"}
-
 // devNull returns /dev/null, opened once per process and shared by every
 // job: it is the stdin of all of them and the stdout/stderr of those whose
 // output is discarded. A failure to open it is not kept: the next job tries
@@ -174,18 +175,18 @@ var (
 // opened once per process, and the only goroutines are the output readers
 // (none when o.Stdout and o.Stderr are files or nil, or with o.Inline), plus
 // one that exists only once ctx has ended.
-func Exec(ctx context.Context, c Command, o ExecOptions) Outcome {
+func Exec(ctx context.Context, c shell.Command, o ExecOptions) Outcome {
 	if err := ctx.Err(); err != nil {
 		return Outcome{ExitCode: -1, Canceled: true, Err: fmt.Errorf("not started: %w", err)}
 	}
 	argv := c.Argv
-	if runsFunction(c, o.Environ) {
+	if shell.RunsFunction(c, o.Environ) {
 		// An exported bash function (bashfunc.go): only bash knows it.
 		argv = []string{"bash", "-c", c.Line}
 	} else if c.Shell {
 		sh := o.Shell
 		if len(sh) == 0 {
-			sh = defaultShell
+			sh = shell.DefaultShell
 		}
 		argv = append(append(make([]string, 0, len(sh)+1), sh...), c.Line)
 	}
@@ -640,7 +641,7 @@ func (p *plumbing) closeAll() {
 		s.closeRaw()
 	}
 	if p.buf != nil {
-		copyBufs.Put(p.buf)
+		copybuf.Pool.Put(p.buf)
 		p.buf = nil
 	}
 	if p.feed != nil {
@@ -658,11 +659,9 @@ type stream struct {
 	held bool  // reading stopped at the drain deadline with the pipe still open
 }
 
-var copyBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
-
 func (s *stream) copy() {
-	bp := copyBufs.Get().(*[]byte)
-	defer copyBufs.Put(bp)
+	bp := copybuf.Pool.Get().(*[]byte)
+	defer copybuf.Pool.Put(bp)
 	buf := *bp
 	for {
 		n, err := s.r.Read(buf)

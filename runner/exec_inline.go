@@ -7,6 +7,8 @@ import (
 	"syscall"
 	"time"
 	"unsafe"
+
+	"github.com/futures-cli/futures/runner/internal/copybuf"
 )
 
 // Inline mode (ExecOptions.Inline): Exec reads the job's output pipes in
@@ -64,7 +66,7 @@ func (p *plumbing) rawOutput(w io.Writer) (*os.File, error) {
 		return nil, fmt.Errorf("output pipe: %w", err)
 	}
 	if p.buf == nil {
-		p.buf = copyBufs.Get().(*[]byte)
+		p.buf = copybuf.Pool.Get().(*[]byte)
 	}
 	p.streams = append(p.streams, &stream{raw: &rawFD{fds[0]}, w: w})
 	pw := os.NewFile(uintptr(fds[1]), "|1") // blocking: not on the poller

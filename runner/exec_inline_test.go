@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/futures-cli/futures/runner/output"
 )
 
 // TestExecInline runs, with ExecOptions.Inline, the cases of output and
@@ -46,7 +48,7 @@ func testExecInline(t *testing.T) {
 		}
 	})
 	t.Run("output larger than a pipe is read while the job runs", func(t *testing.T) {
-		s := NewSpool(t.TempDir(), NewBudget(1<<20))
+		s := output.NewSpool(t.TempDir(), output.NewBudget(1<<20))
 		defer s.Close()
 		var stderr execOut
 		out := Exec(context.Background(), shellCmd(`head -c 3000000 /dev/zero; head -c 200000 /dev/zero >&2`), inline(ExecOptions{Stdout: s, Stderr: &stderr}))

@@ -15,6 +15,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/futures-cli/futures/runner/output"
+	"github.com/futures-cli/futures/runner/shell"
 )
 
 // execOut is a writer whose content tests watch while a job runs.
@@ -81,14 +84,14 @@ func execPids(t *testing.T, out string) []int {
 	return pids
 }
 
-func shellCmd(line string) Command { return Command{Line: line, Shell: true} }
+func shellCmd(line string) shell.Command { return shell.Command{Line: line, Shell: true} }
 
-func argvCmd(argv ...string) Command {
-	return Command{Line: strings.Join(argv, " "), Argv: argv}
+func argvCmd(argv ...string) shell.Command {
+	return shell.Command{Line: strings.Join(argv, " "), Argv: argv}
 }
 
 // execAsync runs Exec in a goroutine; the channel yields its Outcome.
-func execAsync(ctx context.Context, c Command, o ExecOptions) <-chan Outcome {
+func execAsync(ctx context.Context, c shell.Command, o ExecOptions) <-chan Outcome {
 	ch := make(chan Outcome, 1)
 	go func() { ch <- Exec(ctx, c, o) }()
 	return ch
@@ -132,7 +135,7 @@ func TestExecStartFailures(t *testing.T) {
 
 	tests := []struct {
 		name    string
-		cmd     Command
+		cmd     shell.Command
 		dir     string
 		shell   []string
 		code    int
@@ -150,8 +153,8 @@ func TestExecStartFailures(t *testing.T) {
 		{"a relative path runs in the job's directory", argvCmd("./no-x"), dir, nil, 126, ErrNotExecutable, "permission denied"},
 		{"a missing working directory is named", argvCmd("true"), filepath.Join(dir, "nowhere"), nil, 126, syscall.ENOENT,
 			"cannot change to directory " + filepath.Join(dir, "nowhere")},
-		{"a missing shell exits 127", Command{Line: "echo hi", Shell: true}, "", []string{"futures-no-such-shell", "-c"}, 127, ErrNotFound, "command not found"},
-		{"an empty command exits 127", Command{}, "", nil, 127, ErrNotFound, "empty command"},
+		{"a missing shell exits 127", shell.Command{Line: "echo hi", Shell: true}, "", []string{"futures-no-such-shell", "-c"}, 127, ErrNotFound, "command not found"},
+		{"an empty command exits 127", shell.Command{}, "", nil, 127, ErrNotFound, "empty command"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -299,7 +302,7 @@ func TestExecOutputs(t *testing.T) {
 		}
 	})
 	t.Run("a spool receives a large output whole", func(t *testing.T) {
-		s := NewSpool(t.TempDir(), NewBudget(1<<20))
+		s := output.NewSpool(t.TempDir(), output.NewBudget(1<<20))
 		defer s.Close()
 		out := Exec(context.Background(), argvCmd("head", "-c", "3000000", "/dev/zero"), ExecOptions{Stdout: s})
 		if out.Err != nil || s.Len() != 3000000 {
@@ -540,9 +543,9 @@ func BenchmarkExec(b *testing.B) {
 		}
 	})
 	b.Run("true, output spooled", func(b *testing.B) {
-		budget := NewBudget(16 << 20)
+		budget := output.NewBudget(16 << 20)
 		for b.Loop() {
-			stdout, stderr := NewSpool("", budget), NewSpool("", budget)
+			stdout, stderr := output.NewSpool("", budget), output.NewSpool("", budget)
 			out := Exec(ctx, argvCmd("true"), ExecOptions{Stdout: stdout, Stderr: stderr, Env: []string{"FUTURES_SEQ=1"}})
 			if out.ExitCode != 0 {
 				b.Fatal(out)
@@ -598,34 +601,5 @@ func TestExecDrainDeadline(t *testing.T) {
 				t.Errorf("held = %v, want %v", s.held, tt.wantHeld)
 			}
 		})
-	}
-}
-
-func TestExportedBashFunctionsRunUnderBash(t *testing.T) {
-	env := []string{"PATH=/usr/bin:/bin", "BASH_FUNC_myf%%=() { echo f; }", "BASH_FUNC_old()=() { echo g; }", "BASH_FUNC_%%=x"}
-	tests := []struct {
-		name string
-		c    Command
-		want bool
-	}{
-		{"a program that is a function", Command{Line: "myf a", Argv: []string{"myf", "a"}}, true},
-		{"the bash before 4.4 form", Command{Line: "old", Argv: []string{"old"}}, true},
-		{"another program", Command{Line: "echo myf", Argv: []string{"echo", "myf"}}, false},
-		{"a path is never a function", Command{Line: "./myf", Argv: []string{"./myf"}}, false},
-		{"a shell line's first word", Command{Line: "myf a | sort", Shell: true}, true},
-		{"after assignments", Command{Line: " A=1 B=2 myf; x", Shell: true}, true},
-		{"a quoted word is not looked at", Command{Line: "'myf' a | sort", Shell: true}, false},
-		{"a later word is not the command", Command{Line: "echo a | myf", Shell: true}, false},
-		{"an empty line", Command{Line: "", Shell: true}, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := runsFunction(tt.c, env); got != tt.want {
-				t.Errorf("runsFunction(%q) = %v, want %v", tt.c.Line, got, tt.want)
-			}
-		})
-	}
-	if runsFunction(Command{Line: "myf", Argv: []string{"myf"}}, []string{"PATH=/bin"}) {
-		t.Error("a function of no environment runs")
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 
 	"github.com/futures-cli/futures/pool"
+	"github.com/futures-cli/futures/runner/input"
 )
 
 // HaltWhen is what a --halt policy does once its condition is met.
@@ -231,11 +232,11 @@ func (h *halter) halt() {
 
 // source wraps the run's Source: once the run has halted, the input ends
 // (and a read that StopInput broke off is not a fault).
-func (h *halter) source(src Source) Source {
+func (h *halter) source(src input.Source) input.Source {
 	if h == nil {
 		return src
 	}
-	return func() (*Job, error) {
+	return func() (*input.Job, error) {
 		if h.stopped() {
 			return nil, io.EOF
 		}

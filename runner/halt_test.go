@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/futures-cli/futures/runner/input"
 )
 
 func TestParseHalt(t *testing.T) {
@@ -74,7 +76,7 @@ func runLines(t *testing.T, opt Options, lines ...string) (*Summary, *collect, s
 	if opt.Grace == 0 {
 		opt.Grace = 2e9
 	}
-	src := SubmitSource(NewReader(strings.NewReader(strings.Join(lines, "\n")), '\n'))
+	src := input.SubmitSource(input.NewReader(strings.NewReader(strings.Join(lines, "\n")), '\n'))
 	sum := Run(context.Background(), opt, src)
 	return sum, obs, out.String() + errb.String()
 }
@@ -117,8 +119,8 @@ func runLinesNoting(t *testing.T, ev events, opt Options, lines ...string) (*Sum
 	if opt.Grace == 0 {
 		opt.Grace = 2e9
 	}
-	src := SubmitSource(NewReader(strings.NewReader(strings.Join(lines, "\n")), '\n'))
-	read := func() (*Job, error) {
+	src := input.SubmitSource(input.NewReader(strings.NewReader(strings.Join(lines, "\n")), '\n'))
+	read := func() (*input.Job, error) {
 		job, err := src()
 		if err == io.EOF {
 			_ = os.WriteFile(filepath.Join(string(ev), "read"), nil, 0o644)

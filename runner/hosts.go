@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/futures-cli/futures/pool"
+	"github.com/futures-cli/futures/runner/shell"
 )
 
 // Where the workers of the process executor run: the -S/--sshlogin,
@@ -110,7 +111,7 @@ func parseLogin(s string) (Login, error) {
 	}
 	words := []string{rest}
 	if strings.ContainsAny(rest, " \t") || strings.ContainsAny(rest, `'"\`) {
-		c, err := ParseLine(rest)
+		c, err := shell.ParseLine(rest)
 		if err != nil || c.Shell {
 			return l, fmt.Errorf("login %q: want [N/]HOST or [N/]SSH-COMMAND HOST, without shell syntax", s)
 		}
@@ -194,7 +195,6 @@ func (o RemoteOptions) Check() error {
 type plan struct {
 	logins []Login
 	ssh    []string // --ssh
-	local  *pool.Host
 	// launcher is the Host of --launcher, with its Workers.
 	launcher *pool.Host
 }
@@ -251,7 +251,7 @@ func (o RemoteOptions) launcherHost() (*pool.Host, error) {
 		}
 		var args []string
 		if o.SrunArgs != "" {
-			c, err := ParseLine(o.SrunArgs)
+			c, err := shell.ParseLine(o.SrunArgs)
 			if err != nil || c.Shell {
 				return nil, fmt.Errorf("--srun-args %q: want words, quoted as for the shell, without shell syntax", o.SrunArgs)
 			}
@@ -288,7 +288,7 @@ func (o RemoteOptions) launcherHost() (*pool.Host, error) {
 // to: its words, or a shell that runs it with them ("$@") when it needs
 // one.
 func commandWords(line string) ([]string, error) {
-	c, err := ParseLine(line)
+	c, err := shell.ParseLine(line)
 	if err != nil {
 		return nil, err
 	}

@@ -1,21 +1,12 @@
-// Package runner turns input items into jobs and runs them: command
-// templates, command-line parsing, starting processes, capturing and
-// ordering their output, result records and the joblog.
+// Package runner runs a batch of jobs from an input.Source on a pool: the
+// run loop (retries, --halt, throttling, limits), execution, and the records.
 package runner
 
-import "time"
+import (
+	"time"
 
-// Command is a job's command, ready to start.
-type Command struct {
-	// Line is the command as a user would type it: shown by --dry-run and
-	// --tag, written to the joblog and to the JSON record's "command".
-	Line string
-	// Argv is the program and its arguments when Shell is false.
-	Argv []string
-	// Shell is true when Line needs a shell (pipes, redirections, $VAR…)
-	// and runs as SHELL... Line, e.g. /bin/sh -c Line.
-	Shell bool
-}
+	"github.com/futures-cli/futures/runner/output"
+)
 
 // Result is the record of one finished (or cancelled) job. It is data: a
 // job that failed is a Result with its exit code, signal and error, never a
@@ -46,11 +37,11 @@ type Result struct {
 	SentBytes     int64 `json:"sent_bytes,omitempty"`
 	ReceivedBytes int64 `json:"received_bytes,omitempty"`
 
-	stdout, stderr *Spool // group and JSON modes: the captured output until it is emitted
-	started        bool   // the command was started (not a parse error, not cancelled before)
-	timedOut       bool   // terminated by --job-timeout or the overall --timeout
-	cancelled      bool   // terminated by a signal, --fail-fast or wait --then cancel
-	stopped        bool   // terminated by the run (not by --job-timeout): it did not complete, so no joblog row
-	lost           error  // why some of its output was dropped (see outputLost)
-	workerLost     error  // the last attempt's worker died (pool.ErrWorkerLost)
+	stdout, stderr *output.Spool // group and JSON modes: the captured output until it is emitted
+	started        bool          // the command was started (not a parse error, not cancelled before)
+	timedOut       bool          // terminated by --job-timeout or the overall --timeout
+	cancelled      bool          // terminated by a signal, --fail-fast or wait --then cancel
+	stopped        bool          // terminated by the run (not by --job-timeout): it did not complete, so no joblog row
+	lost           error         // why some of its output was dropped (see outputLost)
+	workerLost     error         // the last attempt's worker died (pool.ErrWorkerLost)
 }

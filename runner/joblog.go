@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/futures-cli/futures/runner/input"
 )
 
 // joblogHeader is the first line of a joblog, as GNU parallel writes it.
@@ -324,7 +326,7 @@ func newResume(opt Options) (*resume, error) {
 }
 
 // skip reports whether job is done by the joblog's account.
-func (s *resume) skip(job *Job) bool {
+func (s *resume) skip(job *input.Job) bool {
 	switch {
 	case s == nil:
 		return false

@@ -7,6 +7,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/futures-cli/futures/runner/input"
+	"github.com/futures-cli/futures/runner/template"
 )
 
 func joblogRead(t *testing.T, path string) string {
@@ -230,17 +233,17 @@ func TestResumeSkip(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "joblog")
 	joblogCreate(t, path, false,
 		&Result{Seq: 1, Command: "echo a"}, &Result{Seq: 2, Command: "echo b", ExitCode: 1})
-	tmpl, err := ParseTemplate([]string{"echo {}"})
+	tmpl, err := template.Parse([]string{"echo {}"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	job := func(seq int, item string) *Job {
-		return &Job{Seq: seq, Args: []string{item}, tmpl: tmpl, recs: [][]string{{item}}}
+	job := func(seq int, item string) *input.Job {
+		return input.NewJob(seq, tmpl, [][]string{{item}})
 	}
 	for _, tt := range []struct {
 		name string
 		opt  Options
-		job  *Job
+		job  *input.Job
 		skip bool
 	}{
 		{"--resume by seq skips a recorded seq", Options{Resume: true}, job(2, "z"), true},

@@ -8,6 +8,7 @@ import (
 	"syscall"
 
 	"github.com/futures-cli/futures/pool"
+	"github.com/futures-cli/futures/runner/shell"
 )
 
 // The system's limits. A job that cannot start because the system has no
@@ -176,7 +177,7 @@ func (g *gate) do(ctx context.Context, start func(refusable bool) Outcome) Outco
 
 // execLimited runs one attempt of c on the run's executor through the
 // run's gate (see do).
-func (r *run) execLimited(ctx context.Context, c Command, eo ExecOptions) Outcome {
+func (r *run) execLimited(ctx context.Context, c shell.Command, eo ExecOptions) Outcome {
 	return r.gate.do(ctx, func(refusable bool) Outcome {
 		eo.Refusable = refusable
 		return r.exec(ctx, c, eo)

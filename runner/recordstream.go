@@ -10,6 +10,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/futures-cli/futures/runner/output"
 )
 
 // Records with a job's output in them (--json, --results FILE.jsonl and
@@ -282,7 +284,7 @@ func (c csvQuoted) Write(p []byte) (int, error) {
 
 // outputSource is a job's output for a record: its spool when it has one,
 // else the text kept in the record (a message of its own).
-func outputSource(s *Spool, text string) io.WriterTo {
+func outputSource(s *output.Spool, text string) io.WriterTo {
 	if s != nil {
 		return s
 	}
@@ -298,7 +300,7 @@ func lostOutput(seq int, err error) error {
 // from its spools.
 func (r *run) writeJSON(res *Result) {
 	var lost error
-	_ = r.stdout.locked(nil, func(w io.Writer) error {
+	_ = r.stdout.Locked(nil, func(w io.Writer) error {
 		var err error
 		lost, err = writeJSONRecord(w, res, outputSource(res.stdout, res.Stdout), outputSource(res.stderr, res.Stderr))
 		return err

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/futures-cli/futures/runner/input"
 )
 
 // trickyOutputs are job outputs whose JSON and CSV encodings have traps:
@@ -286,7 +288,7 @@ func TestLargeOutputRecordsInBoundedMemory(t *testing.T) {
 			opt.Stdout, opt.Stderr = stdout, &stderr
 			var sum *Summary
 			n := allocated(func() {
-				sum = Run(context.Background(), opt, SubmitSource(NewReader(strings.NewReader(job), '\n')))
+				sum = Run(context.Background(), opt, input.SubmitSource(input.NewReader(strings.NewReader(job), '\n')))
 			})
 			if sum.Succeeded != 1 || stderr.Len() > 0 {
 				t.Fatalf("%s; stderr %q", sum, stderr.String())

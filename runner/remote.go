@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/futures-cli/futures/pool"
+	"github.com/futures-cli/futures/runner/shell"
 )
 
 // The process executor (--executor process): jobs run in worker processes
@@ -50,7 +51,7 @@ func (r *run) hostDropped(host string, err error) {
 // execRemote runs one attempt of c on the worker process that ctx's task
 // runs on. A lost worker breaks the run (exit status 3) at once, so that
 // the job is not retried and the rest stop.
-func (r *run) execRemote(ctx context.Context, c Command, eo ExecOptions) Outcome {
+func (r *run) execRemote(ctx context.Context, c shell.Command, eo ExecOptions) Outcome {
 	spec := pool.JobSpec{
 		Line: c.Line, Argv: c.Argv, Shell: c.Shell, ShellCmd: eo.Shell,
 		Env: eo.Env, Dir: eo.Dir, Grace: eo.Grace, Refusable: eo.Refusable,
@@ -95,7 +96,7 @@ func outcomeOf(jo pool.JobOutcome) Outcome {
 // ExecJob runs a job a worker process received: it is the
 // pool.WorkerOptions.Exec of `futures worker`.
 func ExecJob(ctx context.Context, spec pool.JobSpec, jio pool.JobIO) pool.JobOutcome {
-	c := Command{Line: spec.Line, Argv: spec.Argv, Shell: spec.Shell}
+	c := shell.Command{Line: spec.Line, Argv: spec.Argv, Shell: spec.Shell}
 	// Inline: a worker runs one job at a time, so the job's output is read
 	// in this goroutine rather than by a goroutine per pipe (see
 	// exec_inline.go).

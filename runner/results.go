@@ -16,6 +16,9 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/futures-cli/futures/runner/input"
+	"github.com/futures-cli/futures/runner/output"
 )
 
 // Results on disk (--results). Three forms, by the name given:
@@ -46,7 +49,7 @@ type results struct {
 	f       *os.File
 	csv     bool
 	tempDir string
-	budget  *Budget
+	budget  *output.Budget
 
 	mu   sync.Mutex // guards jobs
 	jobs map[int]*jobResult
@@ -56,9 +59,9 @@ type results struct {
 
 // jobResult is what results keeps of one job while it runs.
 type jobResult struct {
-	tmp            string   // DIR form: the job's temporary directory
-	stdout, stderr *os.File // DIR form: the files in it
-	out, errOut    *Spool   // file forms, when the run keeps no spools
+	tmp            string        // DIR form: the job's temporary directory
+	stdout, stderr *os.File      // DIR form: the files in it
+	out, errOut    *output.Spool // file forms, when the run keeps no spools
 
 	mu  sync.Mutex // guards err
 	err error      // the first failure to write a result file
@@ -68,7 +71,7 @@ var csvHeader = []string{"seq", "command", "args", "worker", "state", "exit_code
 	"start", "duration_ms", "max_rss_kb", "user_ms", "sys_ms", "stdout", "stderr"}
 
 // newResults opens what --results names, or returns nil when it is "".
-func newResults(name, tempDir string, budget *Budget) (*results, error) {
+func newResults(name, tempDir string, budget *output.Budget) (*results, error) {
 	if name == "" {
 		return nil, nil
 	}
@@ -147,7 +150,7 @@ func (rs *results) tee(seq int, res *Result, stdout, stderr io.Writer) (io.Write
 			return stdout, stderr, nil
 		}
 		j.closeFiles()
-		j.out, j.errOut = NewSpool(rs.tempDir, rs.budget), NewSpool(rs.tempDir, rs.budget)
+		j.out, j.errOut = output.NewSpool(rs.tempDir, rs.budget), output.NewSpool(rs.tempDir, rs.budget)
 		return teeWriter{stdout, j.out, j}, teeWriter{stderr, j.errOut, j}, nil
 	}
 	if j.tmp == "" {
@@ -175,7 +178,7 @@ func (j *jobResult) closeFiles() {
 			f.Close()
 		}
 	}
-	for _, s := range []*Spool{j.out, j.errOut} {
+	for _, s := range []*output.Spool{j.out, j.errOut} {
 		if s != nil {
 			s.Close()
 		}
@@ -227,7 +230,7 @@ type resultMeta struct {
 // jobEnded finishes the DIR form's result of a job that ended (after its
 // retries): meta.json is written, and the directory renamed into place.
 // A job that never ran and was cancelled leaves nothing.
-func (rs *results) jobEnded(job *Job, res *Result) error {
+func (rs *results) jobEnded(job *input.Job, res *Result) error {
 	if rs == nil || rs.dir == "" {
 		return nil
 	}

@@ -17,6 +17,9 @@ import (
 
 	"github.com/futures-cli/futures/future"
 	"github.com/futures-cli/futures/pool"
+	"github.com/futures-cli/futures/runner/input"
+	"github.com/futures-cli/futures/runner/output"
+	"github.com/futures-cli/futures/runner/shell"
 )
 
 // OutputMode says how the output of concurrent jobs is written.
@@ -173,7 +176,7 @@ type Options struct {
 	Results string
 	// WriteHook, if not nil, is told around each write to Stdout and
 	// Stderr (writehook.go): a progress bar clears and redraws itself.
-	WriteHook WriteHook
+	WriteHook output.WriteHook
 
 	Stdout, Stderr io.Writer
 	Observer       Observer
@@ -256,7 +259,7 @@ func (s *Summary) String() string {
 		for c := range s.ExitCodes {
 			codes = append(codes, c)
 		}
-		sortInts(codes)
+		slices.Sort(codes)
 		b.WriteString("; exit codes:")
 		for _, c := range codes {
 			fmt.Fprintf(&b, " %d×%d", c, s.ExitCodes[c])
@@ -276,78 +279,6 @@ func (s *Summary) String() string {
 	return b.String()
 }
 
-func sortInts(a []int) {
-	for i := 1; i < len(a); i++ {
-		for j := i; j > 0 && a[j] < a[j-1]; j-- {
-			a[j], a[j-1] = a[j-1], a[j]
-		}
-	}
-}
-
-// Job is one unit of work: a command line (submit) or a template applied to
-// input records (map).
-type Job struct {
-	Seq  int      // from 1, in input order
-	Args []string // the input item(s): the line (submit) or the values (map)
-	Line int      // where in the input it came from, for error messages
-
-	input string // the name of that input (Pos.Name)
-
-	line string    // submit: the command line
-	tmpl *Template // map: the template
-	recs [][]string
-	err  error // a fault found while reading it
-
-	stdin *block // --pipe: the job's standard input, a block of the input (pipe.go)
-	files *Files // the files that travel with it (transfer.go), or nil
-
-	// requeued is set when its worker died under --worker-loss requeue
-	// and the pool runs its task again; the pool's queue orders the
-	// write before the next run's read.
-	requeued bool
-}
-
-// Command builds the job's command for the worker slot (from 1).
-func (j *Job) Command(slot int) (Command, error) {
-	if j.err != nil {
-		return Command{Line: j.line}, j.err
-	}
-	if j.tmpl != nil {
-		c, err := j.tmpl.Expand(Vars{Records: j.recs, Seq: j.Seq, Slot: slot})
-		if err != nil {
-			return c, fmt.Errorf("%s: %w", Pos{j.input, j.Line}, err)
-		}
-		return c, nil
-	}
-	c, err := ParseLine(j.line)
-	if err != nil {
-		return Command{Line: j.line}, fmt.Errorf("%s: %w", Pos{j.input, j.Line}, err)
-	}
-	return c, nil
-}
-
-// Source yields jobs one at a time; io.EOF ends it. An error other than
-// io.EOF is a fault of the input (an unreadable file) and ends the run.
-type Source func() (*Job, error)
-
-// SubmitSource makes a job of each item of r: each is a command line. An
-// item of only blanks (spaces, tabs, CRs, newlines) is skipped, as an empty
-// one is: there is no command in it.
-func SubmitSource(r *Reader) Source {
-	seq := 0
-	return func() (*Job, error) {
-		item, line, err := r.Next()
-		for err == nil && strings.Trim(item, " \t\r\n") == "" {
-			item, line, err = r.Next()
-		}
-		if err != nil {
-			return nil, err
-		}
-		seq++
-		return &Job{Seq: seq, Args: []string{item}, Line: line, input: r.Name(), line: item}, nil
-	}
-}
-
 // run is one execution of a Source.
 type run struct {
 	opt       Options
@@ -355,12 +286,11 @@ type run struct {
 	ctx       context.Context // the run: cancelled by a signal, the deadline, fail-fast, a closed stdout
 	cancel    context.CancelCauseFunc
 	pool      pool.Executor[*Result]
-	stdout    *Output
-	stderr    *Output
-	budget    *Budget
+	stdout    *output.Output
+	stderr    *output.Output
+	budget    *output.Budget
 	joblog    *Joblog
 	resume    *resume // --resume, --resume-failed: the jobs to skip; nil: none
-	env       []string
 	stopTimer context.CancelFunc
 	stopInput func() // unregisters Options.StopInput and waits for it if it ran
 	collect   bool   // wait: records are returned, not written as JSON lines
@@ -378,7 +308,7 @@ type run struct {
 // output and records; it returns when every job is done or cancelled. The
 // caller's ctx cancels the run (its cause, a SignalError, sets the
 // Summary's Signal).
-func Run(ctx context.Context, opt Options, src Source) *Summary {
+func Run(ctx context.Context, opt Options, src input.Source) *Summary {
 	r, err := newRun(ctx, opt)
 	if err != nil {
 		return setupSummary(ctx, err)
@@ -437,9 +367,9 @@ func newRun(ctx context.Context, opt Options) (*run, error) {
 	}
 	r := &run{opt: opt, start: time.Now()}
 	r.sum.ExitCodes = map[int]int{}
-	r.stdout = NewOutput(withHook(opt.Stdout, opt.WriteHook))
-	r.stderr = NewOutput(withHook(opt.Stderr, opt.WriteHook))
-	r.budget = NewBudget(16 << 20)
+	r.stdout = output.NewOutput(output.WithHook(opt.Stdout, opt.WriteHook))
+	r.stderr = output.NewOutput(output.WithHook(opt.Stderr, opt.WriteHook))
+	r.budget = output.NewBudget(16 << 20)
 	r.gate = newGate(r.stderr)
 	var err error
 	if r.resume, err = newResume(opt); err != nil {
@@ -491,7 +421,7 @@ func (r *run) newExecutor() pool.Executor[*Result] {
 
 // exec runs one attempt of a job's command on the worker that ctx belongs
 // to.
-func (r *run) exec(ctx context.Context, c Command, eo ExecOptions) Outcome {
+func (r *run) exec(ctx context.Context, c shell.Command, eo ExecOptions) Outcome {
 	if r.opt.Executor == ProcessExecutor {
 		return r.execRemote(ctx, c, eo)
 	}
@@ -504,7 +434,7 @@ func (r *run) initializer() func(context.Context) error {
 		return nil
 	}
 	return func(ctx context.Context) error {
-		c, err := ParseLine(r.opt.Initializer)
+		c, err := shell.ParseLine(r.opt.Initializer)
 		if err != nil {
 			return fmt.Errorf("initializer: %w", err)
 		}
@@ -538,7 +468,7 @@ func (l *limitedBuffer) String() string { return string(l.b) }
 
 // pending is a submitted job on its way to being emitted.
 type pending struct {
-	job *Job
+	job *input.Job
 	f   *future.Future[*Result]
 }
 
@@ -578,7 +508,7 @@ func (q *queue) pop() []pending {
 // submitAll starts the producer: it reads src and submits each job while
 // fewer than Window jobs are in flight. It returns at once; emit waits for
 // the producer (through inputDone) before it returns.
-func (r *run) submitAll(src Source) *queue {
+func (r *run) submitAll(src input.Source) *queue {
 	q := &queue{inputDone: make(chan struct{}), ready: make(chan struct{}, 1)}
 	q.slots = make(chan struct{}, r.opt.Window)
 	if r.opt.KeepOrder {
@@ -711,7 +641,7 @@ func (r *run) emitOne(p pending) *Result {
 		res = je.Result
 	}
 	if res == nil {
-		res = &Result{Seq: p.job.Seq, Args: p.job.Args, Command: p.job.line}
+		res = &Result{Seq: p.job.Seq, Args: p.job.Args, Command: p.job.Text()}
 		switch {
 		case errors.Is(err, future.ErrCancelled):
 			res.State = "CANCELLED"
@@ -800,7 +730,7 @@ func (r *run) stdoutFailed() {
 // learns that stdout is closed.
 func (r *run) diedOfClosedStdout(res *Result) bool {
 	return r.opt.Output == Ungroup && !r.opt.JSON && res.ExitCode == 128+int(syscall.SIGPIPE) &&
-		readerGone(r.opt.Stdout)
+		output.ReaderGone(r.opt.Stdout)
 }
 
 // count adds res to the counts of sum: the one place a job is counted.
@@ -856,7 +786,7 @@ func (r *run) finish() *Summary {
 // It returns false at the end of the input, when a read was broken off
 // because the run ended (StopInput), or on a fault of the input, which it
 // records and which stops the run.
-func (r *run) nextJob(src Source) (*Job, bool) {
+func (r *run) nextJob(src input.Source) (*input.Job, bool) {
 	for {
 		job, err := src()
 		if err == io.EOF || err != nil && r.ctx.Err() != nil {
@@ -873,7 +803,7 @@ func (r *run) nextJob(src Source) (*Job, bool) {
 }
 
 // dryRun prints each job's command line and runs nothing.
-func (r *run) dryRun(src Source) *Summary {
+func (r *run) dryRun(src input.Source) *Summary {
 	for r.ctx.Err() == nil {
 		job, ok := r.nextJob(src)
 		if !ok {
@@ -895,9 +825,13 @@ func (r *run) dryRun(src Source) *Summary {
 }
 
 // task is the pool task that runs job, with retries.
-func (r *run) task(job *Job) pool.Task[*Result] {
+func (r *run) task(job *input.Job) pool.Task[*Result] {
+	// requeued is set when its worker died under --worker-loss requeue
+	// and the pool runs this task again; the pool's queue orders the
+	// write before the next run's read.
+	requeued := false
 	return func(ctx context.Context) (*Result, error) {
-		defer job.stdin.release()
+		defer job.Release()
 		slot := pool.WorkerID(ctx) + 1
 		worker := pool.WorkerName(ctx)
 		res := &Result{Seq: job.Seq, Args: job.Args, Worker: worker, State: "FINISHED"}
@@ -906,8 +840,9 @@ func (r *run) task(job *Job) pool.Task[*Result] {
 		}
 		c, err := job.Command(slot)
 		res.Command = c.Line
+		var files *Files // the files that travel with it (transfer.go), or nil
 		if err == nil {
-			job.files, err = r.files(job, slot)
+			files, err = r.files(job, slot)
 		}
 		if err != nil {
 			res.ExitCode = 2
@@ -929,14 +864,14 @@ func (r *run) task(job *Job) pool.Task[*Result] {
 		}
 		for attempt := 0; ; attempt++ {
 			res.Retries = attempt
-			if job.requeued {
+			if requeued {
 				res.Retries++
 			}
-			r.runAttempt(ctx, job, c, env, res)
-			if res.workerLost != nil && !job.requeued && r.opt.WorkerLoss == pool.LossRequeue {
+			r.runAttempt(ctx, job, c, env, files, res)
+			if res.workerLost != nil && !requeued && r.opt.WorkerLoss == pool.LossRequeue {
 				// --worker-loss requeue: the pool runs this task again, on
 				// another worker, once; that counts as a retry.
-				job.requeued = true
+				requeued = true
 				res.close()
 				return nil, res.workerLost
 			}
@@ -956,27 +891,27 @@ func (r *run) task(job *Job) pool.Task[*Result] {
 }
 
 // attempt runs c once, filling res.
-func (r *run) attempt(ctx context.Context, job *Job, c Command, env []string, res *Result) {
-	eo := ExecOptions{Shell: r.opt.Shell, Env: env, Grace: r.opt.Grace, Kill: r.opt.Kill, Files: job.files}
-	var lw, lwe *LineWriter
+func (r *run) attempt(ctx context.Context, job *input.Job, c shell.Command, env []string, files *Files, res *Result) {
+	eo := ExecOptions{Shell: r.opt.Shell, Env: env, Grace: r.opt.Grace, Kill: r.opt.Kill, Files: files}
+	var lw, lwe *output.LineWriter
 	switch {
 	case r.opt.JSON || r.opt.Output == Group:
-		res.stdout = NewSpool(r.opt.TempDir, r.budget)
-		res.stderr = NewSpool(r.opt.TempDir, r.budget)
+		res.stdout = output.NewSpool(r.opt.TempDir, r.budget)
+		res.stderr = output.NewSpool(r.opt.TempDir, r.budget)
 		eo.Stdout, eo.Stderr = res.stdout, res.stderr
 	case r.opt.Output == Line:
 		var prefix []byte
 		if r.opt.Tag {
 			prefix = []byte(strings.Join(job.Args, " ") + "\t")
 		}
-		lw, lwe = NewLineWriter(r.stdout, prefix), NewLineWriter(r.stderr, prefix)
-		lw.dir, lwe.dir = r.opt.TempDir, r.opt.TempDir
+		lw, lwe = output.NewLineWriter(r.stdout, prefix), output.NewLineWriter(r.stderr, prefix)
+		lw.Dir, lwe.Dir = r.opt.TempDir, r.opt.TempDir
 		eo.Stdout, eo.Stderr = lw, lwe
 	default:
 		eo.Stdout, eo.Stderr = r.opt.Stdout, r.opt.Stderr
 	}
-	if job.stdin != nil {
-		eo.Stdin = job.stdin.reader()
+	if stdin := job.Stdin(); stdin != nil {
+		eo.Stdin = stdin
 	}
 	if r.results != nil {
 		eo.Stdout, eo.Stderr = r.teeResults(job, res, eo.Stdout, eo.Stderr)
@@ -1033,7 +968,7 @@ func (r *run) attempt(ctx context.Context, job *Job, c Command, env []string, re
 // that could not be written (TMPDIR missing or full), a process that left
 // the job's group and held its output open; nil when all of it came
 // through. A closed stdout is not counted: it stops the run quietly.
-func outputLost(out Outcome, res *Result, lw, lwe *LineWriter) error {
+func outputLost(out Outcome, res *Result, lw, lwe *output.LineWriter) error {
 	var errs []error
 	if res.stdout != nil {
 		errs = append(errs, res.stdout.Err(), res.stderr.Err())

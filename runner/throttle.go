@@ -11,6 +11,9 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/futures-cli/futures/runner/input"
+	"github.com/futures-cli/futures/runner/shell"
 )
 
 // Throttling (--delay, --load, --memfree): a job starts only when the last
@@ -275,14 +278,14 @@ func readMemAvailable(proc string) (int64, error) {
 // it does not count as a retry. When the attempt cannot start (the run
 // halted or ended while it waited) and none has run before, res says that
 // the job was cancelled.
-func (r *run) runAttempt(ctx context.Context, job *Job, c Command, env []string, res *Result) {
+func (r *run) runAttempt(ctx context.Context, job *input.Job, c shell.Command, env []string, files *Files, res *Result) {
 	for {
 		if r.halt.stopped() {
 			notStarted(res, r.halt.cause)
 			return
 		}
 		if r.throttle == nil {
-			r.attempt(ctx, job, c, env, res)
+			r.attempt(ctx, job, c, env, files, res)
 			return
 		}
 		actx, s, err := r.throttle.start(ctx)
@@ -295,7 +298,7 @@ func (r *run) runAttempt(ctx context.Context, job *Job, c Command, env []string,
 			notStarted(res, r.halt.cause)
 			return
 		}
-		r.attempt(actx, job, c, env, res)
+		r.attempt(actx, job, c, env, files, res)
 		if !r.throttle.end(s) || ctx.Err() != nil || r.halt.stopped() {
 			return
 		}

@@ -3,6 +3,9 @@ package runner
 import (
 	"errors"
 	"fmt"
+
+	"github.com/futures-cli/futures/runner/input"
+	"github.com/futures-cli/futures/runner/template"
 )
 
 // Files where there is no shared file system (GNU parallel's
@@ -43,24 +46,23 @@ func (opt *Options) wantsFiles() bool {
 // files expands the run's --transferfile and --return templates for job j
 // on worker slot, with the job's values as its command has them; nil when
 // the run has none. A submit job's value is its command line.
-func (r *run) files(j *Job, slot int) (*Files, error) {
+func (r *run) files(j *input.Job, slot int) (*Files, error) {
 	opt := &r.opt
 	if !opt.wantsFiles() {
 		return nil, nil
 	}
-	v := Vars{Seq: j.Seq, Slot: slot}
-	var proto Template
-	if j.tmpl != nil {
-		v.Records = j.recs
-		proto = Template{repl: j.tmpl.repl, fields: j.tmpl.fields, columns: j.tmpl.columns}
+	v := template.Vars{Seq: j.Seq, Slot: slot}
+	proto := j.Template() // nil for a submit job: the default replacement strings
+	if proto != nil {
+		v.Records = j.Records()
 	} else {
-		v.Records = [][]string{{j.line}}
+		v.Records = [][]string{{j.Text()}}
 	}
 	transfer := opt.Transfer
 	if opt.TransferItem {
 		item := "{}"
-		if proto.repl != "" {
-			item = proto.repl // -I STR: the item is STR, as GNU parallel takes it
+		if repl := proto.Replace(); repl != "" {
+			item = repl // -I STR: the item is STR, as GNU parallel takes it
 		}
 		transfer = append([]string{item}, transfer...)
 	}
@@ -78,11 +80,11 @@ func (r *run) files(j *Job, slot int) (*Files, error) {
 // expandFiles expands each file-name template of tmpls for v: a template
 // with {} (or a path form of it) gives one name per record of a chunk, one
 // with no replacement string is the name itself.
-func expandFiles(flag string, tmpls []string, proto Template, v Vars) ([]string, error) {
+func expandFiles(flag string, tmpls []string, proto *template.Template, v template.Vars) ([]string, error) {
 	var names []string
 	for _, s := range tmpls {
-		t := parseArgvTemplate([]string{s}, proto)
-		if !t.hasRepl {
+		t := proto.Arg(s)
+		if !t.HasReplacement() {
 			names = append(names, s)
 			continue
 		}

@@ -5,55 +5,58 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/futures-cli/futures/runner/input"
+	"github.com/futures-cli/futures/runner/template"
 )
 
 func TestTheFilesOfAJobAreItsTemplatesExpanded(t *testing.T) {
-	mapJob := func(o TemplateOptions, recs ...[]string) *Job {
-		tmpl, err := ParseTemplateWith([]string{"cmd {}"}, o)
+	mapJob := func(o template.Options, recs ...[]string) *input.Job {
+		tmpl, err := template.ParseWith([]string{"cmd {}"}, o)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return &Job{Seq: 3, tmpl: tmpl, recs: recs}
+		return input.NewJob(3, tmpl, recs)
 	}
 	for _, tc := range []struct {
 		name string
 		opt  Options
-		job  *Job
+		job  *input.Job
 		want *Files
 		err  string
 	}{
-		{"no file options: no files", Options{}, mapJob(TemplateOptions{}, []string{"a"}), nil, ""},
+		{"no file options: no files", Options{}, mapJob(template.Options{}, []string{"a"}), nil, ""},
 		{"a template takes the job's item and its path forms",
 			Options{Transfer: []string{"{}"}, Return: []string{"{.}.out", "out/./{/}.n"}, Cleanup: true},
-			mapJob(TemplateOptions{}, []string{"dir/a.txt"}),
+			mapJob(template.Options{}, []string{"dir/a.txt"}),
 			&Files{Transfer: []string{"dir/a.txt"}, Return: []string{"dir/a.out", "out/./a.txt.n"}, Cleanup: true}, ""},
 		{"--transfer sends the item, before the other files",
 			Options{TransferItem: true, Transfer: []string{"common.cfg"}},
-			mapJob(TemplateOptions{}, []string{"a.txt"}),
+			mapJob(template.Options{}, []string{"a.txt"}),
 			&Files{Transfer: []string{"a.txt", "common.cfg"}}, ""},
 		{"--transfer with -I sends the item the -I string stands for",
 			Options{TransferItem: true, Return: []string{"%.out"}},
-			mapJob(TemplateOptions{Replace: "%"}, []string{"a.txt"}),
+			mapJob(template.Options{Replace: "%"}, []string{"a.txt"}),
 			&Files{Transfer: []string{"a.txt"}, Return: []string{"a.txt.out"}}, ""},
 		{"a chunk of items gives a file per item, and a fixed name once",
 			Options{Transfer: []string{"{}", "lib.sh"}, Return: []string{"{#}.log"}},
-			mapJob(TemplateOptions{}, []string{"a"}, []string{"b"}),
+			mapJob(template.Options{}, []string{"a"}, []string{"b"}),
 			&Files{Transfer: []string{"a", "b", "lib.sh"}, Return: []string{"3.log"}}, ""},
 		{"{2} is the second input's value",
 			Options{Transfer: []string{"{2}"}},
-			mapJob(TemplateOptions{}, []string{"x", "data/y"}),
+			mapJob(template.Options{}, []string{"x", "data/y"}),
 			&Files{Transfer: []string{"data/y"}}, ""},
 		{"a --header column names a file",
 			Options{Return: []string{"{id}.out"}},
-			mapJob(TemplateOptions{Fields: true, Columns: []string{"id", "url"}}, []string{"7", "http://x"}),
+			mapJob(template.Options{Fields: true, Columns: []string{"id", "url"}}, []string{"7", "http://x"}),
 			&Files{Return: []string{"7.out"}}, ""},
 		{"a submit job's {} is its command line; {#} its number",
 			Options{Return: []string{"out{#}"}},
-			&Job{Seq: 9, line: "make all"},
+			input.NewLineJob(9, "make all"),
 			&Files{Return: []string{"out9"}}, ""},
 		{"a name that is empty for this job is its error",
 			Options{Transfer: []string{"{2}"}},
-			mapJob(TemplateOptions{}, []string{"a"}),
+			mapJob(template.Options{}, []string{"a"}),
 			nil, "--transferfile {2}: the file name is empty for this job"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -82,7 +85,7 @@ func TestFilesNeedTheProcessExecutor(t *testing.T) {
 			t.Fatalf("%+v: %v", opt, err)
 		}
 	}
-	s := Run(t.Context(), Options{Return: []string{"x"}, Stdout: &strings.Builder{}, Stderr: &strings.Builder{}}, func() (*Job, error) {
+	s := Run(t.Context(), Options{Return: []string{"x"}, Stdout: &strings.Builder{}, Stderr: &strings.Builder{}}, func() (*input.Job, error) {
 		t.Fatal("a run that cannot serve its files read its input")
 		return nil, nil
 	})

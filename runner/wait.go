@@ -11,6 +11,7 @@ import (
 
 	"github.com/futures-cli/futures/future"
 	"github.com/futures-cli/futures/pool"
+	"github.com/futures-cli/futures/runner/input"
 )
 
 // ErrNotDone is the cause given to the jobs that `wait --then cancel`
@@ -53,7 +54,7 @@ type began struct {
 }
 
 // waitTask is the task of job, noting in b when a worker takes it.
-func (r *run) waitTask(job *Job, b *atomic.Pointer[began]) pool.Task[*Result] {
+func (r *run) waitTask(job *input.Job, b *atomic.Pointer[began]) pool.Task[*Result] {
 	task := r.task(job)
 	return func(ctx context.Context) (*Result, error) {
 		b.Store(&began{start: time.Now(), worker: pool.WorkerName(ctx)})
@@ -81,7 +82,7 @@ func notDoneRecord(p pending, b *began) *NotDone {
 // signal), then cancels or finishes the rest. Jobs' output is written as
 // in Run, in completion order, once the wait has returned. The sets are
 // returned for rendering; with opt.JSON no per-job line is written.
-func RunWait(ctx context.Context, opt Options, wo WaitOptions, src Source) (*WaitSets, *Summary) {
+func RunWait(ctx context.Context, opt Options, wo WaitOptions, src input.Source) (*WaitSets, *Summary) {
 	opt.KeepOrder = false
 	r, err := newRun(ctx, opt)
 	if err != nil {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/futures-cli/futures/runner/input"
 )
 
 // NoLimit is the Options.Workers of -j 0: no limit of our own, as GNU
@@ -11,7 +13,7 @@ import (
 // window holds (jobs submitted and not yet emitted; 1024 by default) and
 // the system allows: when it refuses to start one more (too many open
 // files or processes), the run waits for a job to end (limit.go).
-const NoLimit = -1
+const NoLimit = input.NoLimit
 
 // noLimitWindow is the default Window under NoLimit.
 const noLimitWindow = 1024

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/futures-cli/futures/runner/input"
 )
 
 // recordingHook checks that BeforeWrite and AfterWrite come in pairs per
@@ -43,7 +45,7 @@ func TestWriteHookSeesEveryWrite(t *testing.T) {
 	for _, mode := range []OutputMode{Group, Line} {
 		var out, errb bytes.Buffer
 		h := &recordingHook{t: t, open: map[io.Writer]bool{}, seen: map[io.Writer]*bytes.Buffer{}}
-		src := SubmitSource(NewReader(strings.NewReader("echo a; echo b >&2\necho c\n"), '\n'))
+		src := input.SubmitSource(input.NewReader(strings.NewReader("echo a; echo b >&2\necho c\n"), '\n'))
 		sum := Run(t.Context(), Options{Workers: 2, Output: mode, Stdout: &out, Stderr: &errb, WriteHook: h}, src)
 		if sum.Succeeded != 2 {
 			t.Fatalf("%s", sum)

@@ -1,4 +1,4 @@
-package runner
+package output
 
 import "io"
 
@@ -33,8 +33,8 @@ func (hw hookedWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// withHook returns w with its writes reported to h, or w when h is nil.
-func withHook(w io.Writer, h WriteHook) io.Writer {
+// WithHook returns w with its writes reported to h, or w when h is nil.
+func WithHook(w io.Writer, h WriteHook) io.Writer {
 	if h == nil {
 		return w
 	}

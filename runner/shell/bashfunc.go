@@ -1,9 +1,11 @@
-package runner
+package shell
 
 import (
 	"os"
 	"strings"
 	"sync"
+
+	"github.com/futures-cli/futures/runner/internal/lex"
 )
 
 // Exported bash functions. After `export -f myf`, bash puts the function in
@@ -41,10 +43,10 @@ func exportedFunctions(env []string) map[string]bool {
 	return names
 }
 
-// runsFunction reports whether c's command is a bash function exported in
+// RunsFunction reports whether c's command is a bash function exported in
 // environ (nil: the runner's environment): its program (Argv[0]), or for a
 // shell line its first word after any VAR=value assignments.
-func runsFunction(c Command, environ []string) bool {
+func RunsFunction(c Command, environ []string) bool {
 	funcs := runnerFunctions()
 	if environ != nil {
 		funcs = exportedFunctions(environ)
@@ -73,7 +75,7 @@ func commandWord(line string) string {
 		if strings.ContainsAny(w, "'\"\\$`") {
 			return ""
 		}
-		if !isAssignment(w) {
+		if !lex.IsAssignment(w) {
 			return w
 		}
 		rest = rest[end:]

@@ -1,67 +1,14 @@
-package runner
+package template
 
 import (
 	"errors"
 	"slices"
 	"strings"
 	"testing"
-	"unicode/utf8"
 
-	"github.com/mattn/go-shellwords"
+	"github.com/futures-cli/futures/runner/internal/lex"
+	"github.com/futures-cli/futures/runner/shell"
 )
-
-func FuzzSplitLine(f *testing.F) {
-	for _, s := range []string{
-		"echo a b", `echo 'a b' "c d" e\ f`, `a'b'"c"`, `printf %s '' ""`, `echo "a\b\$\"\\"`,
-		"ls | wc", "echo $HOME", "cat <<EOF\nit's\nEOF", "echo 'abc", `echo abc\`, "echo \xff",
-		"A=1 cmd", "cd /tmp", `echo $'a\'b'`, "echo `date", "# it's", "{ echo; }", "echo \x00",
-		`echo "$(echo ")")"`, "x ${a:-'}'}", "\t\r\n", "echo ~ a~",
-	} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, line string) {
-		c, err := ParseLine(line)
-		if err != nil {
-			if !errors.Is(err, ErrSyntax) {
-				t.Fatalf("ParseLine(%q) = %v, not an ErrSyntax", line, err)
-			}
-			return
-		}
-		if c.Line != line {
-			t.Fatalf("ParseLine(%q).Line = %q", line, c.Line)
-		}
-		if c.Shell {
-			if c.Argv != nil {
-				t.Fatalf("ParseLine(%q) = %+v: a shell line with an argv", line, c)
-			}
-			return
-		}
-		if len(c.Argv) == 0 {
-			t.Fatalf("ParseLine(%q) = %+v: a direct exec without argv", line, c)
-		}
-
-		// Quoting the words back gives them back.
-		quoted := make([]string, len(c.Argv))
-		for i, a := range c.Argv {
-			quoted[i] = Quote(a)
-		}
-		back, err := ParseLine("echo " + strings.Join(quoted, " "))
-		if err != nil || back.Shell || !slices.Equal(back.Argv[1:], c.Argv) {
-			t.Fatalf("ParseLine(%q) = %q; quoted back: %+v, %v", line, c.Argv, back, err)
-		}
-
-		// go-shellwords splits the same, where it is right: valid UTF-8
-		// (it decodes runes), no backslash (it takes \t and \n for escapes,
-		// and a backslash in double quotes for one), no CR or LF (it takes
-		// them for blanks, sh does not).
-		if utf8.ValidString(line) && !strings.ContainsAny(line, "\\\r\n") {
-			words, err := shellwords.Parse(line)
-			if err != nil || !slices.Equal(words, c.Argv) {
-				t.Fatalf("line %q: ParseLine gives %q, shellwords %q, %v", line, c.Argv, words, err)
-			}
-		}
-	})
-}
 
 func FuzzTemplate(f *testing.F) {
 	for _, s := range []struct{ tmpl, item string }{
@@ -85,24 +32,24 @@ func FuzzTemplate(f *testing.F) {
 	f.Fuzz(func(t *testing.T, tmplText, item string) {
 		vars := []Vars{one(item), chunk(item, "b", "c"), {Records: [][]string{{item, "x"}, {"y", item}}, Seq: 3, Slot: 2}}
 		for _, args := range [][]string{{tmplText}, append([]string{"cmd"}, strings.Split(tmplText, " ")...)} {
-			tmpl, err := ParseTemplate(args)
+			tmpl, err := Parse(args)
 			if err != nil {
 				if !errors.Is(err, ErrTemplate) {
-					t.Fatalf("ParseTemplate(%q) = %v, not an ErrTemplate", args, err)
+					t.Fatalf("Parse(%q) = %v, not an ErrTemplate", args, err)
 				}
 				continue
 			}
 			for _, v := range vars {
 				c, err := tmpl.Expand(v)
 				if err != nil {
-					if !errors.Is(err, ErrTemplate) && !errors.Is(err, ErrSyntax) {
+					if !errors.Is(err, ErrTemplate) && !errors.Is(err, shell.ErrSyntax) {
 						t.Fatalf("Expand(%q, %q) = %v", args, v.Records, err)
 					}
 					continue
 				}
 				if len(args) > 1 {
 					// The argv form: the line reads back as the argv.
-					back, err := ParseLine(c.Line)
+					back, err := shell.ParseLine(c.Line)
 					if c.Shell || err != nil || !slices.Equal(back.Argv, c.Argv) {
 						t.Fatalf("%q with %q = %+v; its line reads %+v, %v", args, v.Records, c, back, err)
 					}
@@ -119,7 +66,7 @@ func FuzzTemplate(f *testing.F) {
 					t.Fatalf("%q: with a placeholder: %v; with %q: %v", tmplText, perr, item, err)
 				}
 				if err == nil && !p.Shell {
-					if c.Shell && !onlyShellRuns(placeholderArg(c.Line)) {
+					if c.Shell && !lex.OnlyShellRuns(placeholderArg(c.Line)) {
 						t.Fatalf("%q with %q needs a shell: %q (with a placeholder: %q)", tmplText, item, c.Line, p.Argv)
 					}
 					if !c.Shell && len(c.Argv) != len(p.Argv) {
@@ -133,25 +80,25 @@ func FuzzTemplate(f *testing.F) {
 		// from the item (so from the input: data too), the same holds:
 		// errors are ErrTemplate, or for one job ErrSyntax or ErrFields,
 		// and a value never changes the structure of a command.
-		opts := TemplateOptions{Replace: "%", Fields: true, Columns: strings.Split(item, ",")}
+		opts := Options{Replace: "%", Fields: true, Columns: strings.Split(item, ",")}
 		for _, args := range [][]string{{tmplText}, append([]string{"cmd"}, strings.Split(tmplText, " ")...)} {
-			tmpl, err := ParseTemplateWith(args, opts)
+			tmpl, err := ParseWith(args, opts)
 			if err != nil {
 				if !errors.Is(err, ErrTemplate) {
-					t.Fatalf("ParseTemplateWith(%q, %+v) = %v, not an ErrTemplate", args, opts, err)
+					t.Fatalf("ParseWith(%q, %+v) = %v, not an ErrTemplate", args, opts, err)
 				}
 				continue
 			}
 			for _, v := range []Vars{rec(item), rec(item, "b", "c"), {Records: [][]string{{item, "x"}, {"y"}}, Seq: 2, Slot: 3}} {
 				c, err := tmpl.Expand(v)
 				if err != nil {
-					if !errors.Is(err, ErrTemplate) && !errors.Is(err, ErrSyntax) && !errors.Is(err, ErrFields) {
+					if !errors.Is(err, ErrTemplate) && !errors.Is(err, shell.ErrSyntax) && !errors.Is(err, ErrFields) {
 						t.Fatalf("Expand(%q, %q) with %+v = %v", args, v.Records, opts, err)
 					}
 					continue
 				}
 				if len(args) > 1 {
-					back, err := ParseLine(c.Line)
+					back, err := shell.ParseLine(c.Line)
 					if c.Shell || err != nil || !slices.Equal(back.Argv, c.Argv) {
 						t.Fatalf("%q with %q and %+v = %+v; its line reads %+v, %v", args, v.Records, opts, c, back, err)
 					}
@@ -165,7 +112,7 @@ func FuzzTemplate(f *testing.F) {
 					t.Fatalf("%q with %+v: with a placeholder: %v; with %q: %v", tmplText, opts, perr, item, err)
 				}
 				if err == nil && !p.Shell {
-					if c.Shell && !onlyShellRuns(placeholderArg(c.Line)) {
+					if c.Shell && !lex.OnlyShellRuns(placeholderArg(c.Line)) {
 						t.Fatalf("%q with %q and %+v needs a shell: %q (with a placeholder: %q)", tmplText, item, opts, c.Line, p.Argv)
 					}
 					if !c.Shell && len(c.Argv) != len(p.Argv) {
@@ -176,13 +123,13 @@ func FuzzTemplate(f *testing.F) {
 		}
 
 		// echo {} gives the item back, whatever it holds.
-		tmpl, err := ParseTemplate([]string{"echo {}"})
+		tmpl, err := Parse([]string{"echo {}"})
 		if err != nil {
 			t.Fatal(err)
 		}
 		c, err := tmpl.Expand(one(item))
 		if strings.Contains(item, "\x00") {
-			if !errors.Is(err, ErrSyntax) {
+			if !errors.Is(err, shell.ErrSyntax) {
 				t.Fatalf("echo {} with a NUL: %+v, %v", c, err)
 			}
 			return
@@ -198,7 +145,7 @@ func FuzzTemplate(f *testing.F) {
 // it is quoted by Quote.
 func placeholderArg(line string) string {
 	w, _, _ := strings.Cut(strings.TrimLeft(line, " \t"), " ")
-	if c, err := ParseLine("x " + w); err == nil && !c.Shell && len(c.Argv) == 2 {
+	if c, err := shell.ParseLine("x " + w); err == nil && !c.Shell && len(c.Argv) == 2 {
 		return c.Argv[1]
 	}
 	return w

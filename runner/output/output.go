@@ -1,4 +1,6 @@
-package runner
+// Package output carries job output to the run's stdout and stderr: spools
+// (memory, then a temporary file), and the group, line and ungroup writers.
+package output
 
 import (
 	"bufio"
@@ -12,6 +14,8 @@ import (
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/futures-cli/futures/runner/internal/copybuf"
 )
 
 // spoolMemMax is the most a Spool keeps in memory before it moves to a
@@ -195,8 +199,8 @@ func (s *Spool) WriteTo(w io.Writer) (int64, error) {
 		}
 		return int64(n), err
 	}
-	bp := copyBufs.Get().(*[]byte)
-	defer copyBufs.Put(bp)
+	bp := copybuf.Pool.Get().(*[]byte)
+	defer copybuf.Pool.Put(bp)
 	buf := *bp
 	var off int64
 	for off < s.size {
@@ -301,7 +305,7 @@ func (o *Output) Err() error {
 // a line of its own; without one the output is written as it is. It
 // returns the Output's error, or src's.
 func (o *Output) WriteGroup(src io.WriterTo, prefix []byte) error {
-	return o.locked(prefix, func(w io.Writer) error {
+	return o.Locked(prefix, func(w io.Writer) error {
 		_, err := src.WriteTo(w)
 		return err
 	})
@@ -314,9 +318,9 @@ func (w outputWriter) Write(p []byte) (int, error) { return w.o.write(p) }
 
 var prefixBufs = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 32<<10) }}
 
-// locked calls fn with a writer to o, holding o's lock throughout: with a
+// Locked calls fn with a writer to o, holding o's lock throughout: with a
 // prefix, each line fn writes is prefixed, and a last partial line ended.
-func (o *Output) locked(prefix []byte, fn func(io.Writer) error) error {
+func (o *Output) Locked(prefix []byte, fn func(io.Writer) error) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.err != nil {
@@ -390,10 +394,11 @@ func (p *prefixWriter) Write(b []byte) (int, error) {
 type LineWriter struct {
 	out    *Output
 	prefix []byte
-	dir    string // where a long line is spooled; "": os.TempDir()
-	part   []byte // the partial line, while long is nil
-	long   *Spool // the partial line, once longer than lineMemMax
-	lost   error  // the first failure to spool a long line: output dropped
+	// Dir is where a long line is spooled; "": os.TempDir().
+	Dir  string
+	part []byte // the partial line, while long is nil
+	long *Spool // the partial line, once longer than lineMemMax
+	lost error  // the first failure to spool a long line: output dropped
 }
 
 // NewLineWriter returns a LineWriter writing to out.
@@ -415,7 +420,7 @@ func (l *LineWriter) Write(p []byte) (int, error) {
 		}
 		if l.pending() {
 			line := p[:i+1]
-			err := l.out.locked(l.prefix, func(w io.Writer) error {
+			err := l.out.Locked(l.prefix, func(w io.Writer) error {
 				if err := l.writePending(w); err != nil {
 					return err
 				}
@@ -433,7 +438,7 @@ func (l *LineWriter) Write(p []byte) (int, error) {
 		}
 		j := bytes.LastIndexByte(p, '\n')
 		lines := p[:j+1]
-		if err := l.out.locked(l.prefix, func(w io.Writer) error {
+		if err := l.out.Locked(l.prefix, func(w io.Writer) error {
 			_, err := w.Write(lines)
 			return err
 		}); err != nil {
@@ -450,7 +455,7 @@ func (l *LineWriter) Close() error {
 	if !l.pending() {
 		return nil
 	}
-	err := l.out.locked(l.prefix, func(w io.Writer) error {
+	err := l.out.Locked(l.prefix, func(w io.Writer) error {
 		if err := l.writePending(w); err != nil {
 			return err
 		}
@@ -480,7 +485,7 @@ func (l *LineWriter) hold(p []byte) (err error) {
 		return nil
 	}
 	if l.long == nil {
-		l.long = NewSpool(l.dir, nil)
+		l.long = NewSpool(l.Dir, nil)
 		if _, err := l.long.Write(l.part); err != nil {
 			return err
 		}
@@ -509,10 +514,10 @@ func (l *LineWriter) reset() error {
 	return err
 }
 
-// readerGone reports whether w is a pipe or socket whose reading end is
+// ReaderGone reports whether w is a pipe or socket whose reading end is
 // closed: poll says POLLERR (a pipe) or POLLHUP (a socket) at once, and a
 // write would fail with EPIPE.
-func readerGone(w io.Writer) bool {
+func ReaderGone(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	if !ok {
 		return false

@@ -1,4 +1,4 @@
-package runner
+package input
 
 import (
 	"encoding/csv"
@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/futures-cli/futures/runner/shell"
 )
 
 // ParseColsep compiles the --colsep regular expression (Go's RE2 syntax:
@@ -21,7 +23,7 @@ func ParseColsep(s string) (*regexp.Regexp, error) {
 	}
 	if re.MatchString("") {
 		// Shell words, so that the advice can be typed as it is shown.
-		return nil, fmt.Errorf("--colsep %s matches the empty string; to split at a literal %s, write --colsep %s", Quote(s), s, Quote(regexp.QuoteMeta(s)))
+		return nil, fmt.Errorf("--colsep %s matches the empty string; to split at a literal %s, write --colsep %s", shell.Quote(s), s, shell.Quote(regexp.QuoteMeta(s)))
 	}
 	return re, nil
 }

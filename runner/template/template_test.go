@@ -1,4 +1,4 @@
-package runner
+package template
 
 import (
 	"context"
@@ -10,6 +10,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/futures-cli/futures/runner/shell"
 )
 
 // one is the Vars of a job with a single item.
@@ -24,11 +27,11 @@ func chunk(items ...string) Vars {
 	return v
 }
 
-func mustExpand(t *testing.T, args []string, v Vars) Command {
+func mustExpand(t *testing.T, args []string, v Vars) shell.Command {
 	t.Helper()
-	tmpl, err := ParseTemplate(args)
+	tmpl, err := Parse(args)
 	if err != nil {
-		t.Fatalf("ParseTemplate(%q): %v", args, err)
+		t.Fatalf("Parse(%q): %v", args, err)
 	}
 	c, err := tmpl.Expand(v)
 	if err != nil {
@@ -237,7 +240,7 @@ func TestTemplateArgv(t *testing.T) {
 		{"an empty word stays", []string{"printf", "%s|", "", "{}"}, one(""), []string{"printf", "%s|", "", ""}, "printf '%s|' '' ''"},
 		{"{} of several sources is joined by a space", []string{"echo", "{}"}, Vars{Records: [][]string{{"a", "b"}}}, []string{"echo", "a b"}, "echo 'a b'"},
 		{"no replacement appends all values", []string{"echo", "-n"}, Vars{Records: [][]string{{"a", "1"}, {"b", "2"}}}, []string{"echo", "-n", "a", "1", "b", "2"}, "echo -n a 1 b 2"},
-		{"a 100 KB item with invalid UTF-8 is kept", []string{"echo", "{}"}, one(long), []string{"echo", long}, "echo " + Quote(long)},
+		{"a 100 KB item with invalid UTF-8 is kept", []string{"echo", "{}"}, one(long), []string{"echo", long}, "echo " + shell.Quote(long)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -246,7 +249,7 @@ func TestTemplateArgv(t *testing.T) {
 				t.Fatalf("%q with %q = %+v, want argv %q, line %q", tt.args, tt.vars.Records, c, tt.argv, tt.line)
 			}
 			// The Line reads back as the argv.
-			back, err := ParseLine(c.Line)
+			back, err := shell.ParseLine(c.Line)
 			if err != nil || !slices.Equal(back.Argv, c.Argv) {
 				t.Errorf("ParseLine(%q) = %+v, %v; want %q", c.Line, back, err, c.Argv)
 			}
@@ -254,7 +257,7 @@ func TestTemplateArgv(t *testing.T) {
 	}
 }
 
-func TestParseTemplateErrors(t *testing.T) {
+func TestParseErrors(t *testing.T) {
 	tests := []struct {
 		name      string
 		args      []string
@@ -275,12 +278,12 @@ func TestParseTemplateErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tmpl, err := ParseTemplate(tt.args)
+			tmpl, err := Parse(tt.args)
 			if !errors.Is(err, ErrTemplate) {
-				t.Fatalf("ParseTemplate(%q) = %v, %v; want ErrTemplate", tt.args, tmpl, err)
+				t.Fatalf("Parse(%q) = %v, %v; want ErrTemplate", tt.args, tmpl, err)
 			}
-			if tt.alsoSynax && !errors.Is(err, ErrSyntax) {
-				t.Errorf("ParseTemplate(%q) = %v, want it to wrap ErrSyntax too", tt.args, err)
+			if tt.alsoSynax && !errors.Is(err, shell.ErrSyntax) {
+				t.Errorf("Parse(%q) = %v, want it to wrap ErrSyntax too", tt.args, err)
 			}
 		})
 	}
@@ -288,28 +291,28 @@ func TestParseTemplateErrors(t *testing.T) {
 
 func TestExpandErrors(t *testing.T) {
 	t.Run("a source there is not is a template error", func(t *testing.T) {
-		tmpl, _ := ParseTemplate([]string{"echo {3}"})
+		tmpl, _ := Parse([]string{"echo {3}"})
 		_, err := tmpl.Expand(Vars{Records: [][]string{{"a", "b"}}})
 		if !errors.Is(err, ErrTemplate) {
 			t.Errorf("Expand = %v, want ErrTemplate", err)
 		}
 	})
 	t.Run("no record is a template error", func(t *testing.T) {
-		tmpl, _ := ParseTemplate([]string{"echo {}"})
+		tmpl, _ := Parse([]string{"echo {}"})
 		if _, err := tmpl.Expand(Vars{}); !errors.Is(err, ErrTemplate) {
 			t.Errorf("Expand = %v, want ErrTemplate", err)
 		}
 	})
 	t.Run("a NUL byte in an item fails the line form with its line", func(t *testing.T) {
-		tmpl, _ := ParseTemplate([]string{"echo {}"})
+		tmpl, _ := Parse([]string{"echo {}"})
 		c, err := tmpl.Expand(one("a\x00b"))
-		if !errors.Is(err, ErrSyntax) || c.Line != "echo 'a\x00b'" {
+		if !errors.Is(err, shell.ErrSyntax) || c.Line != "echo 'a\x00b'" {
 			t.Errorf("Expand = %+v, %v; want ErrSyntax and the line", c, err)
 		}
 	})
 	t.Run("a NUL byte in an item fails the argv form", func(t *testing.T) {
-		tmpl, _ := ParseTemplate([]string{"echo", "{}"})
-		if _, err := tmpl.Expand(one("a\x00b")); !errors.Is(err, ErrSyntax) {
+		tmpl, _ := Parse([]string{"echo", "{}"})
+		if _, err := tmpl.Expand(one("a\x00b")); !errors.Is(err, shell.ErrSyntax) {
 			t.Errorf("Expand = %v, want ErrSyntax", err)
 		}
 	})
@@ -330,7 +333,7 @@ func TestTemplateFlags(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tmpl, err := ParseTemplate(tt.args)
+			tmpl, err := Parse(tt.args)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -353,7 +356,7 @@ func BenchmarkExpand(b *testing.B) {
 		{"argv", []string{"sh", "-c", `echo "$1"`, "_", "{}"}, one("photos/img 001.jpg")},
 		{"chunk of 10", []string{"echo {}"}, chunk("a", "b", "c", "d", "e", "f", "g", "h", "i", "j")},
 	} {
-		tmpl, err := ParseTemplate(bm.args)
+		tmpl, err := Parse(bm.args)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -444,10 +447,10 @@ func TestTemplateQuotingRegressions(t *testing.T) {
 		"echo $(case x in a) echo {};; esac) \"{}\"",
 	} {
 		t.Run(text, func(t *testing.T) {
-			tmpl, err := ParseTemplate([]string{text})
+			tmpl, err := Parse([]string{text})
 			if err != nil {
 				if !errors.Is(err, ErrTemplate) {
-					t.Fatalf("ParseTemplate: %v", err)
+					t.Fatalf("Parse: %v", err)
 				}
 				return
 			}
@@ -484,7 +487,7 @@ func TestTemplateRandomShellLinesNeverRunItems(t *testing.T) {
 		for range 2 + r.IntN(8) {
 			b.WriteString(pieces[r.IntN(len(pieces))])
 		}
-		tmpl, err := ParseTemplate([]string{b.String()})
+		tmpl, err := Parse([]string{b.String()})
 		if err != nil || !tmpl.HasReplacement() {
 			continue
 		}
@@ -502,25 +505,25 @@ func TestCheckInputsRefusesAnNThatCanOnlyBeEmpty(t *testing.T) {
 	tests := []struct {
 		name            string
 		tmpl            string
-		opt             TemplateOptions
+		opt             Options
 		sources, perJob int
 		wantErr         string // "" for none
 	}{
-		{"{2} of one source is refused", "rm -rf {2}/*", TemplateOptions{}, 1, 1, "{2}, but there is only 1 input source"},
-		{"{3} of two sources is refused", "echo {3}", TemplateOptions{}, 2, 1, "{3}, but there are only 2 input sources"},
-		{"{2.} counts as {2}", "echo {2.}", TemplateOptions{}, 1, 1, "{2}, but there is only 1 input source"},
-		{"{2} of two sources is fine", "echo {1} {2}", TemplateOptions{}, 2, 1, ""},
-		{"{1} of one source is fine", "echo {1}", TemplateOptions{}, 1, 1, ""},
-		{"{2} with -n 2 is the second item", "echo {1} {2}", TemplateOptions{}, 1, 2, ""},
-		{"{3} with -n 2 is refused", "echo {3}", TemplateOptions{}, 1, 2, "-n 2 puts at most 2 items"},
-		{"{5} with -X is not known in advance", "echo {} {5}", TemplateOptions{}, 1, 0, ""},
-		{"{1} with --pipe is refused", "echo {1}", TemplateOptions{}, 0, 1, "--pipe jobs have no input item"},
-		{"{} with --pipe is fine", "echo {} {#}", TemplateOptions{}, 0, 1, ""},
-		{"fields are counted per line", "echo {9}", TemplateOptions{Fields: true}, 1, 1, ""},
+		{"{2} of one source is refused", "rm -rf {2}/*", Options{}, 1, 1, "{2}, but there is only 1 input source"},
+		{"{3} of two sources is refused", "echo {3}", Options{}, 2, 1, "{3}, but there are only 2 input sources"},
+		{"{2.} counts as {2}", "echo {2.}", Options{}, 1, 1, "{2}, but there is only 1 input source"},
+		{"{2} of two sources is fine", "echo {1} {2}", Options{}, 2, 1, ""},
+		{"{1} of one source is fine", "echo {1}", Options{}, 1, 1, ""},
+		{"{2} with -n 2 is the second item", "echo {1} {2}", Options{}, 1, 2, ""},
+		{"{3} with -n 2 is refused", "echo {3}", Options{}, 1, 2, "-n 2 puts at most 2 items"},
+		{"{5} with -X is not known in advance", "echo {} {5}", Options{}, 1, 0, ""},
+		{"{1} with --pipe is refused", "echo {1}", Options{}, 0, 1, "--pipe jobs have no input item"},
+		{"{} with --pipe is fine", "echo {} {#}", Options{}, 0, 1, ""},
+		{"fields are counted per line", "echo {9}", Options{Fields: true}, 1, 1, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tmpl, err := ParseTemplateWith([]string{tt.tmpl}, tt.opt)
+			tmpl, err := ParseWith([]string{tt.tmpl}, tt.opt)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -559,15 +562,15 @@ func TestTemplateGlobBracketQuotesTheItem(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tmpl, err := ParseTemplate([]string{tt.tmpl})
+			tmpl, err := Parse([]string{tt.tmpl})
 			if tt.line == "" {
 				if !errors.Is(err, ErrTemplate) {
-					t.Fatalf("ParseTemplate(%q) = %v, want an ErrTemplate", tt.tmpl, err)
+					t.Fatalf("Parse(%q) = %v, want an ErrTemplate", tt.tmpl, err)
 				}
 				return
 			}
 			if err != nil {
-				t.Fatalf("ParseTemplate(%q): %v", tt.tmpl, err)
+				t.Fatalf("Parse(%q): %v", tt.tmpl, err)
 			}
 			c, err := tmpl.Expand(one(tt.item))
 			if err != nil || c.Line != tt.line || !c.Shell {
@@ -578,7 +581,7 @@ func TestTemplateGlobBracketQuotesTheItem(t *testing.T) {
 
 	// Under bash and dash: [ab] with no file a nor b; the item's bytes
 	// match only themselves when files are there.
-	tmpl, err := ParseTemplate([]string{"echo [{}]"})
+	tmpl, err := Parse([]string{"echo [{}]"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -609,3 +612,9 @@ func TestTemplateGlobBracketQuotesTheItem(t *testing.T) {
 		}
 	}
 }
+
+// patience bounds every wait of this package's tests that is not itself
+// under test: a test that needs it has hung. It is generous, so that a
+// loaded machine (a -race build, other packages tested at once) never runs
+// out of it.
+const patience = time.Minute

@@ -1,9 +1,12 @@
-package runner
+package input
 
 import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/futures-cli/futures/runner/shell"
+	"github.com/futures-cli/futures/runner/template"
 )
 
 // MapOptions say how MapSource makes jobs of records.
@@ -19,7 +22,7 @@ type MapOptions struct {
 	// Limits bound a job of several records (Fill, or Chunksize > 1): a
 	// record goes into a job while the job's command stays within them.
 	// Zero: SystemArgLimits().
-	Limits ArgLimits
+	Limits shell.ArgLimits
 	// Shell is what a command line that needs a shell runs under
 	// (Options.Shell), counted in its size; nil: /bin/sh -c.
 	Shell []string
@@ -36,11 +39,11 @@ const measureSlot = 1 << 20
 // to its records: one record per job, or with o.Chunksize or o.Fill
 // several. A record that cannot be used fails in a job of its own, with a
 // message naming its line, and the others run: a *RecordError of recs, a
-// record with fewer fields than t needs (TemplateOptions.Fields), and,
+// record with fewer fields than t needs (template.Options.Fields), and,
 // when jobs take several records, one that alone makes a command over
 // o.Limits ("argument list too long"). An error of recs other than a
 // *RecordError ends the source.
-func MapSource(t *Template, recs Records, o MapOptions) Source {
+func MapSource(t *template.Template, recs Records, o MapOptions) Source {
 	if o.Chunksize < 1 {
 		o.Chunksize = 1
 		if o.Fill {
@@ -48,17 +51,17 @@ func MapSource(t *Template, recs Records, o MapOptions) Source {
 		}
 	}
 	m := &mapSource{t: t, recs: recs, o: o, sized: o.Fill || o.Chunksize > 1}
-	if m.sized && o.Limits == (ArgLimits{}) {
-		m.o.Limits = SystemArgLimits()
+	if m.sized && o.Limits == (shell.ArgLimits{}) {
+		m.o.Limits = shell.SystemArgLimits()
 	}
 	if len(m.o.Shell) == 0 {
-		m.o.Shell = defaultShell
+		m.o.Shell = shell.DefaultShell
 	}
 	return m.job
 }
 
 type mapSource struct {
-	t      *Template
+	t      *template.Template
 	recs   Records
 	o      MapOptions
 	sized  bool          // jobs of several records: measured against o.Limits
@@ -121,11 +124,11 @@ func (m *mapSource) job() (*Job, error) {
 			break
 		}
 		bad := rec.err
-		if bad == nil && m.t.fields && len(rec.values) < m.t.maxSrc {
-			bad = fmt.Errorf("%s: %w: the template needs %d, the line has %d", rec.pos, ErrFields, m.t.maxSrc, len(rec.values))
+		if need := m.t.MinFields(); bad == nil && len(rec.values) < need {
+			bad = fmt.Errorf("%s: %w: the template needs %d, the line has %d", rec.pos, template.ErrFields, need, len(rec.values))
 		}
 		if bad == nil && m.sized {
-			c, err := m.t.Expand(Vars{Records: [][]string{rec.values}, Seq: j.Seq, Slot: measureSlot})
+			c, err := m.t.Expand(template.Vars{Records: [][]string{rec.values}, Seq: j.Seq, Slot: measureSlot})
 			if err != nil {
 				// It fails the same way when it runs, alone.
 				if len(taken) > 0 {
@@ -135,7 +138,7 @@ func (m *mapSource) job() (*Job, error) {
 				}
 				break
 			}
-			s1, lim, err := m.o.Limits.measure(c, m.o.Shell)
+			s1, lim, err := m.o.Limits.Measure(c, m.o.Shell)
 			switch {
 			case err != nil:
 				bad = fmt.Errorf("%s: %w", rec.pos, err)
@@ -143,8 +146,8 @@ func (m *mapSource) job() (*Job, error) {
 				// What the command takes whatever its records: the
 				// command of one record less what a second one adds.
 				fixed = s1
-				if c2, err := m.t.Expand(Vars{Records: [][]string{rec.values, rec.values}, Seq: j.Seq, Slot: measureSlot}); err == nil {
-					s2, _, _ := m.o.Limits.measure(c2, m.o.Shell)
+				if c2, err := m.t.Expand(template.Vars{Records: [][]string{rec.values, rec.values}, Seq: j.Seq, Slot: measureSlot}); err == nil {
+					s2, _, _ := m.o.Limits.Measure(c2, m.o.Shell)
 					fixed = 2*s1 - s2
 				}
 				size, limit = s1, lim
@@ -194,11 +197,11 @@ func (m *mapSource) finish(j *Job, taken []inputRecord, check bool) *Job {
 		for k, r := range taken {
 			recs[k] = r.values
 		}
-		c, err := m.t.Expand(Vars{Records: recs, Seq: j.Seq, Slot: measureSlot})
+		c, err := m.t.Expand(template.Vars{Records: recs, Seq: j.Seq, Slot: measureSlot})
 		if err != nil {
 			break
 		}
-		if _, _, err := m.o.Limits.measure(c, m.o.Shell); err == nil {
+		if _, _, err := m.o.Limits.Measure(c, m.o.Shell); err == nil {
 			break
 		}
 		drop := 1

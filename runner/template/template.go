@@ -1,10 +1,15 @@
-package runner
+// Package template parses the command templates of `futures map` ({}, {.},
+// {1}, -I STR…) and expands them, quoted for the shell, into one job's command.
+package template
 
 import (
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/futures-cli/futures/runner/internal/lex"
+	"github.com/futures-cli/futures/runner/shell"
 )
 
 // ErrTemplate is wrapped by the errors of a command template that cannot be
@@ -15,7 +20,7 @@ var ErrTemplate = errors.New("bad template")
 
 // ErrFields is wrapped by the error of Expand for a record with fewer
 // values than the template's {N} (or {name}) asks for, with
-// TemplateOptions.Fields: a line with too few fields fails its job.
+// Options.Fields: a line with too few fields fails its job.
 var ErrFields = errors.New("too few fields")
 
 // Vars are the values one job's template is expanded with.
@@ -23,7 +28,7 @@ type Vars struct {
 	// Records are the input records of this job: one normally, several
 	// with --chunksize or -X. Each record has one value per input source
 	// (-a FILE repeated, ::: groups; zipped or combined), so all records
-	// have the same length; with TemplateOptions.Fields, its fields
+	// have the same length; with Options.Fields, its fields
 	// (--colsep, --csv), whose number may differ from record to record.
 	Records [][]string
 	Seq     int // {#}, from 1
@@ -43,9 +48,9 @@ type Vars struct {
 //	{#}    the job's sequence number, from 1
 //	{%}    the job's worker slot, from 1
 //	{N}    the value of the N-th input source (N from 1), and with the path
-//	       forms {N.} {N/} {N//} {N/.}; with TemplateOptions.Fields, the
+//	       forms {N.} {N/} {N//} {N/.}; with Options.Fields, the
 //	       N-th field
-//	{name} with TemplateOptions.Columns (--header), the value of the
+//	{name} with Options.Columns (--header), the value of the
 //	       column called name, and its path forms {name.} {name/}…
 //
 // An extension is the last dot of the last path element and what follows
@@ -83,14 +88,14 @@ type Template struct {
 	usesSlot bool
 	maxSrc   int // the largest N of the {N} forms
 
-	repl    string         // TemplateOptions.Replace
-	fields  bool           // TemplateOptions.Fields
-	columns map[string]int // TemplateOptions.Columns: name → N
+	repl    string         // Options.Replace
+	fields  bool           // Options.Fields
+	columns map[string]int // Options.Columns: name → N
 }
 
-// TemplateOptions change what ParseTemplateWith takes for a replacement
+// Options change what ParseWith takes for a replacement
 // string.
-type TemplateOptions struct {
+type Options struct {
 	// Replace, when not empty, stands for the item in place of {}, which is
 	// then literal (xargs -I STR, GNU parallel -I STR): with Replace "%",
 	// "mv % %.bak" moves each item to its .bak. It is replaced wherever it
@@ -164,7 +169,7 @@ type segment struct {
 	ctx  quoteCtx
 }
 
-// ParseTemplate parses the COMMAND [ARG...] of `futures map`.
+// Parse parses the COMMAND [ARG...] of `futures map`.
 //
 // A single argument is a command line (`futures map 'gzip -c {} > {}.gz'`):
 // each value replaces its replacement string quoted for the shell, so that
@@ -179,7 +184,7 @@ type segment struct {
 // that none of its bytes is a range, a negation or a ]. A value made only of safe bytes is
 // written as it is. Numbers ({#}, {%}) are written as they are.
 //
-// Where a value could not be quoted safely, ParseTemplate fails (with an
+// Where a value could not be quoted safely, Parse fails (with an
 // ErrTemplate): any replacement string in a here-document; one other than
 // {#} and {%} inside `…` backquotes (use $(…)), in arithmetic — $((…)),
 // bash's ((…)) and $[…], where quotes do not protect — or in a bash array
@@ -201,14 +206,14 @@ type segment struct {
 // It fails, with an error wrapping ErrTemplate, when there is no command,
 // when it is empty or blank, or (single argument) when it has an
 // unterminated quote or a trailing backslash (the error wraps ErrSyntax too).
-func ParseTemplate(args []string) (*Template, error) {
-	return ParseTemplateWith(args, TemplateOptions{})
+func Parse(args []string) (*Template, error) {
+	return ParseWith(args, Options{})
 }
 
-// ParseTemplateWith parses args as ParseTemplate does, with the
+// ParseWith parses args as Parse does, with the
 // replacement strings that o changes. A Replace that holds a byte it may
 // not is an ErrTemplate.
-func ParseTemplateWith(args []string, o TemplateOptions) (*Template, error) {
+func ParseWith(args []string, o Options) (*Template, error) {
 	if strings.ContainsAny(o.Replace, " \t\r\n'\"`\\$#\x00") {
 		return nil, fmt.Errorf("%w: replacement string %q: it may not hold a blank, a quote, a backslash, $ or #", ErrTemplate, o.Replace)
 	}
@@ -233,6 +238,34 @@ func ParseTemplateWith(args []string, o TemplateOptions) (*Template, error) {
 		return nil, fmt.Errorf("%w: empty command", ErrTemplate)
 	}
 	return parseArgvTemplate(args, proto), nil
+}
+
+// Arg parses s as the template of one argument with t's replacement
+// strings (Options.Replace, Fields, Columns; a nil t has the defaults): how
+// a --transferfile or --return name is expanded as the command is.
+func (t *Template) Arg(s string) *Template {
+	var proto Template
+	if t != nil {
+		proto = Template{repl: t.repl, fields: t.fields, columns: t.columns}
+	}
+	return parseArgvTemplate([]string{s}, proto)
+}
+
+// Replace returns Options.Replace of t: "" for {} (and for a nil t).
+func (t *Template) Replace() string {
+	if t == nil {
+		return ""
+	}
+	return t.repl
+}
+
+// MinFields is how many values a record must have to expand: with
+// Options.Fields, the largest N of the {N} forms; else 0.
+func (t *Template) MinFields() int {
+	if !t.fields {
+		return 0
+	}
+	return t.maxSrc
 }
 
 // parseArgvTemplate parses args as the words of an argv template, with
@@ -267,12 +300,12 @@ func parseLineTemplate(tmpl string, proto Template) (*Template, error) {
 	if strings.Trim(tmpl, " \t\r\n") == "" {
 		return nil, fmt.Errorf("%w: empty command", ErrTemplate)
 	}
-	if _, err := ParseLine(tmpl); err != nil {
+	if _, err := shell.ParseLine(tmpl); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrTemplate, err)
 	}
 	t := &proto
 	t.line, t.text = true, tmpl
-	lx := newShellLexer(tmpl)
+	lx := lex.New(tmpl)
 	n := len(tmpl)
 	gap := 0 // start of the text between words
 	lit := 0 // start of the pending literal of the current word
@@ -287,23 +320,23 @@ func parseLineTemplate(tmpl string, proto Template) (*Template, error) {
 		w = tmplWord{}
 		gap, inWord = i, false
 	}
-	for lx.i < n && !lx.heredoc {
-		i := lx.i
+	for lx.I < n && !lx.Heredoc {
+		i := lx.I
 		c := tmpl[i]
-		if lx.grouping == 0 && (isWordBreak(c) || c == '#' && lx.wordStart) {
+		if lx.Grouping == 0 && (isWordBreak(c) || c == '#' && lx.WordStart) {
 			if inWord {
 				endWord(i)
 			}
-			lx.step()
+			lx.Step()
 			continue
 		}
 		if !inWord {
 			inWord, lit = true, i
 			w.gap = tmpl[gap:i]
 		}
-		if lx.params == 0 {
+		if lx.Params == 0 {
 			if seg, size, ok := t.match(tmpl, i); ok {
-				ctx, err := lx.replacementContext(seg.kind, tmpl[i:i+size])
+				ctx, err := replacementContext(lx, seg.kind, tmpl[i:i+size])
 				if err != nil {
 					return nil, err
 				}
@@ -312,16 +345,16 @@ func parseLineTemplate(tmpl string, proto Template) (*Template, error) {
 				}
 				seg.ctx = ctx
 				w.segs = append(w.segs, seg)
-				lx.i += size
-				lx.wordStart = false
-				lit = lx.i
+				lx.I += size
+				lx.WordStart = false
+				lit = lx.I
 				continue
 			}
 		}
-		lx.step()
+		lx.Step()
 	}
-	if lx.heredoc {
-		rest := tmpl[lx.i:]
+	if lx.Heredoc {
+		rest := tmpl[lx.I:]
 		for i := 0; i < len(rest); i++ {
 			if _, size, ok := t.match(rest, i); ok {
 				return nil, fmt.Errorf("%w: %s in a here-document cannot be quoted safely", ErrTemplate, rest[i:i+size])
@@ -329,12 +362,12 @@ func parseLineTemplate(tmpl string, proto Template) (*Template, error) {
 		}
 	}
 	if inWord {
-		endWord(lx.i)
+		endWord(lx.I)
 	}
-	if lx.assignErr != nil {
-		return nil, fmt.Errorf("%w: %w", ErrTemplate, lx.assignErr)
+	if lx.AssignErr != nil {
+		return nil, fmt.Errorf("%w: %w", ErrTemplate, lx.AssignErr)
 	}
-	if err := lx.unclosed(); err != nil {
+	if err := lx.Unclosed(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrTemplate, err)
 	}
 	if len(t.words) == 0 {
@@ -344,55 +377,34 @@ func parseLineTemplate(tmpl string, proto Template) (*Template, error) {
 	return t, nil
 }
 
-// unclosed reports a $( ), ( ), ${ } or $(( )) left open at the end of
-// the template: a syntax error of every shell, and where a template is
-// unclosed, what is appended to it (the items, when it has no {}) could
-// land in a comment and change the command's structure.
-func (lx *shellLexer) unclosed() error {
-	if lx.heredoc || lx.unsure {
-		return nil
-	}
-	for _, f := range lx.stack {
-		switch f.kind {
-		case frameCmd, frameParen, frameParam, frameArith, frameArithBracket:
-			end := f.at + 1
-			for end < len(lx.s) && end < f.at+3 && strings.IndexByte("({[", lx.s[end]) >= 0 {
-				end++
-			}
-			return syntaxError(fmt.Sprintf("%s not closed", lx.s[f.at:end]), f.at)
-		}
-	}
-	return nil
-}
-
 // replacementContext tells how to quote a replacement where the lexer is,
 // or why it cannot be. (Numbers need no quoting.)
-func (lx *shellLexer) replacementContext(kind segKind, repl string) (quoteCtx, error) {
+func replacementContext(lx *lex.Lexer, kind segKind, repl string) (quoteCtx, error) {
 	if kind != segValue {
 		return ctxUnquoted, nil
 	}
 	switch {
-	case lx.backticks > 0:
+	case lx.Backticks > 0:
 		return 0, fmt.Errorf("%w: %s inside `…` cannot be quoted safely; use $(…)", ErrTemplate, repl)
-	case lx.arith > 0:
+	case lx.Arith > 0:
 		return 0, fmt.Errorf("%w: %s inside $((…)), ((…)) or $[…] cannot be quoted safely (it is evaluated); pass it as an argument", ErrTemplate, repl)
-	case lx.subscripts > 0:
+	case lx.Subscripts > 0:
 		return 0, fmt.Errorf("%w: %s inside name[…] cannot be quoted safely (bash evaluates an array subscript)", ErrTemplate, repl)
-	case lx.unsure:
+	case lx.Unsure:
 		return 0, fmt.Errorf("%w: %s after a case inside $(…) or ( ), or a quote inside ${…}, cannot be quoted safely", ErrTemplate, repl)
 	}
-	if lx.globs > 0 {
+	if lx.Globs > 0 {
 		// A glob unless ]= follows (checked when it closes).
-		lx.markGlobs()
+		lx.MarkGlobs()
 	}
-	switch lx.top() {
-	case frameSingle:
+	switch lx.Top() {
+	case lex.FrameSingle:
 		return ctxSingle, nil
-	case frameDouble:
+	case lex.FrameDouble:
 		return ctxDouble, nil
-	case frameDollarSingle:
+	case lex.FrameDollarSingle:
 		return ctxDollarSingle, nil
-	case frameSubscript:
+	case lex.FrameSubscript:
 		return ctxBracket, nil
 	}
 	return ctxUnquoted, nil
@@ -537,7 +549,7 @@ func (t *Template) PerRecord(sources int) bool {
 // and several records per job, {N} is the N-th record of the job (GNU
 // parallel -N), so it is checked against perJob instead; the last job of
 // the input may still have fewer records, and then {N} is empty, as in
-// GNU parallel. With TemplateOptions.Fields the count comes from each
+// GNU parallel. With Options.Fields the count comes from each
 // line, and is checked per job instead (ErrFields).
 func (t *Template) CheckInputs(sources, perJob int) error {
 	if t.fields || t.maxSrc == 0 {
@@ -562,19 +574,19 @@ func (t *Template) CheckInputs(sources, perJob int) error {
 // with one wrapping ErrSyntax when a value holds a NUL byte, which no
 // command can carry (that job's failure). In the command-line form the
 // returned Command has its Line even when Expand fails.
-func (t *Template) Expand(v Vars) (Command, error) {
+func (t *Template) Expand(v Vars) (shell.Command, error) {
 	if len(v.Records) == 0 {
-		return Command{}, fmt.Errorf("%w: no input to expand", ErrTemplate)
+		return shell.Command{}, fmt.Errorf("%w: no input to expand", ErrTemplate)
 	}
 	nsrc := len(v.Records[0])
 	if t.fields {
 		for _, rec := range v.Records {
 			if len(rec) < t.maxSrc {
-				return Command{}, fmt.Errorf("%w: the template needs %d, the line has %d", ErrFields, t.maxSrc, len(rec))
+				return shell.Command{}, fmt.Errorf("%w: the template needs %d, the line has %d", ErrFields, t.maxSrc, len(rec))
 			}
 		}
 	} else if nsrc > 1 && t.maxSrc > nsrc {
-		return Command{}, fmt.Errorf("%w: {%d} but only %d input sources", ErrTemplate, t.maxSrc, nsrc)
+		return shell.Command{}, fmt.Errorf("%w: {%d} but only %d input sources", ErrTemplate, t.maxSrc, nsrc)
 	}
 	// multi: {N} is the N-th value of each record, not the N-th record.
 	multi := nsrc > 1 || t.fields
@@ -621,7 +633,7 @@ func writeInt(b *strings.Builder, n int) {
 	b.Write(strconv.AppendInt(buf[:0], int64(n), 10))
 }
 
-func (t *Template) expandLine(v Vars, multi bool) (Command, error) {
+func (t *Template) expandLine(v Vars, multi bool) (shell.Command, error) {
 	var b strings.Builder
 	b.Grow(len(t.text) + 2*valuesSize(v) + 16)
 	if !t.hasRepl {
@@ -631,7 +643,7 @@ func (t *Template) expandLine(v Vars, multi bool) (Command, error) {
 		for _, rec := range v.Records {
 			for _, s := range rec {
 				b.WriteByte(' ')
-				quoteTo(&b, s, true)
+				lex.QuoteTo(&b, s, true)
 			}
 		}
 		b.WriteString(t.tail)
@@ -662,9 +674,9 @@ func (t *Template) expandLine(v Vars, multi bool) (Command, error) {
 		b.WriteString(t.tail)
 	}
 	line := b.String()
-	c, err := ParseLine(line)
+	c, err := shell.ParseLine(line)
 	if err != nil {
-		return Command{Line: line}, err
+		return shell.Command{Line: line}, err
 	}
 	return c, nil
 }
@@ -704,34 +716,34 @@ func joinPaths(rec []string, op pathOp) string {
 func writeQuotedIn(b *strings.Builder, s string, ctx quoteCtx) {
 	if ctx == ctxBracket {
 		// Always quoted: bare, a-z would be a range, ! or ^ a negation.
-		singleQuoteTo(b, s)
+		lex.SingleQuoteTo(b, s)
 		return
 	}
 	if ctx == ctxUnquoted {
-		quoteTo(b, s, true)
+		lex.QuoteTo(b, s, true)
 		return
 	}
-	if isSafe(s) { // the empty string too: the template's quotes make the word
+	if lex.IsSafe(s) { // the empty string too: the template's quotes make the word
 		b.WriteString(s)
 		return
 	}
 	switch ctx {
 	case ctxSingle: // close ', quote, reopen '
 		b.WriteByte('\'')
-		quoteTo(b, s, false)
+		lex.QuoteTo(b, s, false)
 		b.WriteByte('\'')
 	case ctxDouble: // close ", quote, reopen "
 		b.WriteByte('"')
-		quoteTo(b, s, false)
+		lex.QuoteTo(b, s, false)
 		b.WriteByte('"')
 	case ctxDollarSingle: // close $', quote, reopen $'
 		b.WriteByte('\'')
-		quoteTo(b, s, false)
+		lex.QuoteTo(b, s, false)
 		b.WriteString("$'")
 	}
 }
 
-func (t *Template) expandArgv(v Vars, multi bool) (Command, error) {
+func (t *Template) expandArgv(v Vars, multi bool) (shell.Command, error) {
 	argv := make([]string, 0, len(t.words)+len(v.Records)*len(v.Records[0]))
 	for wi := range t.words {
 		w := &t.words[wi]
@@ -795,14 +807,14 @@ func (t *Template) expandArgv(v Vars, multi bool) (Command, error) {
 	b.Grow(size)
 	for k, a := range argv {
 		if i := strings.IndexByte(a, 0); i >= 0 {
-			return Command{}, fmt.Errorf("%w: NUL byte in argument %d (an argument cannot hold one)", ErrSyntax, k)
+			return shell.Command{}, fmt.Errorf("%w: NUL byte in argument %d (an argument cannot hold one)", shell.ErrSyntax, k)
 		}
 		if k > 0 {
 			b.WriteByte(' ')
 		}
-		quoteTo(&b, a, false)
+		lex.QuoteTo(&b, a, false)
 	}
-	return Command{Line: b.String(), Argv: argv}, nil
+	return shell.Command{Line: b.String(), Argv: argv}, nil
 }
 
 func applyPath(s string, op pathOp) string {

@@ -1,4 +1,4 @@
-package runner
+package shell
 
 import (
 	"fmt"
@@ -53,13 +53,13 @@ func SystemArgLimits() ArgLimits {
 	return ArgLimits{Total: max(total, 0), Arg: 32 * os.Getpagesize()}
 }
 
-// measure returns the size of c, started under shell when it needs one,
+// Measure returns the size of c, started under shell when it needs one,
 // and the limit it is held to: for a command line that runs under a
 // shell, the length of the line (one argument: its NUL included), held to
 // l.Arg and to what the shell's own words leave of l.Total; else the total
 // of its arguments, held to l.Total. err, when c is over a limit (an
 // argument longer than l.Arg included), says which.
-func (l ArgLimits) measure(c Command, shell []string) (size, limit int, err error) {
+func (l ArgLimits) Measure(c Command, shell []string) (size, limit int, err error) {
 	if c.Shell {
 		limit = l.Total - pointerSize
 		for _, a := range shell {

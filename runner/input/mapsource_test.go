@@ -1,4 +1,4 @@
-package runner
+package input
 
 import (
 	"errors"
@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+
+	"github.com/futures-cli/futures/runner/shell"
+	"github.com/futures-cli/futures/runner/template"
 )
 
 // jobs reads src to its end.
@@ -38,9 +41,9 @@ func manyItems(n, size int) string {
 	return b.String()
 }
 
-func mapJobs(t *testing.T, args []string, o TemplateOptions, input string, mo MapOptions) []*Job {
+func mapJobs(t *testing.T, args []string, o template.Options, input string, mo MapOptions) []*Job {
 	t.Helper()
-	tmpl, err := ParseTemplateWith(args, o)
+	tmpl, err := template.ParseWith(args, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +57,7 @@ func mapJobs(t *testing.T, args []string, o TemplateOptions, input string, mo Ma
 }
 
 func TestMapSourceOneRecordPerJob(t *testing.T) {
-	js := mapJobs(t, []string{"echo {}"}, TemplateOptions{}, "a\n\nb\nc\n", MapOptions{})
+	js := mapJobs(t, []string{"echo {}"}, template.Options{}, "a\n\nb\nc\n", MapOptions{})
 	var got []string
 	for _, j := range js {
 		c, err := j.Command(1)
@@ -70,7 +73,7 @@ func TestMapSourceOneRecordPerJob(t *testing.T) {
 
 func TestMapSourceChunks(t *testing.T) {
 	x := func(n int) string { return strings.Repeat("x", n) }
-	small := ArgLimits{Total: 200, Arg: 100}
+	small := shell.ArgLimits{Total: 200, Arg: 100}
 	tests := []struct {
 		name  string
 		args  []string
@@ -93,7 +96,7 @@ func TestMapSourceChunks(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var got []string
-			for _, j := range mapJobs(t, tt.args, TemplateOptions{}, tt.input, tt.o) {
+			for _, j := range mapJobs(t, tt.args, template.Options{}, tt.input, tt.o) {
 				c, err := j.Command(1)
 				if err != nil {
 					t.Fatal(err)
@@ -114,16 +117,16 @@ func TestMapSourceFillsToTheLimit(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		args []string
-		lim  ArgLimits
+		lim  shell.ArgLimits
 	}{
-		{"an argv", []string{"printf", "%s\n", "{}"}, ArgLimits{Total: 64 << 10, Arg: 128 << 10}},
-		{"a direct command line", []string{"printf '%s\n' x{}y"}, ArgLimits{Total: 64 << 10, Arg: 128 << 10}},
-		{"a shell line: one argument", []string{"printf '%s\n' {} | sort"}, ArgLimits{Total: 1 << 20, Arg: 32 << 10}},
-		{"appended items", []string{"echo"}, ArgLimits{Total: 20000, Arg: 128 << 10}},
+		{"an argv", []string{"printf", "%s\n", "{}"}, shell.ArgLimits{Total: 64 << 10, Arg: 128 << 10}},
+		{"a direct command line", []string{"printf '%s\n' x{}y"}, shell.ArgLimits{Total: 64 << 10, Arg: 128 << 10}},
+		{"a shell line: one argument", []string{"printf '%s\n' {} | sort"}, shell.ArgLimits{Total: 1 << 20, Arg: 32 << 10}},
+		{"appended items", []string{"echo"}, shell.ArgLimits{Total: 20000, Arg: 128 << 10}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			const n = 20000
-			js := mapJobs(t, tc.args, TemplateOptions{}, manyItems(n, 20), MapOptions{Fill: true, Limits: tc.lim, Workers: 2})
+			js := mapJobs(t, tc.args, template.Options{}, manyItems(n, 20), MapOptions{Fill: true, Limits: tc.lim, Workers: 2})
 			if len(js) < 3 {
 				t.Fatalf("%d jobs, want several", len(js))
 			}
@@ -133,7 +136,7 @@ func TestMapSourceFillsToTheLimit(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				size, limit, err := tc.lim.measure(c, defaultShell)
+				size, limit, err := tc.lim.Measure(c, shell.DefaultShell)
 				if err != nil {
 					t.Fatalf("job %d: %v", j.Seq, err)
 				}
@@ -156,25 +159,25 @@ func TestMapSourceFillsToTheLimit(t *testing.T) {
 }
 
 func TestMapSourceBadRecords(t *testing.T) {
-	lim := ArgLimits{Total: 300, Arg: 150}
+	lim := shell.ArgLimits{Total: 300, Arg: 150}
 	long := strings.Repeat("L", 400)
 	tests := []struct {
 		name  string
 		args  []string
-		o     TemplateOptions
+		o     template.Options
 		input string
 		mo    MapOptions
 		want  []string // each job: its command line, or "error: …"
 	}{
-		{"an item too long alone fails alone", []string{"echo"}, TemplateOptions{}, "a\nb\n" + long + "\nc\n", MapOptions{Fill: true, Limits: lim},
+		{"an item too long alone fails alone", []string{"echo"}, template.Options{}, "a\nb\n" + long + "\nc\n", MapOptions{Fill: true, Limits: lim},
 			[]string{"echo a b", "error: input line 3: argument list too long: an argument of 401 bytes, over the limit of 150 for one", "echo c"}},
-		{"an item too long for a shell line fails alone", []string{"echo {} | cat"}, TemplateOptions{}, "a\n" + long + "\n", MapOptions{Chunksize: 5, Limits: lim},
+		{"an item too long for a shell line fails alone", []string{"echo {} | cat"}, template.Options{}, "a\n" + long + "\n", MapOptions{Chunksize: 5, Limits: lim},
 			[]string{"echo a | cat", "error: input line 2: argument list too long: a command line of 412 bytes, over the limit of 150 for one argument (it runs as /bin/sh -c LINE)"}},
-		{"an item that makes too many bytes fails alone", []string{"echo {} {} {}"}, TemplateOptions{}, "a\n" + strings.Repeat("M", 100) + "\n", MapOptions{Fill: true, Limits: lim},
+		{"an item that makes too many bytes fails alone", []string{"echo {} {} {}"}, template.Options{}, "a\n" + strings.Repeat("M", 100) + "\n", MapOptions{Fill: true, Limits: lim},
 			[]string{"echo a a a", "error: input line 2: argument list too long: a command of 340 bytes, over the limit of 300"}},
-		{"a line with too few fields fails alone", []string{"echo {2}"}, TemplateOptions{Fields: true}, "a,1\nb\nc,3\n", MapOptions{},
+		{"a line with too few fields fails alone", []string{"echo {2}"}, template.Options{Fields: true}, "a,1\nb\nc,3\n", MapOptions{},
 			[]string{"echo 1", "error: input line 2: too few fields: the template needs 2, the line has 1", "echo 3"}},
-		{"a line with too few fields leaves its chunk", []string{"echo {2}"}, TemplateOptions{Fields: true}, "a,1\nb\nc,3\nd,4\n", MapOptions{Chunksize: 2},
+		{"a line with too few fields leaves its chunk", []string{"echo {2}"}, template.Options{Fields: true}, "a,1\nb\nc,3\nd,4\n", MapOptions{Chunksize: 2},
 			[]string{"echo 1", "error: input line 2: too few fields: the template needs 2, the line has 1", "echo 3 4"}},
 	}
 	for _, tt := range tests {
@@ -194,7 +197,7 @@ func TestMapSourceBadRecords(t *testing.T) {
 		})
 	}
 	t.Run("a bad CSV record fails alone", func(t *testing.T) {
-		tmpl, _ := ParseTemplateWith([]string{"echo {1}"}, TemplateOptions{Fields: true})
+		tmpl, _ := template.ParseWith([]string{"echo {1}"}, template.Options{Fields: true})
 		js := jobs(t, MapSource(tmpl, CSV(strings.NewReader("a\nb\"\nc\n"), ','), MapOptions{Chunksize: 3}))
 		var got []string
 		for _, j := range js {
@@ -212,17 +215,10 @@ func TestMapSourceBadRecords(t *testing.T) {
 	})
 	t.Run("a read error ends the source", func(t *testing.T) {
 		boom := errors.New("boom")
-		tmpl, _ := ParseTemplate([]string{"echo"})
+		tmpl, _ := template.Parse([]string{"echo"})
 		src := MapSource(tmpl, Items(NewReader(iotest.ErrReader(boom), '\n'), nil), MapOptions{Fill: true})
 		if _, err := src(); !errors.Is(err, boom) {
 			t.Errorf("err = %v, want boom", err)
 		}
 	})
-}
-
-func TestSystemArgLimits(t *testing.T) {
-	l := SystemArgLimits()
-	if l.Total < 64<<10 || l.Total > 6<<20 || l.Arg < 128<<10 {
-		t.Errorf("SystemArgLimits() = %+v", l)
-	}
 }

@@ -1,4 +1,4 @@
-package runner
+package input
 
 import (
 	"encoding/csv"

@@ -1,4 +1,4 @@
-package runner
+package input
 
 import (
 	"bufio"
@@ -10,6 +10,9 @@ import (
 	"sync"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/futures-cli/futures/runner/internal/copybuf"
+	"github.com/futures-cli/futures/runner/template"
 )
 
 // Block mode (--pipe): the input is not a list of items but a stream that
@@ -59,7 +62,7 @@ type PipeOptions struct {
 // 0, nothing is read but the few bytes around each cut: a block is a
 // region of the file, which the job's stdin pipe is filled from with
 // splice(2), and memory does not grow with BlockSize at all.
-func PipeSource(t *Template, r io.Reader, o PipeOptions) (Source, error) {
+func PipeSource(t *template.Template, r io.Reader, o PipeOptions) (Source, error) {
 	if o.BlockSize <= 0 {
 		o.BlockSize = DefaultBlockSize
 	}
@@ -98,7 +101,7 @@ const maxBlock = 1 << 30
 
 // pipeSource is the state of one PipeSource; only the producer uses it.
 type pipeSource struct {
-	tmpl   *Template
+	tmpl   *template.Template
 	r      io.Reader
 	o      PipeOptions
 	recend []byte
@@ -616,8 +619,8 @@ func (r *regionReader) WriteTo(w io.Writer) (int64, error) {
 			return total, err
 		}
 	}
-	bp := copyBufs.Get().(*[]byte)
-	defer copyBufs.Put(bp)
+	bp := copybuf.Pool.Get().(*[]byte)
+	defer copybuf.Pool.Put(bp)
 	n, err := io.CopyBuffer(w, struct{ io.Reader }{r}, *bp)
 	return total + n, err
 }

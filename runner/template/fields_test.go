@@ -1,19 +1,21 @@
-package runner
+package template
 
 import (
 	"errors"
 	"slices"
 	"testing"
+
+	"github.com/futures-cli/futures/runner/shell"
 )
 
 // rec is the Vars of a job with one record of these values.
 func rec(values ...string) Vars { return Vars{Records: [][]string{values}, Seq: 1, Slot: 1} }
 
-func mustExpandWith(t *testing.T, args []string, o TemplateOptions, v Vars) Command {
+func mustExpandWith(t *testing.T, args []string, o Options, v Vars) shell.Command {
 	t.Helper()
-	tmpl, err := ParseTemplateWith(args, o)
+	tmpl, err := ParseWith(args, o)
 	if err != nil {
-		t.Fatalf("ParseTemplateWith(%q, %+v): %v", args, o, err)
+		t.Fatalf("ParseWith(%q, %+v): %v", args, o, err)
 	}
 	c, err := tmpl.Expand(v)
 	if err != nil {
@@ -22,24 +24,24 @@ func mustExpandWith(t *testing.T, args []string, o TemplateOptions, v Vars) Comm
 	return c
 }
 
-func TestTemplateOptions(t *testing.T) {
-	fields := TemplateOptions{Fields: true}
-	cols := func(names ...string) TemplateOptions { return TemplateOptions{Fields: true, Columns: names} }
+func TestOptions(t *testing.T) {
+	fields := Options{Fields: true}
+	cols := func(names ...string) Options { return Options{Fields: true, Columns: names} }
 	tests := []struct {
 		name string
 		args []string
-		o    TemplateOptions
+		o    Options
 		vars Vars
 		argv []string
 	}{
 		// -I STR
-		{"-I % makes % the item", []string{"mv % %.bak"}, TemplateOptions{Replace: "%"}, one("a b"), []string{"mv", "a b", "a b.bak"}},
-		{"-I % leaves {} literal", []string{"echo {} %"}, TemplateOptions{Replace: "%"}, one("x"), []string{"echo", "{}", "x"}},
-		{"-I keeps the other replacement strings", []string{"echo {.} {#} %"}, TemplateOptions{Replace: "%"}, one("a.c"), []string{"echo", "a", "1", "a.c"}},
-		{"-I replaces inside words of an argv", []string{"echo", "pre-XX-post", "XX"}, TemplateOptions{Replace: "XX"}, one("v"), []string{"echo", "pre-v-post", "v"}},
-		{"-I replaces inside quotes", []string{`echo "<%>" '%'`}, TemplateOptions{Replace: "%"}, one("a'b"), []string{"echo", "<a'b>", "a'b"}},
-		{"-I {} is the default", []string{"echo {}"}, TemplateOptions{Replace: "{}"}, one("v"), []string{"echo", "v"}},
-		{"-I STR after a $ stays for the shell", []string{"sh", "-c", "echo $X", "_", "X"}, TemplateOptions{Replace: "X"}, one("v"), []string{"sh", "-c", "echo $X", "_", "v"}},
+		{"-I % makes % the item", []string{"mv % %.bak"}, Options{Replace: "%"}, one("a b"), []string{"mv", "a b", "a b.bak"}},
+		{"-I % leaves {} literal", []string{"echo {} %"}, Options{Replace: "%"}, one("x"), []string{"echo", "{}", "x"}},
+		{"-I keeps the other replacement strings", []string{"echo {.} {#} %"}, Options{Replace: "%"}, one("a.c"), []string{"echo", "a", "1", "a.c"}},
+		{"-I replaces inside words of an argv", []string{"echo", "pre-XX-post", "XX"}, Options{Replace: "XX"}, one("v"), []string{"echo", "pre-v-post", "v"}},
+		{"-I replaces inside quotes", []string{`echo "<%>" '%'`}, Options{Replace: "%"}, one("a'b"), []string{"echo", "<a'b>", "a'b"}},
+		{"-I {} is the default", []string{"echo {}"}, Options{Replace: "{}"}, one("v"), []string{"echo", "v"}},
+		{"-I STR after a $ stays for the shell", []string{"sh", "-c", "echo $X", "_", "X"}, Options{Replace: "X"}, one("v"), []string{"sh", "-c", "echo $X", "_", "v"}},
 		// Fields
 		{"fields are {1} {2}", []string{"echo {2} {1}"}, fields, rec("a", "b"), []string{"echo", "b", "a"}},
 		{"a line of one field is {1}", []string{"echo {1}"}, fields, rec("a"), []string{"echo", "a"}},
@@ -80,23 +82,23 @@ func TestTemplateOptions(t *testing.T) {
 func TestTemplateOptionErrors(t *testing.T) {
 	for _, repl := range []string{"a b", "'", `"`, "$", "#", `\`, "`", "\n"} {
 		t.Run("-I "+repl+" is refused", func(t *testing.T) {
-			if _, err := ParseTemplateWith([]string{"echo"}, TemplateOptions{Replace: repl}); !errors.Is(err, ErrTemplate) {
-				t.Errorf("ParseTemplateWith(-I %q) = %v, want ErrTemplate", repl, err)
+			if _, err := ParseWith([]string{"echo"}, Options{Replace: repl}); !errors.Is(err, ErrTemplate) {
+				t.Errorf("ParseWith(-I %q) = %v, want ErrTemplate", repl, err)
 			}
 		})
 	}
 	t.Run("a column in backquotes is refused", func(t *testing.T) {
-		if _, err := ParseTemplateWith([]string{"echo `basename {f}`"}, TemplateOptions{Columns: []string{"f"}}); !errors.Is(err, ErrTemplate) {
+		if _, err := ParseWith([]string{"echo `basename {f}`"}, Options{Columns: []string{"f"}}); !errors.Is(err, ErrTemplate) {
 			t.Errorf("err = %v, want ErrTemplate", err)
 		}
 	})
 	t.Run("-I in a here-document is refused", func(t *testing.T) {
-		if _, err := ParseTemplateWith([]string{"cat <<EOF\n%\nEOF"}, TemplateOptions{Replace: "%"}); !errors.Is(err, ErrTemplate) {
+		if _, err := ParseWith([]string{"cat <<EOF\n%\nEOF"}, Options{Replace: "%"}); !errors.Is(err, ErrTemplate) {
 			t.Errorf("err = %v, want ErrTemplate", err)
 		}
 	})
 	t.Run("a line with too few fields fails to expand", func(t *testing.T) {
-		tmpl, err := ParseTemplateWith([]string{"echo {3}"}, TemplateOptions{Fields: true})
+		tmpl, err := ParseWith([]string{"echo {3}"}, Options{Fields: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -113,22 +115,22 @@ func TestTemplatePerRecord(t *testing.T) {
 	tests := []struct {
 		name    string
 		args    []string
-		o       TemplateOptions
+		o       Options
 		sources int
 		want    bool
 	}{
-		{"no replacement appends every record", []string{"echo"}, TemplateOptions{}, 1, true},
-		{"{} is per record", []string{"echo x{}y"}, TemplateOptions{}, 1, true},
-		{"{/} is per record", []string{"echo", "{/}"}, TemplateOptions{}, 1, true},
-		{"{#} alone is not", []string{"echo {#}"}, TemplateOptions{}, 1, false},
-		{"{1} of one source is not", []string{"echo {1}"}, TemplateOptions{}, 1, false},
-		{"{1} of two sources is", []string{"echo {1}"}, TemplateOptions{}, 2, true},
-		{"{1} of fields is", []string{"echo {1}"}, TemplateOptions{Fields: true}, 1, true},
-		{"-I STR is", []string{"echo %"}, TemplateOptions{Replace: "%"}, 1, true},
+		{"no replacement appends every record", []string{"echo"}, Options{}, 1, true},
+		{"{} is per record", []string{"echo x{}y"}, Options{}, 1, true},
+		{"{/} is per record", []string{"echo", "{/}"}, Options{}, 1, true},
+		{"{#} alone is not", []string{"echo {#}"}, Options{}, 1, false},
+		{"{1} of one source is not", []string{"echo {1}"}, Options{}, 1, false},
+		{"{1} of two sources is", []string{"echo {1}"}, Options{}, 2, true},
+		{"{1} of fields is", []string{"echo {1}"}, Options{Fields: true}, 1, true},
+		{"-I STR is", []string{"echo %"}, Options{Replace: "%"}, 1, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tmpl, err := ParseTemplateWith(tt.args, tt.o)
+			tmpl, err := ParseWith(tt.args, tt.o)
 			if err != nil {
 				t.Fatal(err)
 			}
