@@ -9,6 +9,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/futures-cli/futures/pool/pgroup"
 )
 
 // RemoteLauncher starts workers through a command that runs `futures
@@ -115,23 +117,11 @@ func (l *RemoteLauncher) String() string { return l.label() }
 func remoteCmd(argv, env []string) *exec.Cmd {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = env
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Pdeathsig: syscall.SIGTERM}
+	cmd.SysProcAttr = pgroup.SessionAttr(syscall.SIGTERM)
 	// An ssh whose ControlPersist master keeps our stderr open must not
 	// hold Wait up.
 	cmd.WaitDelay = time.Second
 	return cmd
-}
-
-// killGroup KILLs the process group that cmd leads (its own session): the
-// command and whatever it started here (a ProxyCommand, say).
-func killGroup(cmd *exec.Cmd) error {
-	if cmd.Process == nil {
-		return nil
-	}
-	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
-		return err
-	}
-	return nil
 }
 
 // sshCommand is the argv that runs remote (a command line for the remote

@@ -15,6 +15,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/futures-cli/futures/pool/pgroup"
 )
 
 // The binary on the other side of ssh.
@@ -410,7 +412,7 @@ func startSession(ctx context.Context, argv []string) (*sshSession, error) {
 	killed := make(chan struct{})
 	stop := context.AfterFunc(ctx, func() {
 		defer close(killed)
-		_ = killGroup(cmd)
+		_ = pgroup.Kill(cmd.Process.Pid)
 	})
 	s.unwatch = func() {
 		if !stop() {
@@ -487,7 +489,7 @@ func (s *sshSession) wait() error {
 // kill ends the session at once, and waits for it.
 func (s *sshSession) kill() {
 	if !s.waited {
-		_ = killGroup(s.cmd)
+		_ = pgroup.Kill(s.cmd.Process.Pid)
 		_ = s.wait()
 	}
 }

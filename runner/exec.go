@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"time"
 	"unsafe"
+
+	"github.com/futures-cli/futures/pool/pgroup"
 )
 
 // ErrNotFound is wrapped by Outcome.Err when a job's program does not exist
@@ -212,7 +214,7 @@ func Exec(ctx context.Context, c Command, o ExecOptions) Outcome {
 		Dir:   o.Dir,
 		Env:   environ(o.Environ, o.Env, o.Dir),
 		Files: files,
-		Sys:   &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL},
+		Sys:   pgroup.Attr(syscall.SIGKILL),
 	}
 	start := time.Now()
 	proc, err := os.StartProcess(path, argv, attr)
@@ -237,28 +239,16 @@ func Exec(ctx context.Context, c Command, o ExecOptions) Outcome {
 		o.Started(proc.Pid)
 	}
 
-	g := &group{pgid: proc.Pid, exited: make(chan struct{})}
-	stop := func() bool { return true }
-	if ctx.Done() != nil {
-		g.stopped = make(chan struct{})
-		stop = context.AfterFunc(ctx, func() { g.terminate(o.Grace, o.Kill) })
-	}
+	g := pgroup.Watch(ctx, proc.Pid, o.Grace, o.Kill)
 	if !p.pumpUntilExit(proc.Pid) {
 		waitExit(proc.Pid)
 	}
 	end := time.Now()
-	g.reap()
-	close(g.exited)
-	if !stop() {
-		<-g.stopped
-	}
+	canceled := g.Reap()
 	state, waitErr := proc.Wait()
 
 	errs := p.finish()
-	out := Outcome{Start: start, Duration: end.Sub(start), ExitCode: -1}
-	g.mu.Lock()
-	out.Canceled = g.canceled
-	g.mu.Unlock()
+	out := Outcome{Start: start, Duration: end.Sub(start), ExitCode: -1, Canceled: canceled}
 	if waitErr != nil {
 		errs = append([]error{fmt.Errorf("waiting for %s: %w", argv[0], waitErr)}, errs...)
 	}
@@ -442,67 +432,6 @@ func hasKey(env []string, key string) bool {
 		}
 	}
 	return false
-}
-
-// group is a running job's process group, signalled by Exec and by the
-// ctx callback. Signals go out only while the main process is not yet
-// reaped: its pid, and so the group's id, cannot have been reused.
-type group struct {
-	pgid    int
-	exited  chan struct{} // closed once the main process has exited
-	stopped chan struct{} // closed when terminate returns
-
-	mu       sync.Mutex // guards done and canceled
-	done     bool       // the main process has exited and its group been killed
-	canceled bool       // terminate signalled the group
-}
-
-// signal sends sig to the whole group, unless the job is over.
-func (g *group) signal(sig syscall.Signal) bool {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.done {
-		return false
-	}
-	_ = syscall.Kill(-g.pgid, sig)
-	g.canceled = true
-	return true
-}
-
-// reap KILLs what is left of the group once its main process has exited
-// (it is a zombie until Wait: the group id is still its own).
-func (g *group) reap() {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.done = true
-	_ = syscall.Kill(-g.pgid, syscall.SIGKILL)
-}
-
-// terminate runs once ctx has ended: TERM, then KILL after grace or when
-// kill is closed, whichever comes first, unless the job exits before.
-func (g *group) terminate(grace time.Duration, kill <-chan struct{}) {
-	defer close(g.stopped)
-	sig := syscall.SIGTERM
-	select {
-	case <-kill:
-		sig = syscall.SIGKILL
-	default:
-		if grace <= 0 {
-			sig = syscall.SIGKILL
-		}
-	}
-	if !g.signal(sig) || sig == syscall.SIGKILL {
-		return
-	}
-	t := time.NewTimer(grace)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-kill:
-	case <-g.exited:
-		return
-	}
-	g.signal(syscall.SIGKILL)
 }
 
 // waitExit blocks until process pid has exited, leaving it a zombie
