@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/futures-cli/futures/future"
+	"github.com/futures-cli/futures/pool/shquote"
 )
 
 // testWorkerEnv, set to 1, makes the test binary a worker process: the
@@ -235,7 +236,7 @@ func TestTheInitializersStateIsSeenByTheJobsOfItsWorker(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := newTestProcessPool(t, ProcessOptions{MaxWorkers: 2,
-		Initializer: "cd " + shellQuote(dir) + " && export TOKEN=$(cat token) GREETING=hi; export INIT_PID=$$"})
+		Initializer: "cd " + shquote.Quote(dir) + " && export TOKEN=$(cat token) GREETING=hi; export INIT_PID=$$"})
 	var fs []*future.Future[string]
 	for range 4 {
 		fs = append(fs, psubmit(t, p, shellJob(`echo "$GREETING $TOKEN $(pwd) $FUTURES_WORKER $FUTURES_SLOT"`)))
@@ -355,7 +356,7 @@ func TestShutdownWithCancelFuturesOfAProcessPool(t *testing.T) {
 	flag := filepath.Join(t.TempDir(), "go")
 	pids := make(chan []int, 1)
 	running := psubmit(t, p, func(ctx context.Context) (string, error) {
-		o, err := RunJob(ctx, JobSpec{Line: "echo $PPID; while [ ! -e " + shellQuote(flag) + " ]; do sleep 0.01; done; echo done", Shell: true}, &pidWriter{ch: pids}, nil, nil)
+		o, err := RunJob(ctx, JobSpec{Line: "echo $PPID; while [ ! -e " + shquote.Quote(flag) + " ]; do sleep 0.01; done; echo done", Shell: true}, &pidWriter{ch: pids}, nil, nil)
 		if err == nil && o.ExitCode != 0 {
 			err = fmt.Errorf("exit %d", o.ExitCode)
 		}
@@ -548,7 +549,7 @@ func TestNewProcessPoolDefaults(t *testing.T) {
 func TestShutdownWithCancelFuturesStopsAWorkerStillStarting(t *testing.T) {
 	noLeak(t)
 	pidFile := filepath.Join(t.TempDir(), "init.pid")
-	p := newTestProcessPool(t, ProcessOptions{MaxWorkers: 1, Initializer: "echo $$ > " + shellQuote(pidFile) + "; sleep 30"})
+	p := newTestProcessPool(t, ProcessOptions{MaxWorkers: 1, Initializer: "echo $$ > " + shquote.Quote(pidFile) + "; sleep 30"})
 	f := psubmit(t, p, shellJob("echo never"))
 	var pid int
 	waitFor(t, "the initializer to start", func() bool {

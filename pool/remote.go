@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/futures-cli/futures/pool/pgroup"
+	"github.com/futures-cli/futures/pool/shquote"
 )
 
 // RemoteLauncher starts workers through a command that runs `futures
@@ -134,23 +135,11 @@ func sshCommand(ssh []string, login, remote string) []string {
 	return append(argv, login, remote)
 }
 
-// shQuote quotes s as one word for a POSIX shell (and for csh and fish,
-// whose single quotes agree for what we send): as it is when it holds only
-// characters no shell treats specially, else in single quotes.
-func shQuote(s string) string {
-	if s != "" && strings.IndexFunc(s, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./=+,:@%", r))
-	}) < 0 {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
 // remotePath quotes a path for the remote shell; a leading ~/ stays
 // outside the quotes, for that shell to expand.
 func remotePath(p string) string {
 	if rest, ok := strings.CutPrefix(p, "~/"); ok && rest != "" {
-		return "~/" + shQuote(rest)
+		return "~/" + shquote.Quote(rest)
 	}
-	return shQuote(p)
+	return shquote.Quote(p)
 }

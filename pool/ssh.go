@@ -17,6 +17,7 @@ import (
 	"sync"
 
 	"github.com/futures-cli/futures/pool/pgroup"
+	"github.com/futures-cli/futures/pool/shquote"
 )
 
 // The binary on the other side of ssh.
@@ -262,7 +263,7 @@ func shScript(script string, args ...string) string {
 	var b strings.Builder
 	b.WriteString("exec /bin/sh -c '" + script + "' futures")
 	for _, a := range args {
-		b.WriteString(" " + shQuote(a))
+		b.WriteString(" " + shquote.Quote(a))
 	}
 	return b.String()
 }

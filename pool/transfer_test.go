@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/futures-cli/futures/pool/shquote"
 )
 
 func TestWorkerPathFollowsGNUParallelsRules(t *testing.T) {
@@ -69,7 +71,7 @@ func newFilePool(t *testing.T) *filePool {
 			t.Fatal(err)
 		}
 	}
-	fp.p = newTestProcessPool(t, ProcessOptions{MaxWorkers: 1, Initializer: "cd " + shellQuote(fp.remote)})
+	fp.p = newTestProcessPool(t, ProcessOptions{MaxWorkers: 1, Initializer: "cd " + shquote.Quote(fp.remote)})
 	return fp
 }
 

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/futures-cli/futures/pool/shquote"
 )
 
 // WorkerOptions configures [ServeWorker].
@@ -427,7 +429,7 @@ func (s *server) initialize(t *task, init InitFrame) ReadyFrame {
 	// the file empty.
 	script := init.Initializer + "\n" +
 		`__futures_status=$?` + "\n" +
-		`if [ "$__futures_status" -eq 0 ]; then { printf '%s\0' "$PWD" && env -0; } > ` + shellQuote(state.Name()) + ` || __futures_status=$?; fi` + "\n" +
+		`if [ "$__futures_status" -eq 0 ]; then { printf '%s\0' "$PWD" && env -0; } > ` + shquote.Quote(state.Name()) + ` || __futures_status=$?; fi` + "\n" +
 		`exit "$__futures_status"` + "\n"
 	var stderr headBuffer
 	out := s.opts.Exec(t.ctx, JobSpec{Line: script, Shell: true, ShellCmd: init.Shell, Env: init.Env, Grace: init.Grace},
@@ -464,11 +466,6 @@ func (s *server) initialize(t *task, init InitFrame) ReadyFrame {
 	}
 	s.environ, s.dir = env, string(dir)
 	return ReadyFrame{Dir: s.dir}
-}
-
-// shellQuote quotes s for a POSIX shell.
-func shellQuote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // headBuffer keeps the first 4 KiB written to it.

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/futures-cli/futures/pool/shquote"
 )
 
 // session is a test's runner side of an in-process ServeWorker.
@@ -333,7 +335,7 @@ func TestServeWorkerKeepsTheStateTheInitializerLeaves(t *testing.T) {
 		return testExec(ctx, spec, jio)
 	}
 	s := serve(t, exec)
-	r := s.handshake(InitFrame{Name: "worker_0", Initializer: "export GREETING='hi there'; cd " + shellQuote(sub) + "; unexported=1",
+	r := s.handshake(InitFrame{Name: "worker_0", Initializer: "export GREETING='hi there'; cd " + shquote.Quote(sub) + "; unexported=1",
 		Env: []string{"FUTURES_WORKER=worker_0"}})
 	if r.Error != "" || r.Dir != sub {
 		t.Fatalf("Ready %+v, want Dir %q", r, sub)
