@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/futures-cli/futures/future"
+	"github.com/futures-cli/futures/pool/job"
 )
 
 // ProcessOptions configures a [ProcessPool]. The zero value is a pool of
@@ -742,31 +743,31 @@ type proc struct {
 // kills it and the job's process group, breaks the pool and returns an
 // error wrapping ErrBrokenProcessPool; every later call on that worker
 // returns that error too. Outside a ProcessPool task it returns an error.
-func RunJob(ctx context.Context, spec JobSpec, stdout, stderr io.Writer, kill <-chan struct{}) (JobOutcome, error) {
+func RunJob(ctx context.Context, spec job.Spec, stdout, stderr io.Writer, kill <-chan struct{}) (job.Outcome, error) {
 	pr, _ := ctx.Value(procKey{}).(*proc)
 	if pr == nil {
-		return JobOutcome{ExitCode: -1}, errors.New("pool: RunJob: not called from a ProcessPool task")
+		return job.Outcome{ExitCode: -1}, errors.New("pool: RunJob: not called from a ProcessPool task")
 	}
 	return pr.run(ctx, spec, stdout, stderr, kill)
 }
 
-func (pr *proc) run(ctx context.Context, spec JobSpec, stdout, stderr io.Writer, kill <-chan struct{}) (JobOutcome, error) {
+func (pr *proc) run(ctx context.Context, spec job.Spec, stdout, stderr io.Writer, kill <-chan struct{}) (job.Outcome, error) {
 	if pr.lost != nil {
-		return JobOutcome{ExitCode: -1, Error: pr.lost.Error()}, pr.lost
+		return job.Outcome{ExitCode: -1, Err: pr.lost}, pr.lost
 	}
 	if err := ctx.Err(); err != nil {
-		return JobOutcome{ExitCode: -1, Canceled: true, Error: "not started: " + err.Error(), Start: time.Now()}, nil
+		return job.Outcome{ExitCode: -1, Canceled: true, Err: fmt.Errorf("not started: %w", err), Start: time.Now()}, nil
 	}
 	files, failed := pr.openFiles(&spec) // transfer.go
 	if failed != nil {
-		say(stderr, failed.Error)
+		say(stderr, failed.Err.Error())
 		return *failed, nil
 	}
 	defer files.close()
 	pr.lastID++
 	id := pr.lastID
 	pr.jobPID = 0
-	err := pr.fw.sendJSON(FrameJob, JobFrame{ID: id, JobSpec: spec})
+	err := pr.fw.sendJSON(FrameJob, JobFrame{ID: id, Spec: spec})
 	if err == nil {
 		err = files.send(ctx, pr.fw, id)
 	}
@@ -812,7 +813,7 @@ func (pr *proc) run(ctx context.Context, spec JobSpec, stdout, stderr io.Writer,
 }
 
 // read reads the frames of job id until its Outcome.
-func (pr *proc) read(id uint64, stdout, stderr io.Writer) (JobOutcome, error) {
+func (pr *proc) read(id uint64, stdout, stderr io.Writer) (job.Outcome, error) {
 	var werr error
 	write := func(w io.Writer, p []byte) {
 		if w == nil || werr != nil {
@@ -825,7 +826,7 @@ func (pr *proc) read(id uint64, stdout, stderr io.Writer) (JobOutcome, error) {
 	for {
 		typ, p, err := pr.fr.next()
 		if err != nil {
-			return JobOutcome{}, err
+			return job.Outcome{}, err
 		}
 		switch typ {
 		case FrameStdout:
@@ -835,36 +836,32 @@ func (pr *proc) read(id uint64, stdout, stderr io.Writer) (JobOutcome, error) {
 		case FrameStarted:
 			var s StartedFrame
 			if err := decode(typ, p, &s); err != nil {
-				return JobOutcome{}, err
+				return job.Outcome{}, err
 			}
 			if s.ID != id {
-				return JobOutcome{}, protocolErrorf("Started frame for job %d while job %d runs", s.ID, id)
+				return job.Outcome{}, protocolErrorf("Started frame for job %d while job %d runs", s.ID, id)
 			}
 			pr.jobPID = s.PID
 		case FrameOutcome:
 			var o OutcomeFrame
 			if err := decode(typ, p, &o); err != nil {
-				return JobOutcome{}, err
+				return job.Outcome{}, err
 			}
 			if o.ID != id {
-				return JobOutcome{}, protocolErrorf("Outcome frame for job %d while job %d runs", o.ID, id)
+				return job.Outcome{}, protocolErrorf("Outcome frame for job %d while job %d runs", o.ID, id)
 			}
 			if werr != nil {
-				msg := "writing output: " + werr.Error()
-				if o.Error != "" {
-					msg = o.Error + "\n" + msg
-				}
-				o.Error = msg
+				o.Err = errors.Join(o.Err, fmt.Errorf("writing output: %w", werr))
 			}
-			return o.JobOutcome, nil
+			return o.Outcome, nil
 		case FrameFileHeader, FrameFileData, FrameFileEnd: // its Return files
 			if err := pr.files.frame(typ, p, id); err != nil {
-				return JobOutcome{}, err
+				return job.Outcome{}, err
 			}
 		case FrameError:
-			return JobOutcome{}, peerError(p)
+			return job.Outcome{}, peerError(p)
 		default:
-			return JobOutcome{}, protocolErrorf("unexpected %v frame while job %d runs", typ, id)
+			return job.Outcome{}, protocolErrorf("unexpected %v frame while job %d runs", typ, id)
 		}
 	}
 }
@@ -872,7 +869,7 @@ func (pr *proc) read(id uint64, stdout, stderr io.Writer) (JobOutcome, error) {
 // die handles the loss of the worker while it ran job id (cause: what
 // reading or writing its pipes said): it kills and reaps the worker, kills
 // the job's process group, breaks the pool and returns the Broken error.
-func (pr *proc) die(id uint64, cause error) (JobOutcome, error) {
+func (pr *proc) die(id uint64, cause error) (job.Outcome, error) {
 	var status error
 	if cause == io.EOF || cause == nil {
 		status = pr.reap(false)
@@ -895,7 +892,7 @@ func (pr *proc) die(id uint64, cause error) (JobOutcome, error) {
 	}
 	pr.lost = err
 	pr.onLost(err)
-	return JobOutcome{ExitCode: -1, Error: err.Error()}, err
+	return job.Outcome{ExitCode: -1, Err: err}, err
 }
 
 // fail handles a worker that did not get through its start: it is killed

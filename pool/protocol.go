@@ -90,7 +90,7 @@ package pool
 //
 // # Files (feature "files")
 //
-// A job whose JobSpec lists Transfer files (--transferfile) has them
+// A job whose job.Spec lists Transfer files (--transferfile) has them
 // follow its Job frame, in that order; Return files (--return) come back
 // the same way after the job's last output, before its Outcome. A file is
 //
@@ -130,6 +130,8 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/futures-cli/futures/pool/job"
 )
 
 // ProtocolVersion is the version of the worker protocol this package speaks.
@@ -239,7 +241,7 @@ type ReadyFrame struct {
 // JobFrame is the payload of FrameJob.
 type JobFrame struct {
 	ID uint64 `json:"id"` // unique within the session, from 1
-	JobSpec
+	job.Spec
 }
 
 // JobRef is the payload of FrameCancel and FrameKill.
@@ -254,83 +256,13 @@ type StartedFrame struct {
 	PID int    `json:"pid"`
 }
 
-// OutcomeFrame is the payload of FrameOutcome.
+// OutcomeFrame is the payload of FrameOutcome. Its error crosses the wire
+// as its text and the names of the sentinels of package job it matches
+// (job.Kinds), and comes back matching them (job.FromWire); Sent and
+// Received are not sent.
 type OutcomeFrame struct {
 	ID uint64 `json:"id"`
-	JobOutcome
-}
-
-// JobSpec is a job as a worker runs it: a command and how to start it. It is
-// what runner.Exec needs, in plain fields. It travels in a JobFrame (see
-// jobWire for its JSON form).
-type JobSpec struct {
-	// Line is the command line, as the user wrote it.
-	Line string
-	// Argv is the program and its arguments when Shell is false.
-	Argv []string
-	// Shell is true when Line runs as ShellCmd... Line.
-	Shell bool
-	// ShellCmd is the shell and its options (/bin/sh -c); empty: /bin/sh -c.
-	ShellCmd []string
-	// Env holds KEY=VALUE entries added to the worker's environment
-	// (FUTURES_SEQ, …), replacing entries of the same key.
-	Env []string
-	// Dir is the job's working directory; "" is the worker's (the one its
-	// initializer left).
-	Dir string
-	// Grace is the time between TERM and KILL when the job is cancelled.
-	Grace time.Duration
-
-	// Transfer are files the runner sends to the worker before the job
-	// runs (--transferfile), named as on the runner's side; Return, files
-	// the worker sends back after it (--return). Both are placed by the
-	// rules of WorkerPath. Cleanup asks the worker to remove the files it
-	// received and sent back once the job is over (--cleanup). See
-	// transfer.go.
-	Transfer []string
-	Return   []string
-	Cleanup  bool
-
-	// Refusable asks the worker to report a job that the system refused
-	// to start for lack of a resource (too many open files or processes)
-	// in JobOutcome.Refused, writing nothing, rather than fail it: the
-	// runner starts it again once another job has ended.
-	Refusable bool
-
-	// Environ is set by the worker, never sent: the whole environment its
-	// initializer left, to which Env is added; nil means the worker's own.
-	Environ []string
-}
-
-// JobOutcome is what a worker reports about one job; it mirrors
-// runner.Outcome.
-type JobOutcome struct {
-	// ExitCode is the exit status; 128+N when signal N killed the job; 127
-	// not found, 126 not executable; -1 when it was not started.
-	ExitCode int
-	// Signal is the name of the signal that killed the job ("SIGKILL"), or "".
-	Signal string
-	// Error is why the job could not start or its output not be passed on;
-	// "" when it ran and its output was delivered, whatever its exit code.
-	Error string
-	// Start is when the job started; Duration runs from Start to its exit.
-	Start    time.Time
-	Duration time.Duration
-	// MaxRSSKB, User and Sys are the job's rusage.
-	MaxRSSKB int64
-	User     time.Duration
-	Sys      time.Duration
-	// Canceled is true when the job was asked to stop (Cancel or Kill).
-	Canceled bool
-	// Refused, for a JobSpec that is Refusable, names the errno with
-	// which the system refused to start the job ("EMFILE", "ENFILE",
-	// "EAGAIN"); the job did not run and wrote nothing. "" otherwise.
-	Refused string
-
-	// Sent and Received are the bytes of the job's Transfer files sent to
-	// the worker and of its Return files received from it. RunJob counts
-	// them on the runner's side; they are not sent.
-	Sent, Received int64
+	job.Outcome
 }
 
 // localHello is this process's Hello in the given role.
@@ -734,6 +666,7 @@ type (
 		Sys      time.Duration `json:"sys_ns,omitempty"`
 		Canceled bool          `json:"canceled,omitempty"`
 		Refused  string        `json:"refused,omitempty"`
+		Kinds    []string      `json:"error_kinds,omitempty"`
 	}
 )
 
@@ -770,7 +703,7 @@ func (f *ReadyFrame) UnmarshalJSON(p []byte) error {
 // MarshalJSON encodes f with its strings byte for byte; Environ is not
 // sent.
 func (f JobFrame) MarshalJSON() ([]byte, error) {
-	s := f.JobSpec
+	s := f.Spec
 	return json.Marshal(jobWire{f.ID, wstr(s.Line), wstrs(s.Argv), s.Shell, wstrs(s.ShellCmd), wstrs(s.Env), wstr(s.Dir), s.Grace,
 		wstrs(s.Transfer), wstrs(s.Return), s.Cleanup, s.Refusable})
 }
@@ -781,7 +714,7 @@ func (f *JobFrame) UnmarshalJSON(p []byte) error {
 	if err := json.Unmarshal(p, &w); err != nil {
 		return err
 	}
-	*f = JobFrame{ID: w.ID, JobSpec: JobSpec{Line: string(w.Line), Argv: w.Argv, Shell: w.Shell,
+	*f = JobFrame{ID: w.ID, Spec: job.Spec{Line: string(w.Line), Argv: w.Argv, Shell: w.Shell,
 		ShellCmd: w.ShellCmd, Env: w.Env, Dir: string(w.Dir), Grace: w.Grace,
 		Transfer: w.Transfer, Return: w.Return, Cleanup: w.Cleanup, Refusable: w.Refuse}}
 	return nil
@@ -789,8 +722,9 @@ func (f *JobFrame) UnmarshalJSON(p []byte) error {
 
 // MarshalJSON encodes f with its error byte for byte.
 func (f OutcomeFrame) MarshalJSON() ([]byte, error) {
-	o := f.JobOutcome
-	return json.Marshal(outcomeWire{f.ID, o.ExitCode, o.Signal, wstr(o.Error), o.Start, o.Duration, o.MaxRSSKB, o.User, o.Sys, o.Canceled, o.Refused})
+	o := f.Outcome
+	return json.Marshal(outcomeWire{f.ID, o.ExitCode, o.Signal, wstr(errText(o.Err)), o.Start, o.Duration, o.MaxRSSKB, o.User, o.Sys, o.Canceled,
+		job.RefusalName(o.Refused), job.Kinds(o.Err)})
 }
 
 // UnmarshalJSON decodes what MarshalJSON encodes.
@@ -799,7 +733,15 @@ func (f *OutcomeFrame) UnmarshalJSON(p []byte) error {
 	if err := json.Unmarshal(p, &w); err != nil {
 		return err
 	}
-	*f = OutcomeFrame{ID: w.ID, JobOutcome: JobOutcome{ExitCode: w.ExitCode, Signal: w.Signal, Error: string(w.Error), Start: w.Start,
-		Duration: w.Duration, MaxRSSKB: w.MaxRSSKB, User: w.User, Sys: w.Sys, Canceled: w.Canceled, Refused: w.Refused}}
+	*f = OutcomeFrame{ID: w.ID, Outcome: job.Outcome{ExitCode: w.ExitCode, Signal: w.Signal, Err: job.FromWire(string(w.Error), w.Kinds), Start: w.Start,
+		Duration: w.Duration, MaxRSSKB: w.MaxRSSKB, User: w.User, Sys: w.Sys, Canceled: w.Canceled, Refused: job.RefusalErrno(w.Refused)}}
 	return nil
+}
+
+// errText is err's message, "" for nil.
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
 }

@@ -3,12 +3,17 @@ package pool
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/futures-cli/futures/pool/job"
 )
 
 // within runs fn and fails the test if it does not return within patience:
@@ -37,19 +42,19 @@ func TestEveryFrameTypeSurvivesARoundTrip(t *testing.T) {
 		{FrameError, &ErrorFrame{Message: "version mismatch"}},
 		{FrameInit, &InitFrame{Name: "worker_3", ID: 3, Initializer: "cd /data && export T=$(cat t)", Shell: []string{"/bin/bash", "-c"}, Env: []string{"A=b"}, Grace: time.Second}},
 		{FrameReady, &ReadyFrame{Error: "exit status 1", Stderr: "cat: t: No such file", Dir: "/data", DirID: "2049:1234"}},
-		{FrameJob, &JobFrame{ID: 7, JobSpec: JobSpec{Line: "echo 'a b' | wc -c", Shell: true, ShellCmd: []string{"/bin/sh", "-c"}, Env: []string{"FUTURES_SEQ=7"}, Dir: "/tmp", Grace: 5 * time.Second}}},
-		{FrameJob, &JobFrame{ID: 8, JobSpec: JobSpec{Line: "echo a", Argv: []string{"echo", "a"}}}},
+		{FrameJob, &JobFrame{ID: 7, Spec: job.Spec{Line: "echo 'a b' | wc -c", Shell: true, ShellCmd: []string{"/bin/sh", "-c"}, Env: []string{"FUTURES_SEQ=7"}, Dir: "/tmp", Grace: 5 * time.Second}}},
+		{FrameJob, &JobFrame{ID: 8, Spec: job.Spec{Line: "echo a", Argv: []string{"echo", "a"}}}},
 		{FrameCancel, &JobRef{ID: 7}},
 		{FrameKill, &JobRef{ID: 7}},
 		{FrameStarted, &StartedFrame{ID: 7, PID: 1234}},
 		{FrameStdout, []byte("out\x00put\n")},
 		{FrameStderr, []byte{}},
-		{FrameJob, &JobFrame{ID: 9, JobSpec: JobSpec{Line: "wc -c < a > a.out", Shell: true, Transfer: []string{"/home/u/./a", "b\xff"}, Return: []string{"a.out"}, Cleanup: true}}},
+		{FrameJob, &JobFrame{ID: 9, Spec: job.Spec{Line: "wc -c < a > a.out", Shell: true, Transfer: []string{"/home/u/./a", "b\xff"}, Return: []string{"a.out"}, Cleanup: true}}},
 		{FrameFileHeader, &FileHeader{ID: 9, Index: 1, Path: "b\xff", Mode: 0o751, Size: 3 << 20}},
 		{FrameFileData, []byte("raw\x00bytes")},
 		{FrameFileEnd, &FileEnd{ID: 9, Index: 1, Size: 3 << 20}},
 		{FrameFileEnd, &FileEnd{ID: 9, Index: 0, Size: 12, Error: "read a: input/output error"}},
-		{FrameOutcome, &OutcomeFrame{ID: 7, JobOutcome: JobOutcome{ExitCode: 137, Signal: "SIGKILL", Error: "terminated", Start: start, Duration: 1500 * time.Millisecond, MaxRSSKB: 2048, User: time.Millisecond, Sys: 2 * time.Millisecond, Canceled: true}}},
+		{FrameOutcome, &OutcomeFrame{ID: 7, Outcome: job.Outcome{ExitCode: 137, Signal: "SIGKILL", Err: job.FromWire("terminated", nil), Start: start, Duration: 1500 * time.Millisecond, MaxRSSKB: 2048, User: time.Millisecond, Sys: 2 * time.Millisecond, Canceled: true}}},
 	}
 	var buf bytes.Buffer
 	fw := newFrameWriter(&buf)
@@ -93,7 +98,7 @@ func TestEveryFrameTypeSurvivesARoundTrip(t *testing.T) {
 
 func TestJobSpecEnvironIsNeverSent(t *testing.T) {
 	var buf bytes.Buffer
-	if err := newFrameWriter(&buf).sendJSON(FrameJob, JobFrame{ID: 1, JobSpec: JobSpec{Line: "x", Environ: []string{"SECRET=1"}}}); err != nil {
+	if err := newFrameWriter(&buf).sendJSON(FrameJob, JobFrame{ID: 1, Spec: job.Spec{Line: "x", Environ: []string{"SECRET=1"}}}); err != nil {
 		t.Fatal(err)
 	}
 	if strings.Contains(buf.String(), "SECRET") {
@@ -232,11 +237,11 @@ func BenchmarkJobRoundTripFrames(b *testing.B) {
 	var buf bytes.Buffer
 	fw := newFrameWriter(&buf)
 	fr := newFrameReader(&buf)
-	spec := JobSpec{Line: "true", Argv: []string{"true"}, Env: []string{"FUTURES_SEQ=1", "FUTURES_SLOT=1", "FUTURES_WORKER=worker_0"}, Grace: 5 * time.Second}
+	spec := job.Spec{Line: "true", Argv: []string{"true"}, Env: []string{"FUTURES_SEQ=1", "FUTURES_SLOT=1", "FUTURES_WORKER=worker_0"}, Grace: 5 * time.Second}
 	b.ReportAllocs()
 	for i := range b.N {
-		_ = fw.sendJSON(FrameJob, JobFrame{ID: uint64(i), JobSpec: spec})
-		_ = fw.sendJSON(FrameOutcome, OutcomeFrame{ID: uint64(i), JobOutcome: JobOutcome{Start: time.Now(), Duration: time.Millisecond}})
+		_ = fw.sendJSON(FrameJob, JobFrame{ID: uint64(i), Spec: spec})
+		_ = fw.sendJSON(FrameOutcome, OutcomeFrame{ID: uint64(i), Outcome: job.Outcome{Start: time.Now(), Duration: time.Millisecond}})
 		var job JobFrame
 		var out OutcomeFrame
 		for _, v := range []any{&job, &out} {
@@ -257,10 +262,10 @@ func TestStringsThatAreNotUTF8CrossTheWireByteForByte(t *testing.T) {
 		typ FrameType
 		v   any
 	}{
-		{FrameJob, &JobFrame{ID: 1, JobSpec: JobSpec{Line: "echo " + bad, Argv: []string{"echo", bad, "ok"}, ShellCmd: []string{"/bin/sh" + bad, "-c"}, Env: []string{"X=" + bad}, Dir: "/tmp/" + bad}}},
+		{FrameJob, &JobFrame{ID: 1, Spec: job.Spec{Line: "echo " + bad, Argv: []string{"echo", bad, "ok"}, ShellCmd: []string{"/bin/sh" + bad, "-c"}, Env: []string{"X=" + bad}, Dir: "/tmp/" + bad}}},
 		{FrameInit, &InitFrame{Name: "w" + bad, Initializer: "export X=" + bad, Shell: []string{bad}, Env: []string{bad}}},
 		{FrameReady, &ReadyFrame{Error: bad, Stderr: bad, Dir: bad}},
-		{FrameOutcome, &OutcomeFrame{ID: 2, JobOutcome: JobOutcome{Error: bad + ": command not found", ExitCode: 127}}},
+		{FrameOutcome, &OutcomeFrame{ID: 2, Outcome: job.Outcome{Err: job.FromWire(bad+": command not found", []string{"not_found"}), ExitCode: 127}}},
 	}
 	for _, f := range frames {
 		t.Run(f.typ.String(), func(t *testing.T) {
@@ -284,9 +289,41 @@ func TestStringsThatAreNotUTF8CrossTheWireByteForByte(t *testing.T) {
 
 func TestValidUTF8StaysPlainJSON(t *testing.T) {
 	var buf bytes.Buffer
-	_ = newFrameWriter(&buf).sendJSON(FrameJob, JobFrame{ID: 3, JobSpec: JobSpec{Line: "echo café ✓", Argv: []string{"echo", "café ✓"}, Grace: time.Second}})
+	_ = newFrameWriter(&buf).sendJSON(FrameJob, JobFrame{ID: 3, Spec: job.Spec{Line: "echo café ✓", Argv: []string{"echo", "café ✓"}, Grace: time.Second}})
 	want := `{"id":3,"line":"echo café ✓","argv":["echo","café ✓"],"grace_ns":1000000000}`
 	if got := buf.String()[5:]; got != want {
 		t.Fatalf("payload %s, want %s", got, want)
+	}
+}
+
+// TestOutcomeErrorKindsCrossTheWire: the runner tells a job's errors by
+// errors.Is on the sentinels of package job, not by their text, whichever
+// JSON path the Outcome frame takes.
+func TestOutcomeErrorKindsCrossTheWire(t *testing.T) {
+	sent := OutcomeFrame{ID: 1, Outcome: job.Outcome{ExitCode: 127, Refused: syscall.EAGAIN,
+		Err: errors.Join(fmt.Errorf("nope: %w", job.ErrNotFound), fmt.Errorf("%w; stopped", job.ErrHeldOutput))}}
+	var buf bytes.Buffer
+	if err := newFrameWriter(&buf).sendJSON(FrameOutcome, sent); err != nil {
+		t.Fatal(err)
+	}
+	payload := append([]byte(nil), buf.Bytes()[5:]...)
+	var fast, slow OutcomeFrame
+	if err := newFrameReader(&buf).nextJSON(FrameOutcome, &fast); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(payload, &slow); err != nil {
+		t.Fatal(err)
+	}
+	for name, got := range map[string]OutcomeFrame{"fast path": fast, "encoding/json": slow} {
+		if got.Err == nil || got.Err.Error() != sent.Err.Error() {
+			t.Errorf("%s: error %v, want %q", name, got.Err, sent.Err)
+		}
+		if !errors.Is(got.Err, job.ErrNotFound) || !errors.Is(got.Err, job.ErrHeldOutput) || errors.Is(got.Err, job.ErrNotExecutable) {
+			t.Errorf("%s: %v lost its kinds: not found %v, held output %v", name, got.Err,
+				errors.Is(got.Err, job.ErrNotFound), errors.Is(got.Err, job.ErrHeldOutput))
+		}
+		if got.Refused != syscall.EAGAIN {
+			t.Errorf("%s: refused %v, want EAGAIN", name, got.Refused)
+		}
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/futures-cli/futures/pool/job"
 )
 
 func TestRemoteLaunchersCommandLines(t *testing.T) {
@@ -56,7 +58,7 @@ func TestARemoteLauncherRunsAPoolsWorkers(t *testing.T) {
 	for range 4 {
 		f, err := p.Submit(context.Background(), func(ctx context.Context) (string, error) {
 			var out strings.Builder
-			if _, err := RunJob(ctx, JobSpec{Line: "echo hi", Shell: true}, &out, nil, nil); err != nil {
+			if _, err := RunJob(ctx, job.Spec{Line: "echo hi", Shell: true}, &out, nil, nil); err != nil {
 				return "", err
 			}
 			return WorkerHost(ctx) + " " + out.String(), nil

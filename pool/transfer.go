@@ -22,11 +22,13 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/futures-cli/futures/pool/job"
 )
 
 // FeatureFiles is the Hello feature of a peer that speaks the file frames
 // (FileHeader, FileData, FileEnd) and the Transfer, Return and Cleanup of
-// a JobSpec.
+// a job.Spec.
 const FeatureFiles = "files"
 
 // FileChunk is the most bytes of a file one FileData frame carries: a
@@ -375,12 +377,21 @@ func say(w io.Writer, msg string) {
 	}
 }
 
-// joinErrors appends the messages of errs to msg, "; " between them.
-func joinErrors(msg string, errs ...error) string {
+// joinErrors returns prev and errs as one error, prev's message then the
+// lines of each of errs, "; " between them; nil when all are nil. It
+// matches (errors.Is) what each of them matches.
+func joinErrors(prev error, errs ...error) error {
+	msg := ""
+	all := []error{}
+	if prev != nil {
+		msg = prev.Error()
+		all = append(all, prev)
+	}
 	for _, err := range errs {
 		if err == nil {
 			continue
 		}
+		all = append(all, err)
 		for line := range strings.SplitSeq(err.Error(), "\n") {
 			if msg != "" {
 				msg += "; "
@@ -388,8 +399,20 @@ func joinErrors(msg string, errs ...error) string {
 			msg += line
 		}
 	}
-	return msg
+	if len(all) == 0 {
+		return nil
+	}
+	return &joinedError{msg: msg, errs: all}
 }
+
+// joinedError is what joinErrors returns.
+type joinedError struct {
+	msg  string
+	errs []error
+}
+
+func (e *joinedError) Error() string   { return e.msg }
+func (e *joinedError) Unwrap() []error { return e.errs }
 
 // The runner's side.
 
@@ -410,7 +433,7 @@ type runnerFiles struct {
 // have them (a name that leaves the worker's directory, a file that
 // cannot be read, a worker without FeatureFiles) fails at once, with the
 // outcome it returns, and is not sent.
-func (pr *proc) openFiles(spec *JobSpec) (*runnerFiles, *JobOutcome) {
+func (pr *proc) openFiles(spec *job.Spec) (*runnerFiles, *job.Outcome) {
 	if pr.sharesFiles() {
 		spec.Transfer = pr.notShared(spec.Transfer, spec.Dir)
 		spec.Return = pr.notShared(spec.Return, spec.Dir)
@@ -419,9 +442,9 @@ func (pr *proc) openFiles(spec *JobSpec) (*runnerFiles, *JobOutcome) {
 		return nil, nil
 	}
 	rf := &runnerFiles{transfer: spec.Transfer}
-	fail := func(err error) (*runnerFiles, *JobOutcome) {
+	fail := func(err error) (*runnerFiles, *job.Outcome) {
 		rf.close()
-		return nil, &JobOutcome{ExitCode: -1, Error: "not started: " + err.Error(), Start: time.Now()}
+		return nil, &job.Outcome{ExitCode: -1, Err: fmt.Errorf("not started: %w", err), Start: time.Now()}
 	}
 	if !slices.Contains(pr.hello.Features, FeatureFiles) {
 		return fail(fmt.Errorf("%s (futures %s on %s) cannot transfer files (--transferfile, --return): it is an older futures",
@@ -571,7 +594,7 @@ func (rf *runnerFiles) frame(typ FrameType, p []byte, id uint64) error {
 // sent and received, the Return files that could not be placed (which it
 // also says on the job's stderr), and a job cancelled while its files were
 // sent. It is an error for the worker to end a job in the middle of a file.
-func (rf *runnerFiles) finish(ctx context.Context, out JobOutcome, stderr io.Writer) (JobOutcome, error) {
+func (rf *runnerFiles) finish(ctx context.Context, out job.Outcome, stderr io.Writer) (job.Outcome, error) {
 	if rf == nil {
 		return out, nil
 	}
@@ -581,7 +604,7 @@ func (rf *runnerFiles) finish(ctx context.Context, out JobOutcome, stderr io.Wri
 	out.Sent, out.Received = rf.sent, rf.recv.bytes
 	if err := rf.recv.err(); err != nil {
 		say(stderr, err.Error())
-		out.Error = joinErrors(out.Error, err)
+		out.Err = joinErrors(out.Err, err)
 	}
 	if rf.gaveUp != nil && ctx.Err() != nil {
 		out.Canceled = true
@@ -683,24 +706,24 @@ func (wf *workerFiles) path(name string) (string, error) {
 // did not all arrive does not run; after one that ran (and was not
 // cancelled), its Return files go back; then, with Cleanup, the files are
 // removed.
-func (s *server) runJob(m msg) JobOutcome {
+func (s *server) runJob(m msg) job.Outcome {
 	wf := m.files
 	if wf == nil {
 		return s.run(m.t, m.job)
 	}
-	var out JobOutcome
+	var out job.Outcome
 	stderr := chunkWriter{s.fw, FrameStderr}
 	if err := wf.recv.err(); err != nil {
 		if !wf.recv.ended { // else the runner gave a file up: it knows why
 			say(stderr, err.Error())
 		}
-		out = JobOutcome{ExitCode: -1, Error: "not started: " + joinErrors("", err), Start: time.Now()}
+		out = job.Outcome{ExitCode: -1, Err: fmt.Errorf("not started: %w", joinErrors(nil, err)), Start: time.Now()}
 	} else {
 		out = s.run(m.t, m.job)
 		if !out.Canceled {
 			if err := errors.Join(wf.sendReturns(m.t.ctx, s.fw, m.job)...); err != nil {
 				say(stderr, err.Error())
-				out.Error = joinErrors(out.Error, err)
+				out.Err = joinErrors(out.Err, err)
 			}
 		}
 	}

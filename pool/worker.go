@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/futures-cli/futures/pool/job"
 	"github.com/futures-cli/futures/pool/shquote"
 )
 
@@ -25,7 +26,7 @@ type WorkerOptions struct {
 	// started, from the goroutine that called it (before it returns). It
 	// must not write to the worker's stdout. Required;
 	// cmd/worker.go wires it to runner.Exec.
-	Exec func(ctx context.Context, spec JobSpec, jio JobIO) JobOutcome
+	Exec func(ctx context.Context, spec job.Spec, jio JobIO) job.Outcome
 }
 
 // JobIO is where a job's output goes and how a worker stops it; see
@@ -363,7 +364,7 @@ func (s *server) serve(ctx context.Context) error {
 			over()
 			s.end(m.t)
 			s.fw.release() // the Outcome takes what is held along
-			if err := s.fw.sendJSON(FrameOutcome, OutcomeFrame{ID: m.job.ID, JobOutcome: out}); err != nil {
+			if err := s.fw.sendJSON(FrameOutcome, OutcomeFrame{ID: m.job.ID, Outcome: out}); err != nil {
 				return fmt.Errorf("pool: worker: %w", err)
 			}
 		}
@@ -371,8 +372,8 @@ func (s *server) serve(ctx context.Context) error {
 }
 
 // run runs one job with the state the initializer left.
-func (s *server) run(t *task, jf JobFrame) JobOutcome {
-	spec := jf.JobSpec
+func (s *server) run(t *task, jf JobFrame) job.Outcome {
+	spec := jf.Spec
 	spec.Environ = s.environ
 	if spec.Dir == "" {
 		spec.Dir = s.dir
@@ -432,14 +433,14 @@ func (s *server) initialize(t *task, init InitFrame) ReadyFrame {
 		`if [ "$__futures_status" -eq 0 ]; then { printf '%s\0' "$PWD" && env -0; } > ` + shquote.Quote(state.Name()) + ` || __futures_status=$?; fi` + "\n" +
 		`exit "$__futures_status"` + "\n"
 	var stderr headBuffer
-	out := s.opts.Exec(t.ctx, JobSpec{Line: script, Shell: true, ShellCmd: init.Shell, Env: init.Env, Grace: init.Grace},
+	out := s.opts.Exec(t.ctx, job.Spec{Line: script, Shell: true, ShellCmd: init.Shell, Env: init.Env, Grace: init.Grace},
 		JobIO{Stderr: &stderr, Kill: t.kill})
 	fail := func(what string) ReadyFrame {
 		return ReadyFrame{Error: what, Stderr: strings.TrimSpace(stderr.String())}
 	}
 	switch {
-	case out.Error != "":
-		return fail(out.Error)
+	case out.Err != nil:
+		return fail(out.Err.Error())
 	case out.Signal != "":
 		return fail("killed by " + out.Signal)
 	case out.ExitCode != 0:

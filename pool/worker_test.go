@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/futures-cli/futures/pool/job"
 	"github.com/futures-cli/futures/pool/shquote"
 )
 
@@ -28,14 +29,14 @@ type session struct {
 }
 
 // serve starts ServeWorker over pipes with exec as its Exec.
-func serve(t *testing.T, exec func(context.Context, JobSpec, JobIO) JobOutcome) *session {
+func serve(t *testing.T, exec func(context.Context, job.Spec, JobIO) job.Outcome) *session {
 	t.Helper()
 	return serveLogged(t, exec, nil)
 }
 
 // serveLogged is serve, with every write of the worker to its stdout also
 // noted in log (if not nil).
-func serveLogged(t *testing.T, exec func(context.Context, JobSpec, JobIO) JobOutcome, log *writeLog) *session {
+func serveLogged(t *testing.T, exec func(context.Context, job.Spec, JobIO) job.Outcome, log *writeLog) *session {
 	t.Helper()
 	inR, inW := io.Pipe()
 	outR, outW := io.Pipe()
@@ -130,11 +131,11 @@ func (s *session) result() error {
 }
 
 // fakeJob is an Exec that runs no process.
-func fakeJob(ctx context.Context, spec JobSpec, jio JobIO) JobOutcome {
+func fakeJob(ctx context.Context, spec job.Spec, jio JobIO) job.Outcome {
 	jio.Started(4242)
 	io.WriteString(jio.Stdout, "out:"+spec.Line+"\n")
 	io.WriteString(jio.Stderr, "err\n")
-	return JobOutcome{ExitCode: 3, Start: time.Now(), Duration: time.Millisecond}
+	return job.Outcome{ExitCode: 3, Start: time.Now(), Duration: time.Millisecond}
 }
 
 func TestServeWorkerRunsJobsAndStreamsTheirOutput(t *testing.T) {
@@ -143,7 +144,7 @@ func TestServeWorkerRunsJobsAndStreamsTheirOutput(t *testing.T) {
 		t.Fatalf("Ready %+v", r)
 	}
 	for id := uint64(1); id <= 2; id++ {
-		s.send(FrameJob, JobFrame{ID: id, JobSpec: JobSpec{Line: "hello"}})
+		s.send(FrameJob, JobFrame{ID: id, Spec: job.Spec{Line: "hello"}})
 		var st StartedFrame
 		s.expect(FrameStarted, &st)
 		if st != (StartedFrame{ID: id, PID: 4242}) {
@@ -177,13 +178,13 @@ type stoppable struct {
 
 func newStoppable() *stoppable { return &stoppable{running: make(chan struct{}, 1)} }
 
-func (x *stoppable) exec(ctx context.Context, spec JobSpec, jio JobIO) JobOutcome {
+func (x *stoppable) exec(ctx context.Context, spec job.Spec, jio JobIO) job.Outcome {
 	x.running <- struct{}{}
 	<-ctx.Done()
 	x.note("cancelled")
 	<-jio.Kill
 	x.note("killed")
-	return JobOutcome{ExitCode: 137, Signal: "SIGKILL", Canceled: true}
+	return job.Outcome{ExitCode: 137, Signal: "SIGKILL", Canceled: true}
 }
 
 func (x *stoppable) note(s string) {
@@ -202,7 +203,7 @@ func TestServeWorkerCancelsThenKillsTheJobTheRunnerNames(t *testing.T) {
 	x := newStoppable()
 	s := serve(t, x.exec)
 	s.handshake(InitFrame{Name: "worker_0"})
-	s.send(FrameJob, JobFrame{ID: 5, JobSpec: JobSpec{Line: "sleep"}})
+	s.send(FrameJob, JobFrame{ID: 5, Spec: job.Spec{Line: "sleep"}})
 	within(t, "the job to start", func() { <-x.running })
 	s.send(FrameCancel, JobRef{ID: 4}) // not the running job: ignored
 	s.send(FrameCancel, JobRef{ID: 5})
@@ -228,7 +229,7 @@ func TestServeWorkerKillsTheJobWhenItsStdinClosesMidJob(t *testing.T) {
 	x := newStoppable()
 	s := serve(t, x.exec)
 	s.handshake(InitFrame{Name: "worker_0"})
-	s.send(FrameJob, JobFrame{ID: 1, JobSpec: JobSpec{Line: "sleep"}})
+	s.send(FrameJob, JobFrame{ID: 1, Spec: job.Spec{Line: "sleep"}})
 	within(t, "the job to start", func() { <-x.running })
 	s.toW.Close()
 	err := s.result()
@@ -244,7 +245,7 @@ func TestServeWorkerKillsTheJobAndReturnsWhenItsContextEnds(t *testing.T) {
 	x := newStoppable()
 	s := serve(t, x.exec)
 	s.handshake(InitFrame{Name: "worker_0"})
-	s.send(FrameJob, JobFrame{ID: 1, JobSpec: JobSpec{Line: "sleep"}})
+	s.send(FrameJob, JobFrame{ID: 1, Spec: job.Spec{Line: "sleep"}})
 	within(t, "the job to start", func() { <-x.running })
 	s.cancel()
 	if err := s.result(); !errors.Is(err, context.Canceled) {
@@ -327,8 +328,8 @@ func TestServeWorkerKeepsTheStateTheInitializerLeaves(t *testing.T) {
 		t.Fatal(err)
 	}
 	var mu sync.Mutex
-	var specs []JobSpec
-	exec := func(ctx context.Context, spec JobSpec, jio JobIO) JobOutcome {
+	var specs []job.Spec
+	exec := func(ctx context.Context, spec job.Spec, jio JobIO) job.Outcome {
 		mu.Lock()
 		specs = append(specs, spec)
 		mu.Unlock()
@@ -340,7 +341,7 @@ func TestServeWorkerKeepsTheStateTheInitializerLeaves(t *testing.T) {
 	if r.Error != "" || r.Dir != sub {
 		t.Fatalf("Ready %+v, want Dir %q", r, sub)
 	}
-	s.send(FrameJob, JobFrame{ID: 1, JobSpec: JobSpec{Line: "echo \"$GREETING|$unexported|$FUTURES_WORKER|$FUTURES_SEQ|$(pwd)\"", Shell: true, Env: []string{"FUTURES_SEQ=1"}}})
+	s.send(FrameJob, JobFrame{ID: 1, Spec: job.Spec{Line: "echo \"$GREETING|$unexported|$FUTURES_WORKER|$FUTURES_SEQ|$(pwd)\"", Shell: true, Env: []string{"FUTURES_SEQ=1"}}})
 	s.expect(FrameStarted, nil)
 	out := s.expect(FrameStdout, nil)
 	s.expect(FrameOutcome, nil)
@@ -434,14 +435,14 @@ func (l *writeLog) wentOutTogether(t *testing.T, mark int, sent time.Time, what 
 
 func TestAShortJobsStartedFrameGoesOutInOneWriteWithItsOutcome(t *testing.T) {
 	log := &writeLog{}
-	s := serveLogged(t, func(ctx context.Context, spec JobSpec, jio JobIO) JobOutcome {
+	s := serveLogged(t, func(ctx context.Context, spec job.Spec, jio JobIO) job.Outcome {
 		jio.Started(4242)
-		return JobOutcome{ExitCode: 0}
+		return job.Outcome{ExitCode: 0}
 	}, log)
 	s.handshake(InitFrame{Name: "worker_0"})
 	for id := uint64(1); id <= 3; id++ {
 		mark, sent := log.mark()
-		s.send(FrameJob, JobFrame{ID: id, JobSpec: JobSpec{Line: "true"}})
+		s.send(FrameJob, JobFrame{ID: id, Spec: job.Spec{Line: "true"}})
 		var st StartedFrame
 		s.expect(FrameStarted, &st)
 		if st != (StartedFrame{ID: id, PID: 4242}) {
@@ -454,16 +455,16 @@ func TestAShortJobsStartedFrameGoesOutInOneWriteWithItsOutcome(t *testing.T) {
 
 func TestAShortJobsOutputStartedAndOutcomeGoOutInOneWrite(t *testing.T) {
 	log := &writeLog{}
-	s := serveLogged(t, func(ctx context.Context, spec JobSpec, jio JobIO) JobOutcome {
+	s := serveLogged(t, func(ctx context.Context, spec job.Spec, jio JobIO) job.Outcome {
 		jio.Started(4242)
 		io.WriteString(jio.Stdout, "out\n")
 		io.WriteString(jio.Stderr, "err\n")
-		return JobOutcome{ExitCode: 0}
+		return job.Outcome{ExitCode: 0}
 	}, log)
 	s.handshake(InitFrame{Name: "worker_0"})
 	for id := uint64(1); id <= 3; id++ {
 		mark, sent := log.mark()
-		s.send(FrameJob, JobFrame{ID: id, JobSpec: JobSpec{Line: "echo out; echo err >&2"}})
+		s.send(FrameJob, JobFrame{ID: id, Spec: job.Spec{Line: "echo out; echo err >&2"}})
 		s.expect(FrameStarted, nil)
 		if p := s.expect(FrameStdout, nil); string(p) != "out\n" {
 			t.Fatalf("stdout %q", p)
@@ -479,15 +480,15 @@ func TestAShortJobsOutputStartedAndOutcomeGoOutInOneWrite(t *testing.T) {
 func TestAJobsStartedFrameGoesOutWithItsFirstOutput(t *testing.T) {
 	log := &writeLog{}
 	release := make(chan struct{})
-	s := serveLogged(t, func(ctx context.Context, spec JobSpec, jio JobIO) JobOutcome {
+	s := serveLogged(t, func(ctx context.Context, spec job.Spec, jio JobIO) job.Outcome {
 		jio.Started(4242)
 		io.WriteString(jio.Stderr, "first\n")
 		<-release // longer than startedDelay, but the frame is already out
-		return JobOutcome{ExitCode: 0}
+		return job.Outcome{ExitCode: 0}
 	}, log)
 	s.handshake(InitFrame{Name: "worker_0"})
 	mark, sent := log.mark()
-	s.send(FrameJob, JobFrame{ID: 1, JobSpec: JobSpec{Line: "echo first >&2; sleep 1"}})
+	s.send(FrameJob, JobFrame{ID: 1, Spec: job.Spec{Line: "echo first >&2; sleep 1"}})
 	var st StartedFrame
 	s.expect(FrameStarted, &st)
 	if p := s.expect(FrameStderr, nil); string(p) != "first\n" || st.PID != 4242 {
@@ -500,15 +501,15 @@ func TestAJobsStartedFrameGoesOutWithItsFirstOutput(t *testing.T) {
 
 func TestAJobThatRunsOnSilentlyHasItsStartedFrameSentAlone(t *testing.T) {
 	release := make(chan struct{})
-	s := serve(t, func(ctx context.Context, spec JobSpec, jio JobIO) JobOutcome {
+	s := serve(t, func(ctx context.Context, spec job.Spec, jio JobIO) job.Outcome {
 		jio.Started(4242)
 		if spec.Line == "sleep 1" {
 			<-release
 		}
-		return JobOutcome{ExitCode: 0}
+		return job.Outcome{ExitCode: 0}
 	})
 	s.handshake(InitFrame{Name: "worker_0"})
-	s.send(FrameJob, JobFrame{ID: 1, JobSpec: JobSpec{Line: "sleep 1"}})
+	s.send(FrameJob, JobFrame{ID: 1, Spec: job.Spec{Line: "sleep 1"}})
 	// The job is still running: the frame went out after watchDelay.
 	var st StartedFrame
 	s.expect(FrameStarted, &st)
@@ -520,7 +521,7 @@ func TestAJobThatRunsOnSilentlyHasItsStartedFrameSentAlone(t *testing.T) {
 	s.expect(FrameOutcome, &o)
 	// The next job's frame is read by the watcher of the first one, and
 	// handed over.
-	s.send(FrameJob, JobFrame{ID: 2, JobSpec: JobSpec{Line: "true"}})
+	s.send(FrameJob, JobFrame{ID: 2, Spec: job.Spec{Line: "true"}})
 	s.expect(FrameStarted, &st)
 	s.expect(FrameOutcome, &o)
 	if st.ID != 2 || o.ID != 2 {
@@ -535,7 +536,7 @@ func TestAJobThatRunsOnSilentlyHasItsStartedFrameSentAlone(t *testing.T) {
 func TestServeWorkerReturnsWhenItsContextEndsBetweenJobs(t *testing.T) {
 	s := serve(t, fakeJob)
 	s.handshake(InitFrame{Name: "worker_0"})
-	s.send(FrameJob, JobFrame{ID: 1, JobSpec: JobSpec{Line: "x"}})
+	s.send(FrameJob, JobFrame{ID: 1, Spec: job.Spec{Line: "x"}})
 	s.expect(FrameStarted, nil)
 	s.expect(FrameStdout, nil)
 	s.expect(FrameStderr, nil)

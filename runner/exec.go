@@ -15,17 +15,18 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/futures-cli/futures/pool/job"
 	"github.com/futures-cli/futures/pool/pgroup"
 )
 
 // ErrNotFound is wrapped by Outcome.Err when a job's program does not exist
-// (exit code 127, as a shell reports it).
-var ErrNotFound = errors.New("command not found")
+// (exit code 127, as a shell reports it): job.ErrNotFound.
+var ErrNotFound = job.ErrNotFound
 
 // ErrNotExecutable is wrapped by Outcome.Err when a job's program exists but
-// cannot be executed: no permission, a directory, a file in no known format
-// (exit code 126, as a shell reports it).
-var ErrNotExecutable = errors.New("cannot execute")
+// cannot be executed (exit code 126, as a shell reports it):
+// job.ErrNotExecutable.
+var ErrNotExecutable = job.ErrNotExecutable
 
 // ExecOptions says how Exec starts a job and where its output goes.
 type ExecOptions struct {
@@ -86,46 +87,9 @@ type ExecOptions struct {
 	Refusable bool
 }
 
-// Outcome is what Exec reports about one job.
-type Outcome struct {
-	// ExitCode is the job's exit status; 128+N when a signal N killed it, as
-	// a shell reports it; 127 when its program was not found, 126 when it
-	// could not be executed; -1 when it was not started because ctx had
-	// already ended.
-	ExitCode int
-	// Signal is the name of the signal that killed the job ("SIGKILL"), or
-	// "".
-	Signal string
-	// Err is a failure to start the job (wrapping ErrNotFound,
-	// ErrNotExecutable or the system's error), or a failure to pass its
-	// output on ("writing output: …"). It is nil when the job ran and its
-	// output was delivered, whatever its exit code.
-	Err error
-	// Start is when the job was started.
-	Start time.Time
-	// Duration runs from Start to the exit of the job's main process.
-	Duration time.Duration
-	// MaxRSSKB is the job's peak resident set size in KiB, User and Sys
-	// its CPU times (rusage of the main process and the children it waited
-	// for).
-	MaxRSSKB  int64
-	User, Sys time.Duration
-	// Canceled is true when ctx ended while the job ran and Exec signalled
-	// it to stop.
-	Canceled bool
-	// Sent and Received are the bytes of the job's Files sent to its
-	// worker and brought back (the process executor).
-	Sent, Received int64
-	// Refused, with ExecOptions.Refusable, is the errno with which the
-	// system refused to start the job (EMFILE, ENFILE, EAGAIN); the job
-	// did not run, ExitCode is -1 and Err says why. 0 otherwise.
-	Refused syscall.Errno
-}
-
-// heldOutput starts the error of a job whose output a detached process
-// held open past drainDelay; the runner recognizes it, wrapped or not (it
-// comes as text from a worker process).
-const heldOutput = "a process that left the job's process group still holds its output"
+// Outcome is what Exec reports about one job: the one outcome type of the
+// project, shared with the process executor's wire and the records.
+type Outcome = job.Outcome
 
 // drainDelay bounds how long Exec keeps reading a job's output after its
 // process group is gone: only a process that left the group (setsid) can
@@ -551,7 +515,7 @@ func (p *plumbing) finish() []error {
 		}
 		if s.held && !held { // once, whether it holds stdout, stderr or both
 			held = true
-			errs = append(errs, fmt.Errorf("%s; stopped reading %v after the job ended: %w", heldOutput, drainDelay, exec.ErrWaitDelay))
+			errs = append(errs, fmt.Errorf("%w; stopped reading %v after the job ended: %w", job.ErrHeldOutput, drainDelay, exec.ErrWaitDelay))
 		}
 	}
 	if p.feed != nil && p.feed.err != nil {
