@@ -51,7 +51,7 @@ func marshal(v any) ([]byte, error) {
 	return json.Marshal(v)
 }
 
-func (f JobFrame) appendJSON(b []byte) []byte {
+func (f jobFrame) appendJSON(b []byte) []byte {
 	s := f.Spec
 	if len(s.Transfer) > 0 || len(s.Return) > 0 || s.Cleanup {
 		return nil // a job with files: encoding/json writes those fields
@@ -89,7 +89,7 @@ func (f JobFrame) appendJSON(b []byte) []byte {
 	return append(b, '}')
 }
 
-func (f StartedFrame) appendJSON(b []byte) []byte {
+func (f startedFrame) appendJSON(b []byte) []byte {
 	b = append(b, `{"id":`...)
 	b = strconv.AppendUint(b, f.ID, 10)
 	b = append(b, `,"pid":`...)
@@ -97,7 +97,7 @@ func (f StartedFrame) appendJSON(b []byte) []byte {
 	return append(b, '}')
 }
 
-func (f OutcomeFrame) appendJSON(b []byte) []byte {
+func (f outcomeFrame) appendJSON(b []byte) []byte {
 	o := f.Outcome
 	b = append(b, `{"id":`...)
 	b = strconv.AppendUint(b, f.ID, 10)
@@ -394,9 +394,9 @@ func (s *jsonScan) duration(d *time.Duration) bool {
 	return ok
 }
 
-func (f *JobFrame) decodeFast(p []byte) bool {
+func (f *jobFrame) decodeFast(p []byte) bool {
 	s := jsonScan{p: p}
-	var w JobFrame
+	var w jobFrame
 	ok := s.members(func(key string) (ok bool) {
 		switch key {
 		case "id":
@@ -426,7 +426,7 @@ func (f *JobFrame) decodeFast(p []byte) bool {
 	return ok
 }
 
-func (f *StartedFrame) decodeFast(p []byte) bool {
+func (f *startedFrame) decodeFast(p []byte) bool {
 	s := jsonScan{p: p}
 	w := *f // encoding/json leaves the fields p does not name as they are
 	ok := s.members(func(key string) (ok bool) {
@@ -446,9 +446,9 @@ func (f *StartedFrame) decodeFast(p []byte) bool {
 	return ok
 }
 
-func (f *OutcomeFrame) decodeFast(p []byte) bool {
+func (f *outcomeFrame) decodeFast(p []byte) bool {
 	s := jsonScan{p: p}
-	var w OutcomeFrame
+	var w outcomeFrame
 	var msg, refused string
 	var kinds []string
 	ok := s.members(func(key string) (ok bool) {

@@ -665,7 +665,7 @@ func (p *ProcessPool[T]) handshake(w *worker, pr *proc) (*proc, error) {
 	if hasDeadline {
 		_ = deadline.SetReadDeadline(time.Now().Add(p.startTO))
 	}
-	err = pr.fr.nextJSON(FrameHello, &pr.hello)
+	err = pr.fr.nextJSON(frameHello, &pr.hello)
 	if hasDeadline {
 		_ = deadline.SetReadDeadline(time.Time{})
 	}
@@ -676,13 +676,13 @@ func (p *ProcessPool[T]) handshake(w *worker, pr *proc) (*proc, error) {
 		_ = pr.fw.sendError(err)
 		return nil, pr.fail("handshake", err)
 	}
-	_ = pr.fw.sendJSON(FrameHello, localHello("runner"))
-	_ = pr.fw.sendJSON(FrameInit, InitFrame{
+	_ = pr.fw.sendJSON(frameHello, localHello("runner"))
+	_ = pr.fw.sendJSON(frameInit, initFrame{
 		Name: w.name, ID: w.id, Initializer: p.init, Shell: p.shell,
 		Env: []string{"FUTURES_WORKER=" + w.name, "FUTURES_SLOT=" + strconv.Itoa(w.id+1)},
 	})
-	var ready ReadyFrame
-	if err := pr.fr.nextJSON(FrameReady, &ready); err != nil {
+	var ready readyFrame
+	if err := pr.fr.nextJSON(frameReady, &ready); err != nil {
 		return nil, pr.fail("waiting for the initializer", err)
 	}
 	if ready.Error != "" {
@@ -711,7 +711,7 @@ type proc struct {
 	fr      *frameReader
 	fw      *frameWriter
 	hello   Hello      // the worker's
-	ready   ReadyFrame // the worker's
+	ready   readyFrame // the worker's
 	stopTO  time.Duration
 	onLost  func(error) // breaks the pool (LossBreak), or nothing
 	lostErr error       // what the error of a lost worker wraps: ErrBrokenProcessPool or ErrWorkerLost
@@ -767,7 +767,7 @@ func (pr *proc) run(ctx context.Context, spec job.Spec, stdout, stderr io.Writer
 	pr.lastID++
 	id := pr.lastID
 	pr.jobPID = 0
-	err := pr.fw.sendJSON(FrameJob, JobFrame{ID: id, Spec: spec})
+	err := pr.fw.sendJSON(frameJob, jobFrame{ID: id, Spec: spec})
 	if err == nil {
 		err = files.send(ctx, pr.fw, id)
 	}
@@ -786,12 +786,12 @@ func (pr *proc) run(ctx context.Context, spec job.Spec, stdout, stderr io.Writer
 		stopped = make(chan struct{})
 		stop = context.AfterFunc(ctx, func() {
 			defer close(stopped)
-			if pr.fw.sendJSON(FrameCancel, JobRef{ID: id}) != nil {
+			if pr.fw.sendJSON(frameCancel, jobRef{ID: id}) != nil {
 				return
 			}
 			select {
 			case <-kill:
-				_ = pr.fw.sendJSON(FrameKill, JobRef{ID: id})
+				_ = pr.fw.sendJSON(frameKill, jobRef{ID: id})
 			case <-over:
 			}
 		})
@@ -829,12 +829,12 @@ func (pr *proc) read(id uint64, stdout, stderr io.Writer) (job.Outcome, error) {
 			return job.Outcome{}, err
 		}
 		switch typ {
-		case FrameStdout:
+		case frameStdout:
 			write(stdout, p)
-		case FrameStderr:
+		case frameStderr:
 			write(stderr, p)
-		case FrameStarted:
-			var s StartedFrame
+		case frameStarted:
+			var s startedFrame
 			if err := decode(typ, p, &s); err != nil {
 				return job.Outcome{}, err
 			}
@@ -842,8 +842,8 @@ func (pr *proc) read(id uint64, stdout, stderr io.Writer) (job.Outcome, error) {
 				return job.Outcome{}, protocolErrorf("Started frame for job %d while job %d runs", s.ID, id)
 			}
 			pr.jobPID = s.PID
-		case FrameOutcome:
-			var o OutcomeFrame
+		case frameOutcome:
+			var o outcomeFrame
 			if err := decode(typ, p, &o); err != nil {
 				return job.Outcome{}, err
 			}
@@ -854,12 +854,12 @@ func (pr *proc) read(id uint64, stdout, stderr io.Writer) (job.Outcome, error) {
 				o.Err = errors.Join(o.Err, fmt.Errorf("writing output: %w", werr))
 			}
 			return o.Outcome, nil
-		case FrameFileHeader, FrameFileData, FrameFileEnd: // its Return files
+		case frameFileHeader, frameFileData, frameFileEnd: // its Return files
 			if err := pr.files.frame(typ, p, id); err != nil {
 				return job.Outcome{}, err
 			}
-		case FrameError:
-			return job.Outcome{}, peerError(p)
+		case frameError:
+			return job.Outcome{}, peerErrorOf(p)
 		default:
 			return job.Outcome{}, protocolErrorf("unexpected %v frame while job %d runs", typ, id)
 		}
@@ -900,7 +900,7 @@ func (pr *proc) die(id uint64, cause error) (job.Outcome, error) {
 // wrong in stage and how the worker ended.
 func (pr *proc) fail(stage string, cause error) error {
 	status := pr.reap(!errors.Is(cause, io.EOF) && !errors.Is(cause, io.ErrUnexpectedEOF))
-	var pe *PeerError
+	var pe *peerError
 	switch {
 	case errors.As(cause, &pe):
 		return fmt.Errorf("%w: %s (%v): %s: the worker says: %w", ErrBrokenProcessPool, pr.name, pr.p, stage, cause)

@@ -482,8 +482,8 @@ func (p *fakeProcess) String() string        { return "fake" }
 func TestAWorkerOfAnotherProtocolVersionBreaksThePool(t *testing.T) {
 	l := &fakeLauncher{serveFn: func(in io.Reader, out io.Writer) {
 		h := localHello("worker")
-		h.Protocol = ProtocolVersion + 1
-		_ = newFrameWriter(out).sendJSON(FrameHello, h)
+		h.Protocol = protocolVersion + 1
+		_ = newFrameWriter(out).sendJSON(frameHello, h)
 		_, _ = io.Copy(io.Discard, in)
 	}}
 	p := newTestProcessPool(t, ProcessOptions{MaxWorkers: 1, Launcher: l})
@@ -510,13 +510,13 @@ func TestAWorkerThatPrintsGarbageBreaksThePoolWithAClearError(t *testing.T) {
 func TestAWorkerThatGarblesAJobBreaksThePool(t *testing.T) {
 	l := &fakeLauncher{serveFn: func(in io.Reader, out io.Writer) {
 		fr, fw := newFrameReader(in), newFrameWriter(out)
-		_ = fw.sendJSON(FrameHello, localHello("worker"))
+		_ = fw.sendJSON(frameHello, localHello("worker"))
 		_, _, _ = fr.next() // Hello
 		_, _, _ = fr.next() // Init
-		_ = fw.sendJSON(FrameReady, ReadyFrame{})
+		_ = fw.sendJSON(frameReady, readyFrame{})
 		_, _, _ = fr.next() // Job
-		_ = fw.send(FrameStdout, []byte("partial"))
-		_, _ = out.Write(header(100, FrameOutcome)) // and then nothing
+		_ = fw.send(frameStdout, []byte("partial"))
+		_, _ = out.Write(header(100, frameOutcome)) // and then nothing
 	}}
 	p := newTestProcessPool(t, ProcessOptions{MaxWorkers: 1, Launcher: l})
 	_, err := result(t, psubmit(t, p, shellJob("true")))

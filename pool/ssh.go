@@ -464,7 +464,7 @@ func (s *sshSession) field(prefix string) (string, error) {
 // hello reads the Hello of the worker the script started.
 func (s *sshSession) hello() (Hello, error) {
 	var h Hello
-	err := newFrameReader(s.out).nextJSON(FrameHello, &h)
+	err := newFrameReader(s.out).nextJSON(frameHello, &h)
 	return h, err
 }
 

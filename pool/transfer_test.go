@@ -410,10 +410,10 @@ func TestAWorkerWithoutTheFilesFeatureFailsTheJobNotThePool(t *testing.T) {
 		fr, fw := newFrameReader(in), newFrameWriter(out)
 		h := localHello("worker")
 		h.Features = nil
-		_ = fw.sendJSON(FrameHello, h)
+		_ = fw.sendJSON(frameHello, h)
 		_, _, _ = fr.next() // Hello
 		_, _, _ = fr.next() // Init
-		_ = fw.sendJSON(FrameReady, ReadyFrame{})
+		_ = fw.sendJSON(frameReady, readyFrame{})
 		_, _ = io.Copy(io.Discard, in)
 	}}
 	p := newTestProcessPool(t, ProcessOptions{MaxWorkers: 1, Launcher: l})
@@ -434,33 +434,33 @@ func TestAWorkerWithoutTheFilesFeatureFailsTheJobNotThePool(t *testing.T) {
 
 func TestServeWorkerRefusesFileFramesOutOfPlace(t *testing.T) {
 	dir := t.TempDir()
-	job := JobFrame{ID: 1, Spec: job.Spec{Line: "x", Dir: dir, Transfer: []string{"a"}}}
+	job := jobFrame{ID: 1, Spec: job.Spec{Line: "x", Dir: dir, Transfer: []string{"a"}}}
 	for _, tc := range []struct {
 		name  string
 		send  func(s *session)
 		error string
 	}{
-		{"data before a header", func(s *session) { s.send(FrameFileData, []byte("x")) }, "no file under way"},
+		{"data before a header", func(s *session) { s.send(frameFileData, []byte("x")) }, "no file under way"},
 		{"an end that says another size", func(s *session) {
-			s.send(FrameFileHeader, FileHeader{ID: 1, Path: "a", Mode: 0o644, Size: 1})
-			s.send(FrameFileData, []byte("xy"))
-			s.send(FrameFileEnd, FileEnd{ID: 1, Size: 1})
+			s.send(frameFileHeader, fileHeader{ID: 1, Path: "a", Mode: 0o644, Size: 1})
+			s.send(frameFileData, []byte("xy"))
+			s.send(frameFileEnd, fileEnd{ID: 1, Size: 1})
 		}, "the end says 1 bytes, 2 came"},
 		{"a file the job does not list", func(s *session) {
-			s.send(FrameFileHeader, FileHeader{ID: 1, Path: "b", Mode: 0o644})
+			s.send(frameFileHeader, fileHeader{ID: 1, Path: "b", Mode: 0o644})
 		}, `file 0 of job 1 is "b", not "a"`},
 		{"a file of another job", func(s *session) {
-			s.send(FrameFileHeader, FileHeader{ID: 2, Path: "a", Mode: 0o644})
+			s.send(frameFileHeader, fileHeader{ID: 2, Path: "a", Mode: 0o644})
 		}, "a FileHeader frame of job 2 during job 1"},
-		{"a job before its files", func(s *session) { s.send(FrameJob, JobFrame{ID: 2}) }, "unexpected Job frame among the files of job 1"},
+		{"a job before its files", func(s *session) { s.send(frameJob, jobFrame{ID: 2}) }, "unexpected Job frame among the files of job 1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := serve(t, fakeJob)
-			s.handshake(InitFrame{Name: "worker_0"})
-			s.send(FrameJob, job)
+			s.handshake(initFrame{Name: "worker_0"})
+			s.send(frameJob, job)
 			tc.send(s)
-			var ef ErrorFrame
-			s.expect(FrameError, &ef)
+			var ef errorFrame
+			s.expect(frameError, &ef)
 			if !strings.Contains(ef.Message, tc.error) {
 				t.Fatalf("Error frame %q, want it to say %q", ef.Message, tc.error)
 			}
@@ -481,17 +481,17 @@ func TestServeWorkerDropsAFileTheRunnerGivesUpAndDoesNotRunTheJob(t *testing.T) 
 		ran = true
 		return fakeJob(ctx, spec, jio)
 	})
-	s.handshake(InitFrame{Name: "worker_0"})
-	s.send(FrameJob, JobFrame{ID: 1, Spec: job.Spec{Line: "x", Dir: dir, Transfer: []string{"a", "sub/b", "c"}, Cleanup: true}})
-	s.send(FrameFileHeader, FileHeader{ID: 1, Index: 0, Path: "a", Mode: 0o644, Size: 1})
-	s.send(FrameFileData, []byte("a"))
-	s.send(FrameFileEnd, FileEnd{ID: 1, Index: 0, Size: 1})
-	s.send(FrameFileHeader, FileHeader{ID: 1, Index: 1, Path: "sub/b", Mode: 0o644, Size: 10})
-	s.send(FrameFileData, []byte("half"))
-	s.send(FrameCancel, JobRef{ID: 1}) // among the chunks: acted on, not an error
-	s.send(FrameFileEnd, FileEnd{ID: 1, Index: 1, Size: 4, Error: "context canceled"})
-	var o OutcomeFrame
-	s.expect(FrameOutcome, &o)
+	s.handshake(initFrame{Name: "worker_0"})
+	s.send(frameJob, jobFrame{ID: 1, Spec: job.Spec{Line: "x", Dir: dir, Transfer: []string{"a", "sub/b", "c"}, Cleanup: true}})
+	s.send(frameFileHeader, fileHeader{ID: 1, Index: 0, Path: "a", Mode: 0o644, Size: 1})
+	s.send(frameFileData, []byte("a"))
+	s.send(frameFileEnd, fileEnd{ID: 1, Index: 0, Size: 1})
+	s.send(frameFileHeader, fileHeader{ID: 1, Index: 1, Path: "sub/b", Mode: 0o644, Size: 10})
+	s.send(frameFileData, []byte("half"))
+	s.send(frameCancel, jobRef{ID: 1}) // among the chunks: acted on, not an error
+	s.send(frameFileEnd, fileEnd{ID: 1, Index: 1, Size: 4, Error: "context canceled"})
+	var o outcomeFrame
+	s.expect(frameOutcome, &o)
 	if ran || o.ExitCode != -1 || errText(o.Err) != "not started: --transferfile sub/b: the sender gave it up: context canceled" {
 		t.Fatalf("ran %v, outcome %+v", ran, o)
 	}
@@ -499,11 +499,11 @@ func TestServeWorkerDropsAFileTheRunnerGivesUpAndDoesNotRunTheJob(t *testing.T) 
 		t.Fatalf("with Cleanup, the files it got are removed: left %q", got)
 	}
 	// The session goes on.
-	s.send(FrameJob, JobFrame{ID: 2, Spec: job.Spec{Line: "y"}})
-	s.expect(FrameStarted, nil)
-	s.expect(FrameStdout, nil)
-	s.expect(FrameStderr, nil)
-	s.expect(FrameOutcome, &o)
+	s.send(frameJob, jobFrame{ID: 2, Spec: job.Spec{Line: "y"}})
+	s.expect(frameStarted, nil)
+	s.expect(frameStdout, nil)
+	s.expect(frameStderr, nil)
+	s.expect(frameOutcome, &o)
 	if !ran || o.ID != 2 {
 		t.Fatalf("the next job: ran %v, outcome %+v", ran, o)
 	}
