@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/futures-cli/futures/pool/pgroup"
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
 )
@@ -87,7 +88,7 @@ func spawnGuard(id string) (*os.Process, *os.File) {
 	proc, err := os.StartProcess("/bin/sh", []string{"sh", "-c", guardScript, "sh", exe, id}, &os.ProcAttr{
 		Env:   env,
 		Files: []*os.File{pr, null, null},
-		Sys:   &syscall.SysProcAttr{Setpgid: true},
+		Sys:   pgroup.Attr(0),
 	})
 	if err != nil {
 		pw.Close()

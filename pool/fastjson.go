@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
+
+	"github.com/futures-cli/futures/pool/job"
 )
 
 // Fast paths for the JSON of the frames that every job sends: Job, Started
@@ -49,8 +51,8 @@ func marshal(v any) ([]byte, error) {
 	return json.Marshal(v)
 }
 
-func (f JobFrame) appendJSON(b []byte) []byte {
-	s := f.JobSpec
+func (f jobFrame) appendJSON(b []byte) []byte {
+	s := f.Spec
 	if len(s.Transfer) > 0 || len(s.Return) > 0 || s.Cleanup {
 		return nil // a job with files: encoding/json writes those fields
 	}
@@ -87,7 +89,7 @@ func (f JobFrame) appendJSON(b []byte) []byte {
 	return append(b, '}')
 }
 
-func (f StartedFrame) appendJSON(b []byte) []byte {
+func (f startedFrame) appendJSON(b []byte) []byte {
 	b = append(b, `{"id":`...)
 	b = strconv.AppendUint(b, f.ID, 10)
 	b = append(b, `,"pid":`...)
@@ -95,8 +97,8 @@ func (f StartedFrame) appendJSON(b []byte) []byte {
 	return append(b, '}')
 }
 
-func (f OutcomeFrame) appendJSON(b []byte) []byte {
-	o := f.JobOutcome
+func (f outcomeFrame) appendJSON(b []byte) []byte {
+	o := f.Outcome
 	b = append(b, `{"id":`...)
 	b = strconv.AppendUint(b, f.ID, 10)
 	b = append(b, `,"exit_code":`...)
@@ -105,9 +107,9 @@ func (f OutcomeFrame) appendJSON(b []byte) []byte {
 		b = append(b, `,"signal":`...)
 		b = appendString(b, o.Signal)
 	}
-	if o.Error != "" {
+	if o.Err != nil {
 		b = append(b, `,"error":`...)
-		b = appendWstr(b, o.Error)
+		b = appendWstr(b, o.Err.Error())
 	}
 	b = append(b, `,"start":"`...)
 	b, err := o.Start.AppendText(b)
@@ -128,9 +130,13 @@ func (f OutcomeFrame) appendJSON(b []byte) []byte {
 	if o.Canceled {
 		b = append(b, `,"canceled":true`...)
 	}
-	if o.Refused != "" {
+	if r := job.RefusalName(o.Refused); r != "" {
 		b = append(b, `,"refused":`...)
-		b = appendString(b, o.Refused)
+		b = appendString(b, r)
+	}
+	if k := job.Kinds(o.Err); len(k) > 0 {
+		b = append(b, `,"error_kinds":`...)
+		b = appendStrings(b, k)
 	}
 	return append(b, '}')
 }
@@ -143,6 +149,18 @@ func appendWstr(b []byte, s string) []byte {
 	b = append(b, `{"b64":"`...)
 	b = base64.StdEncoding.AppendEncode(b, []byte(s))
 	return append(b, `"}`...)
+}
+
+// appendStrings appends ss as a JSON array of strings.
+func appendStrings(b []byte, ss []string) []byte {
+	b = append(b, '[')
+	for i, s := range ss {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, s)
+	}
+	return append(b, ']')
 }
 
 func appendWstrs(b []byte, ss []string) []byte {
@@ -376,9 +394,9 @@ func (s *jsonScan) duration(d *time.Duration) bool {
 	return ok
 }
 
-func (f *JobFrame) decodeFast(p []byte) bool {
+func (f *jobFrame) decodeFast(p []byte) bool {
 	s := jsonScan{p: p}
-	var w JobFrame
+	var w jobFrame
 	ok := s.members(func(key string) (ok bool) {
 		switch key {
 		case "id":
@@ -408,7 +426,7 @@ func (f *JobFrame) decodeFast(p []byte) bool {
 	return ok
 }
 
-func (f *StartedFrame) decodeFast(p []byte) bool {
+func (f *startedFrame) decodeFast(p []byte) bool {
 	s := jsonScan{p: p}
 	w := *f // encoding/json leaves the fields p does not name as they are
 	ok := s.members(func(key string) (ok bool) {
@@ -428,9 +446,11 @@ func (f *StartedFrame) decodeFast(p []byte) bool {
 	return ok
 }
 
-func (f *OutcomeFrame) decodeFast(p []byte) bool {
+func (f *outcomeFrame) decodeFast(p []byte) bool {
 	s := jsonScan{p: p}
-	var w OutcomeFrame
+	var w outcomeFrame
+	var msg, refused string
+	var kinds []string
 	ok := s.members(func(key string) (ok bool) {
 		switch key {
 		case "id":
@@ -442,7 +462,7 @@ func (f *OutcomeFrame) decodeFast(p []byte) bool {
 		case "signal":
 			w.Signal, ok = s.string()
 		case "error":
-			w.Error, ok = s.string()
+			msg, ok = s.string()
 		case "start":
 			tok, plain, tokOK := s.token()
 			ok = tokOK && plain && w.Start.UnmarshalJSON(tok) == nil
@@ -457,11 +477,15 @@ func (f *OutcomeFrame) decodeFast(p []byte) bool {
 		case "canceled":
 			w.Canceled, ok = s.bool()
 		case "refused":
-			w.Refused, ok = s.string()
+			refused, ok = s.string()
+		case "error_kinds":
+			kinds, ok = s.strings()
 		}
 		return ok
 	})
 	if ok {
+		w.Err = job.FromWire(msg, kinds)
+		w.Refused = job.RefusalErrno(refused)
 		*f = w
 	}
 	return ok

@@ -3,9 +3,14 @@ package pool
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"reflect"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/futures-cli/futures/pool/job"
 )
 
 // FuzzFastJSONEncoding checks that appendJSON writes, byte for byte, what
@@ -17,12 +22,12 @@ func FuzzFastJSONEncoding(f *testing.F) {
 	f.Fuzz(func(t *testing.T, id uint64, line, arg, shell string, useShell bool, env, dir string, grace int64,
 		code int, signal, errText string, startNS, n int64) {
 		frames := []any{
-			JobFrame{ID: id, JobSpec: JobSpec{Line: line, Argv: nonEmpty(arg, line), Shell: useShell, ShellCmd: nonEmpty(shell, "-c"),
+			jobFrame{ID: id, Spec: job.Spec{Line: line, Argv: nonEmpty(arg, line), Shell: useShell, ShellCmd: nonEmpty(shell, "-c"),
 				Env: nonEmpty(env), Dir: dir, Grace: time.Duration(grace), Refusable: useShell}},
-			StartedFrame{ID: id, PID: code},
-			OutcomeFrame{ID: id, JobOutcome: JobOutcome{ExitCode: code, Signal: signal, Error: errText,
+			startedFrame{ID: id, PID: code},
+			outcomeFrame{ID: id, Outcome: job.Outcome{ExitCode: code, Signal: signal, Err: fuzzErr(errText, code),
 				Start: time.Unix(0, startNS).In(time.FixedZone("", int(n%86400))), Duration: time.Duration(grace),
-				MaxRSSKB: n, User: time.Duration(n / 2), Sys: time.Duration(-n), Canceled: useShell, Refused: signal}},
+				MaxRSSKB: n, User: time.Duration(n / 2), Sys: time.Duration(-n), Canceled: useShell, Refused: syscall.Errno(uint8(n))}},
 		}
 		for _, v := range frames {
 			want, werr := json.Marshal(v)
@@ -38,6 +43,22 @@ func FuzzFastJSONEncoding(f *testing.F) {
 			}
 		}
 	})
+}
+
+// fuzzErr is an error with text, wrapping none, one or two of the
+// sentinels of package job, as k says; nil for "".
+func fuzzErr(text string, k int) error {
+	switch {
+	case text == "":
+		return nil
+	case k%4 == 1:
+		return fmt.Errorf("%s: %w", text, job.ErrNotFound)
+	case k%4 == 2:
+		return fmt.Errorf("%s: %w", text, job.ErrNotExecutable)
+	case k%4 == 3:
+		return errors.Join(errors.New(text), fmt.Errorf("%w; stopped", job.ErrHeldOutput), job.ErrNotFound)
+	}
+	return errors.New(text)
 }
 
 // nonEmpty returns the non-empty strings among ss, nil if none.
@@ -56,12 +77,13 @@ func nonEmpty(ss ...string) []string {
 // refuses.
 func FuzzFastJSONDecoding(f *testing.F) {
 	for _, v := range []any{
-		JobFrame{ID: 3, JobSpec: JobSpec{Line: `sh -c 'echo "$1"' _ x`, Argv: []string{"sh", "-c", `echo "$1"`, "_", "x"}, Env: []string{"FUTURES_SEQ=3"}, Grace: time.Second}},
-		JobFrame{ID: 4, JobSpec: JobSpec{Line: "caf\xe9", Shell: true, ShellCmd: []string{"/bin/sh", "-c"}, Dir: "/tmp"}},
-		JobFrame{ID: 5, JobSpec: JobSpec{Line: "true", Argv: []string{"true"}, Refusable: true}},
-		StartedFrame{ID: 3, PID: 4242},
-		OutcomeFrame{ID: 5, JobOutcome: JobOutcome{ExitCode: -1, Error: "true: too many open files", Refused: "EMFILE"}},
-		OutcomeFrame{ID: 3, JobOutcome: JobOutcome{ExitCode: 1, Signal: "SIGTERM", Error: "x\ny", Start: time.Date(2025, 1, 2, 3, 4, 5, 600, time.UTC), Duration: time.Millisecond, MaxRSSKB: 2048, User: 1, Sys: 2, Canceled: true}},
+		jobFrame{ID: 3, Spec: job.Spec{Line: `sh -c 'echo "$1"' _ x`, Argv: []string{"sh", "-c", `echo "$1"`, "_", "x"}, Env: []string{"FUTURES_SEQ=3"}, Grace: time.Second}},
+		jobFrame{ID: 4, Spec: job.Spec{Line: "caf\xe9", Shell: true, ShellCmd: []string{"/bin/sh", "-c"}, Dir: "/tmp"}},
+		jobFrame{ID: 5, Spec: job.Spec{Line: "true", Argv: []string{"true"}, Refusable: true}},
+		startedFrame{ID: 3, PID: 4242},
+		outcomeFrame{ID: 5, Outcome: job.Outcome{ExitCode: -1, Err: errors.New("true: too many open files"), Refused: syscall.EMFILE}},
+		outcomeFrame{ID: 6, Outcome: job.Outcome{ExitCode: 127, Err: fmt.Errorf("nope: %w", job.ErrNotFound)}},
+		outcomeFrame{ID: 3, Outcome: job.Outcome{ExitCode: 1, Signal: "SIGTERM", Err: errors.New("x\ny"), Start: time.Date(2025, 1, 2, 3, 4, 5, 600, time.UTC), Duration: time.Millisecond, MaxRSSKB: 2048, User: 1, Sys: 2, Canceled: true}},
 	} {
 		p, _ := json.Marshal(v)
 		f.Add(p)
@@ -71,11 +93,13 @@ func FuzzFastJSONDecoding(f *testing.F) {
 	f.Add([]byte(`{"id":-0,"pid":-0,"exit_code":1e2}`))
 	f.Add([]byte(`{"argv":[],"env":null,"line":"\u00e9\ud83d\ude00"}`))
 	f.Add([]byte(`{"start":"2025-01-02T03:04:05+01:00","error":{"b64":"/w=="}} `))
+	f.Add([]byte(`{"error":"x","error_kinds":["held_output","no_such_kind"],"refused":"EAGAIN"}`))
+	f.Add([]byte(`{"error_kinds":[],"refused":"EBADF"}`))
 	f.Fuzz(func(t *testing.T, p []byte) {
 		for _, newV := range []func() any{
-			func() any { return &JobFrame{} },
-			func() any { return &StartedFrame{} },
-			func() any { return &OutcomeFrame{} },
+			func() any { return &jobFrame{} },
+			func() any { return &startedFrame{} },
+			func() any { return &outcomeFrame{} },
 		} {
 			fast, ref := newV(), newV()
 			if !fast.(fastDecoder).decodeFast(p) {
@@ -87,8 +111,8 @@ func FuzzFastJSONDecoding(f *testing.F) {
 			if err := json.Unmarshal(p, ref); err != nil {
 				t.Fatalf("%T: decodeFast took %q, which encoding/json refuses: %v", fast, p, err)
 			}
-			if o, ok := fast.(*OutcomeFrame); ok { // the same instant and offset, not the same *Location
-				r := ref.(*OutcomeFrame)
+			if o, ok := fast.(*outcomeFrame); ok { // the same instant and offset, not the same *Location
+				r := ref.(*outcomeFrame)
 				_, fo := o.Start.Zone()
 				_, ro := r.Start.Zone()
 				if !o.Start.Equal(r.Start) || fo != ro {
@@ -107,9 +131,10 @@ func FuzzFastJSONDecoding(f *testing.F) {
 // job are decoded without encoding/json.
 func TestTheHotFramesTakeTheFastPath(t *testing.T) {
 	for _, v := range []any{
-		JobFrame{ID: 9, JobSpec: JobSpec{Line: `printf '%s\n' "a b"`, Shell: true, Env: []string{"FUTURES_SEQ=9", "FUTURES_SLOT=1", "FUTURES_WORKER=worker_0"}, Grace: 5 * time.Second}},
-		StartedFrame{ID: 9, PID: 77},
-		OutcomeFrame{ID: 9, JobOutcome: JobOutcome{ExitCode: 2, Start: time.Now(), Duration: time.Millisecond, MaxRSSKB: 1500, User: 300, Sys: 400}},
+		jobFrame{ID: 9, Spec: job.Spec{Line: `printf '%s\n' "a b"`, Shell: true, Env: []string{"FUTURES_SEQ=9", "FUTURES_SLOT=1", "FUTURES_WORKER=worker_0"}, Grace: 5 * time.Second}},
+		startedFrame{ID: 9, PID: 77},
+		outcomeFrame{ID: 9, Outcome: job.Outcome{ExitCode: 2, Start: time.Now(), Duration: time.Millisecond, MaxRSSKB: 1500, User: 300, Sys: 400}},
+		outcomeFrame{ID: 10, Outcome: job.Outcome{ExitCode: -1, Start: time.Now(), Err: job.FromWire("x: command not found", []string{"not_found"}), Refused: syscall.ENFILE}},
 	} {
 		p, err := marshal(v)
 		if err != nil {
@@ -119,8 +144,8 @@ func TestTheHotFramesTakeTheFastPath(t *testing.T) {
 		if !got.Interface().(fastDecoder).decodeFast(p) {
 			t.Fatalf("%T: decodeFast gave up on %s", v, p)
 		}
-		if o, ok := got.Interface().(*OutcomeFrame); ok {
-			want := v.(OutcomeFrame)
+		if o, ok := got.Interface().(*outcomeFrame); ok {
+			want := v.(outcomeFrame)
 			if !o.Start.Equal(want.Start) {
 				t.Fatalf("start %v, want %v", o.Start, want.Start)
 			}
@@ -134,17 +159,17 @@ func TestTheHotFramesTakeTheFastPath(t *testing.T) {
 }
 
 func BenchmarkHotFramesJSON(b *testing.B) {
-	job := JobFrame{ID: 1, JobSpec: JobSpec{Line: "true", Argv: []string{"true"}, Env: []string{"FUTURES_SEQ=1", "FUTURES_SLOT=1", "FUTURES_WORKER=worker_0"}, Grace: 5 * time.Second}}
-	out := OutcomeFrame{ID: 1, JobOutcome: JobOutcome{Start: time.Now(), Duration: time.Millisecond, MaxRSSKB: 1234, User: 1000, Sys: 2000}}
-	started := StartedFrame{ID: 1, PID: 4321}
+	jf := jobFrame{ID: 1, Spec: job.Spec{Line: "true", Argv: []string{"true"}, Env: []string{"FUTURES_SEQ=1", "FUTURES_SLOT=1", "FUTURES_WORKER=worker_0"}, Grace: 5 * time.Second}}
+	out := outcomeFrame{ID: 1, Outcome: job.Outcome{Start: time.Now(), Duration: time.Millisecond, MaxRSSKB: 1234, User: 1000, Sys: 2000}}
+	started := startedFrame{ID: 1, PID: 4321}
 	b.ReportAllocs()
 	for b.Loop() {
-		for _, v := range []any{job, started, out} {
+		for _, v := range []any{jf, started, out} {
 			p, err := marshal(v)
 			if err != nil {
 				b.Fatal(err)
 			}
-			if err := decode(FrameJob, p, reflect.New(reflect.TypeOf(v)).Interface()); err != nil {
+			if err := decode(frameJob, p, reflect.New(reflect.TypeOf(v)).Interface()); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/futures-cli/futures/pool/job"
 )
 
 func TestSpreadTakesOneWorkerFromEachHostInTurn(t *testing.T) {
@@ -49,7 +51,7 @@ func TestSpreadRefusesAHostWithoutWorkers(t *testing.T) {
 // hostJob is a task that reports the host it ran on.
 func hostJob(release <-chan struct{}) Task[string] {
 	return func(ctx context.Context) (string, error) {
-		if _, err := RunJob(ctx, JobSpec{Line: "true", Shell: true}, nil, nil, nil); err != nil {
+		if _, err := RunJob(ctx, job.Spec{Line: "true", Shell: true}, nil, nil, nil); err != nil {
 			return "", err
 		}
 		<-release

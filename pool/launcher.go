@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/futures-cli/futures/pool/pgroup"
 )
 
 // Launcher starts worker processes for a [ProcessPool]: anything that gives
@@ -84,7 +86,7 @@ func (l *LocalLauncher) Launch(ctx context.Context, name string) (Process, error
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = l.Env
 	cmd.Dir = l.Dir
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
+	cmd.SysProcAttr = pgroup.Attr(syscall.SIGTERM)
 	lp := &cmdProcess{cmd: cmd}
 	cmd.Stderr = &lp.stderr
 	// The worker's stderr is ours alone (its jobs get pipes of their own):
@@ -142,7 +144,7 @@ func (p *cmdProcess) Wait() error {
 // reaches a remote one (ssh, and whatever it started here).
 func (p *cmdProcess) Kill() error {
 	if p.remote {
-		return killGroup(p.cmd)
+		return pgroup.Kill(p.cmd.Process.Pid)
 	}
 	return p.cmd.Process.Kill()
 }
@@ -151,7 +153,7 @@ func (p *cmdProcess) Kill() error {
 // worker it does nothing: the job runs on another machine, where the
 // worker's death takes it down.
 func (p *cmdProcess) KillJob(pgid int) {
-	if !p.remote && pgid > 1 {
-		_ = syscall.Kill(-pgid, syscall.SIGKILL)
+	if !p.remote {
+		_ = pgroup.Kill(pgid)
 	}
 }

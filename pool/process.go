@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/futures-cli/futures/future"
+	"github.com/futures-cli/futures/pool/job"
 )
 
 // ProcessOptions configures a [ProcessPool]. The zero value is a pool of
@@ -664,7 +665,7 @@ func (p *ProcessPool[T]) handshake(w *worker, pr *proc) (*proc, error) {
 	if hasDeadline {
 		_ = deadline.SetReadDeadline(time.Now().Add(p.startTO))
 	}
-	err = pr.fr.nextJSON(FrameHello, &pr.hello)
+	err = pr.fr.nextJSON(frameHello, &pr.hello)
 	if hasDeadline {
 		_ = deadline.SetReadDeadline(time.Time{})
 	}
@@ -675,13 +676,13 @@ func (p *ProcessPool[T]) handshake(w *worker, pr *proc) (*proc, error) {
 		_ = pr.fw.sendError(err)
 		return nil, pr.fail("handshake", err)
 	}
-	_ = pr.fw.sendJSON(FrameHello, localHello("runner"))
-	_ = pr.fw.sendJSON(FrameInit, InitFrame{
+	_ = pr.fw.sendJSON(frameHello, localHello("runner"))
+	_ = pr.fw.sendJSON(frameInit, initFrame{
 		Name: w.name, ID: w.id, Initializer: p.init, Shell: p.shell,
 		Env: []string{"FUTURES_WORKER=" + w.name, "FUTURES_SLOT=" + strconv.Itoa(w.id+1)},
 	})
-	var ready ReadyFrame
-	if err := pr.fr.nextJSON(FrameReady, &ready); err != nil {
+	var ready readyFrame
+	if err := pr.fr.nextJSON(frameReady, &ready); err != nil {
 		return nil, pr.fail("waiting for the initializer", err)
 	}
 	if ready.Error != "" {
@@ -710,7 +711,7 @@ type proc struct {
 	fr      *frameReader
 	fw      *frameWriter
 	hello   Hello      // the worker's
-	ready   ReadyFrame // the worker's
+	ready   readyFrame // the worker's
 	stopTO  time.Duration
 	onLost  func(error) // breaks the pool (LossBreak), or nothing
 	lostErr error       // what the error of a lost worker wraps: ErrBrokenProcessPool or ErrWorkerLost
@@ -742,31 +743,31 @@ type proc struct {
 // kills it and the job's process group, breaks the pool and returns an
 // error wrapping ErrBrokenProcessPool; every later call on that worker
 // returns that error too. Outside a ProcessPool task it returns an error.
-func RunJob(ctx context.Context, spec JobSpec, stdout, stderr io.Writer, kill <-chan struct{}) (JobOutcome, error) {
+func RunJob(ctx context.Context, spec job.Spec, stdout, stderr io.Writer, kill <-chan struct{}) (job.Outcome, error) {
 	pr, _ := ctx.Value(procKey{}).(*proc)
 	if pr == nil {
-		return JobOutcome{ExitCode: -1}, errors.New("pool: RunJob: not called from a ProcessPool task")
+		return job.Outcome{ExitCode: -1}, errors.New("pool: RunJob: not called from a ProcessPool task")
 	}
 	return pr.run(ctx, spec, stdout, stderr, kill)
 }
 
-func (pr *proc) run(ctx context.Context, spec JobSpec, stdout, stderr io.Writer, kill <-chan struct{}) (JobOutcome, error) {
+func (pr *proc) run(ctx context.Context, spec job.Spec, stdout, stderr io.Writer, kill <-chan struct{}) (job.Outcome, error) {
 	if pr.lost != nil {
-		return JobOutcome{ExitCode: -1, Error: pr.lost.Error()}, pr.lost
+		return job.Outcome{ExitCode: -1, Err: pr.lost}, pr.lost
 	}
 	if err := ctx.Err(); err != nil {
-		return JobOutcome{ExitCode: -1, Canceled: true, Error: "not started: " + err.Error(), Start: time.Now()}, nil
+		return job.Outcome{ExitCode: -1, Canceled: true, Err: fmt.Errorf("not started: %w", err), Start: time.Now()}, nil
 	}
 	files, failed := pr.openFiles(&spec) // transfer.go
 	if failed != nil {
-		say(stderr, failed.Error)
+		say(stderr, failed.Err.Error())
 		return *failed, nil
 	}
 	defer files.close()
 	pr.lastID++
 	id := pr.lastID
 	pr.jobPID = 0
-	err := pr.fw.sendJSON(FrameJob, JobFrame{ID: id, JobSpec: spec})
+	err := pr.fw.sendJSON(frameJob, jobFrame{ID: id, Spec: spec})
 	if err == nil {
 		err = files.send(ctx, pr.fw, id)
 	}
@@ -785,12 +786,12 @@ func (pr *proc) run(ctx context.Context, spec JobSpec, stdout, stderr io.Writer,
 		stopped = make(chan struct{})
 		stop = context.AfterFunc(ctx, func() {
 			defer close(stopped)
-			if pr.fw.sendJSON(FrameCancel, JobRef{ID: id}) != nil {
+			if pr.fw.sendJSON(frameCancel, jobRef{ID: id}) != nil {
 				return
 			}
 			select {
 			case <-kill:
-				_ = pr.fw.sendJSON(FrameKill, JobRef{ID: id})
+				_ = pr.fw.sendJSON(frameKill, jobRef{ID: id})
 			case <-over:
 			}
 		})
@@ -812,7 +813,7 @@ func (pr *proc) run(ctx context.Context, spec JobSpec, stdout, stderr io.Writer,
 }
 
 // read reads the frames of job id until its Outcome.
-func (pr *proc) read(id uint64, stdout, stderr io.Writer) (JobOutcome, error) {
+func (pr *proc) read(id uint64, stdout, stderr io.Writer) (job.Outcome, error) {
 	var werr error
 	write := func(w io.Writer, p []byte) {
 		if w == nil || werr != nil {
@@ -825,46 +826,42 @@ func (pr *proc) read(id uint64, stdout, stderr io.Writer) (JobOutcome, error) {
 	for {
 		typ, p, err := pr.fr.next()
 		if err != nil {
-			return JobOutcome{}, err
+			return job.Outcome{}, err
 		}
 		switch typ {
-		case FrameStdout:
+		case frameStdout:
 			write(stdout, p)
-		case FrameStderr:
+		case frameStderr:
 			write(stderr, p)
-		case FrameStarted:
-			var s StartedFrame
+		case frameStarted:
+			var s startedFrame
 			if err := decode(typ, p, &s); err != nil {
-				return JobOutcome{}, err
+				return job.Outcome{}, err
 			}
 			if s.ID != id {
-				return JobOutcome{}, protocolErrorf("Started frame for job %d while job %d runs", s.ID, id)
+				return job.Outcome{}, protocolErrorf("Started frame for job %d while job %d runs", s.ID, id)
 			}
 			pr.jobPID = s.PID
-		case FrameOutcome:
-			var o OutcomeFrame
+		case frameOutcome:
+			var o outcomeFrame
 			if err := decode(typ, p, &o); err != nil {
-				return JobOutcome{}, err
+				return job.Outcome{}, err
 			}
 			if o.ID != id {
-				return JobOutcome{}, protocolErrorf("Outcome frame for job %d while job %d runs", o.ID, id)
+				return job.Outcome{}, protocolErrorf("Outcome frame for job %d while job %d runs", o.ID, id)
 			}
 			if werr != nil {
-				msg := "writing output: " + werr.Error()
-				if o.Error != "" {
-					msg = o.Error + "\n" + msg
-				}
-				o.Error = msg
+				o.Err = errors.Join(o.Err, fmt.Errorf("writing output: %w", werr))
 			}
-			return o.JobOutcome, nil
-		case FrameFileHeader, FrameFileData, FrameFileEnd: // its Return files
+			return o.Outcome, nil
+		case frameFileHeader, frameFileData, frameFileEnd: // its Return files
 			if err := pr.files.frame(typ, p, id); err != nil {
-				return JobOutcome{}, err
+				return job.Outcome{}, err
 			}
-		case FrameError:
-			return JobOutcome{}, peerError(p)
+		case frameError:
+			return job.Outcome{}, peerErrorOf(p)
 		default:
-			return JobOutcome{}, protocolErrorf("unexpected %v frame while job %d runs", typ, id)
+			return job.Outcome{}, protocolErrorf("unexpected %v frame while job %d runs", typ, id)
 		}
 	}
 }
@@ -872,7 +869,7 @@ func (pr *proc) read(id uint64, stdout, stderr io.Writer) (JobOutcome, error) {
 // die handles the loss of the worker while it ran job id (cause: what
 // reading or writing its pipes said): it kills and reaps the worker, kills
 // the job's process group, breaks the pool and returns the Broken error.
-func (pr *proc) die(id uint64, cause error) (JobOutcome, error) {
+func (pr *proc) die(id uint64, cause error) (job.Outcome, error) {
 	var status error
 	if cause == io.EOF || cause == nil {
 		status = pr.reap(false)
@@ -895,7 +892,7 @@ func (pr *proc) die(id uint64, cause error) (JobOutcome, error) {
 	}
 	pr.lost = err
 	pr.onLost(err)
-	return JobOutcome{ExitCode: -1, Error: err.Error()}, err
+	return job.Outcome{ExitCode: -1, Err: err}, err
 }
 
 // fail handles a worker that did not get through its start: it is killed
@@ -903,7 +900,7 @@ func (pr *proc) die(id uint64, cause error) (JobOutcome, error) {
 // wrong in stage and how the worker ended.
 func (pr *proc) fail(stage string, cause error) error {
 	status := pr.reap(!errors.Is(cause, io.EOF) && !errors.Is(cause, io.ErrUnexpectedEOF))
-	var pe *PeerError
+	var pe *peerError
 	switch {
 	case errors.As(cause, &pe):
 		return fmt.Errorf("%w: %s (%v): %s: the worker says: %w", ErrBrokenProcessPool, pr.name, pr.p, stage, cause)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/futures-cli/futures/future"
 	"github.com/futures-cli/futures/pool"
+	"github.com/futures-cli/futures/pool/job"
 )
 
 func ExampleProcessPool() {
@@ -30,8 +31,8 @@ func ExampleProcessPool() {
 	for _, name := range []string{"ada", "grace"} {
 		f, err := p.Submit(ctx, func(ctx context.Context) (string, error) {
 			var out strings.Builder
-			job := pool.JobSpec{Line: `echo "$GREETING ` + name + ` from $(pwd)"`, Shell: true}
-			o, err := pool.RunJob(ctx, job, &out, nil, nil) // err: the worker was lost
+			spec := job.Spec{Line: `echo "$GREETING ` + name + ` from $(pwd)"`, Shell: true}
+			o, err := pool.RunJob(ctx, spec, &out, nil, nil) // err: the worker was lost
 			if err != nil {
 				return "", err
 			}

@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/futures-cli/futures/future"
+	"github.com/futures-cli/futures/pool/job"
+	"github.com/futures-cli/futures/pool/shquote"
 )
 
 // testWorkerEnv, set to 1, makes the test binary a worker process: the
@@ -46,7 +48,7 @@ func TestMain(m *testing.M) {
 // testExec is a worker's Exec for these tests, a small runner.Exec: the job
 // in a process group of its own, TERM or KILL to the group when ctx ends,
 // what is left of the group KILLed when it ends.
-func testExec(ctx context.Context, spec JobSpec, jio JobIO) JobOutcome {
+func testExec(ctx context.Context, spec job.Spec, jio JobIO) job.Outcome {
 	argv := spec.Argv
 	if spec.Shell {
 		sh := spec.ShellCmd
@@ -66,7 +68,7 @@ func testExec(ctx context.Context, spec JobSpec, jio JobIO) JobOutcome {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
-		return JobOutcome{ExitCode: 127, Error: err.Error(), Start: start}
+		return job.Outcome{ExitCode: 127, Err: err, Start: start}
 	}
 	pgid := cmd.Process.Pid
 	if jio.Started != nil {
@@ -97,7 +99,7 @@ func testExec(ctx context.Context, spec JobSpec, jio JobIO) JobOutcome {
 	close(exited)
 	stop()
 	wg.Wait()
-	out := JobOutcome{Start: start, Duration: time.Since(start), Canceled: canceled}
+	out := job.Outcome{Start: start, Duration: time.Since(start), Canceled: canceled}
 	var ee *exec.ExitError
 	switch {
 	case errors.As(err, &ee):
@@ -108,18 +110,18 @@ func testExec(ctx context.Context, spec JobSpec, jio JobIO) JobOutcome {
 			out.Signal = ws.Signal().String()
 		}
 	case err != nil:
-		out.ExitCode, out.Error = -1, err.Error()
+		out.ExitCode, out.Err = -1, err
 	}
 	return out
 }
 
 // noopExec is a worker's Exec that starts nothing: its jobs cost only the
 // protocol. The pid it reports is the worker's own (a group of its own).
-func noopExec(ctx context.Context, spec JobSpec, jio JobIO) JobOutcome {
+func noopExec(ctx context.Context, spec job.Spec, jio JobIO) job.Outcome {
 	if jio.Started != nil {
 		jio.Started(os.Getpid())
 	}
-	return JobOutcome{Start: time.Now()}
+	return job.Outcome{Start: time.Now()}
 }
 
 // testLauncher starts this test binary as a worker.
@@ -153,13 +155,13 @@ func newTestProcessPool(t *testing.T, opts ProcessOptions) *ProcessPool[string] 
 func shellJob(line string) Task[string] {
 	return func(ctx context.Context) (string, error) {
 		var out, errb bytes.Buffer
-		o, err := RunJob(ctx, JobSpec{Line: line, Shell: true, Grace: time.Second}, &out, &errb, nil)
+		o, err := RunJob(ctx, job.Spec{Line: line, Shell: true, Grace: time.Second}, &out, &errb, nil)
 		out.Write(errb.Bytes())
 		if err != nil {
 			return "", err
 		}
-		if o.ExitCode != 0 || o.Error != "" {
-			return out.String(), fmt.Errorf("%q: exit %d %s %s", line, o.ExitCode, o.Signal, o.Error)
+		if o.ExitCode != 0 || o.Err != nil {
+			return out.String(), fmt.Errorf("%q: exit %d %s %s", line, o.ExitCode, o.Signal, errText(o.Err))
 		}
 		return out.String(), nil
 	}
@@ -235,7 +237,7 @@ func TestTheInitializersStateIsSeenByTheJobsOfItsWorker(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := newTestProcessPool(t, ProcessOptions{MaxWorkers: 2,
-		Initializer: "cd " + shellQuote(dir) + " && export TOKEN=$(cat token) GREETING=hi; export INIT_PID=$$"})
+		Initializer: "cd " + shquote.Quote(dir) + " && export TOKEN=$(cat token) GREETING=hi; export INIT_PID=$$"})
 	var fs []*future.Future[string]
 	for range 4 {
 		fs = append(fs, psubmit(t, p, shellJob(`echo "$GREETING $TOKEN $(pwd) $FUTURES_WORKER $FUTURES_SLOT"`)))
@@ -301,7 +303,7 @@ func TestAWorkerKilledMidJobBreaksThePoolAndLeavesNoJobBehind(t *testing.T) {
 	pids := make(chan []int, 1)
 	running := psubmit(t, p, func(ctx context.Context) (string, error) {
 		pw := &pidWriter{ch: pids}
-		_, err := RunJob(ctx, JobSpec{Line: "sleep 30 & echo $$ $! $PPID; wait", Shell: true}, pw, nil, nil)
+		_, err := RunJob(ctx, job.Spec{Line: "sleep 30 & echo $$ $! $PPID; wait", Shell: true}, pw, nil, nil)
 		return "", err
 	})
 	pending := []*future.Future[string]{psubmit(t, p, shellJob("true")), psubmit(t, p, shellJob("true"))}
@@ -355,7 +357,7 @@ func TestShutdownWithCancelFuturesOfAProcessPool(t *testing.T) {
 	flag := filepath.Join(t.TempDir(), "go")
 	pids := make(chan []int, 1)
 	running := psubmit(t, p, func(ctx context.Context) (string, error) {
-		o, err := RunJob(ctx, JobSpec{Line: "echo $PPID; while [ ! -e " + shellQuote(flag) + " ]; do sleep 0.01; done; echo done", Shell: true}, &pidWriter{ch: pids}, nil, nil)
+		o, err := RunJob(ctx, job.Spec{Line: "echo $PPID; while [ ! -e " + shquote.Quote(flag) + " ]; do sleep 0.01; done; echo done", Shell: true}, &pidWriter{ch: pids}, nil, nil)
 		if err == nil && o.ExitCode != 0 {
 			err = fmt.Errorf("exit %d", o.ExitCode)
 		}
@@ -403,7 +405,7 @@ func TestCancellingATaskStopsItsJobAndTheWorkerGoesOn(t *testing.T) {
 	kill := make(chan struct{})
 	f, err := p.Submit(ctx, func(ctx context.Context) (string, error) {
 		// The shell ignores TERM: only the Kill frame stops it.
-		o, err := RunJob(ctx, JobSpec{Line: "trap '' TERM; echo $$; while :; do sleep 0.01; done", Shell: true, Grace: time.Minute}, &pidWriter{ch: pids}, nil, kill)
+		o, err := RunJob(ctx, job.Spec{Line: "trap '' TERM; echo $$; while :; do sleep 0.01; done", Shell: true, Grace: time.Minute}, &pidWriter{ch: pids}, nil, kill)
 		return fmt.Sprintf("%d %s %v", o.ExitCode, o.Signal, o.Canceled), err
 	})
 	if err != nil {
@@ -424,7 +426,7 @@ func TestCancellingATaskStopsItsJobAndTheWorkerGoesOn(t *testing.T) {
 }
 
 func TestRunJobOutsideAProcessPoolTaskFails(t *testing.T) {
-	_, err := RunJob(context.Background(), JobSpec{Line: "true"}, nil, nil, nil)
+	_, err := RunJob(context.Background(), job.Spec{Line: "true"}, nil, nil, nil)
 	if err == nil || errors.Is(err, ErrBroken) {
 		t.Fatalf("err = %v", err)
 	}
@@ -435,7 +437,7 @@ func TestRunJobWithAnEndedContextStartsNothing(t *testing.T) {
 	v, err := result(t, psubmit(t, p, func(ctx context.Context) (string, error) {
 		ctx, cancel := context.WithCancel(ctx)
 		cancel()
-		o, err := RunJob(ctx, JobSpec{Line: "echo ran", Shell: true}, nil, nil, nil)
+		o, err := RunJob(ctx, job.Spec{Line: "echo ran", Shell: true}, nil, nil, nil)
 		return fmt.Sprint(o.ExitCode, o.Canceled), err
 	}))
 	if v != "-1 true" || err != nil {
@@ -480,8 +482,8 @@ func (p *fakeProcess) String() string        { return "fake" }
 func TestAWorkerOfAnotherProtocolVersionBreaksThePool(t *testing.T) {
 	l := &fakeLauncher{serveFn: func(in io.Reader, out io.Writer) {
 		h := localHello("worker")
-		h.Protocol = ProtocolVersion + 1
-		_ = newFrameWriter(out).sendJSON(FrameHello, h)
+		h.Protocol = protocolVersion + 1
+		_ = newFrameWriter(out).sendJSON(frameHello, h)
 		_, _ = io.Copy(io.Discard, in)
 	}}
 	p := newTestProcessPool(t, ProcessOptions{MaxWorkers: 1, Launcher: l})
@@ -508,13 +510,13 @@ func TestAWorkerThatPrintsGarbageBreaksThePoolWithAClearError(t *testing.T) {
 func TestAWorkerThatGarblesAJobBreaksThePool(t *testing.T) {
 	l := &fakeLauncher{serveFn: func(in io.Reader, out io.Writer) {
 		fr, fw := newFrameReader(in), newFrameWriter(out)
-		_ = fw.sendJSON(FrameHello, localHello("worker"))
+		_ = fw.sendJSON(frameHello, localHello("worker"))
 		_, _, _ = fr.next() // Hello
 		_, _, _ = fr.next() // Init
-		_ = fw.sendJSON(FrameReady, ReadyFrame{})
+		_ = fw.sendJSON(frameReady, readyFrame{})
 		_, _, _ = fr.next() // Job
-		_ = fw.send(FrameStdout, []byte("partial"))
-		_, _ = out.Write(header(100, FrameOutcome)) // and then nothing
+		_ = fw.send(frameStdout, []byte("partial"))
+		_, _ = out.Write(header(100, frameOutcome)) // and then nothing
 	}}
 	p := newTestProcessPool(t, ProcessOptions{MaxWorkers: 1, Launcher: l})
 	_, err := result(t, psubmit(t, p, shellJob("true")))
@@ -548,7 +550,7 @@ func TestNewProcessPoolDefaults(t *testing.T) {
 func TestShutdownWithCancelFuturesStopsAWorkerStillStarting(t *testing.T) {
 	noLeak(t)
 	pidFile := filepath.Join(t.TempDir(), "init.pid")
-	p := newTestProcessPool(t, ProcessOptions{MaxWorkers: 1, Initializer: "echo $$ > " + shellQuote(pidFile) + "; sleep 30"})
+	p := newTestProcessPool(t, ProcessOptions{MaxWorkers: 1, Initializer: "echo $$ > " + shquote.Quote(pidFile) + "; sleep 30"})
 	f := psubmit(t, p, shellJob("echo never"))
 	var pid int
 	waitFor(t, "the initializer to start", func() bool {
@@ -584,7 +586,7 @@ func benchmarkProcessPoolJob(b *testing.B, workers int) {
 	p := NewProcessPool[int](ProcessOptions{MaxWorkers: workers, Launcher: l})
 	defer p.Shutdown(context.Background(), ShutdownOptions{Wait: true})
 	ctx := context.Background()
-	spec := JobSpec{Line: "true", Argv: []string{"true"}, Env: []string{"FUTURES_SEQ=1", "FUTURES_SLOT=1", "FUTURES_WORKER=worker_0"}, Grace: 5 * time.Second}
+	spec := job.Spec{Line: "true", Argv: []string{"true"}, Env: []string{"FUTURES_SEQ=1", "FUTURES_SLOT=1", "FUTURES_WORKER=worker_0"}, Grace: 5 * time.Second}
 	task := func(ctx context.Context) (int, error) {
 		o, err := RunJob(ctx, spec, nil, nil, nil)
 		return o.ExitCode, err

@@ -90,7 +90,7 @@ package pool
 //
 // # Files (feature "files")
 //
-// A job whose JobSpec lists Transfer files (--transferfile) has them
+// A job whose job.Spec lists Transfer files (--transferfile) has them
 // follow its Job frame, in that order; Return files (--return) come back
 // the same way after the job's last output, before its Outcome. A file is
 //
@@ -130,52 +130,54 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/futures-cli/futures/pool/job"
 )
 
-// ProtocolVersion is the version of the worker protocol this package speaks.
+// protocolVersion is the version of the worker protocol this package speaks.
 // A runner and a worker must speak the same one.
-const ProtocolVersion = 1
+const protocolVersion = 1
 
-// MaxFrame is the largest payload a frame may carry: 16 MiB. Output chunks
+// maxFrame is the largest payload a frame may carry: 16 MiB. Output chunks
 // are far smaller (a pipe read); a longer length field means a garbled
 // stream.
-const MaxFrame = 16 << 20
+const maxFrame = 16 << 20
 
-// FrameType is the type byte of a frame.
-type FrameType byte
+// frameType is the type byte of a frame.
+type frameType byte
 
 // The frame types. The direction is runner → worker (R→W) or worker →
 // runner (W→R).
 const (
-	FrameHello FrameType = 0x01 // both ways, first: a Hello
-	FrameError FrameType = 0x02 // both ways: a fatal ErrorFrame; the sender stops
-	FrameInit  FrameType = 0x03 // R→W, once after Hello: an InitFrame
-	FrameReady FrameType = 0x04 // W→R, the answer to Init: a ReadyFrame
+	frameHello frameType = 0x01 // both ways, first: a Hello
+	frameError frameType = 0x02 // both ways: a fatal ErrorFrame; the sender stops
+	frameInit  frameType = 0x03 // R→W, once after Hello: an InitFrame
+	frameReady frameType = 0x04 // W→R, the answer to Init: a ReadyFrame
 
-	FrameJob     FrameType = 0x10 // R→W: a JobFrame, run it
-	FrameCancel  FrameType = 0x11 // R→W: a JobRef, stop that job (TERM, KILL after grace)
-	FrameKill    FrameType = 0x12 // R→W: a JobRef, KILL that job now
-	FrameStarted FrameType = 0x13 // W→R: a StartedFrame, the job's process started
-	FrameStdout  FrameType = 0x14 // W→R: raw bytes the running job wrote to its stdout
-	FrameStderr  FrameType = 0x15 // W→R: raw bytes the running job wrote to its stderr
-	FrameOutcome FrameType = 0x16 // W→R: an OutcomeFrame, the job is over
+	frameJob     frameType = 0x10 // R→W: a JobFrame, run it
+	frameCancel  frameType = 0x11 // R→W: a JobRef, stop that job (TERM, KILL after grace)
+	frameKill    frameType = 0x12 // R→W: a JobRef, KILL that job now
+	frameStarted frameType = 0x13 // W→R: a StartedFrame, the job's process started
+	frameStdout  frameType = 0x14 // W→R: raw bytes the running job wrote to its stdout
+	frameStderr  frameType = 0x15 // W→R: raw bytes the running job wrote to its stderr
+	frameOutcome frameType = 0x16 // W→R: an OutcomeFrame, the job is over
 
-	FrameFileHeader FrameType = 0x20 // both ways: a FileHeader, a file of the job follows
-	FrameFileData   FrameType = 0x21 // both ways: raw bytes of that file, at most FileChunk
-	FrameFileEnd    FrameType = 0x22 // both ways: a FileEnd, that file is whole (or given up)
+	frameFileHeader frameType = 0x20 // both ways: a FileHeader, a file of the job follows
+	frameFileData   frameType = 0x21 // both ways: raw bytes of that file, at most FileChunk
+	frameFileEnd    frameType = 0x22 // both ways: a FileEnd, that file is whole (or given up)
 
 	// 0x23–0x2f are reserved for file transfer; 0x30 and up for later use.
 )
 
-var frameNames = map[FrameType]string{
-	FrameHello: "Hello", FrameError: "Error", FrameInit: "Init", FrameReady: "Ready",
-	FrameJob: "Job", FrameCancel: "Cancel", FrameKill: "Kill", FrameStarted: "Started",
-	FrameStdout: "Stdout", FrameStderr: "Stderr", FrameOutcome: "Outcome",
-	FrameFileHeader: "FileHeader", FrameFileData: "FileData", FrameFileEnd: "FileEnd",
+var frameNames = map[frameType]string{
+	frameHello: "Hello", frameError: "Error", frameInit: "Init", frameReady: "Ready",
+	frameJob: "Job", frameCancel: "Cancel", frameKill: "Kill", frameStarted: "Started",
+	frameStdout: "Stdout", frameStderr: "Stderr", frameOutcome: "Outcome",
+	frameFileHeader: "FileHeader", frameFileData: "FileData", frameFileEnd: "FileEnd",
 }
 
 // String returns the frame type's name ("Job"), or its number in hex.
-func (t FrameType) String() string {
+func (t frameType) String() string {
 	if n, ok := frameNames[t]; ok {
 		return n
 	}
@@ -209,14 +211,14 @@ type Hello struct {
 	Boot string `json:"boot,omitempty"`
 }
 
-// ErrorFrame is the payload of FrameError: why the sender stops.
-type ErrorFrame struct {
+// errorFrame is the payload of FrameError: why the sender stops.
+type errorFrame struct {
 	Message string `json:"message"`
 }
 
-// InitFrame is the payload of FrameInit: who the worker is, and the
+// initFrame is the payload of FrameInit: who the worker is, and the
 // initializer it runs before its first job.
-type InitFrame struct {
+type initFrame struct {
 	Name        string        // the worker's name, PREFIX_N
 	ID          int           // N
 	Initializer string        // a shell snippet; "" for none
@@ -225,9 +227,9 @@ type InitFrame struct {
 	Grace       time.Duration // TERM → KILL for the initializer, when the worker is stopped
 }
 
-// ReadyFrame is the payload of FrameReady: the initializer's result. Error
+// readyFrame is the payload of FrameReady: the initializer's result. Error
 // is "" when the worker is ready for jobs; otherwise the worker exits.
-type ReadyFrame struct {
+type readyFrame struct {
 	Error  string // what failed: "exit status 1", …
 	Stderr string // the end of the initializer's stderr
 	Dir    string // the working directory its jobs get
@@ -236,110 +238,40 @@ type ReadyFrame struct {
 	DirID string
 }
 
-// JobFrame is the payload of FrameJob.
-type JobFrame struct {
+// jobFrame is the payload of FrameJob.
+type jobFrame struct {
 	ID uint64 `json:"id"` // unique within the session, from 1
-	JobSpec
+	job.Spec
 }
 
-// JobRef is the payload of FrameCancel and FrameKill.
-type JobRef struct {
+// jobRef is the payload of FrameCancel and FrameKill.
+type jobRef struct {
 	ID uint64 `json:"id"`
 }
 
-// StartedFrame is the payload of FrameStarted: the job's main process, which
+// startedFrame is the payload of FrameStarted: the job's main process, which
 // leads its process group.
-type StartedFrame struct {
+type startedFrame struct {
 	ID  uint64 `json:"id"`
 	PID int    `json:"pid"`
 }
 
-// OutcomeFrame is the payload of FrameOutcome.
-type OutcomeFrame struct {
+// outcomeFrame is the payload of FrameOutcome. Its error crosses the wire
+// as its text and the names of the sentinels of package job it matches
+// (job.Kinds), and comes back matching them (job.FromWire); Sent and
+// Received are not sent.
+type outcomeFrame struct {
 	ID uint64 `json:"id"`
-	JobOutcome
-}
-
-// JobSpec is a job as a worker runs it: a command and how to start it. It is
-// what runner.Exec needs, in plain fields. It travels in a JobFrame (see
-// jobWire for its JSON form).
-type JobSpec struct {
-	// Line is the command line, as the user wrote it.
-	Line string
-	// Argv is the program and its arguments when Shell is false.
-	Argv []string
-	// Shell is true when Line runs as ShellCmd... Line.
-	Shell bool
-	// ShellCmd is the shell and its options (/bin/sh -c); empty: /bin/sh -c.
-	ShellCmd []string
-	// Env holds KEY=VALUE entries added to the worker's environment
-	// (FUTURES_SEQ, …), replacing entries of the same key.
-	Env []string
-	// Dir is the job's working directory; "" is the worker's (the one its
-	// initializer left).
-	Dir string
-	// Grace is the time between TERM and KILL when the job is cancelled.
-	Grace time.Duration
-
-	// Transfer are files the runner sends to the worker before the job
-	// runs (--transferfile), named as on the runner's side; Return, files
-	// the worker sends back after it (--return). Both are placed by the
-	// rules of WorkerPath. Cleanup asks the worker to remove the files it
-	// received and sent back once the job is over (--cleanup). See
-	// transfer.go.
-	Transfer []string
-	Return   []string
-	Cleanup  bool
-
-	// Refusable asks the worker to report a job that the system refused
-	// to start for lack of a resource (too many open files or processes)
-	// in JobOutcome.Refused, writing nothing, rather than fail it: the
-	// runner starts it again once another job has ended.
-	Refusable bool
-
-	// Environ is set by the worker, never sent: the whole environment its
-	// initializer left, to which Env is added; nil means the worker's own.
-	Environ []string
-}
-
-// JobOutcome is what a worker reports about one job; it mirrors
-// runner.Outcome.
-type JobOutcome struct {
-	// ExitCode is the exit status; 128+N when signal N killed the job; 127
-	// not found, 126 not executable; -1 when it was not started.
-	ExitCode int
-	// Signal is the name of the signal that killed the job ("SIGKILL"), or "".
-	Signal string
-	// Error is why the job could not start or its output not be passed on;
-	// "" when it ran and its output was delivered, whatever its exit code.
-	Error string
-	// Start is when the job started; Duration runs from Start to its exit.
-	Start    time.Time
-	Duration time.Duration
-	// MaxRSSKB, User and Sys are the job's rusage.
-	MaxRSSKB int64
-	User     time.Duration
-	Sys      time.Duration
-	// Canceled is true when the job was asked to stop (Cancel or Kill).
-	Canceled bool
-	// Refused, for a JobSpec that is Refusable, names the errno with
-	// which the system refused to start the job ("EMFILE", "ENFILE",
-	// "EAGAIN"); the job did not run and wrote nothing. "" otherwise.
-	Refused string
-
-	// Sent and Received are the bytes of the job's Transfer files sent to
-	// the worker and of its Return files received from it. RunJob counts
-	// them on the runner's side; they are not sent.
-	Sent, Received int64
+	job.Outcome
 }
 
 // localHello is this process's Hello in the given role.
 func localHello(role string) Hello {
 	host, _ := os.Hostname()
 	return Hello{
-		Protocol: ProtocolVersion, Futures: futuresVersion(), Role: role,
+		Protocol: protocolVersion, Futures: futuresVersion(), Role: role,
 		GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, CPUs: runtime.NumCPU(),
-		Hostname: host, PID: os.Getpid(), Features: []string{FeatureFiles}, Boot: bootID(),
+		Hostname: host, PID: os.Getpid(), Features: []string{featureFiles}, Boot: bootID(),
 	}
 }
 
@@ -377,10 +309,10 @@ var futuresVersion = sync.OnceValue(func() string {
 
 // checkHello checks the hello the peer sent: it must speak our protocol.
 func checkHello(peer Hello) error {
-	if peer.Protocol != ProtocolVersion {
+	if peer.Protocol != protocolVersion {
 		return protocolErrorf("version mismatch: the %s (futures %s, pid %d on %s) speaks protocol %d; this futures (%s) speaks protocol %d",
 			orDefault(peer.Role, "peer"), orDefault(peer.Futures, "?"), peer.PID, orDefault(peer.Hostname, "?"),
-			peer.Protocol, futuresVersion(), ProtocolVersion)
+			peer.Protocol, futuresVersion(), protocolVersion)
 	}
 	return nil
 }
@@ -407,7 +339,7 @@ func newFrameReader(r io.Reader) *frameReader {
 // next reads one frame. At a clean end of the stream (EOF before a header)
 // it returns io.EOF; any other fault is an error matching ErrProtocol (a
 // truncated frame also matches io.ErrUnexpectedEOF) or the stream's error.
-func (fr *frameReader) next() (FrameType, []byte, error) {
+func (fr *frameReader) next() (frameType, []byte, error) {
 	var hdr [5]byte
 	n, err := io.ReadFull(fr.r, hdr[:])
 	if err != nil {
@@ -420,9 +352,9 @@ func (fr *frameReader) next() (FrameType, []byte, error) {
 		return 0, nil, err
 	}
 	size := binary.BigEndian.Uint32(hdr[:4])
-	typ := FrameType(hdr[4])
-	if size > MaxFrame {
-		return 0, nil, protocolErrorf("garbled frame: length %d exceeds the %d-byte limit%s", size, MaxFrame, fr.quote(hdr[:]))
+	typ := frameType(hdr[4])
+	if size > maxFrame {
+		return 0, nil, protocolErrorf("garbled frame: length %d exceeds the %d-byte limit%s", size, maxFrame, fr.quote(hdr[:]))
 	}
 	if _, ok := frameNames[typ]; !ok {
 		return 0, nil, protocolErrorf("garbled frame: unknown frame type %v%s", typ, fr.quote(hdr[:]))
@@ -455,13 +387,13 @@ func (fr *frameReader) quote(hdr []byte) string {
 
 // nextJSON reads one frame, which must be of type want (or FrameError, which
 // becomes the error it carries), and decodes its payload into v.
-func (fr *frameReader) nextJSON(want FrameType, v any) error {
+func (fr *frameReader) nextJSON(want frameType, v any) error {
 	typ, p, err := fr.next()
 	if err != nil {
 		return err
 	}
-	if typ == FrameError {
-		return peerError(p)
+	if typ == frameError {
+		return peerErrorOf(p)
 	}
 	if typ != want {
 		return protocolErrorf("unexpected %v frame, want %v", typ, want)
@@ -470,7 +402,7 @@ func (fr *frameReader) nextJSON(want FrameType, v any) error {
 }
 
 // decode decodes the JSON payload p of a frame of type typ into v.
-func decode(typ FrameType, p []byte, v any) error {
+func decode(typ frameType, p []byte, v any) error {
 	if d, ok := v.(fastDecoder); ok && d.decodeFast(p) {
 		return nil
 	}
@@ -480,23 +412,23 @@ func decode(typ FrameType, p []byte, v any) error {
 	return nil
 }
 
-// PeerError is the error a peer reported in a FrameError before it stopped.
-type PeerError struct{ Message string }
+// peerError is the error a peer reported in a FrameError before it stopped.
+type peerError struct{ Message string }
 
-func (e *PeerError) Error() string { return e.Message }
+func (e *peerError) Error() string { return e.Message }
 
-// peerError turns the payload of a FrameError into an error.
-func peerError(p []byte) error {
-	var ef ErrorFrame
-	if err := decode(FrameError, p, &ef); err != nil {
+// peerErrorOf turns the payload of a FrameError into an error.
+func peerErrorOf(p []byte) error {
+	var ef errorFrame
+	if err := decode(frameError, p, &ef); err != nil {
 		return err
 	}
-	return &PeerError{Message: ef.Message}
+	return &peerError{Message: ef.Message}
 }
 
 // frameWriter writes frames to a stream, each whole and flushed: one write
 // per frame, except that a frame put aside with holdJSON goes out in the
-// same write as the next frame sent (or with flush). It is safe for
+// same write as the next frame sent (or at uncork). It is safe for
 // concurrent use. After a write fails, every later one returns that error.
 type frameWriter struct {
 	mu     sync.Mutex // guards w, err and corked
@@ -512,11 +444,11 @@ func newFrameWriter(w io.Writer) *frameWriter {
 // send writes one frame of type typ with payload p, split into several
 // frames of the same type if p is longer than MaxFrame (only output chunks
 // can be).
-func (fw *frameWriter) send(typ FrameType, p []byte) error {
+func (fw *frameWriter) send(typ frameType, p []byte) error {
 	fw.mu.Lock()
 	defer fw.mu.Unlock()
 	for {
-		n := min(len(p), MaxFrame)
+		n := min(len(p), maxFrame)
 		fw.writeLocked(typ, p[:n])
 		p = p[n:]
 		if len(p) == 0 {
@@ -557,13 +489,6 @@ func (fw *frameWriter) release() {
 	fw.mu.Unlock()
 }
 
-// flush writes out the frames held back by holdJSON, if any.
-func (fw *frameWriter) flush() error {
-	fw.mu.Lock()
-	defer fw.mu.Unlock()
-	return fw.flushLocked()
-}
-
 func (fw *frameWriter) flushLocked() error {
 	if fw.err == nil && fw.w.Buffered() > 0 {
 		fw.err = fw.w.Flush()
@@ -571,7 +496,7 @@ func (fw *frameWriter) flushLocked() error {
 	return fw.err
 }
 
-func (fw *frameWriter) writeLocked(typ FrameType, p []byte) {
+func (fw *frameWriter) writeLocked(typ frameType, p []byte) {
 	if fw.err != nil {
 		return
 	}
@@ -588,7 +513,7 @@ func (fw *frameWriter) writeLocked(typ FrameType, p []byte) {
 }
 
 // sendJSON writes one frame of type typ whose payload is v as JSON.
-func (fw *frameWriter) sendJSON(typ FrameType, v any) error {
+func (fw *frameWriter) sendJSON(typ frameType, v any) error {
 	p, err := marshal(v)
 	if err != nil {
 		return fmt.Errorf("pool: encoding a %v frame: %w", typ, err)
@@ -598,8 +523,8 @@ func (fw *frameWriter) sendJSON(typ FrameType, v any) error {
 
 // holdJSON puts one frame of type typ whose payload is v as JSON into the
 // buffer, whole, without writing it: it goes out with the next frame sent,
-// or at the next flush.
-func (fw *frameWriter) holdJSON(typ FrameType, v any) error {
+// or at uncork.
+func (fw *frameWriter) holdJSON(typ frameType, v any) error {
 	p, err := marshal(v)
 	if err != nil {
 		return fmt.Errorf("pool: encoding a %v frame: %w", typ, err)
@@ -612,7 +537,7 @@ func (fw *frameWriter) holdJSON(typ FrameType, v any) error {
 
 // sendError writes a FrameError carrying err's message.
 func (fw *frameWriter) sendError(err error) error {
-	return fw.sendJSON(FrameError, ErrorFrame{Message: err.Error()})
+	return fw.sendJSON(frameError, errorFrame{Message: err.Error()})
 }
 
 // Strings on the wire. JSON strings are UTF-8, and encoding/json replaces
@@ -734,72 +659,82 @@ type (
 		Sys      time.Duration `json:"sys_ns,omitempty"`
 		Canceled bool          `json:"canceled,omitempty"`
 		Refused  string        `json:"refused,omitempty"`
+		Kinds    []string      `json:"error_kinds,omitempty"`
 	}
 )
 
 // MarshalJSON encodes f with its strings byte for byte.
-func (f InitFrame) MarshalJSON() ([]byte, error) {
+func (f initFrame) MarshalJSON() ([]byte, error) {
 	return json.Marshal(initWire{wstr(f.Name), f.ID, wstr(f.Initializer), wstrs(f.Shell), wstrs(f.Env), f.Grace})
 }
 
 // UnmarshalJSON decodes what MarshalJSON encodes.
-func (f *InitFrame) UnmarshalJSON(p []byte) error {
+func (f *initFrame) UnmarshalJSON(p []byte) error {
 	var w initWire
 	if err := json.Unmarshal(p, &w); err != nil {
 		return err
 	}
-	*f = InitFrame{string(w.Name), w.ID, string(w.Initializer), w.Shell, w.Env, w.Grace}
+	*f = initFrame{string(w.Name), w.ID, string(w.Initializer), w.Shell, w.Env, w.Grace}
 	return nil
 }
 
 // MarshalJSON encodes f with its strings byte for byte.
-func (f ReadyFrame) MarshalJSON() ([]byte, error) {
+func (f readyFrame) MarshalJSON() ([]byte, error) {
 	return json.Marshal(readyWire{wstr(f.Error), wstr(f.Stderr), wstr(f.Dir), f.DirID})
 }
 
 // UnmarshalJSON decodes what MarshalJSON encodes.
-func (f *ReadyFrame) UnmarshalJSON(p []byte) error {
+func (f *readyFrame) UnmarshalJSON(p []byte) error {
 	var w readyWire
 	if err := json.Unmarshal(p, &w); err != nil {
 		return err
 	}
-	*f = ReadyFrame{string(w.Error), string(w.Stderr), string(w.Dir), w.DirID}
+	*f = readyFrame{string(w.Error), string(w.Stderr), string(w.Dir), w.DirID}
 	return nil
 }
 
 // MarshalJSON encodes f with its strings byte for byte; Environ is not
 // sent.
-func (f JobFrame) MarshalJSON() ([]byte, error) {
-	s := f.JobSpec
+func (f jobFrame) MarshalJSON() ([]byte, error) {
+	s := f.Spec
 	return json.Marshal(jobWire{f.ID, wstr(s.Line), wstrs(s.Argv), s.Shell, wstrs(s.ShellCmd), wstrs(s.Env), wstr(s.Dir), s.Grace,
 		wstrs(s.Transfer), wstrs(s.Return), s.Cleanup, s.Refusable})
 }
 
 // UnmarshalJSON decodes what MarshalJSON encodes.
-func (f *JobFrame) UnmarshalJSON(p []byte) error {
+func (f *jobFrame) UnmarshalJSON(p []byte) error {
 	var w jobWire
 	if err := json.Unmarshal(p, &w); err != nil {
 		return err
 	}
-	*f = JobFrame{ID: w.ID, JobSpec: JobSpec{Line: string(w.Line), Argv: w.Argv, Shell: w.Shell,
+	*f = jobFrame{ID: w.ID, Spec: job.Spec{Line: string(w.Line), Argv: w.Argv, Shell: w.Shell,
 		ShellCmd: w.ShellCmd, Env: w.Env, Dir: string(w.Dir), Grace: w.Grace,
 		Transfer: w.Transfer, Return: w.Return, Cleanup: w.Cleanup, Refusable: w.Refuse}}
 	return nil
 }
 
 // MarshalJSON encodes f with its error byte for byte.
-func (f OutcomeFrame) MarshalJSON() ([]byte, error) {
-	o := f.JobOutcome
-	return json.Marshal(outcomeWire{f.ID, o.ExitCode, o.Signal, wstr(o.Error), o.Start, o.Duration, o.MaxRSSKB, o.User, o.Sys, o.Canceled, o.Refused})
+func (f outcomeFrame) MarshalJSON() ([]byte, error) {
+	o := f.Outcome
+	return json.Marshal(outcomeWire{f.ID, o.ExitCode, o.Signal, wstr(errText(o.Err)), o.Start, o.Duration, o.MaxRSSKB, o.User, o.Sys, o.Canceled,
+		job.RefusalName(o.Refused), job.Kinds(o.Err)})
 }
 
 // UnmarshalJSON decodes what MarshalJSON encodes.
-func (f *OutcomeFrame) UnmarshalJSON(p []byte) error {
+func (f *outcomeFrame) UnmarshalJSON(p []byte) error {
 	var w outcomeWire
 	if err := json.Unmarshal(p, &w); err != nil {
 		return err
 	}
-	*f = OutcomeFrame{ID: w.ID, JobOutcome: JobOutcome{ExitCode: w.ExitCode, Signal: w.Signal, Error: string(w.Error), Start: w.Start,
-		Duration: w.Duration, MaxRSSKB: w.MaxRSSKB, User: w.User, Sys: w.Sys, Canceled: w.Canceled, Refused: w.Refused}}
+	*f = outcomeFrame{ID: w.ID, Outcome: job.Outcome{ExitCode: w.ExitCode, Signal: w.Signal, Err: job.FromWire(string(w.Error), w.Kinds), Start: w.Start,
+		Duration: w.Duration, MaxRSSKB: w.MaxRSSKB, User: w.User, Sys: w.Sys, Canceled: w.Canceled, Refused: job.RefusalErrno(w.Refused)}}
 	return nil
+}
+
+// errText is err's message, "" for nil.
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
 }

@@ -3,12 +3,17 @@ package pool
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/futures-cli/futures/pool/job"
 )
 
 // within runs fn and fails the test if it does not return within patience:
@@ -30,26 +35,26 @@ func within(t *testing.T, what string, fn func()) {
 func TestEveryFrameTypeSurvivesARoundTrip(t *testing.T) {
 	start := time.Date(2025, 1, 2, 3, 4, 5, 6, time.UTC)
 	frames := []struct {
-		typ FrameType
+		typ frameType
 		v   any // a pointer to the payload, or []byte for raw output
 	}{
-		{FrameHello, &Hello{Protocol: ProtocolVersion, Futures: "v1.2.3", Role: "worker", GOOS: "linux", GOARCH: "amd64", CPUs: 8, Hostname: "h", PID: 42, Features: []string{FeatureFiles}, Boot: "b0"}},
-		{FrameError, &ErrorFrame{Message: "version mismatch"}},
-		{FrameInit, &InitFrame{Name: "worker_3", ID: 3, Initializer: "cd /data && export T=$(cat t)", Shell: []string{"/bin/bash", "-c"}, Env: []string{"A=b"}, Grace: time.Second}},
-		{FrameReady, &ReadyFrame{Error: "exit status 1", Stderr: "cat: t: No such file", Dir: "/data", DirID: "2049:1234"}},
-		{FrameJob, &JobFrame{ID: 7, JobSpec: JobSpec{Line: "echo 'a b' | wc -c", Shell: true, ShellCmd: []string{"/bin/sh", "-c"}, Env: []string{"FUTURES_SEQ=7"}, Dir: "/tmp", Grace: 5 * time.Second}}},
-		{FrameJob, &JobFrame{ID: 8, JobSpec: JobSpec{Line: "echo a", Argv: []string{"echo", "a"}}}},
-		{FrameCancel, &JobRef{ID: 7}},
-		{FrameKill, &JobRef{ID: 7}},
-		{FrameStarted, &StartedFrame{ID: 7, PID: 1234}},
-		{FrameStdout, []byte("out\x00put\n")},
-		{FrameStderr, []byte{}},
-		{FrameJob, &JobFrame{ID: 9, JobSpec: JobSpec{Line: "wc -c < a > a.out", Shell: true, Transfer: []string{"/home/u/./a", "b\xff"}, Return: []string{"a.out"}, Cleanup: true}}},
-		{FrameFileHeader, &FileHeader{ID: 9, Index: 1, Path: "b\xff", Mode: 0o751, Size: 3 << 20}},
-		{FrameFileData, []byte("raw\x00bytes")},
-		{FrameFileEnd, &FileEnd{ID: 9, Index: 1, Size: 3 << 20}},
-		{FrameFileEnd, &FileEnd{ID: 9, Index: 0, Size: 12, Error: "read a: input/output error"}},
-		{FrameOutcome, &OutcomeFrame{ID: 7, JobOutcome: JobOutcome{ExitCode: 137, Signal: "SIGKILL", Error: "terminated", Start: start, Duration: 1500 * time.Millisecond, MaxRSSKB: 2048, User: time.Millisecond, Sys: 2 * time.Millisecond, Canceled: true}}},
+		{frameHello, &Hello{Protocol: protocolVersion, Futures: "v1.2.3", Role: "worker", GOOS: "linux", GOARCH: "amd64", CPUs: 8, Hostname: "h", PID: 42, Features: []string{featureFiles}, Boot: "b0"}},
+		{frameError, &errorFrame{Message: "version mismatch"}},
+		{frameInit, &initFrame{Name: "worker_3", ID: 3, Initializer: "cd /data && export T=$(cat t)", Shell: []string{"/bin/bash", "-c"}, Env: []string{"A=b"}, Grace: time.Second}},
+		{frameReady, &readyFrame{Error: "exit status 1", Stderr: "cat: t: No such file", Dir: "/data", DirID: "2049:1234"}},
+		{frameJob, &jobFrame{ID: 7, Spec: job.Spec{Line: "echo 'a b' | wc -c", Shell: true, ShellCmd: []string{"/bin/sh", "-c"}, Env: []string{"FUTURES_SEQ=7"}, Dir: "/tmp", Grace: 5 * time.Second}}},
+		{frameJob, &jobFrame{ID: 8, Spec: job.Spec{Line: "echo a", Argv: []string{"echo", "a"}}}},
+		{frameCancel, &jobRef{ID: 7}},
+		{frameKill, &jobRef{ID: 7}},
+		{frameStarted, &startedFrame{ID: 7, PID: 1234}},
+		{frameStdout, []byte("out\x00put\n")},
+		{frameStderr, []byte{}},
+		{frameJob, &jobFrame{ID: 9, Spec: job.Spec{Line: "wc -c < a > a.out", Shell: true, Transfer: []string{"/home/u/./a", "b\xff"}, Return: []string{"a.out"}, Cleanup: true}}},
+		{frameFileHeader, &fileHeader{ID: 9, Index: 1, Path: "b\xff", Mode: 0o751, Size: 3 << 20}},
+		{frameFileData, []byte("raw\x00bytes")},
+		{frameFileEnd, &fileEnd{ID: 9, Index: 1, Size: 3 << 20}},
+		{frameFileEnd, &fileEnd{ID: 9, Index: 0, Size: 12, Error: "read a: input/output error"}},
+		{frameOutcome, &outcomeFrame{ID: 7, Outcome: job.Outcome{ExitCode: 137, Signal: "SIGKILL", Err: job.FromWire("terminated", nil), Start: start, Duration: 1500 * time.Millisecond, MaxRSSKB: 2048, User: time.Millisecond, Sys: 2 * time.Millisecond, Canceled: true}}},
 	}
 	var buf bytes.Buffer
 	fw := newFrameWriter(&buf)
@@ -93,7 +98,7 @@ func TestEveryFrameTypeSurvivesARoundTrip(t *testing.T) {
 
 func TestJobSpecEnvironIsNeverSent(t *testing.T) {
 	var buf bytes.Buffer
-	if err := newFrameWriter(&buf).sendJSON(FrameJob, JobFrame{ID: 1, JobSpec: JobSpec{Line: "x", Environ: []string{"SECRET=1"}}}); err != nil {
+	if err := newFrameWriter(&buf).sendJSON(frameJob, jobFrame{ID: 1, Spec: job.Spec{Line: "x", Environ: []string{"SECRET=1"}}}); err != nil {
 		t.Fatal(err)
 	}
 	if strings.Contains(buf.String(), "SECRET") {
@@ -103,8 +108,8 @@ func TestJobSpecEnvironIsNeverSent(t *testing.T) {
 
 func TestALongOutputChunkIsSplitIntoFramesOfAtMostMaxFrame(t *testing.T) {
 	var buf bytes.Buffer
-	big := bytes.Repeat([]byte("x"), MaxFrame+10)
-	if err := newFrameWriter(&buf).send(FrameStdout, big); err != nil {
+	big := bytes.Repeat([]byte("x"), maxFrame+10)
+	if err := newFrameWriter(&buf).send(frameStdout, big); err != nil {
 		t.Fatal(err)
 	}
 	fr := newFrameReader(&buf)
@@ -114,18 +119,18 @@ func TestALongOutputChunkIsSplitIntoFramesOfAtMostMaxFrame(t *testing.T) {
 		if err == io.EOF {
 			break
 		}
-		if err != nil || typ != FrameStdout {
+		if err != nil || typ != frameStdout {
 			t.Fatalf("next = %v, %v", typ, err)
 		}
 		got = append(got, len(p))
 	}
-	if !reflect.DeepEqual(got, []int{MaxFrame, 10}) {
-		t.Fatalf("frame sizes %v, want [%d 10]", got, MaxFrame)
+	if !reflect.DeepEqual(got, []int{maxFrame, 10}) {
+		t.Fatalf("frame sizes %v, want [%d 10]", got, maxFrame)
 	}
 }
 
 // header returns a frame header.
-func header(size uint32, typ FrameType) []byte {
+func header(size uint32, typ frameType) []byte {
 	h := make([]byte, 5)
 	binary.BigEndian.PutUint32(h, size)
 	h[4] = byte(typ)
@@ -140,9 +145,9 @@ func TestBadStreamsAreClearErrors(t *testing.T) {
 		want   []string // in the error message
 		eof    bool     // the error also matches io.ErrUnexpectedEOF
 	}{
-		{"a header cut short is a truncated frame", header(3, FrameJob)[:3], []string{"truncated frame", "3 of 5 header bytes"}, true},
-		{"a payload cut short is a truncated frame", append(header(uint32(len(job)), FrameJob), job[:5]...), []string{"truncated Job frame", "5 of 19 payload bytes"}, true},
-		{"a length past MaxFrame is garbled", header(MaxFrame+1, FrameStdout), []string{"garbled frame", "exceeds"}, false},
+		{"a header cut short is a truncated frame", header(3, frameJob)[:3], []string{"truncated frame", "3 of 5 header bytes"}, true},
+		{"a payload cut short is a truncated frame", append(header(uint32(len(job)), frameJob), job[:5]...), []string{"truncated Job frame", "5 of 19 payload bytes"}, true},
+		{"a length past MaxFrame is garbled", header(maxFrame+1, frameStdout), []string{"garbled frame", "exceeds"}, false},
 		{"text where a frame should be is garbled and quoted", []byte("Welcome to host!\n"), []string{"garbled frame", `"Welcome to host!\n"`, "something else writing to the worker's stdout"}, false},
 		{"an unknown type is garbled", append(header(2, 0x7f), '{', '}'), []string{"unknown frame type 0x7f"}, false},
 		{"a reserved type is garbled", append(header(2, 0x2f), '{', '}'), []string{"unknown frame type 0x2f"}, false},
@@ -167,9 +172,9 @@ func TestBadStreamsAreClearErrors(t *testing.T) {
 }
 
 func TestAGarbledPayloadIsAClearError(t *testing.T) {
-	stream := append(header(5, FrameHello), []byte("{nope")...)
+	stream := append(header(5, frameHello), []byte("{nope")...)
 	var h Hello
-	err := newFrameReader(bytes.NewReader(stream)).nextJSON(FrameHello, &h)
+	err := newFrameReader(bytes.NewReader(stream)).nextJSON(frameHello, &h)
 	if !errors.Is(err, ErrProtocol) || !strings.Contains(err.Error(), "garbled Hello frame") {
 		t.Fatalf("err = %v, want a garbled Hello frame", err)
 	}
@@ -177,9 +182,9 @@ func TestAGarbledPayloadIsAClearError(t *testing.T) {
 
 func TestAnUnexpectedFrameTypeIsAClearError(t *testing.T) {
 	var buf bytes.Buffer
-	_ = newFrameWriter(&buf).sendJSON(FrameReady, ReadyFrame{})
+	_ = newFrameWriter(&buf).sendJSON(frameReady, readyFrame{})
 	var h Hello
-	err := newFrameReader(&buf).nextJSON(FrameHello, &h)
+	err := newFrameReader(&buf).nextJSON(frameHello, &h)
 	if !errors.Is(err, ErrProtocol) || !strings.Contains(err.Error(), "unexpected Ready frame, want Hello") {
 		t.Fatalf("err = %v", err)
 	}
@@ -189,8 +194,8 @@ func TestAnErrorFrameBecomesThePeersError(t *testing.T) {
 	var buf bytes.Buffer
 	_ = newFrameWriter(&buf).sendError(errors.New("no thanks"))
 	var h Hello
-	err := newFrameReader(&buf).nextJSON(FrameHello, &h)
-	var pe *PeerError
+	err := newFrameReader(&buf).nextJSON(frameHello, &h)
+	var pe *peerError
 	if !errors.As(err, &pe) || pe.Message != "no thanks" {
 		t.Fatalf("err = %#v, want the PeerError %q", err, "no thanks")
 	}
@@ -201,7 +206,7 @@ func TestAHelloOfAnotherProtocolVersionIsAMismatch(t *testing.T) {
 	if err := checkHello(h); err != nil {
 		t.Fatalf("our own hello: %v", err)
 	}
-	h.Protocol = ProtocolVersion + 1
+	h.Protocol = protocolVersion + 1
 	h.Futures = "v9.9.9"
 	err := checkHello(h)
 	if !errors.Is(err, ErrProtocol) {
@@ -216,10 +221,10 @@ func TestAHelloOfAnotherProtocolVersionIsAMismatch(t *testing.T) {
 
 func TestAFailedWriteIsSticky(t *testing.T) {
 	fw := newFrameWriter(failingWriter{})
-	if err := fw.send(FrameStdout, []byte("x")); err == nil {
+	if err := fw.send(frameStdout, []byte("x")); err == nil {
 		t.Fatal("send to a failing writer: nil error")
 	}
-	if err := fw.sendJSON(FrameCancel, JobRef{ID: 1}); err == nil {
+	if err := fw.sendJSON(frameCancel, jobRef{ID: 1}); err == nil {
 		t.Fatal("second send: nil error")
 	}
 }
@@ -232,13 +237,13 @@ func BenchmarkJobRoundTripFrames(b *testing.B) {
 	var buf bytes.Buffer
 	fw := newFrameWriter(&buf)
 	fr := newFrameReader(&buf)
-	spec := JobSpec{Line: "true", Argv: []string{"true"}, Env: []string{"FUTURES_SEQ=1", "FUTURES_SLOT=1", "FUTURES_WORKER=worker_0"}, Grace: 5 * time.Second}
+	spec := job.Spec{Line: "true", Argv: []string{"true"}, Env: []string{"FUTURES_SEQ=1", "FUTURES_SLOT=1", "FUTURES_WORKER=worker_0"}, Grace: 5 * time.Second}
 	b.ReportAllocs()
 	for i := range b.N {
-		_ = fw.sendJSON(FrameJob, JobFrame{ID: uint64(i), JobSpec: spec})
-		_ = fw.sendJSON(FrameOutcome, OutcomeFrame{ID: uint64(i), JobOutcome: JobOutcome{Start: time.Now(), Duration: time.Millisecond}})
-		var job JobFrame
-		var out OutcomeFrame
+		_ = fw.sendJSON(frameJob, jobFrame{ID: uint64(i), Spec: spec})
+		_ = fw.sendJSON(frameOutcome, outcomeFrame{ID: uint64(i), Outcome: job.Outcome{Start: time.Now(), Duration: time.Millisecond}})
+		var job jobFrame
+		var out outcomeFrame
 		for _, v := range []any{&job, &out} {
 			typ, p, err := fr.next()
 			if err != nil {
@@ -254,13 +259,13 @@ func BenchmarkJobRoundTripFrames(b *testing.B) {
 func TestStringsThatAreNotUTF8CrossTheWireByteForByte(t *testing.T) {
 	bad := "caf\xe9 \xff\xfe\x80"
 	frames := []struct {
-		typ FrameType
+		typ frameType
 		v   any
 	}{
-		{FrameJob, &JobFrame{ID: 1, JobSpec: JobSpec{Line: "echo " + bad, Argv: []string{"echo", bad, "ok"}, ShellCmd: []string{"/bin/sh" + bad, "-c"}, Env: []string{"X=" + bad}, Dir: "/tmp/" + bad}}},
-		{FrameInit, &InitFrame{Name: "w" + bad, Initializer: "export X=" + bad, Shell: []string{bad}, Env: []string{bad}}},
-		{FrameReady, &ReadyFrame{Error: bad, Stderr: bad, Dir: bad}},
-		{FrameOutcome, &OutcomeFrame{ID: 2, JobOutcome: JobOutcome{Error: bad + ": command not found", ExitCode: 127}}},
+		{frameJob, &jobFrame{ID: 1, Spec: job.Spec{Line: "echo " + bad, Argv: []string{"echo", bad, "ok"}, ShellCmd: []string{"/bin/sh" + bad, "-c"}, Env: []string{"X=" + bad}, Dir: "/tmp/" + bad}}},
+		{frameInit, &initFrame{Name: "w" + bad, Initializer: "export X=" + bad, Shell: []string{bad}, Env: []string{bad}}},
+		{frameReady, &readyFrame{Error: bad, Stderr: bad, Dir: bad}},
+		{frameOutcome, &outcomeFrame{ID: 2, Outcome: job.Outcome{Err: job.FromWire(bad+": command not found", []string{"not_found"}), ExitCode: 127}}},
 	}
 	for _, f := range frames {
 		t.Run(f.typ.String(), func(t *testing.T) {
@@ -284,9 +289,41 @@ func TestStringsThatAreNotUTF8CrossTheWireByteForByte(t *testing.T) {
 
 func TestValidUTF8StaysPlainJSON(t *testing.T) {
 	var buf bytes.Buffer
-	_ = newFrameWriter(&buf).sendJSON(FrameJob, JobFrame{ID: 3, JobSpec: JobSpec{Line: "echo café ✓", Argv: []string{"echo", "café ✓"}, Grace: time.Second}})
+	_ = newFrameWriter(&buf).sendJSON(frameJob, jobFrame{ID: 3, Spec: job.Spec{Line: "echo café ✓", Argv: []string{"echo", "café ✓"}, Grace: time.Second}})
 	want := `{"id":3,"line":"echo café ✓","argv":["echo","café ✓"],"grace_ns":1000000000}`
 	if got := buf.String()[5:]; got != want {
 		t.Fatalf("payload %s, want %s", got, want)
+	}
+}
+
+// TestOutcomeErrorKindsCrossTheWire: the runner tells a job's errors by
+// errors.Is on the sentinels of package job, not by their text, whichever
+// JSON path the Outcome frame takes.
+func TestOutcomeErrorKindsCrossTheWire(t *testing.T) {
+	sent := outcomeFrame{ID: 1, Outcome: job.Outcome{ExitCode: 127, Refused: syscall.EAGAIN,
+		Err: errors.Join(fmt.Errorf("nope: %w", job.ErrNotFound), fmt.Errorf("%w; stopped", job.ErrHeldOutput))}}
+	var buf bytes.Buffer
+	if err := newFrameWriter(&buf).sendJSON(frameOutcome, sent); err != nil {
+		t.Fatal(err)
+	}
+	payload := append([]byte(nil), buf.Bytes()[5:]...)
+	var fast, slow outcomeFrame
+	if err := newFrameReader(&buf).nextJSON(frameOutcome, &fast); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(payload, &slow); err != nil {
+		t.Fatal(err)
+	}
+	for name, got := range map[string]outcomeFrame{"fast path": fast, "encoding/json": slow} {
+		if got.Err == nil || got.Err.Error() != sent.Err.Error() {
+			t.Errorf("%s: error %v, want %q", name, got.Err, sent.Err)
+		}
+		if !errors.Is(got.Err, job.ErrNotFound) || !errors.Is(got.Err, job.ErrHeldOutput) || errors.Is(got.Err, job.ErrNotExecutable) {
+			t.Errorf("%s: %v lost its kinds: not found %v, held output %v", name, got.Err,
+				errors.Is(got.Err, job.ErrNotFound), errors.Is(got.Err, job.ErrHeldOutput))
+		}
+		if got.Refused != syscall.EAGAIN {
+			t.Errorf("%s: refused %v, want EAGAIN", name, got.Refused)
+		}
 	}
 }

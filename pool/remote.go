@@ -9,6 +9,9 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/futures-cli/futures/pool/pgroup"
+	"github.com/futures-cli/futures/pool/shquote"
 )
 
 // RemoteLauncher starts workers through a command that runs `futures
@@ -115,23 +118,11 @@ func (l *RemoteLauncher) String() string { return l.label() }
 func remoteCmd(argv, env []string) *exec.Cmd {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = env
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Pdeathsig: syscall.SIGTERM}
+	cmd.SysProcAttr = pgroup.SessionAttr(syscall.SIGTERM)
 	// An ssh whose ControlPersist master keeps our stderr open must not
 	// hold Wait up.
 	cmd.WaitDelay = time.Second
 	return cmd
-}
-
-// killGroup KILLs the process group that cmd leads (its own session): the
-// command and whatever it started here (a ProxyCommand, say).
-func killGroup(cmd *exec.Cmd) error {
-	if cmd.Process == nil {
-		return nil
-	}
-	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
-		return err
-	}
-	return nil
 }
 
 // sshCommand is the argv that runs remote (a command line for the remote
@@ -144,23 +135,11 @@ func sshCommand(ssh []string, login, remote string) []string {
 	return append(argv, login, remote)
 }
 
-// shQuote quotes s as one word for a POSIX shell (and for csh and fish,
-// whose single quotes agree for what we send): as it is when it holds only
-// characters no shell treats specially, else in single quotes.
-func shQuote(s string) string {
-	if s != "" && strings.IndexFunc(s, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./=+,:@%", r))
-	}) < 0 {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
 // remotePath quotes a path for the remote shell; a leading ~/ stays
 // outside the quotes, for that shell to expand.
 func remotePath(p string) string {
 	if rest, ok := strings.CutPrefix(p, "~/"); ok && rest != "" {
-		return "~/" + shQuote(rest)
+		return "~/" + shquote.Quote(rest)
 	}
-	return shQuote(p)
+	return shquote.Quote(p)
 }

@@ -3,12 +3,13 @@ package pool
 import (
 	"context"
 	"os"
-	"os/exec"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/futures-cli/futures/pool/job"
 )
 
 func TestRemoteLaunchersCommandLines(t *testing.T) {
@@ -42,15 +43,6 @@ func TestRemoteLaunchersCommandLines(t *testing.T) {
 	}
 }
 
-func TestShQuoteSurvivesTheShell(t *testing.T) {
-	for _, s := range []string{"plain", "", "a b", "it's", `back\slash`, "$HOME", "`x`", "a\nb", "*", "~user", "-n"} {
-		out, err := exec.Command("/bin/sh", "-c", "printf %s "+shQuote(s)).Output()
-		if err != nil || string(out) != s {
-			t.Errorf("%q quoted %s: the shell gives %q, %v", s, shQuote(s), out, err)
-		}
-	}
-}
-
 func TestARemoteLauncherRunsAPoolsWorkers(t *testing.T) {
 	exe, err := os.Executable()
 	if err != nil {
@@ -66,7 +58,7 @@ func TestARemoteLauncherRunsAPoolsWorkers(t *testing.T) {
 	for range 4 {
 		f, err := p.Submit(context.Background(), func(ctx context.Context) (string, error) {
 			var out strings.Builder
-			if _, err := RunJob(ctx, JobSpec{Line: "echo hi", Shell: true}, &out, nil, nil); err != nil {
+			if _, err := RunJob(ctx, job.Spec{Line: "echo hi", Shell: true}, &out, nil, nil); err != nil {
 				return "", err
 			}
 			return WorkerHost(ctx) + " " + out.String(), nil

@@ -15,6 +15,9 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/futures-cli/futures/pool/pgroup"
+	"github.com/futures-cli/futures/pool/shquote"
 )
 
 // The binary on the other side of ssh.
@@ -260,7 +263,7 @@ func shScript(script string, args ...string) string {
 	var b strings.Builder
 	b.WriteString("exec /bin/sh -c '" + script + "' futures")
 	for _, a := range args {
-		b.WriteString(" " + shQuote(a))
+		b.WriteString(" " + shquote.Quote(a))
 	}
 	return b.String()
 }
@@ -410,7 +413,7 @@ func startSession(ctx context.Context, argv []string) (*sshSession, error) {
 	killed := make(chan struct{})
 	stop := context.AfterFunc(ctx, func() {
 		defer close(killed)
-		_ = killGroup(cmd)
+		_ = pgroup.Kill(cmd.Process.Pid)
 	})
 	s.unwatch = func() {
 		if !stop() {
@@ -461,7 +464,7 @@ func (s *sshSession) field(prefix string) (string, error) {
 // hello reads the Hello of the worker the script started.
 func (s *sshSession) hello() (Hello, error) {
 	var h Hello
-	err := newFrameReader(s.out).nextJSON(FrameHello, &h)
+	err := newFrameReader(s.out).nextJSON(frameHello, &h)
 	return h, err
 }
 
@@ -487,7 +490,7 @@ func (s *sshSession) wait() error {
 // kill ends the session at once, and waits for it.
 func (s *sshSession) kill() {
 	if !s.waited {
-		_ = killGroup(s.cmd)
+		_ = pgroup.Kill(s.cmd.Process.Pid)
 		_ = s.wait()
 	}
 }

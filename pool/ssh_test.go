@@ -185,7 +185,7 @@ func TestPrepareSSHWithRemoteFutures(t *testing.T) {
 // v on goos/goarch: its Hello frame, then nothing.
 func fakeFutures(v, goos, goarch string) string {
 	payload := fmt.Sprintf(`{"protocol":%d,"futures":%q,"role":"worker","goos":%q,"goarch":%q,"cpus":7,"hostname":"fake","pid":1}`,
-		ProtocolVersion, v, goos, goarch)
+		protocolVersion, v, goos, goarch)
 	return fmt.Sprintf("#!/bin/sh\nprintf '\\000\\000\\000\\%03o\\001%%s' '%s'\ncat >/dev/null\n", len(payload), payload)
 }
 

@@ -22,21 +22,23 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/futures-cli/futures/pool/job"
 )
 
-// FeatureFiles is the Hello feature of a peer that speaks the file frames
+// featureFiles is the Hello feature of a peer that speaks the file frames
 // (FileHeader, FileData, FileEnd) and the Transfer, Return and Cleanup of
-// a JobSpec.
-const FeatureFiles = "files"
+// a job.Spec.
+const featureFiles = "files"
 
-// FileChunk is the most bytes of a file one FileData frame carries: a
+// fileChunk is the most bytes of a file one FileData frame carries: a
 // file of any size crosses in chunks, and neither side holds more than one
 // at a time.
-const FileChunk = 1 << 20
+const fileChunk = 1 << 20
 
-// FileHeader is the payload of FrameFileHeader: a file of job ID follows,
+// fileHeader is the payload of FrameFileHeader: a file of job ID follows,
 // in FileData frames, up to a FileEnd.
-type FileHeader struct {
+type fileHeader struct {
 	ID    uint64      // the job
 	Index int         // its place in the job's Transfer list (runner → worker) or Return list (worker → runner)
 	Path  string      // its name in that list
@@ -44,11 +46,11 @@ type FileHeader struct {
 	Size  int64       // its size when the sender opened it
 }
 
-// FileEnd is the payload of FrameFileEnd: the file of the last FileHeader
+// fileEnd is the payload of FrameFileEnd: the file of the last FileHeader
 // is whole, Size bytes, or, when Error is not "", the sender gave it up
 // (it could not read it, or the job was cancelled) and the receiver drops
 // what it has of it.
-type FileEnd struct {
+type fileEnd struct {
 	ID    uint64
 	Index int
 	Size  int64
@@ -72,32 +74,32 @@ type (
 )
 
 // MarshalJSON encodes h with its path byte for byte.
-func (h FileHeader) MarshalJSON() ([]byte, error) {
+func (h fileHeader) MarshalJSON() ([]byte, error) {
 	return json.Marshal(fileHeaderWire{h.ID, h.Index, wstr(h.Path), uint32(h.Mode.Perm()), h.Size})
 }
 
 // UnmarshalJSON decodes what MarshalJSON encodes.
-func (h *FileHeader) UnmarshalJSON(p []byte) error {
+func (h *fileHeader) UnmarshalJSON(p []byte) error {
 	var w fileHeaderWire
 	if err := json.Unmarshal(p, &w); err != nil {
 		return err
 	}
-	*h = FileHeader{w.ID, w.Index, string(w.Path), fs.FileMode(w.Mode).Perm(), w.Size}
+	*h = fileHeader{w.ID, w.Index, string(w.Path), fs.FileMode(w.Mode).Perm(), w.Size}
 	return nil
 }
 
 // MarshalJSON encodes e with its error byte for byte.
-func (e FileEnd) MarshalJSON() ([]byte, error) {
+func (e fileEnd) MarshalJSON() ([]byte, error) {
 	return json.Marshal(fileEndWire{e.ID, e.Index, e.Size, wstr(e.Error)})
 }
 
 // UnmarshalJSON decodes what MarshalJSON encodes.
-func (e *FileEnd) UnmarshalJSON(p []byte) error {
+func (e *fileEnd) UnmarshalJSON(p []byte) error {
 	var w fileEndWire
 	if err := json.Unmarshal(p, &w); err != nil {
 		return err
 	}
-	*e = FileEnd{w.ID, w.Index, w.Size, string(w.Error)}
+	*e = fileEnd{w.ID, w.Index, w.Size, string(w.Error)}
 	return nil
 }
 
@@ -144,18 +146,18 @@ func WorkerPath(name string) (string, error) {
 // gives the file up (a FileEnd with that error), as does an error reading
 // f. It returns the bytes sent, the error it gave the file up with, and
 // the error of writing a frame (the peer is gone).
-func sendFile(fw *frameWriter, f *os.File, hdr FileHeader, stop func() error) (n int64, gaveUp, err error) {
-	if err := fw.sendJSON(FrameFileHeader, hdr); err != nil {
+func sendFile(fw *frameWriter, f *os.File, hdr fileHeader, stop func() error) (n int64, gaveUp, err error) {
+	if err := fw.sendJSON(frameFileHeader, hdr); err != nil {
 		return 0, nil, err
 	}
-	buf := make([]byte, min(FileChunk, max(hdr.Size+1, 4<<10)))
+	buf := make([]byte, min(fileChunk, max(hdr.Size+1, 4<<10)))
 	for {
 		if gaveUp = stop(); gaveUp != nil {
 			break
 		}
 		k, rerr := f.Read(buf)
 		if k > 0 {
-			if err := fw.send(FrameFileData, buf[:k]); err != nil {
+			if err := fw.send(frameFileData, buf[:k]); err != nil {
 				return n, nil, err
 			}
 			n += int64(k)
@@ -168,11 +170,11 @@ func sendFile(fw *frameWriter, f *os.File, hdr FileHeader, stop func() error) (n
 			break
 		}
 	}
-	end := FileEnd{ID: hdr.ID, Index: hdr.Index, Size: n}
+	end := fileEnd{ID: hdr.ID, Index: hdr.Index, Size: n}
 	if gaveUp != nil {
 		end.Error = gaveUp.Error()
 	}
-	return n, gaveUp, fw.sendJSON(FrameFileEnd, end)
+	return n, gaveUp, fw.sendJSON(frameFileEnd, end)
 }
 
 // fileReceiver takes the frames of one job's files in one direction and
@@ -199,17 +201,17 @@ type fileReceiver struct {
 
 // incoming is a file under way.
 type incoming struct {
-	hdr  FileHeader
+	hdr  fileHeader
 	dest string
 	tmp  *os.File // nil when it cannot be placed: its bytes are drained
 	n    int64
 }
 
 // frame takes one frame of type FileHeader, FileData or FileEnd.
-func (r *fileReceiver) frame(typ FrameType, p []byte) error {
+func (r *fileReceiver) frame(typ frameType, p []byte) error {
 	switch typ {
-	case FrameFileHeader:
-		var h FileHeader
+	case frameFileHeader:
+		var h fileHeader
 		if err := decode(typ, p, &h); err != nil {
 			return err
 		}
@@ -226,7 +228,7 @@ func (r *fileReceiver) frame(typ FrameType, p []byte) error {
 		r.next = h.Index + 1
 		r.cur = &incoming{hdr: h}
 		r.open(r.cur)
-	case FrameFileData:
+	case frameFileData:
 		if r.cur == nil {
 			return protocolErrorf("a FileData frame with no file under way in job %d", r.id)
 		}
@@ -237,8 +239,8 @@ func (r *fileReceiver) frame(typ FrameType, p []byte) error {
 				r.fail(in, fmt.Errorf("writing %s: %w", in.dest, err))
 			}
 		}
-	case FrameFileEnd:
-		var e FileEnd
+	case frameFileEnd:
+		var e fileEnd
 		if err := decode(typ, p, &e); err != nil {
 			return err
 		}
@@ -375,12 +377,21 @@ func say(w io.Writer, msg string) {
 	}
 }
 
-// joinErrors appends the messages of errs to msg, "; " between them.
-func joinErrors(msg string, errs ...error) string {
+// joinErrors returns prev and errs as one error, prev's message then the
+// lines of each of errs, "; " between them; nil when all are nil. It
+// matches (errors.Is) what each of them matches.
+func joinErrors(prev error, errs ...error) error {
+	msg := ""
+	all := []error{}
+	if prev != nil {
+		msg = prev.Error()
+		all = append(all, prev)
+	}
 	for _, err := range errs {
 		if err == nil {
 			continue
 		}
+		all = append(all, err)
 		for line := range strings.SplitSeq(err.Error(), "\n") {
 			if msg != "" {
 				msg += "; "
@@ -388,8 +399,20 @@ func joinErrors(msg string, errs ...error) string {
 			msg += line
 		}
 	}
-	return msg
+	if len(all) == 0 {
+		return nil
+	}
+	return &joinedError{msg: msg, errs: all}
 }
+
+// joinedError is what joinErrors returns.
+type joinedError struct {
+	msg  string
+	errs []error
+}
+
+func (e *joinedError) Error() string   { return e.msg }
+func (e *joinedError) Unwrap() []error { return e.errs }
 
 // The runner's side.
 
@@ -410,7 +433,7 @@ type runnerFiles struct {
 // have them (a name that leaves the worker's directory, a file that
 // cannot be read, a worker without FeatureFiles) fails at once, with the
 // outcome it returns, and is not sent.
-func (pr *proc) openFiles(spec *JobSpec) (*runnerFiles, *JobOutcome) {
+func (pr *proc) openFiles(spec *job.Spec) (*runnerFiles, *job.Outcome) {
 	if pr.sharesFiles() {
 		spec.Transfer = pr.notShared(spec.Transfer, spec.Dir)
 		spec.Return = pr.notShared(spec.Return, spec.Dir)
@@ -419,11 +442,11 @@ func (pr *proc) openFiles(spec *JobSpec) (*runnerFiles, *JobOutcome) {
 		return nil, nil
 	}
 	rf := &runnerFiles{transfer: spec.Transfer}
-	fail := func(err error) (*runnerFiles, *JobOutcome) {
+	fail := func(err error) (*runnerFiles, *job.Outcome) {
 		rf.close()
-		return nil, &JobOutcome{ExitCode: -1, Error: "not started: " + err.Error(), Start: time.Now()}
+		return nil, &job.Outcome{ExitCode: -1, Err: fmt.Errorf("not started: %w", err), Start: time.Now()}
 	}
-	if !slices.Contains(pr.hello.Features, FeatureFiles) {
+	if !slices.Contains(pr.hello.Features, featureFiles) {
 		return fail(fmt.Errorf("%s (futures %s on %s) cannot transfer files (--transferfile, --return): it is an older futures",
 			pr.name, orDefault(pr.hello.Futures, "?"), orDefault(pr.hello.Hostname, "?")))
 	}
@@ -544,7 +567,7 @@ func (rf *runnerFiles) send(ctx context.Context, fw *frameWriter, id uint64) err
 	}
 	rf.recv.id = id
 	for i, f := range rf.open {
-		hdr := FileHeader{ID: id, Index: i, Path: rf.transfer[i], Mode: rf.infos[i].Mode(), Size: rf.infos[i].Size()}
+		hdr := fileHeader{ID: id, Index: i, Path: rf.transfer[i], Mode: rf.infos[i].Mode(), Size: rf.infos[i].Size()}
 		n, gaveUp, err := sendFile(fw, f, hdr, ctx.Err)
 		rf.sent += n
 		if err != nil {
@@ -560,7 +583,7 @@ func (rf *runnerFiles) send(ctx context.Context, fw *frameWriter, id uint64) err
 
 // frame takes a file frame that came while the job ran: one of its Return
 // files. A runner that asked for none takes none.
-func (rf *runnerFiles) frame(typ FrameType, p []byte, id uint64) error {
+func (rf *runnerFiles) frame(typ frameType, p []byte, id uint64) error {
 	if rf == nil {
 		return protocolErrorf("unexpected %v frame while job %d runs", typ, id)
 	}
@@ -571,7 +594,7 @@ func (rf *runnerFiles) frame(typ FrameType, p []byte, id uint64) error {
 // sent and received, the Return files that could not be placed (which it
 // also says on the job's stderr), and a job cancelled while its files were
 // sent. It is an error for the worker to end a job in the middle of a file.
-func (rf *runnerFiles) finish(ctx context.Context, out JobOutcome, stderr io.Writer) (JobOutcome, error) {
+func (rf *runnerFiles) finish(ctx context.Context, out job.Outcome, stderr io.Writer) (job.Outcome, error) {
 	if rf == nil {
 		return out, nil
 	}
@@ -581,7 +604,7 @@ func (rf *runnerFiles) finish(ctx context.Context, out JobOutcome, stderr io.Wri
 	out.Sent, out.Received = rf.sent, rf.recv.bytes
 	if err := rf.recv.err(); err != nil {
 		say(stderr, err.Error())
-		out.Error = joinErrors(out.Error, err)
+		out.Err = joinErrors(out.Err, err)
 	}
 	if rf.gaveUp != nil && ctx.Err() != nil {
 		out.Canceled = true
@@ -636,9 +659,9 @@ func (s *server) receiveFiles(fr *frameReader, m msg) msg {
 		typ, p, err := fr.next()
 		switch {
 		case err != nil:
-		case typ == FrameError:
-			err = peerError(p)
-		case typ == FrameCancel || typ == FrameKill:
+		case typ == frameError:
+			err = peerErrorOf(p)
+		case typ == frameCancel || typ == frameKill:
 			err = s.control(typ, p)
 		default:
 			err = wf.recv.frame(typ, p)
@@ -657,7 +680,7 @@ func (s *server) receiveFiles(fr *frameReader, m msg) msg {
 // describeDir adds to a Ready that says the worker is ready the directory
 // its jobs run in and its identity, for a runner on the same machine to
 // tell whether the worker shares its files (proc.sharesFiles).
-func (s *server) describeDir(r *ReadyFrame) {
+func (s *server) describeDir(r *readyFrame) {
 	if r.Error != "" {
 		return
 	}
@@ -683,24 +706,24 @@ func (wf *workerFiles) path(name string) (string, error) {
 // did not all arrive does not run; after one that ran (and was not
 // cancelled), its Return files go back; then, with Cleanup, the files are
 // removed.
-func (s *server) runJob(m msg) JobOutcome {
+func (s *server) runJob(m msg) job.Outcome {
 	wf := m.files
 	if wf == nil {
 		return s.run(m.t, m.job)
 	}
-	var out JobOutcome
-	stderr := chunkWriter{s.fw, FrameStderr}
+	var out job.Outcome
+	stderr := chunkWriter{s.fw, frameStderr}
 	if err := wf.recv.err(); err != nil {
 		if !wf.recv.ended { // else the runner gave a file up: it knows why
 			say(stderr, err.Error())
 		}
-		out = JobOutcome{ExitCode: -1, Error: "not started: " + joinErrors("", err), Start: time.Now()}
+		out = job.Outcome{ExitCode: -1, Err: fmt.Errorf("not started: %w", joinErrors(nil, err)), Start: time.Now()}
 	} else {
 		out = s.run(m.t, m.job)
 		if !out.Canceled {
 			if err := errors.Join(wf.sendReturns(m.t.ctx, s.fw, m.job)...); err != nil {
 				say(stderr, err.Error())
-				out.Error = joinErrors(out.Error, err)
+				out.Err = joinErrors(out.Err, err)
 			}
 		}
 	}
@@ -712,7 +735,7 @@ func (s *server) runJob(m msg) JobOutcome {
 
 // sendReturns sends the Return files of job back to the runner, and
 // returns the errors of those it could not.
-func (wf *workerFiles) sendReturns(ctx context.Context, fw *frameWriter, job JobFrame) []error {
+func (wf *workerFiles) sendReturns(ctx context.Context, fw *frameWriter, job jobFrame) []error {
 	var errs []error
 	for i, name := range job.Return {
 		p, err := wf.path(name)
@@ -735,7 +758,7 @@ func (wf *workerFiles) sendReturns(ctx context.Context, fw *frameWriter, job Job
 			errs = append(errs, fmt.Errorf("--return %s: %w", name, err))
 			continue
 		}
-		hdr := FileHeader{ID: job.ID, Index: i, Path: name, Mode: fi.Mode(), Size: fi.Size()}
+		hdr := fileHeader{ID: job.ID, Index: i, Path: name, Mode: fi.Mode(), Size: fi.Size()}
 		_, gaveUp, werr := sendFile(fw, f, hdr, ctx.Err)
 		_ = f.Close()
 		if werr != nil {

@@ -12,6 +12,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/futures-cli/futures/pool/job"
+	"github.com/futures-cli/futures/pool/shquote"
 )
 
 func TestWorkerPathFollowsGNUParallelsRules(t *testing.T) {
@@ -69,7 +72,7 @@ func newFilePool(t *testing.T) *filePool {
 			t.Fatal(err)
 		}
 	}
-	fp.p = newTestProcessPool(t, ProcessOptions{MaxWorkers: 1, Initializer: "cd " + shellQuote(fp.remote)})
+	fp.p = newTestProcessPool(t, ProcessOptions{MaxWorkers: 1, Initializer: "cd " + shquote.Quote(fp.remote)})
 	return fp
 }
 
@@ -78,9 +81,9 @@ func newFilePool(t *testing.T) *filePool {
 func (fp *filePool) name(rel string) string { return fp.local + "/./" + rel }
 
 // run runs spec on the worker and returns its outcome and stdout.
-func (fp *filePool) run(t *testing.T, spec JobSpec) (JobOutcome, string) {
+func (fp *filePool) run(t *testing.T, spec job.Spec) (job.Outcome, string) {
 	t.Helper()
-	var o JobOutcome
+	var o job.Outcome
 	spec.Shell, spec.Grace = true, time.Second
 	out, err := result(t, psubmit(t, fp.p, func(ctx context.Context) (string, error) {
 		var b bytes.Buffer
@@ -131,8 +134,8 @@ func TestATransferredFileLandsInTheWorkersDirectoryWithItsMode(t *testing.T) {
 	noLeak(t)
 	fp := newFilePool(t)
 	writeFile(t, filepath.Join(fp.local, "in", "a.txt"), "hello\n", 0o751)
-	o, out := fp.run(t, JobSpec{Line: "cat in/a.txt; stat -c %a in/a.txt; pwd", Transfer: []string{fp.name("in/a.txt")}})
-	if o.ExitCode != 0 || o.Error != "" {
+	o, out := fp.run(t, job.Spec{Line: "cat in/a.txt; stat -c %a in/a.txt; pwd", Transfer: []string{fp.name("in/a.txt")}})
+	if o.ExitCode != 0 || o.Err != nil {
 		t.Fatalf("outcome %+v: %s", o, out)
 	}
 	if want := "hello\n751\n" + fp.remote + "\n"; out != want {
@@ -150,11 +153,11 @@ func TestATransferredFileLandsInTheWorkersDirectoryWithItsMode(t *testing.T) {
 func TestAReturnedFileComesBackByteExact(t *testing.T) {
 	noLeak(t)
 	fp := newFilePool(t)
-	o, out := fp.run(t, JobSpec{
+	o, out := fp.run(t, job.Spec{
 		Line:   "mkdir -p res && head -c 3000000 /dev/urandom > res/out.bin && chmod 640 res/out.bin",
 		Return: []string{fp.name("res/out.bin")},
 	})
-	if o.ExitCode != 0 || o.Error != "" {
+	if o.ExitCode != 0 || o.Err != nil {
 		t.Fatalf("outcome %+v: %s", o, out)
 	}
 	remote, err := os.ReadFile(filepath.Join(fp.remote, "res", "out.bin"))
@@ -187,13 +190,13 @@ func TestCleanupRemovesTheFilesOnTheWorker(t *testing.T) {
 	if err := os.Mkdir(filepath.Join(fp.remote, "d"), 0o755); err != nil { // there before: it stays
 		t.Fatal(err)
 	}
-	o, out := fp.run(t, JobSpec{
+	o, out := fp.run(t, job.Spec{
 		Line:     "wc -c < d/e/a.txt > d/e/a.txt.out",
 		Transfer: []string{fp.name("d/e/a.txt")},
 		Return:   []string{fp.name("d/e/a.txt.out")},
 		Cleanup:  true,
 	})
-	if o.ExitCode != 0 || o.Error != "" {
+	if o.ExitCode != 0 || o.Err != nil {
 		t.Fatalf("outcome %+v: %s", o, out)
 	}
 	if got, err := os.ReadFile(filepath.Join(fp.local, "d", "e", "a.txt.out")); err != nil || strings.TrimSpace(string(got)) != "3" {
@@ -211,9 +214,9 @@ func TestAMissingReturnFileFailsTheJobNamingIt(t *testing.T) {
 	noLeak(t)
 	t.Chdir(t.TempDir())
 	fp := newFilePool(t)
-	o, out := fp.run(t, JobSpec{Line: "echo x > here.out", Return: []string{"here.out", "nope.out"}, Cleanup: true})
+	o, out := fp.run(t, job.Spec{Line: "echo x > here.out", Return: []string{"here.out", "nope.out"}, Cleanup: true})
 	msg := "--return nope.out: open " + filepath.Join(fp.remote, "nope.out") + ": no such file or directory"
-	if o.ExitCode != 0 || !strings.Contains(o.Error, msg) {
+	if o.ExitCode != 0 || !strings.Contains(errText(o.Err), msg) {
 		t.Fatalf("outcome %+v, want exit 0 and an error naming nope.out", o)
 	}
 	if out != "futures: "+msg+"\n" {
@@ -231,12 +234,12 @@ func TestAMissingReturnFileFailsTheJobNamingIt(t *testing.T) {
 func TestANameThatLeavesTheWorkersDirectoryIsRefused(t *testing.T) {
 	noLeak(t)
 	fp := newFilePool(t)
-	for _, spec := range []JobSpec{
+	for _, spec := range []job.Spec{
 		{Line: "touch ran", Transfer: []string{fp.local + "/./../x"}},
 		{Line: "touch ran", Return: []string{"../x.out"}},
 	} {
 		o, _ := fp.run(t, spec)
-		if o.ExitCode != -1 || !strings.Contains(o.Error, "not started") || !strings.Contains(o.Error, "leaves the worker's directory") {
+		if o.ExitCode != -1 || !strings.Contains(errText(o.Err), "not started") || !strings.Contains(errText(o.Err), "leaves the worker's directory") {
 			t.Fatalf("outcome %+v, want a job refused for a name with ..", o)
 		}
 	}
@@ -249,8 +252,8 @@ func TestAnUnreadableTransferFileFailsThatJobOnly(t *testing.T) {
 	noLeak(t)
 	fp := newFilePool(t)
 	writeFile(t, filepath.Join(fp.local, "b.txt"), "b", 0o644)
-	o, out := fp.run(t, JobSpec{Line: "touch ran", Transfer: []string{fp.name("b.txt"), fp.name("missing.txt")}})
-	if o.ExitCode != -1 || !strings.Contains(o.Error, "--transferfile "+fp.name("missing.txt")+": cannot read it") {
+	o, out := fp.run(t, job.Spec{Line: "touch ran", Transfer: []string{fp.name("b.txt"), fp.name("missing.txt")}})
+	if o.ExitCode != -1 || !strings.Contains(errText(o.Err), "--transferfile "+fp.name("missing.txt")+": cannot read it") {
 		t.Fatalf("outcome %+v, want an error naming missing.txt", o)
 	}
 	if !strings.HasPrefix(out, "futures: not started: --transferfile ") {
@@ -259,15 +262,15 @@ func TestAnUnreadableTransferFileFailsThatJobOnly(t *testing.T) {
 	if err := os.Mkdir(filepath.Join(fp.local, "sub"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	o, _ = fp.run(t, JobSpec{Line: "touch ran", Transfer: []string{fp.name("sub")}})
-	if o.ExitCode != -1 || !strings.Contains(o.Error, "not a regular file") {
+	o, _ = fp.run(t, job.Spec{Line: "touch ran", Transfer: []string{fp.name("sub")}})
+	if o.ExitCode != -1 || !strings.Contains(errText(o.Err), "not a regular file") {
 		t.Fatalf("outcome %+v, want an error for a directory", o)
 	}
 	if got := entries(t, fp.remote); len(got) != 0 {
 		t.Fatalf("the worker's directory holds %q: a job that could not have its files ran, or got some", got)
 	}
 	// The worker goes on.
-	o, out = fp.run(t, JobSpec{Line: "cat b.txt", Transfer: []string{fp.name("b.txt")}, Cleanup: true})
+	o, out = fp.run(t, job.Spec{Line: "cat b.txt", Transfer: []string{fp.name("b.txt")}, Cleanup: true})
 	if o.ExitCode != 0 || out != "b" {
 		t.Fatalf("the next job: %+v, %q", o, out)
 	}
@@ -284,13 +287,13 @@ func TestAWorkerThatSharesTheRunnersDirectoryLeavesItsFilesAlone(t *testing.T) {
 	// No initializer: the local worker's directory is the runner's own.
 	p := newTestProcessPool(t, ProcessOptions{MaxWorkers: 1})
 	fp := &filePool{p: p, local: dir, remote: dir}
-	o, out := fp.run(t, JobSpec{
+	o, out := fp.run(t, job.Spec{
 		Line:     "wc -c < a.txt > a.txt.out",
 		Transfer: []string{"a.txt", dir + "/./a.txt", "link/a.txt"}, // three names of the one file
 		Return:   []string{"a.txt.out"},
 		Cleanup:  true,
 	})
-	if o.ExitCode != 0 || o.Error != "" || o.Sent != 0 || o.Received != 0 {
+	if o.ExitCode != 0 || o.Err != nil || o.Sent != 0 || o.Received != 0 {
 		t.Fatalf("outcome %+v: %s; want a job that ran with nothing sent nor received", o, out)
 	}
 	if got := entries(t, dir); strings.Join(got, " ") != "a.txt a.txt.out link" {
@@ -299,7 +302,7 @@ func TestAWorkerThatSharesTheRunnersDirectoryLeavesItsFilesAlone(t *testing.T) {
 	// A name the worker places elsewhere still travels: sub/./b.txt is
 	// the worker's b.txt.
 	writeFile(t, "sub/b.txt", "b", 0o644)
-	o, out = fp.run(t, JobSpec{Line: "cat b.txt", Transfer: []string{"sub/./b.txt"}, Cleanup: true})
+	o, out = fp.run(t, job.Spec{Line: "cat b.txt", Transfer: []string{"sub/./b.txt"}, Cleanup: true})
 	if o.ExitCode != 0 || out != "b" || o.Sent != 1 {
 		t.Fatalf("outcome %+v: %q; want b.txt sent", o, out)
 	}
@@ -328,13 +331,13 @@ func TestALargeFileCrossesBothWaysInBoundedMemory(t *testing.T) {
 	runtime.ReadMemStats(&before)
 	// The job reports its worker's peak resident memory, which would
 	// hold the file if the worker read it whole.
-	o, out := fp.run(t, JobSpec{
+	o, out := fp.run(t, job.Spec{
 		Line:     `cp big big.back && grep VmHWM /proc/$PPID/status | tr -s ' ' | cut -d' ' -f2`,
 		Transfer: []string{fp.name("big")}, Return: []string{fp.name("big.back")},
 		Cleanup: true,
 	})
 	runtime.ReadMemStats(&after)
-	if o.ExitCode != 0 || o.Error != "" || o.Sent != size || o.Received != size {
+	if o.ExitCode != 0 || o.Err != nil || o.Sent != size || o.Received != size {
 		t.Fatalf("outcome %+v: %s", o, out)
 	}
 	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 16<<20 {
@@ -407,20 +410,20 @@ func TestAWorkerWithoutTheFilesFeatureFailsTheJobNotThePool(t *testing.T) {
 		fr, fw := newFrameReader(in), newFrameWriter(out)
 		h := localHello("worker")
 		h.Features = nil
-		_ = fw.sendJSON(FrameHello, h)
+		_ = fw.sendJSON(frameHello, h)
 		_, _, _ = fr.next() // Hello
 		_, _, _ = fr.next() // Init
-		_ = fw.sendJSON(FrameReady, ReadyFrame{})
+		_ = fw.sendJSON(frameReady, readyFrame{})
 		_, _ = io.Copy(io.Discard, in)
 	}}
 	p := newTestProcessPool(t, ProcessOptions{MaxWorkers: 1, Launcher: l})
-	var o JobOutcome
+	var o job.Outcome
 	_, err := result(t, psubmit(t, p, func(ctx context.Context) (string, error) {
 		var err error
-		o, err = RunJob(ctx, JobSpec{Line: "true", Return: []string{"x"}}, nil, nil, nil)
+		o, err = RunJob(ctx, job.Spec{Line: "true", Return: []string{"x"}}, nil, nil, nil)
 		return "", err
 	}))
-	if err != nil || o.ExitCode != -1 || !strings.Contains(o.Error, "cannot transfer files") {
+	if err != nil || o.ExitCode != -1 || !strings.Contains(errText(o.Err), "cannot transfer files") {
 		t.Fatalf("outcome %+v, %v; want the job refused", o, err)
 	}
 	if err := p.Shutdown(ctxTimeout(t), ShutdownOptions{Wait: true}); err != nil {
@@ -431,33 +434,33 @@ func TestAWorkerWithoutTheFilesFeatureFailsTheJobNotThePool(t *testing.T) {
 
 func TestServeWorkerRefusesFileFramesOutOfPlace(t *testing.T) {
 	dir := t.TempDir()
-	job := JobFrame{ID: 1, JobSpec: JobSpec{Line: "x", Dir: dir, Transfer: []string{"a"}}}
+	job := jobFrame{ID: 1, Spec: job.Spec{Line: "x", Dir: dir, Transfer: []string{"a"}}}
 	for _, tc := range []struct {
 		name  string
 		send  func(s *session)
 		error string
 	}{
-		{"data before a header", func(s *session) { s.send(FrameFileData, []byte("x")) }, "no file under way"},
+		{"data before a header", func(s *session) { s.send(frameFileData, []byte("x")) }, "no file under way"},
 		{"an end that says another size", func(s *session) {
-			s.send(FrameFileHeader, FileHeader{ID: 1, Path: "a", Mode: 0o644, Size: 1})
-			s.send(FrameFileData, []byte("xy"))
-			s.send(FrameFileEnd, FileEnd{ID: 1, Size: 1})
+			s.send(frameFileHeader, fileHeader{ID: 1, Path: "a", Mode: 0o644, Size: 1})
+			s.send(frameFileData, []byte("xy"))
+			s.send(frameFileEnd, fileEnd{ID: 1, Size: 1})
 		}, "the end says 1 bytes, 2 came"},
 		{"a file the job does not list", func(s *session) {
-			s.send(FrameFileHeader, FileHeader{ID: 1, Path: "b", Mode: 0o644})
+			s.send(frameFileHeader, fileHeader{ID: 1, Path: "b", Mode: 0o644})
 		}, `file 0 of job 1 is "b", not "a"`},
 		{"a file of another job", func(s *session) {
-			s.send(FrameFileHeader, FileHeader{ID: 2, Path: "a", Mode: 0o644})
+			s.send(frameFileHeader, fileHeader{ID: 2, Path: "a", Mode: 0o644})
 		}, "a FileHeader frame of job 2 during job 1"},
-		{"a job before its files", func(s *session) { s.send(FrameJob, JobFrame{ID: 2}) }, "unexpected Job frame among the files of job 1"},
+		{"a job before its files", func(s *session) { s.send(frameJob, jobFrame{ID: 2}) }, "unexpected Job frame among the files of job 1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := serve(t, fakeJob)
-			s.handshake(InitFrame{Name: "worker_0"})
-			s.send(FrameJob, job)
+			s.handshake(initFrame{Name: "worker_0"})
+			s.send(frameJob, job)
 			tc.send(s)
-			var ef ErrorFrame
-			s.expect(FrameError, &ef)
+			var ef errorFrame
+			s.expect(frameError, &ef)
 			if !strings.Contains(ef.Message, tc.error) {
 				t.Fatalf("Error frame %q, want it to say %q", ef.Message, tc.error)
 			}
@@ -474,33 +477,33 @@ func TestServeWorkerRefusesFileFramesOutOfPlace(t *testing.T) {
 func TestServeWorkerDropsAFileTheRunnerGivesUpAndDoesNotRunTheJob(t *testing.T) {
 	dir := t.TempDir()
 	ran := false
-	s := serve(t, func(ctx context.Context, spec JobSpec, jio JobIO) JobOutcome {
+	s := serve(t, func(ctx context.Context, spec job.Spec, jio JobIO) job.Outcome {
 		ran = true
 		return fakeJob(ctx, spec, jio)
 	})
-	s.handshake(InitFrame{Name: "worker_0"})
-	s.send(FrameJob, JobFrame{ID: 1, JobSpec: JobSpec{Line: "x", Dir: dir, Transfer: []string{"a", "sub/b", "c"}, Cleanup: true}})
-	s.send(FrameFileHeader, FileHeader{ID: 1, Index: 0, Path: "a", Mode: 0o644, Size: 1})
-	s.send(FrameFileData, []byte("a"))
-	s.send(FrameFileEnd, FileEnd{ID: 1, Index: 0, Size: 1})
-	s.send(FrameFileHeader, FileHeader{ID: 1, Index: 1, Path: "sub/b", Mode: 0o644, Size: 10})
-	s.send(FrameFileData, []byte("half"))
-	s.send(FrameCancel, JobRef{ID: 1}) // among the chunks: acted on, not an error
-	s.send(FrameFileEnd, FileEnd{ID: 1, Index: 1, Size: 4, Error: "context canceled"})
-	var o OutcomeFrame
-	s.expect(FrameOutcome, &o)
-	if ran || o.ExitCode != -1 || o.Error != "not started: --transferfile sub/b: the sender gave it up: context canceled" {
+	s.handshake(initFrame{Name: "worker_0"})
+	s.send(frameJob, jobFrame{ID: 1, Spec: job.Spec{Line: "x", Dir: dir, Transfer: []string{"a", "sub/b", "c"}, Cleanup: true}})
+	s.send(frameFileHeader, fileHeader{ID: 1, Index: 0, Path: "a", Mode: 0o644, Size: 1})
+	s.send(frameFileData, []byte("a"))
+	s.send(frameFileEnd, fileEnd{ID: 1, Index: 0, Size: 1})
+	s.send(frameFileHeader, fileHeader{ID: 1, Index: 1, Path: "sub/b", Mode: 0o644, Size: 10})
+	s.send(frameFileData, []byte("half"))
+	s.send(frameCancel, jobRef{ID: 1}) // among the chunks: acted on, not an error
+	s.send(frameFileEnd, fileEnd{ID: 1, Index: 1, Size: 4, Error: "context canceled"})
+	var o outcomeFrame
+	s.expect(frameOutcome, &o)
+	if ran || o.ExitCode != -1 || errText(o.Err) != "not started: --transferfile sub/b: the sender gave it up: context canceled" {
 		t.Fatalf("ran %v, outcome %+v", ran, o)
 	}
 	if got := entries(t, dir); len(got) != 0 {
 		t.Fatalf("with Cleanup, the files it got are removed: left %q", got)
 	}
 	// The session goes on.
-	s.send(FrameJob, JobFrame{ID: 2, JobSpec: JobSpec{Line: "y"}})
-	s.expect(FrameStarted, nil)
-	s.expect(FrameStdout, nil)
-	s.expect(FrameStderr, nil)
-	s.expect(FrameOutcome, &o)
+	s.send(frameJob, jobFrame{ID: 2, Spec: job.Spec{Line: "y"}})
+	s.expect(frameStarted, nil)
+	s.expect(frameStdout, nil)
+	s.expect(frameStderr, nil)
+	s.expect(frameOutcome, &o)
 	if !ran || o.ID != 2 {
 		t.Fatalf("the next job: ran %v, outcome %+v", ran, o)
 	}

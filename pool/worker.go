@@ -10,6 +10,9 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/futures-cli/futures/pool/job"
+	"github.com/futures-cli/futures/pool/shquote"
 )
 
 // WorkerOptions configures [ServeWorker].
@@ -23,7 +26,7 @@ type WorkerOptions struct {
 	// started, from the goroutine that called it (before it returns). It
 	// must not write to the worker's stdout. Required;
 	// cmd/worker.go wires it to runner.Exec.
-	Exec func(ctx context.Context, spec JobSpec, jio JobIO) JobOutcome
+	Exec func(ctx context.Context, spec job.Spec, jio JobIO) job.Outcome
 }
 
 // JobIO is where a job's output goes and how a worker stops it; see
@@ -67,9 +70,9 @@ func ServeWorker(ctx context.Context, in io.Reader, out io.Writer, opts WorkerOp
 	if opts.Exec == nil {
 		return errors.New("pool: ServeWorker: nil Exec")
 	}
-	s := &server{opts: opts, fw: newFrameWriter(out), r: reader{fr: newFrameReader(in), stage: FrameHello},
+	s := &server{opts: opts, fw: newFrameWriter(out), r: reader{fr: newFrameReader(in), stage: frameHello},
 		msgs: make(chan msg), quit: make(chan struct{})}
-	if err := s.fw.sendJSON(FrameHello, localHello("worker")); err != nil {
+	if err := s.fw.sendJSON(frameHello, localHello("worker")); err != nil {
 		return fmt.Errorf("pool: worker: writing hello: %w", err)
 	}
 	closeIn := func() {
@@ -110,9 +113,9 @@ type server struct {
 
 // msg is a frame read and decoded, or the error that ended the reading.
 type msg struct {
-	typ   FrameType
-	init  InitFrame
-	job   JobFrame
+	typ   frameType
+	init  initFrame
+	job   jobFrame
 	t     *task
 	files *workerFiles // the job's files (transfer.go), or nil
 	err   error
@@ -156,7 +159,7 @@ func (s *server) abort() {
 // a job runs (see watch).
 type reader struct {
 	fr     *frameReader
-	stage  FrameType // the frame expected next: Hello, Init, then Job
+	stage  frameType // the frame expected next: Hello, Init, then Job
 	lastID uint64    // the last job's id
 }
 
@@ -166,7 +169,7 @@ type reader struct {
 func (s *server) read() msg {
 	for {
 		m := s.readOne(s.r.fr, &s.r.stage, &s.r.lastID)
-		if m.typ == FrameJob && m.err == nil {
+		if m.typ == frameJob && m.err == nil {
 			m = s.receiveFiles(s.r.fr, m)
 		}
 		if m.err != nil {
@@ -235,19 +238,19 @@ func (s *server) next(ctx context.Context) msg {
 
 // readOne reads and decodes one frame. It returns a msg with typ 0 and no
 // error for a frame it has dealt with itself.
-func (s *server) readOne(fr *frameReader, stage *FrameType, lastID *uint64) msg {
+func (s *server) readOne(fr *frameReader, stage *frameType, lastID *uint64) msg {
 	typ, p, err := fr.next()
 	if err != nil {
 		return msg{err: err}
 	}
-	if typ == FrameError {
-		return msg{err: peerError(p)}
+	if typ == frameError {
+		return msg{err: peerErrorOf(p)}
 	}
-	if *stage != FrameJob && typ != *stage {
+	if *stage != frameJob && typ != *stage {
 		return msg{err: protocolErrorf("unexpected %v frame, want %v", typ, *stage)}
 	}
 	switch typ {
-	case FrameHello:
+	case frameHello:
 		var h Hello
 		if err := decode(typ, p, &h); err != nil {
 			return msg{err: err}
@@ -255,9 +258,9 @@ func (s *server) readOne(fr *frameReader, stage *FrameType, lastID *uint64) msg 
 		if err := checkHello(h); err != nil {
 			return msg{err: err}
 		}
-		*stage = FrameInit
+		*stage = frameInit
 		return msg{}
-	case FrameInit:
+	case frameInit:
 		m := msg{typ: typ, t: newTask(0)}
 		if err := decode(typ, p, &m.init); err != nil {
 			return msg{err: err}
@@ -265,9 +268,9 @@ func (s *server) readOne(fr *frameReader, stage *FrameType, lastID *uint64) msg 
 		if err := s.begin(m.t); err != nil {
 			return msg{err: err}
 		}
-		*stage = FrameJob
+		*stage = frameJob
 		return m
-	case FrameJob:
+	case frameJob:
 		var m msg
 		if err := decode(typ, p, &m.job); err != nil {
 			return msg{err: err}
@@ -281,7 +284,7 @@ func (s *server) readOne(fr *frameReader, stage *FrameType, lastID *uint64) msg 
 			return msg{err: err}
 		}
 		return m
-	case FrameCancel, FrameKill:
+	case frameCancel, frameKill:
 		if err := s.control(typ, p); err != nil {
 			return msg{err: err}
 		}
@@ -292,14 +295,14 @@ func (s *server) readOne(fr *frameReader, stage *FrameType, lastID *uint64) msg 
 
 // control acts on a Cancel or Kill frame: it stops the job it names, if
 // that job runs.
-func (s *server) control(typ FrameType, p []byte) error {
-	var ref JobRef
+func (s *server) control(typ frameType, p []byte) error {
+	var ref jobRef
 	if err := decode(typ, p, &ref); err != nil {
 		return err
 	}
 	s.mu.Lock()
 	if s.current != nil && s.current.id == ref.ID {
-		s.current.stop(typ == FrameKill)
+		s.current.stop(typ == frameKill)
 	}
 	s.mu.Unlock()
 	return nil
@@ -337,31 +340,31 @@ func (s *server) serve(ctx context.Context) error {
 		case m.err == io.EOF:
 			return nil
 		case m.err != nil:
-			var pe *PeerError
+			var pe *peerError
 			if !errors.As(m.err, &pe) {
 				_ = s.fw.sendError(fmt.Errorf("worker: %w", m.err))
 			}
 			return fmt.Errorf("pool: worker: %w", m.err)
-		case m.typ == FrameInit:
+		case m.typ == frameInit:
 			over := s.watchSoon()
 			ready := s.initialize(m.t, m.init)
 			over()
 			s.describeDir(&ready) // transfer.go
 			s.end(m.t)
-			if err := s.fw.sendJSON(FrameReady, ready); err != nil {
+			if err := s.fw.sendJSON(frameReady, ready); err != nil {
 				return fmt.Errorf("pool: worker: %w", err)
 			}
 			if ready.Error != "" {
 				return fmt.Errorf("pool: worker %s: initializer: %s", m.init.Name, ready.Error)
 			}
-		case m.typ == FrameJob:
+		case m.typ == frameJob:
 			s.fw.cork() // until the job has run watchDelay, or is over
 			over := s.watchSoon()
 			out := s.runJob(m) // transfer.go: s.run, with the job's files
 			over()
 			s.end(m.t)
 			s.fw.release() // the Outcome takes what is held along
-			if err := s.fw.sendJSON(FrameOutcome, OutcomeFrame{ID: m.job.ID, JobOutcome: out}); err != nil {
+			if err := s.fw.sendJSON(frameOutcome, outcomeFrame{ID: m.job.ID, Outcome: out}); err != nil {
 				return fmt.Errorf("pool: worker: %w", err)
 			}
 		}
@@ -369,15 +372,15 @@ func (s *server) serve(ctx context.Context) error {
 }
 
 // run runs one job with the state the initializer left.
-func (s *server) run(t *task, jf JobFrame) JobOutcome {
-	spec := jf.JobSpec
+func (s *server) run(t *task, jf jobFrame) job.Outcome {
+	spec := jf.Spec
 	spec.Environ = s.environ
 	if spec.Dir == "" {
 		spec.Dir = s.dir
 	}
 	jio := JobIO{
-		Stdout: chunkWriter{s.fw, FrameStdout},
-		Stderr: chunkWriter{s.fw, FrameStderr},
+		Stdout: chunkWriter{s.fw, frameStdout},
+		Stderr: chunkWriter{s.fw, frameStderr},
 		Kill:   t.kill,
 		// Held back, not flushed: the Started frame goes out in one write
 		// with the job's first output or its Outcome, or on its own once the
@@ -389,7 +392,7 @@ func (s *server) run(t *task, jf JobFrame) JobOutcome {
 		// background processes to themselves (its main process still dies
 		// with the worker: Pdeathsig).
 		Started: func(pid int) {
-			_ = s.fw.holdJSON(FrameStarted, StartedFrame{ID: jf.ID, PID: pid})
+			_ = s.fw.holdJSON(frameStarted, startedFrame{ID: jf.ID, PID: pid})
 		},
 	}
 	return s.opts.Exec(t.ctx, spec, jio)
@@ -398,7 +401,7 @@ func (s *server) run(t *task, jf JobFrame) JobOutcome {
 // chunkWriter sends what a job writes as frames of one type.
 type chunkWriter struct {
 	fw  *frameWriter
-	typ FrameType
+	typ frameType
 }
 
 func (c chunkWriter) Write(p []byte) (int, error) {
@@ -410,13 +413,13 @@ func (c chunkWriter) Write(p []byte) (int, error) {
 
 // initialize runs the initializer of init, if any, and keeps the
 // environment and working directory it leaves.
-func (s *server) initialize(t *task, init InitFrame) ReadyFrame {
+func (s *server) initialize(t *task, init initFrame) readyFrame {
 	if init.Initializer == "" {
-		return ReadyFrame{}
+		return readyFrame{}
 	}
 	state, err := os.CreateTemp("", "futures-init-*")
 	if err != nil {
-		return ReadyFrame{Error: fmt.Sprintf("creating the state file: %v", err)}
+		return readyFrame{Error: fmt.Sprintf("creating the state file: %v", err)}
 	}
 	defer os.Remove(state.Name())
 	defer state.Close()
@@ -427,17 +430,17 @@ func (s *server) initialize(t *task, init InitFrame) ReadyFrame {
 	// the file empty.
 	script := init.Initializer + "\n" +
 		`__futures_status=$?` + "\n" +
-		`if [ "$__futures_status" -eq 0 ]; then { printf '%s\0' "$PWD" && env -0; } > ` + shellQuote(state.Name()) + ` || __futures_status=$?; fi` + "\n" +
+		`if [ "$__futures_status" -eq 0 ]; then { printf '%s\0' "$PWD" && env -0; } > ` + shquote.Quote(state.Name()) + ` || __futures_status=$?; fi` + "\n" +
 		`exit "$__futures_status"` + "\n"
 	var stderr headBuffer
-	out := s.opts.Exec(t.ctx, JobSpec{Line: script, Shell: true, ShellCmd: init.Shell, Env: init.Env, Grace: init.Grace},
+	out := s.opts.Exec(t.ctx, job.Spec{Line: script, Shell: true, ShellCmd: init.Shell, Env: init.Env, Grace: init.Grace},
 		JobIO{Stderr: &stderr, Kill: t.kill})
-	fail := func(what string) ReadyFrame {
-		return ReadyFrame{Error: what, Stderr: strings.TrimSpace(stderr.String())}
+	fail := func(what string) readyFrame {
+		return readyFrame{Error: what, Stderr: strings.TrimSpace(stderr.String())}
 	}
 	switch {
-	case out.Error != "":
-		return fail(out.Error)
+	case out.Err != nil:
+		return fail(out.Err.Error())
 	case out.Signal != "":
 		return fail("killed by " + out.Signal)
 	case out.ExitCode != 0:
@@ -463,12 +466,7 @@ func (s *server) initialize(t *task, init InitFrame) ReadyFrame {
 		return fail("env -0 printed no environment")
 	}
 	s.environ, s.dir = env, string(dir)
-	return ReadyFrame{Dir: s.dir}
-}
-
-// shellQuote quotes s for a POSIX shell.
-func shellQuote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+	return readyFrame{Dir: s.dir}
 }
 
 // headBuffer keeps the first 4 KiB written to it.

@@ -13,6 +13,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/futures-cli/futures/pool/job"
+	"github.com/futures-cli/futures/pool/shquote"
 )
 
 // session is a test's runner side of an in-process ServeWorker.
@@ -26,14 +29,14 @@ type session struct {
 }
 
 // serve starts ServeWorker over pipes with exec as its Exec.
-func serve(t *testing.T, exec func(context.Context, JobSpec, JobIO) JobOutcome) *session {
+func serve(t *testing.T, exec func(context.Context, job.Spec, JobIO) job.Outcome) *session {
 	t.Helper()
 	return serveLogged(t, exec, nil)
 }
 
 // serveLogged is serve, with every write of the worker to its stdout also
 // noted in log (if not nil).
-func serveLogged(t *testing.T, exec func(context.Context, JobSpec, JobIO) JobOutcome, log *writeLog) *session {
+func serveLogged(t *testing.T, exec func(context.Context, job.Spec, JobIO) job.Outcome, log *writeLog) *session {
 	t.Helper()
 	inR, inW := io.Pipe()
 	outR, outW := io.Pipe()
@@ -59,7 +62,7 @@ func serveLogged(t *testing.T, exec func(context.Context, JobSpec, JobIO) JobOut
 
 // send sends a frame to the worker; the pipe has no buffer, so it waits for
 // the worker to read it.
-func (s *session) send(typ FrameType, v any) {
+func (s *session) send(typ frameType, v any) {
 	s.t.Helper()
 	var err error
 	within(s.t, "sending a "+typ.String()+" frame", func() {
@@ -76,9 +79,9 @@ func (s *session) send(typ FrameType, v any) {
 
 // expect reads the next frame, which must be of type want, and decodes it
 // into v (a pointer, or nil), returning its payload.
-func (s *session) expect(want FrameType, v any) []byte {
+func (s *session) expect(want frameType, v any) []byte {
 	s.t.Helper()
-	var typ FrameType
+	var typ frameType
 	var p []byte
 	var err error
 	within(s.t, "waiting for a "+want.String()+" frame", func() { typ, p, err = s.fr.next() })
@@ -97,17 +100,17 @@ func (s *session) expect(want FrameType, v any) []byte {
 }
 
 // handshake goes through Hello and Init; it returns the Ready frame.
-func (s *session) handshake(init InitFrame) ReadyFrame {
+func (s *session) handshake(init initFrame) readyFrame {
 	s.t.Helper()
 	var h Hello
-	s.expect(FrameHello, &h)
-	if h.Role != "worker" || h.Protocol != ProtocolVersion || h.PID != os.Getpid() {
+	s.expect(frameHello, &h)
+	if h.Role != "worker" || h.Protocol != protocolVersion || h.PID != os.Getpid() {
 		s.t.Fatalf("worker hello %+v", h)
 	}
-	s.send(FrameHello, localHello("runner"))
-	s.send(FrameInit, init)
-	var r ReadyFrame
-	s.expect(FrameReady, &r)
+	s.send(frameHello, localHello("runner"))
+	s.send(frameInit, init)
+	var r readyFrame
+	s.expect(frameReady, &r)
 	return r
 }
 
@@ -128,33 +131,33 @@ func (s *session) result() error {
 }
 
 // fakeJob is an Exec that runs no process.
-func fakeJob(ctx context.Context, spec JobSpec, jio JobIO) JobOutcome {
+func fakeJob(ctx context.Context, spec job.Spec, jio JobIO) job.Outcome {
 	jio.Started(4242)
 	io.WriteString(jio.Stdout, "out:"+spec.Line+"\n")
 	io.WriteString(jio.Stderr, "err\n")
-	return JobOutcome{ExitCode: 3, Start: time.Now(), Duration: time.Millisecond}
+	return job.Outcome{ExitCode: 3, Start: time.Now(), Duration: time.Millisecond}
 }
 
 func TestServeWorkerRunsJobsAndStreamsTheirOutput(t *testing.T) {
 	s := serve(t, fakeJob)
-	if r := s.handshake(InitFrame{Name: "worker_0"}); r.Error != "" {
+	if r := s.handshake(initFrame{Name: "worker_0"}); r.Error != "" {
 		t.Fatalf("Ready %+v", r)
 	}
 	for id := uint64(1); id <= 2; id++ {
-		s.send(FrameJob, JobFrame{ID: id, JobSpec: JobSpec{Line: "hello"}})
-		var st StartedFrame
-		s.expect(FrameStarted, &st)
-		if st != (StartedFrame{ID: id, PID: 4242}) {
+		s.send(frameJob, jobFrame{ID: id, Spec: job.Spec{Line: "hello"}})
+		var st startedFrame
+		s.expect(frameStarted, &st)
+		if st != (startedFrame{ID: id, PID: 4242}) {
 			t.Fatalf("Started %+v", st)
 		}
-		if p := s.expect(FrameStdout, nil); string(p) != "out:hello\n" {
+		if p := s.expect(frameStdout, nil); string(p) != "out:hello\n" {
 			t.Fatalf("stdout %q", p)
 		}
-		if p := s.expect(FrameStderr, nil); string(p) != "err\n" {
+		if p := s.expect(frameStderr, nil); string(p) != "err\n" {
 			t.Fatalf("stderr %q", p)
 		}
-		var o OutcomeFrame
-		s.expect(FrameOutcome, &o)
+		var o outcomeFrame
+		s.expect(frameOutcome, &o)
 		if o.ID != id || o.ExitCode != 3 {
 			t.Fatalf("Outcome %+v", o)
 		}
@@ -175,13 +178,13 @@ type stoppable struct {
 
 func newStoppable() *stoppable { return &stoppable{running: make(chan struct{}, 1)} }
 
-func (x *stoppable) exec(ctx context.Context, spec JobSpec, jio JobIO) JobOutcome {
+func (x *stoppable) exec(ctx context.Context, spec job.Spec, jio JobIO) job.Outcome {
 	x.running <- struct{}{}
 	<-ctx.Done()
 	x.note("cancelled")
 	<-jio.Kill
 	x.note("killed")
-	return JobOutcome{ExitCode: 137, Signal: "SIGKILL", Canceled: true}
+	return job.Outcome{ExitCode: 137, Signal: "SIGKILL", Canceled: true}
 }
 
 func (x *stoppable) note(s string) {
@@ -199,15 +202,15 @@ func (x *stoppable) saw() []string {
 func TestServeWorkerCancelsThenKillsTheJobTheRunnerNames(t *testing.T) {
 	x := newStoppable()
 	s := serve(t, x.exec)
-	s.handshake(InitFrame{Name: "worker_0"})
-	s.send(FrameJob, JobFrame{ID: 5, JobSpec: JobSpec{Line: "sleep"}})
+	s.handshake(initFrame{Name: "worker_0"})
+	s.send(frameJob, jobFrame{ID: 5, Spec: job.Spec{Line: "sleep"}})
 	within(t, "the job to start", func() { <-x.running })
-	s.send(FrameCancel, JobRef{ID: 4}) // not the running job: ignored
-	s.send(FrameCancel, JobRef{ID: 5})
+	s.send(frameCancel, jobRef{ID: 4}) // not the running job: ignored
+	s.send(frameCancel, jobRef{ID: 5})
 	waitFor(t, "the job to be cancelled", func() bool { return len(x.saw()) == 1 })
-	s.send(FrameKill, JobRef{ID: 5})
-	var o OutcomeFrame
-	s.expect(FrameOutcome, &o)
+	s.send(frameKill, jobRef{ID: 5})
+	var o outcomeFrame
+	s.expect(frameOutcome, &o)
 	if o.ID != 5 || !o.Canceled || o.Signal != "SIGKILL" {
 		t.Fatalf("Outcome %+v", o)
 	}
@@ -215,7 +218,7 @@ func TestServeWorkerCancelsThenKillsTheJobTheRunnerNames(t *testing.T) {
 		t.Fatalf("the job saw %v", got)
 	}
 	// A late Cancel for a job that is over is ignored.
-	s.send(FrameCancel, JobRef{ID: 5})
+	s.send(frameCancel, jobRef{ID: 5})
 	s.toW.Close()
 	if err := s.result(); err != nil {
 		t.Fatal(err)
@@ -225,8 +228,8 @@ func TestServeWorkerCancelsThenKillsTheJobTheRunnerNames(t *testing.T) {
 func TestServeWorkerKillsTheJobWhenItsStdinClosesMidJob(t *testing.T) {
 	x := newStoppable()
 	s := serve(t, x.exec)
-	s.handshake(InitFrame{Name: "worker_0"})
-	s.send(FrameJob, JobFrame{ID: 1, JobSpec: JobSpec{Line: "sleep"}})
+	s.handshake(initFrame{Name: "worker_0"})
+	s.send(frameJob, jobFrame{ID: 1, Spec: job.Spec{Line: "sleep"}})
 	within(t, "the job to start", func() { <-x.running })
 	s.toW.Close()
 	err := s.result()
@@ -241,8 +244,8 @@ func TestServeWorkerKillsTheJobWhenItsStdinClosesMidJob(t *testing.T) {
 func TestServeWorkerKillsTheJobAndReturnsWhenItsContextEnds(t *testing.T) {
 	x := newStoppable()
 	s := serve(t, x.exec)
-	s.handshake(InitFrame{Name: "worker_0"})
-	s.send(FrameJob, JobFrame{ID: 1, JobSpec: JobSpec{Line: "sleep"}})
+	s.handshake(initFrame{Name: "worker_0"})
+	s.send(frameJob, jobFrame{ID: 1, Spec: job.Spec{Line: "sleep"}})
 	within(t, "the job to start", func() { <-x.running })
 	s.cancel()
 	if err := s.result(); !errors.Is(err, context.Canceled) {
@@ -255,12 +258,12 @@ func TestServeWorkerKillsTheJobAndReturnsWhenItsContextEnds(t *testing.T) {
 
 func TestServeWorkerRefusesARunnerOfAnotherProtocolVersion(t *testing.T) {
 	s := serve(t, fakeJob)
-	s.expect(FrameHello, nil)
+	s.expect(frameHello, nil)
 	h := localHello("runner")
-	h.Protocol = ProtocolVersion + 1
-	s.send(FrameHello, h)
-	var ef ErrorFrame
-	s.expect(FrameError, &ef)
+	h.Protocol = protocolVersion + 1
+	s.send(frameHello, h)
+	var ef errorFrame
+	s.expect(frameError, &ef)
 	if !strings.Contains(ef.Message, "version mismatch") || !strings.Contains(ef.Message, "runner") {
 		t.Fatalf("Error frame %q", ef.Message)
 	}
@@ -271,10 +274,10 @@ func TestServeWorkerRefusesARunnerOfAnotherProtocolVersion(t *testing.T) {
 
 func TestServeWorkerReportsAGarbledFrameAndStops(t *testing.T) {
 	s := serve(t, fakeJob)
-	s.handshake(InitFrame{Name: "worker_0"})
+	s.handshake(initFrame{Name: "worker_0"})
 	within(t, "writing garbage", func() { _, _ = s.toW.Write([]byte("\xff\xff\xff\xff\x10garbage")) })
-	var ef ErrorFrame
-	s.expect(FrameError, &ef)
+	var ef errorFrame
+	s.expect(frameError, &ef)
 	if !strings.Contains(ef.Message, "exceeds") {
 		t.Fatalf("Error frame %q", ef.Message)
 	}
@@ -286,11 +289,11 @@ func TestServeWorkerReportsAGarbledFrameAndStops(t *testing.T) {
 func TestServeWorkerRefusesFramesOutOfOrder(t *testing.T) {
 	t.Run("a job before Init", func(t *testing.T) {
 		s := serve(t, fakeJob)
-		s.expect(FrameHello, nil)
-		s.send(FrameHello, localHello("runner"))
-		s.send(FrameJob, JobFrame{ID: 1})
-		var ef ErrorFrame
-		s.expect(FrameError, &ef)
+		s.expect(frameHello, nil)
+		s.send(frameHello, localHello("runner"))
+		s.send(frameJob, jobFrame{ID: 1})
+		var ef errorFrame
+		s.expect(frameError, &ef)
 		if !strings.Contains(ef.Message, "unexpected Job frame, want Init") {
 			t.Fatalf("Error frame %q", ef.Message)
 		}
@@ -301,14 +304,14 @@ func TestServeWorkerRefusesFramesOutOfOrder(t *testing.T) {
 	t.Run("a second job while one runs", func(t *testing.T) {
 		x := newStoppable()
 		s := serve(t, x.exec)
-		s.handshake(InitFrame{Name: "worker_0"})
-		s.send(FrameJob, JobFrame{ID: 1})
+		s.handshake(initFrame{Name: "worker_0"})
+		s.send(frameJob, jobFrame{ID: 1})
 		within(t, "the job to start", func() { <-x.running })
-		s.send(FrameJob, JobFrame{ID: 2})
+		s.send(frameJob, jobFrame{ID: 2})
 		// The running job is killed; its outcome, then the error, go out.
-		s.expect(FrameOutcome, nil)
-		var ef ErrorFrame
-		s.expect(FrameError, &ef)
+		s.expect(frameOutcome, nil)
+		var ef errorFrame
+		s.expect(frameError, &ef)
 		if !strings.Contains(ef.Message, "while job 1 runs") {
 			t.Fatalf("Error frame %q", ef.Message)
 		}
@@ -325,23 +328,23 @@ func TestServeWorkerKeepsTheStateTheInitializerLeaves(t *testing.T) {
 		t.Fatal(err)
 	}
 	var mu sync.Mutex
-	var specs []JobSpec
-	exec := func(ctx context.Context, spec JobSpec, jio JobIO) JobOutcome {
+	var specs []job.Spec
+	exec := func(ctx context.Context, spec job.Spec, jio JobIO) job.Outcome {
 		mu.Lock()
 		specs = append(specs, spec)
 		mu.Unlock()
 		return testExec(ctx, spec, jio)
 	}
 	s := serve(t, exec)
-	r := s.handshake(InitFrame{Name: "worker_0", Initializer: "export GREETING='hi there'; cd " + shellQuote(sub) + "; unexported=1",
+	r := s.handshake(initFrame{Name: "worker_0", Initializer: "export GREETING='hi there'; cd " + shquote.Quote(sub) + "; unexported=1",
 		Env: []string{"FUTURES_WORKER=worker_0"}})
 	if r.Error != "" || r.Dir != sub {
 		t.Fatalf("Ready %+v, want Dir %q", r, sub)
 	}
-	s.send(FrameJob, JobFrame{ID: 1, JobSpec: JobSpec{Line: "echo \"$GREETING|$unexported|$FUTURES_WORKER|$FUTURES_SEQ|$(pwd)\"", Shell: true, Env: []string{"FUTURES_SEQ=1"}}})
-	s.expect(FrameStarted, nil)
-	out := s.expect(FrameStdout, nil)
-	s.expect(FrameOutcome, nil)
+	s.send(frameJob, jobFrame{ID: 1, Spec: job.Spec{Line: "echo \"$GREETING|$unexported|$FUTURES_WORKER|$FUTURES_SEQ|$(pwd)\"", Shell: true, Env: []string{"FUTURES_SEQ=1"}}})
+	s.expect(frameStarted, nil)
+	out := s.expect(frameStdout, nil)
+	s.expect(frameOutcome, nil)
 	if want := "hi there||worker_0|1|" + sub + "\n"; string(out) != want {
 		t.Fatalf("the job printed %q, want %q", out, want)
 	}
@@ -356,16 +359,16 @@ func TestServeWorkerKeepsTheStateTheInitializerLeaves(t *testing.T) {
 func TestServeWorkerReportsAFailingInitializer(t *testing.T) {
 	tests := []struct {
 		name, snippet string
-		want          ReadyFrame
+		want          readyFrame
 	}{
-		{"a non-zero exit", "echo no token >&2; false", ReadyFrame{Error: "exit status 1", Stderr: "no token"}},
-		{"an exit before its end", "exit 0", ReadyFrame{Error: "it exited before its end (with exit?), so the environment it leaves cannot be captured"}},
-		{"a syntax error", "if then", ReadyFrame{Error: "exit status 2"}},
+		{"a non-zero exit", "echo no token >&2; false", readyFrame{Error: "exit status 1", Stderr: "no token"}},
+		{"an exit before its end", "exit 0", readyFrame{Error: "it exited before its end (with exit?), so the environment it leaves cannot be captured"}},
+		{"a syntax error", "if then", readyFrame{Error: "exit status 2"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := serve(t, testExec)
-			r := s.handshake(InitFrame{Name: "worker_0", Initializer: tt.snippet})
+			r := s.handshake(initFrame{Name: "worker_0", Initializer: tt.snippet})
 			if r.Error != tt.want.Error || (tt.want.Stderr != "" && r.Stderr != tt.want.Stderr) {
 				t.Fatalf("Ready %+v, want %+v", r, tt.want)
 			}
@@ -381,15 +384,15 @@ func TestServeWorkerReportsAFailingInitializer(t *testing.T) {
 type writeLog struct {
 	w      io.Writer
 	mu     sync.Mutex
-	writes [][]FrameType
+	writes [][]frameType
 	at     []time.Time
 }
 
 func (l *writeLog) Write(p []byte) (int, error) {
-	var types []FrameType
+	var types []frameType
 	for q := p; len(q) >= 5; {
 		n := 5 + int(binary.BigEndian.Uint32(q[:4]))
-		types = append(types, FrameType(q[4]))
+		types = append(types, frameType(q[4]))
 		q = q[min(n, len(q)):]
 	}
 	l.mu.Lock()
@@ -415,7 +418,7 @@ func (l *writeLog) mark() (int, time.Time) {
 // only if the first of those writes came before watchDelay had passed since
 // the job was sent (sent): the watcher's timer, started after that, cannot
 // have fired yet, and nothing may go out before it fires or the job ends.
-func (l *writeLog) wentOutTogether(t *testing.T, mark int, sent time.Time, what string, want []FrameType) {
+func (l *writeLog) wentOutTogether(t *testing.T, mark int, sent time.Time, what string, want []frameType) {
 	t.Helper()
 	l.mu.Lock()
 	writes, at := l.writes[mark:], l.at[mark:]
@@ -432,95 +435,95 @@ func (l *writeLog) wentOutTogether(t *testing.T, mark int, sent time.Time, what 
 
 func TestAShortJobsStartedFrameGoesOutInOneWriteWithItsOutcome(t *testing.T) {
 	log := &writeLog{}
-	s := serveLogged(t, func(ctx context.Context, spec JobSpec, jio JobIO) JobOutcome {
+	s := serveLogged(t, func(ctx context.Context, spec job.Spec, jio JobIO) job.Outcome {
 		jio.Started(4242)
-		return JobOutcome{ExitCode: 0}
+		return job.Outcome{ExitCode: 0}
 	}, log)
-	s.handshake(InitFrame{Name: "worker_0"})
+	s.handshake(initFrame{Name: "worker_0"})
 	for id := uint64(1); id <= 3; id++ {
 		mark, sent := log.mark()
-		s.send(FrameJob, JobFrame{ID: id, JobSpec: JobSpec{Line: "true"}})
-		var st StartedFrame
-		s.expect(FrameStarted, &st)
-		if st != (StartedFrame{ID: id, PID: 4242}) {
+		s.send(frameJob, jobFrame{ID: id, Spec: job.Spec{Line: "true"}})
+		var st startedFrame
+		s.expect(frameStarted, &st)
+		if st != (startedFrame{ID: id, PID: 4242}) {
 			t.Fatalf("Started %+v", st)
 		}
-		s.expect(FrameOutcome, nil)
-		log.wentOutTogether(t, mark, sent, fmt.Sprintf("job %d", id), []FrameType{FrameStarted, FrameOutcome})
+		s.expect(frameOutcome, nil)
+		log.wentOutTogether(t, mark, sent, fmt.Sprintf("job %d", id), []frameType{frameStarted, frameOutcome})
 	}
 }
 
 func TestAShortJobsOutputStartedAndOutcomeGoOutInOneWrite(t *testing.T) {
 	log := &writeLog{}
-	s := serveLogged(t, func(ctx context.Context, spec JobSpec, jio JobIO) JobOutcome {
+	s := serveLogged(t, func(ctx context.Context, spec job.Spec, jio JobIO) job.Outcome {
 		jio.Started(4242)
 		io.WriteString(jio.Stdout, "out\n")
 		io.WriteString(jio.Stderr, "err\n")
-		return JobOutcome{ExitCode: 0}
+		return job.Outcome{ExitCode: 0}
 	}, log)
-	s.handshake(InitFrame{Name: "worker_0"})
+	s.handshake(initFrame{Name: "worker_0"})
 	for id := uint64(1); id <= 3; id++ {
 		mark, sent := log.mark()
-		s.send(FrameJob, JobFrame{ID: id, JobSpec: JobSpec{Line: "echo out; echo err >&2"}})
-		s.expect(FrameStarted, nil)
-		if p := s.expect(FrameStdout, nil); string(p) != "out\n" {
+		s.send(frameJob, jobFrame{ID: id, Spec: job.Spec{Line: "echo out; echo err >&2"}})
+		s.expect(frameStarted, nil)
+		if p := s.expect(frameStdout, nil); string(p) != "out\n" {
 			t.Fatalf("stdout %q", p)
 		}
-		if p := s.expect(FrameStderr, nil); string(p) != "err\n" {
+		if p := s.expect(frameStderr, nil); string(p) != "err\n" {
 			t.Fatalf("stderr %q", p)
 		}
-		s.expect(FrameOutcome, nil)
-		log.wentOutTogether(t, mark, sent, fmt.Sprintf("job %d", id), []FrameType{FrameStarted, FrameStdout, FrameStderr, FrameOutcome})
+		s.expect(frameOutcome, nil)
+		log.wentOutTogether(t, mark, sent, fmt.Sprintf("job %d", id), []frameType{frameStarted, frameStdout, frameStderr, frameOutcome})
 	}
 }
 
 func TestAJobsStartedFrameGoesOutWithItsFirstOutput(t *testing.T) {
 	log := &writeLog{}
 	release := make(chan struct{})
-	s := serveLogged(t, func(ctx context.Context, spec JobSpec, jio JobIO) JobOutcome {
+	s := serveLogged(t, func(ctx context.Context, spec job.Spec, jio JobIO) job.Outcome {
 		jio.Started(4242)
 		io.WriteString(jio.Stderr, "first\n")
 		<-release // longer than startedDelay, but the frame is already out
-		return JobOutcome{ExitCode: 0}
+		return job.Outcome{ExitCode: 0}
 	}, log)
-	s.handshake(InitFrame{Name: "worker_0"})
+	s.handshake(initFrame{Name: "worker_0"})
 	mark, sent := log.mark()
-	s.send(FrameJob, JobFrame{ID: 1, JobSpec: JobSpec{Line: "echo first >&2; sleep 1"}})
-	var st StartedFrame
-	s.expect(FrameStarted, &st)
-	if p := s.expect(FrameStderr, nil); string(p) != "first\n" || st.PID != 4242 {
+	s.send(frameJob, jobFrame{ID: 1, Spec: job.Spec{Line: "echo first >&2; sleep 1"}})
+	var st startedFrame
+	s.expect(frameStarted, &st)
+	if p := s.expect(frameStderr, nil); string(p) != "first\n" || st.PID != 4242 {
 		t.Fatalf("Started %+v, stderr %q", st, p)
 	}
-	log.wentOutTogether(t, mark, sent, "job 1", []FrameType{FrameStarted, FrameStderr})
+	log.wentOutTogether(t, mark, sent, "job 1", []frameType{frameStarted, frameStderr})
 	close(release)
-	s.expect(FrameOutcome, nil)
+	s.expect(frameOutcome, nil)
 }
 
 func TestAJobThatRunsOnSilentlyHasItsStartedFrameSentAlone(t *testing.T) {
 	release := make(chan struct{})
-	s := serve(t, func(ctx context.Context, spec JobSpec, jio JobIO) JobOutcome {
+	s := serve(t, func(ctx context.Context, spec job.Spec, jio JobIO) job.Outcome {
 		jio.Started(4242)
 		if spec.Line == "sleep 1" {
 			<-release
 		}
-		return JobOutcome{ExitCode: 0}
+		return job.Outcome{ExitCode: 0}
 	})
-	s.handshake(InitFrame{Name: "worker_0"})
-	s.send(FrameJob, JobFrame{ID: 1, JobSpec: JobSpec{Line: "sleep 1"}})
+	s.handshake(initFrame{Name: "worker_0"})
+	s.send(frameJob, jobFrame{ID: 1, Spec: job.Spec{Line: "sleep 1"}})
 	// The job is still running: the frame went out after watchDelay.
-	var st StartedFrame
-	s.expect(FrameStarted, &st)
-	if st != (StartedFrame{ID: 1, PID: 4242}) {
+	var st startedFrame
+	s.expect(frameStarted, &st)
+	if st != (startedFrame{ID: 1, PID: 4242}) {
 		t.Fatalf("Started %+v", st)
 	}
 	close(release)
-	var o OutcomeFrame
-	s.expect(FrameOutcome, &o)
+	var o outcomeFrame
+	s.expect(frameOutcome, &o)
 	// The next job's frame is read by the watcher of the first one, and
 	// handed over.
-	s.send(FrameJob, JobFrame{ID: 2, JobSpec: JobSpec{Line: "true"}})
-	s.expect(FrameStarted, &st)
-	s.expect(FrameOutcome, &o)
+	s.send(frameJob, jobFrame{ID: 2, Spec: job.Spec{Line: "true"}})
+	s.expect(frameStarted, &st)
+	s.expect(frameOutcome, &o)
 	if st.ID != 2 || o.ID != 2 {
 		t.Fatalf("Started %+v, Outcome %+v; want job 2", st, o)
 	}
@@ -532,12 +535,12 @@ func TestAJobThatRunsOnSilentlyHasItsStartedFrameSentAlone(t *testing.T) {
 
 func TestServeWorkerReturnsWhenItsContextEndsBetweenJobs(t *testing.T) {
 	s := serve(t, fakeJob)
-	s.handshake(InitFrame{Name: "worker_0"})
-	s.send(FrameJob, JobFrame{ID: 1, JobSpec: JobSpec{Line: "x"}})
-	s.expect(FrameStarted, nil)
-	s.expect(FrameStdout, nil)
-	s.expect(FrameStderr, nil)
-	s.expect(FrameOutcome, nil)
+	s.handshake(initFrame{Name: "worker_0"})
+	s.send(frameJob, jobFrame{ID: 1, Spec: job.Spec{Line: "x"}})
+	s.expect(frameStarted, nil)
+	s.expect(frameStdout, nil)
+	s.expect(frameStderr, nil)
+	s.expect(frameOutcome, nil)
 	// ServeWorker now waits for the next frame, in a Read of its own.
 	s.cancel()
 	if err := s.result(); !errors.Is(err, context.Canceled) {

@@ -15,18 +15,20 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/futures-cli/futures/pool/job"
+	"github.com/futures-cli/futures/pool/pgroup"
 	"github.com/futures-cli/futures/runner/internal/copybuf"
 	"github.com/futures-cli/futures/runner/shell"
 )
 
 // ErrNotFound is wrapped by Outcome.Err when a job's program does not exist
-// (exit code 127, as a shell reports it).
-var ErrNotFound = errors.New("command not found")
+// (exit code 127, as a shell reports it): job.ErrNotFound.
+var ErrNotFound = job.ErrNotFound
 
 // ErrNotExecutable is wrapped by Outcome.Err when a job's program exists but
-// cannot be executed: no permission, a directory, a file in no known format
-// (exit code 126, as a shell reports it).
-var ErrNotExecutable = errors.New("cannot execute")
+// cannot be executed (exit code 126, as a shell reports it):
+// job.ErrNotExecutable.
+var ErrNotExecutable = job.ErrNotExecutable
 
 // ExecOptions says how Exec starts a job and where its output goes.
 type ExecOptions struct {
@@ -87,46 +89,9 @@ type ExecOptions struct {
 	Refusable bool
 }
 
-// Outcome is what Exec reports about one job.
-type Outcome struct {
-	// ExitCode is the job's exit status; 128+N when a signal N killed it, as
-	// a shell reports it; 127 when its program was not found, 126 when it
-	// could not be executed; -1 when it was not started because ctx had
-	// already ended.
-	ExitCode int
-	// Signal is the name of the signal that killed the job ("SIGKILL"), or
-	// "".
-	Signal string
-	// Err is a failure to start the job (wrapping ErrNotFound,
-	// ErrNotExecutable or the system's error), or a failure to pass its
-	// output on ("writing output: …"). It is nil when the job ran and its
-	// output was delivered, whatever its exit code.
-	Err error
-	// Start is when the job was started.
-	Start time.Time
-	// Duration runs from Start to the exit of the job's main process.
-	Duration time.Duration
-	// MaxRSSKB is the job's peak resident set size in KiB, User and Sys
-	// its CPU times (rusage of the main process and the children it waited
-	// for).
-	MaxRSSKB  int64
-	User, Sys time.Duration
-	// Canceled is true when ctx ended while the job ran and Exec signalled
-	// it to stop.
-	Canceled bool
-	// Sent and Received are the bytes of the job's Files sent to its
-	// worker and brought back (the process executor).
-	Sent, Received int64
-	// Refused, with ExecOptions.Refusable, is the errno with which the
-	// system refused to start the job (EMFILE, ENFILE, EAGAIN); the job
-	// did not run, ExitCode is -1 and Err says why. 0 otherwise.
-	Refused syscall.Errno
-}
-
-// heldOutput starts the error of a job whose output a detached process
-// held open past drainDelay; the runner recognizes it, wrapped or not (it
-// comes as text from a worker process).
-const heldOutput = "a process that left the job's process group still holds its output"
+// Outcome is what Exec reports about one job: the one outcome type of the
+// project, shared with the process executor's wire and the records.
+type Outcome = job.Outcome
 
 // drainDelay bounds how long Exec keeps reading a job's output after its
 // process group is gone: only a process that left the group (setsid) can
@@ -213,7 +178,7 @@ func Exec(ctx context.Context, c shell.Command, o ExecOptions) Outcome {
 		Dir:   o.Dir,
 		Env:   environ(o.Environ, o.Env, o.Dir),
 		Files: files,
-		Sys:   &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL},
+		Sys:   pgroup.Attr(syscall.SIGKILL),
 	}
 	start := time.Now()
 	proc, err := os.StartProcess(path, argv, attr)
@@ -238,28 +203,16 @@ func Exec(ctx context.Context, c shell.Command, o ExecOptions) Outcome {
 		o.Started(proc.Pid)
 	}
 
-	g := &group{pgid: proc.Pid, exited: make(chan struct{})}
-	stop := func() bool { return true }
-	if ctx.Done() != nil {
-		g.stopped = make(chan struct{})
-		stop = context.AfterFunc(ctx, func() { g.terminate(o.Grace, o.Kill) })
-	}
+	g := pgroup.Watch(ctx, proc.Pid, o.Grace, o.Kill)
 	if !p.pumpUntilExit(proc.Pid) {
 		waitExit(proc.Pid)
 	}
 	end := time.Now()
-	g.reap()
-	close(g.exited)
-	if !stop() {
-		<-g.stopped
-	}
+	canceled := g.Reap()
 	state, waitErr := proc.Wait()
 
 	errs := p.finish()
-	out := Outcome{Start: start, Duration: end.Sub(start), ExitCode: -1}
-	g.mu.Lock()
-	out.Canceled = g.canceled
-	g.mu.Unlock()
+	out := Outcome{Start: start, Duration: end.Sub(start), ExitCode: -1, Canceled: canceled}
 	if waitErr != nil {
 		errs = append([]error{fmt.Errorf("waiting for %s: %w", argv[0], waitErr)}, errs...)
 	}
@@ -445,67 +398,6 @@ func hasKey(env []string, key string) bool {
 	return false
 }
 
-// group is a running job's process group, signalled by Exec and by the
-// ctx callback. Signals go out only while the main process is not yet
-// reaped: its pid, and so the group's id, cannot have been reused.
-type group struct {
-	pgid    int
-	exited  chan struct{} // closed once the main process has exited
-	stopped chan struct{} // closed when terminate returns
-
-	mu       sync.Mutex // guards done and canceled
-	done     bool       // the main process has exited and its group been killed
-	canceled bool       // terminate signalled the group
-}
-
-// signal sends sig to the whole group, unless the job is over.
-func (g *group) signal(sig syscall.Signal) bool {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.done {
-		return false
-	}
-	_ = syscall.Kill(-g.pgid, sig)
-	g.canceled = true
-	return true
-}
-
-// reap KILLs what is left of the group once its main process has exited
-// (it is a zombie until Wait: the group id is still its own).
-func (g *group) reap() {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.done = true
-	_ = syscall.Kill(-g.pgid, syscall.SIGKILL)
-}
-
-// terminate runs once ctx has ended: TERM, then KILL after grace or when
-// kill is closed, whichever comes first, unless the job exits before.
-func (g *group) terminate(grace time.Duration, kill <-chan struct{}) {
-	defer close(g.stopped)
-	sig := syscall.SIGTERM
-	select {
-	case <-kill:
-		sig = syscall.SIGKILL
-	default:
-		if grace <= 0 {
-			sig = syscall.SIGKILL
-		}
-	}
-	if !g.signal(sig) || sig == syscall.SIGKILL {
-		return
-	}
-	t := time.NewTimer(grace)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-kill:
-	case <-g.exited:
-		return
-	}
-	g.signal(syscall.SIGKILL)
-}
-
 // waitExit blocks until process pid has exited, leaving it a zombie
 // (WNOWAIT): until os.Process.Wait reaps it, its pid and its process group
 // id stay reserved, so signalling the group cannot hit another one.
@@ -623,7 +515,7 @@ func (p *plumbing) finish() []error {
 		}
 		if s.held && !held { // once, whether it holds stdout, stderr or both
 			held = true
-			errs = append(errs, fmt.Errorf("%s; stopped reading %v after the job ended: %w", heldOutput, drainDelay, exec.ErrWaitDelay))
+			errs = append(errs, fmt.Errorf("%w; stopped reading %v after the job ended: %w", job.ErrHeldOutput, drainDelay, exec.ErrWaitDelay))
 		}
 	}
 	if p.feed != nil && p.feed.err != nil {

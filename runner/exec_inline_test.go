@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/futures-cli/futures/pool/job"
 	"github.com/futures-cli/futures/runner/output"
 )
 
@@ -135,7 +136,7 @@ echo more`), inline(ExecOptions{Stdout: &stdout}))
 		if d < drainDelay || d >= patience {
 			t.Errorf("Exec took %v, want at least %v and not the detached process's life", d, drainDelay)
 		}
-		if out.ExitCode != 0 || !errors.Is(out.Err, exec.ErrWaitDelay) || !strings.Contains(out.Err.Error(), heldOutput) {
+		if out.ExitCode != 0 || !errors.Is(out.Err, exec.ErrWaitDelay) || !errors.Is(out.Err, job.ErrHeldOutput) {
 			t.Errorf("got %+v, want the held output reported", out)
 		}
 	})

@@ -8,6 +8,7 @@ import (
 	"syscall"
 
 	"github.com/futures-cli/futures/pool"
+	"github.com/futures-cli/futures/pool/job"
 	"github.com/futures-cli/futures/runner/shell"
 )
 
@@ -20,34 +21,13 @@ import (
 // at most as many jobs at once as were running when the system refused.
 // The job fails only when nothing else is running, and so nothing will be
 // freed. This holds for both executors: a job a worker process could not
-// start comes back Refused (pool.JobOutcome.Refused) and waits here the
+// start comes back Refused (job.Outcome.Refused) and waits here the
 // same way; a worker process that cannot be started lowers the number of
 // workers of the pool (pool.ProcessOptions.OnRefused).
-
-// refusals are the errnos with which the system refuses a resource, and
-// their names.
-var refusals = map[syscall.Errno]string{
-	syscall.EMFILE: "EMFILE",
-	syscall.ENFILE: "ENFILE",
-	syscall.EAGAIN: "EAGAIN",
-}
 
 // refusedBy returns the errno with which err says the system refused a
 // resource (EMFILE, ENFILE, EAGAIN), or 0.
 func refusedBy(err error) syscall.Errno { return pool.Refusal(err) }
-
-// refusalName is the name of errno, one of refusals ("EMFILE").
-func refusalName(errno syscall.Errno) string { return refusals[errno] }
-
-// refusalErrno is the errno of a name that refusalName gives, or 0.
-func refusalErrno(name string) syscall.Errno {
-	for e, n := range refusals {
-		if n == name {
-			return e
-		}
-	}
-	return 0
-}
 
 // gate counts the running jobs of a run and, once the system has refused
 // to start one, holds starts back to the number that were running then.
@@ -147,7 +127,7 @@ func (g *gate) lowered(errno syscall.Errno, n int) {
 
 func (g *gate) say(errno syscall.Errno, n int) {
 	fmt.Fprintf(g.stderr, "futures: the system refused more processes/files (%s): running at most %d jobs at once\n",
-		refusalName(errno), n)
+		job.RefusalName(errno), n)
 }
 
 // do starts a job through the gate with start, which tries to start it and

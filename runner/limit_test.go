@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
+
+	"github.com/futures-cli/futures/pool/job"
 )
 
 // refusedOutcome is what a start the system refused with errno reports.
@@ -19,7 +21,7 @@ func refusedOutcome(errno syscall.Errno) Outcome {
 
 func TestGateRefusedStartWaitsForARunningJobThenStartsAgain(t *testing.T) {
 	for _, errno := range []syscall.Errno{syscall.EMFILE, syscall.ENFILE, syscall.EAGAIN} {
-		t.Run(refusalName(errno), func(t *testing.T) {
+		t.Run(job.RefusalName(errno), func(t *testing.T) {
 			var stderr bytes.Buffer
 			g := newGate(&stderr)
 			// Another job runs; the system refuses this one's first start.
@@ -54,7 +56,7 @@ func TestGateRefusedStartWaitsForARunningJobThenStartsAgain(t *testing.T) {
 			if out.ExitCode != 0 || out.Refused != 0 || calls != 2 {
 				t.Fatalf("outcome %+v after %d starts, want exit 0 after 2", out, calls)
 			}
-			want := "futures: the system refused more processes/files (" + refusalName(errno) + "): running at most 1 jobs at once\n"
+			want := "futures: the system refused more processes/files (" + job.RefusalName(errno) + "): running at most 1 jobs at once\n"
 			if stderr.String() != want {
 				t.Fatalf("stderr %q, want %q", stderr.String(), want)
 			}

@@ -7,15 +7,16 @@ import (
 	"time"
 
 	"github.com/futures-cli/futures/pool"
+	"github.com/futures-cli/futures/pool/job"
 	"github.com/futures-cli/futures/runner/shell"
 )
 
 // The process executor (--executor process): jobs run in worker processes
 // of a pool.ProcessPool. This file is both ends of a job's trip: the
-// runner's side turns a Command and its ExecOptions into a pool.JobSpec and
-// the pool.JobOutcome that comes back into an Outcome; the worker's side
-// (ExecJob, which `futures worker` runs) turns the JobSpec back into a
-// Command and runs it with Exec.
+// runner's side turns a Command and its ExecOptions into a job.Spec, and
+// gets back the job.Outcome its worker sent; the worker's side (ExecJob,
+// which `futures worker` runs) turns the job.Spec back into a Command and
+// runs it with Exec.
 
 // Executor names, for Options.Executor.
 const (
@@ -52,7 +53,7 @@ func (r *run) hostDropped(host string, err error) {
 // runs on. A lost worker breaks the run (exit status 3) at once, so that
 // the job is not retried and the rest stop.
 func (r *run) execRemote(ctx context.Context, c shell.Command, eo ExecOptions) Outcome {
-	spec := pool.JobSpec{
+	spec := job.Spec{
 		Line: c.Line, Argv: c.Argv, Shell: c.Shell, ShellCmd: eo.Shell,
 		Env: eo.Env, Dir: eo.Dir, Grace: eo.Grace, Refusable: eo.Refusable,
 	}
@@ -70,48 +71,26 @@ func (r *run) execRemote(ctx context.Context, c shell.Command, eo ExecOptions) O
 		stderr = r.stderr
 	}
 	start := time.Now()
-	jo, err := pool.RunJob(ctx, spec, stdout, stderr, eo.Kill)
+	out, err := pool.RunJob(ctx, spec, stdout, stderr, eo.Kill)
 	if err != nil {
 		if errors.Is(err, pool.ErrBroken) {
 			r.broken(err)
 		}
 		return Outcome{ExitCode: -1, Err: err, Start: start}
 	}
-	return outcomeOf(jo)
-}
-
-// outcomeOf is the Outcome a worker reported.
-func outcomeOf(jo pool.JobOutcome) Outcome {
-	out := Outcome{
-		ExitCode: jo.ExitCode, Signal: jo.Signal, Start: jo.Start, Duration: jo.Duration,
-		MaxRSSKB: jo.MaxRSSKB, User: jo.User, Sys: jo.Sys, Canceled: jo.Canceled,
-		Sent: jo.Sent, Received: jo.Received, Refused: refusalErrno(jo.Refused),
-	}
-	if jo.Error != "" {
-		out.Err = errors.New(jo.Error)
-	}
 	return out
 }
 
 // ExecJob runs a job a worker process received: it is the
 // pool.WorkerOptions.Exec of `futures worker`.
-func ExecJob(ctx context.Context, spec pool.JobSpec, jio pool.JobIO) pool.JobOutcome {
+func ExecJob(ctx context.Context, spec job.Spec, jio pool.JobIO) job.Outcome {
 	c := shell.Command{Line: spec.Line, Argv: spec.Argv, Shell: spec.Shell}
 	// Inline: a worker runs one job at a time, so the job's output is read
 	// in this goroutine rather than by a goroutine per pipe (see
 	// exec_inline.go).
-	out := Exec(ctx, c, ExecOptions{
+	return Exec(ctx, c, ExecOptions{
 		Shell: spec.ShellCmd, Env: spec.Env, Environ: spec.Environ, Dir: spec.Dir,
 		Stdout: jio.Stdout, Stderr: jio.Stderr, Grace: spec.Grace, Kill: jio.Kill, Started: jio.Started,
 		Inline: true, Refusable: spec.Refusable,
 	})
-	jo := pool.JobOutcome{
-		ExitCode: out.ExitCode, Signal: out.Signal, Start: out.Start, Duration: out.Duration,
-		MaxRSSKB: out.MaxRSSKB, User: out.User, Sys: out.Sys, Canceled: out.Canceled,
-		Refused: refusalName(out.Refused),
-	}
-	if out.Err != nil {
-		jo.Error = out.Err.Error()
-	}
-	return jo
 }

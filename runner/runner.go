@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"runtime"
 	"slices"
 	"strconv"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/futures-cli/futures/future"
 	"github.com/futures-cli/futures/pool"
+	"github.com/futures-cli/futures/pool/job"
 	"github.com/futures-cli/futures/runner/input"
 	"github.com/futures-cli/futures/runner/output"
 	"github.com/futures-cli/futures/runner/shell"
@@ -976,7 +976,7 @@ func outputLost(out Outcome, res *Result, lw, lwe *output.LineWriter) error {
 	if lw != nil {
 		errs = append(errs, lw.Err(), lwe.Err())
 	}
-	if out.Err != nil && (errors.Is(out.Err, exec.ErrWaitDelay) || strings.Contains(out.Err.Error(), heldOutput)) {
+	if errors.Is(out.Err, job.ErrHeldOutput) {
 		errs = append(errs, out.Err)
 	}
 	return errors.Join(errs...)
