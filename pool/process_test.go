@@ -45,9 +45,24 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// gatedWriter passes writes on to w once open is closed: the job's output
+// waits for its Started frame, which the protocol has go first.
+type gatedWriter struct {
+	w    io.Writer
+	open <-chan struct{}
+}
+
+func (g gatedWriter) Write(p []byte) (int, error) {
+	<-g.open
+	return g.w.Write(p)
+}
+
 // testExec is a worker's Exec for these tests, a small runner.Exec: the job
 // in a process group of its own, TERM or KILL to the group when ctx ends,
-// what is left of the group KILLed when it ends.
+// what is left of the group KILLed when it ends. Its output is passed on
+// only after jio.Started is called (os/exec copies it from the moment the
+// process starts: on a loaded machine, an echo could otherwise be sent
+// before the Started frame).
 func testExec(ctx context.Context, spec job.Spec, jio JobIO) job.Outcome {
 	argv := spec.Argv
 	if spec.Shell {
@@ -64,7 +79,13 @@ func testExec(ctx context.Context, spec job.Spec, jio JobIO) job.Outcome {
 	}
 	cmd.Env = append(slices.Clone(env), spec.Env...) // the last of a key wins
 	cmd.Dir = spec.Dir
-	cmd.Stdout, cmd.Stderr = jio.Stdout, jio.Stderr
+	started := make(chan struct{})
+	if jio.Stdout != nil {
+		cmd.Stdout = gatedWriter{jio.Stdout, started}
+	}
+	if jio.Stderr != nil {
+		cmd.Stderr = gatedWriter{jio.Stderr, started}
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
@@ -74,31 +95,32 @@ func testExec(ctx context.Context, spec job.Spec, jio JobIO) job.Outcome {
 	if jio.Started != nil {
 		jio.Started(pgid)
 	}
+	close(started)
 	var canceled bool
-	var wg sync.WaitGroup
 	exited := make(chan struct{})
+	stopped := make(chan struct{}) // closed when the AfterFunc is over
 	stop := context.AfterFunc(ctx, func() {
-		wg.Go(func() {
-			canceled = true
-			sig := syscall.SIGTERM
-			if spec.Grace <= 0 {
-				sig = syscall.SIGKILL
-			}
-			_ = syscall.Kill(-pgid, sig)
-			select {
-			case <-jio.Kill:
-			case <-time.After(spec.Grace):
-			case <-exited:
-				return
-			}
-			_ = syscall.Kill(-pgid, syscall.SIGKILL)
-		})
+		defer close(stopped)
+		canceled = true
+		sig := syscall.SIGTERM
+		if spec.Grace <= 0 {
+			sig = syscall.SIGKILL
+		}
+		_ = syscall.Kill(-pgid, sig)
+		select {
+		case <-jio.Kill:
+		case <-time.After(spec.Grace):
+		case <-exited:
+			return
+		}
+		_ = syscall.Kill(-pgid, syscall.SIGKILL)
 	})
 	err := cmd.Wait()
 	_ = syscall.Kill(-pgid, syscall.SIGKILL)
 	close(exited)
-	stop()
-	wg.Wait()
+	if !stop() {
+		<-stopped // it has started: wait for it to end (it sets canceled)
+	}
 	out := job.Outcome{Start: start, Duration: time.Since(start), Canceled: canceled}
 	var ee *exec.ExitError
 	switch {
