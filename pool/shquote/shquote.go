@@ -39,6 +39,17 @@ func QuoteTo(b *strings.Builder, s string) {
 	SingleQuoteTo(b, s)
 }
 
+// QuoteWordTo writes s to b as QuoteTo does, and in single quotes also when
+// it holds an = anywhere: a word that a shell must never read as an
+// assignment, whatever precedes it (bash's array[k]=v, for one).
+func QuoteWordTo(b *strings.Builder, s string) {
+	if strings.IndexByte(s, '=') >= 0 {
+		SingleQuoteTo(b, s)
+		return
+	}
+	QuoteTo(b, s)
+}
+
 // SingleQuoteTo writes s to b in single quotes, whatever it holds, each
 // single quote in it as quote, backslash, quote, quote.
 func SingleQuoteTo(b *strings.Builder, s string) {
@@ -69,7 +80,7 @@ func Safe(s string) bool {
 
 // isBare reports whether Quote leaves s as it is.
 func isBare(s string) bool {
-	return s != "" && Safe(s) && !isAssignment(s)
+	return s != "" && Safe(s) && !IsAssignment(s)
 }
 
 // safeBytes are the bytes a shell word can hold unquoted with no meaning.
@@ -80,9 +91,9 @@ var safeBytes = func() (t [256]bool) {
 	return t
 }()
 
-// isAssignment reports whether a word starts with NAME=, which a shell
+// IsAssignment reports whether a word starts with NAME=, which a shell
 // takes as a variable assignment in front of a command.
-func isAssignment(s string) bool {
+func IsAssignment(s string) bool {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {

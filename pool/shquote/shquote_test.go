@@ -79,3 +79,20 @@ func TestQuoteSurvivesTheShell(t *testing.T) {
 		}
 	}
 }
+
+func TestQuoteWordToQuotesAnyEquals(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"a", "a"},
+		{"a=b", "'a=b'"},
+		{"--x=1", "'--x=1'"},
+		{"k]=v", "'k]=v'"},
+		{"", "''"},
+		{"it's", `'it'\''s'`},
+	} {
+		var b strings.Builder
+		QuoteWordTo(&b, tc.in)
+		if b.String() != tc.want {
+			t.Errorf("QuoteWordTo(%q) = %s, want %s", tc.in, b.String(), tc.want)
+		}
+	}
+}

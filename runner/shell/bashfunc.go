@@ -5,7 +5,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/futures-cli/futures/runner/internal/lex"
+	"github.com/futures-cli/futures/pool/shquote"
 )
 
 // Exported bash functions. After `export -f myf`, bash puts the function in
@@ -75,7 +75,7 @@ func commandWord(line string) string {
 		if strings.ContainsAny(w, "'\"\\$`") {
 			return ""
 		}
-		if !lex.IsAssignment(w) {
+		if !shquote.IsAssignment(w) {
 			return w
 		}
 		rest = rest[end:]

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/futures-cli/futures/pool/shquote"
 	"github.com/futures-cli/futures/runner/internal/lex"
 )
 
@@ -225,7 +226,7 @@ func splitWords(line string) (argv []string, shell bool, err error) {
 // startsWithAssignment reports whether a line's first word is a variable
 // assignment: an unquoted NAME= ('A=1' and A'=1' are command names).
 func startsWithAssignment(line string) bool {
-	return lex.IsAssignment(strings.TrimLeft(line, " \t"))
+	return shquote.IsAssignment(strings.TrimLeft(line, " \t"))
 }
 
 // Quote returns s quoted as one word for a POSIX shell: s itself when it is
@@ -240,15 +241,7 @@ func startsWithAssignment(line string) bool {
 // ParseLine("echo " + Quote(s)) gives the argv ["echo", s] — except when s
 // holds a NUL byte, which no command line can carry: Quote keeps it, and
 // ParseLine rejects the line.
-func Quote(s string) string {
-	if s != "" && lex.IsSafe(s) && !lex.IsAssignment(s) {
-		return s
-	}
-	var b strings.Builder
-	b.Grow(len(s) + 2 + 3*strings.Count(s, "'"))
-	lex.QuoteTo(&b, s, false)
-	return b.String()
-}
+func Quote(s string) string { return shquote.Quote(s) }
 
 // checkShellLine checks a line that needs a shell for unterminated quotes
 // and a trailing backslash.

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/futures-cli/futures/pool/shquote"
 	"github.com/futures-cli/futures/runner/internal/lex"
 	"github.com/futures-cli/futures/runner/shell"
 )
@@ -643,7 +644,7 @@ func (t *Template) expandLine(v Vars, multi bool) (shell.Command, error) {
 		for _, rec := range v.Records {
 			for _, s := range rec {
 				b.WriteByte(' ')
-				lex.QuoteTo(&b, s, true)
+				shquote.QuoteWordTo(&b, s)
 			}
 		}
 		b.WriteString(t.tail)
@@ -716,29 +717,29 @@ func joinPaths(rec []string, op pathOp) string {
 func writeQuotedIn(b *strings.Builder, s string, ctx quoteCtx) {
 	if ctx == ctxBracket {
 		// Always quoted: bare, a-z would be a range, ! or ^ a negation.
-		lex.SingleQuoteTo(b, s)
+		shquote.SingleQuoteTo(b, s)
 		return
 	}
 	if ctx == ctxUnquoted {
-		lex.QuoteTo(b, s, true)
+		shquote.QuoteWordTo(b, s)
 		return
 	}
-	if lex.IsSafe(s) { // the empty string too: the template's quotes make the word
+	if shquote.Safe(s) { // the empty string too: the template's quotes make the word
 		b.WriteString(s)
 		return
 	}
 	switch ctx {
 	case ctxSingle: // close ', quote, reopen '
 		b.WriteByte('\'')
-		lex.QuoteTo(b, s, false)
+		shquote.QuoteTo(b, s)
 		b.WriteByte('\'')
 	case ctxDouble: // close ", quote, reopen "
 		b.WriteByte('"')
-		lex.QuoteTo(b, s, false)
+		shquote.QuoteTo(b, s)
 		b.WriteByte('"')
 	case ctxDollarSingle: // close $', quote, reopen $'
 		b.WriteByte('\'')
-		lex.QuoteTo(b, s, false)
+		shquote.QuoteTo(b, s)
 		b.WriteString("$'")
 	}
 }
@@ -812,7 +813,7 @@ func (t *Template) expandArgv(v Vars, multi bool) (shell.Command, error) {
 		if k > 0 {
 			b.WriteByte(' ')
 		}
-		lex.QuoteTo(&b, a, false)
+		shquote.QuoteTo(&b, a)
 	}
 	return shell.Command{Line: b.String(), Argv: argv}, nil
 }

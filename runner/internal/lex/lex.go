@@ -48,69 +48,6 @@ func isName(s string) bool {
 	return s != ""
 }
 
-// IsAssignment reports whether a word starts with NAME=, which the shell
-// takes as a variable assignment in front of a command.
-func IsAssignment(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '=':
-			return i > 0
-		case c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z':
-		case '0' <= c && c <= '9' && i > 0:
-		default:
-			return false
-		}
-	}
-	return false
-}
-
-// safeBytes are the bytes a shell word can hold unquoted with no meaning.
-var safeBytes = func() (t [256]bool) {
-	for _, c := range []byte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_@%+=:,./-") {
-		t[c] = true
-	}
-	return t
-}()
-
-// IsSafe reports whether s holds only bytes a shell word can hold
-// unquoted with no meaning (the empty string too).
-func IsSafe(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if !safeBytes[s[i]] {
-			return false
-		}
-	}
-	return true
-}
-
-// QuoteTo writes s to b quoted as one word for a POSIX shell (as
-// shell.Quote does); with quoteEq, also any s holding an =.
-func QuoteTo(b *strings.Builder, s string, quoteEq bool) {
-	if s != "" && IsSafe(s) && !IsAssignment(s) && !(quoteEq && strings.IndexByte(s, '=') >= 0) {
-		b.WriteString(s)
-		return
-	}
-	SingleQuoteTo(b, s)
-}
-
-// SingleQuoteTo writes s in single quotes, each single quote in it as
-// quote, backslash, quote, quote.
-func SingleQuoteTo(b *strings.Builder, s string) {
-	b.WriteByte('\'')
-	for {
-		i := strings.IndexByte(s, '\'')
-		if i < 0 {
-			break
-		}
-		b.WriteString(s[:i])
-		b.WriteString(`'\''`)
-		s = s[i+1:]
-	}
-	b.WriteString(s)
-	b.WriteByte('\'')
-}
-
 // FrameKind is a nested context of shell syntax that a lexer is in.
 type FrameKind uint8
 
