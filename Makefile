@@ -63,9 +63,9 @@ bench: build
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzSplitLine -fuzztime 30s ./runner
 	$(GO) test -run '^$$' -fuzz FuzzTemplate -fuzztime 30s ./runner
-	$(GO) test -run '^$$' -fuzz FuzzDecodeFrame -fuzztime 30s ./pool
-	$(GO) test -run '^$$' -fuzz FuzzFastJSONEncoding -fuzztime 30s ./pool
-	$(GO) test -run '^$$' -fuzz FuzzFastJSONDecoding -fuzztime 30s ./pool
+	$(GO) test -run '^$$' -fuzz FuzzDecodeFrame -fuzztime 30s ./pool/internal/wire
+	$(GO) test -run '^$$' -fuzz FuzzFastJSONEncoding -fuzztime 30s ./pool/internal/wire
+	$(GO) test -run '^$$' -fuzz FuzzFastJSONDecoding -fuzztime 30s ./pool/internal/wire
 	$(GO) test -run '^$$' -fuzz FuzzCSVFields -fuzztime 30s ./runner
 	$(GO) test -run '^$$' -fuzz FuzzJSONString -fuzztime 30s ./runner
 	$(GO) test -run '^$$' -fuzz FuzzParseLogins -fuzztime 30s ./runner

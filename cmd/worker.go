@@ -21,7 +21,7 @@ type workerOptions struct {
 }
 
 // newCmdWorker builds `futures worker`, hidden: a worker process of the
-// process executor. It speaks the worker protocol (pool/protocol.go,
+// process executor. It speaks the worker protocol (pool/internal/wire,
 // docs/process-executor.md) on its stdin and stdout and runs the jobs it is
 // given with runner.Exec. It exits when its stdin closes; SIGTERM (which a
 // local worker also gets when its runner dies), SIGINT or SIGHUP KILL its

@@ -23,6 +23,7 @@ import (
 	"runtime/debug"
 
 	"github.com/futures-cli/futures/future"
+	"github.com/futures-cli/futures/pool/internal/wire"
 )
 
 // Task is the unit of work an [Executor] runs: a function of the context
@@ -89,6 +90,10 @@ var (
 	// ErrBrokenProcessPool matches the errors of a broken process pool
 	// (Python's BrokenProcessPool); it matches ErrBroken too.
 	ErrBrokenProcessPool error = &brokenError{"pool: process pool is broken"}
+
+	// ErrProtocol matches every error of a garbled, truncated or unexpected
+	// frame of the worker protocol, and of a version mismatch.
+	ErrProtocol = wire.ErrProtocol
 )
 
 // brokenError is a Broken sentinel of one executor kind that wraps ErrBroken.

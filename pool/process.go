@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/futures-cli/futures/future"
+	"github.com/futures-cli/futures/pool/internal/wire"
 	"github.com/futures-cli/futures/pool/job"
 )
 
@@ -84,7 +85,7 @@ type ProcessOptions struct {
 //
 // The pool runs at most MaxWorkers worker goroutines, each owning one worker
 // process that a [Launcher] starts and that speaks the worker protocol (see
-// protocol.go) over its stdin and stdout. Tasks are Go closures, as for a
+// pool/internal/wire) over its stdin and stdout. Tasks are Go closures, as for a
 // [ThreadPool]: a task runs in the goroutine of the worker it is given to,
 // with a context that carries that worker's name and ID ([WorkerName],
 // [WorkerID]) and its connection, and runs commands on that worker process
@@ -630,7 +631,7 @@ func (p *ProcessPool[T]) startProc(s *slot) (*proc, error) {
 		}
 		return nil, fmt.Errorf("%w: %s: starting the worker: %w", ErrBrokenProcessPool, w.name, err)
 	}
-	pr := &proc{name: w.name, host: s.host.Name, p: lp, fr: newFrameReader(lp.Stdout()), fw: newFrameWriter(lp.Stdin()),
+	pr := &proc{name: w.name, host: s.host.Name, p: lp, fr: wire.NewReader(lp.Stdout()), fw: wire.NewWriter(lp.Stdin()),
 		stopTO: p.stopTO, onLost: p.breakPool, lostErr: ErrBrokenProcessPool}
 	if p.loss == LossRequeue {
 		pr.onLost, pr.lostErr = func(error) {}, ErrWorkerLost
@@ -665,24 +666,24 @@ func (p *ProcessPool[T]) handshake(w *worker, pr *proc) (*proc, error) {
 	if hasDeadline {
 		_ = deadline.SetReadDeadline(time.Now().Add(p.startTO))
 	}
-	err = pr.fr.nextJSON(frameHello, &pr.hello)
+	err = pr.fr.NextJSON(wire.FrameHello, &pr.hello)
 	if hasDeadline {
 		_ = deadline.SetReadDeadline(time.Time{})
 	}
 	if err == nil {
-		err = checkHello(pr.hello)
+		err = wire.CheckHello(pr.hello)
 	}
 	if err != nil {
-		_ = pr.fw.sendError(err)
+		_ = pr.fw.SendError(err)
 		return nil, pr.fail("handshake", err)
 	}
-	_ = pr.fw.sendJSON(frameHello, localHello("runner"))
-	_ = pr.fw.sendJSON(frameInit, initFrame{
+	_ = pr.fw.SendJSON(wire.FrameHello, wire.LocalHello("runner"))
+	_ = pr.fw.SendJSON(wire.FrameInit, wire.InitFrame{
 		Name: w.name, ID: w.id, Initializer: p.init, Shell: p.shell,
 		Env: []string{"FUTURES_WORKER=" + w.name, "FUTURES_SLOT=" + strconv.Itoa(w.id+1)},
 	})
-	var ready readyFrame
-	if err := pr.fr.nextJSON(frameReady, &ready); err != nil {
+	var ready wire.ReadyFrame
+	if err := pr.fr.NextJSON(wire.FrameReady, &ready); err != nil {
 		return nil, pr.fail("waiting for the initializer", err)
 	}
 	if ready.Error != "" {
@@ -708,10 +709,10 @@ type proc struct {
 	name    string
 	host    string // the Host's Name, or ""
 	p       Process
-	fr      *frameReader
-	fw      *frameWriter
-	hello   Hello      // the worker's
-	ready   readyFrame // the worker's
+	fr      *wire.Reader
+	fw      *wire.Writer
+	hello   Hello           // the worker's
+	ready   wire.ReadyFrame // the worker's
 	stopTO  time.Duration
 	onLost  func(error) // breaks the pool (LossBreak), or nothing
 	lostErr error       // what the error of a lost worker wraps: ErrBrokenProcessPool or ErrWorkerLost
@@ -767,13 +768,13 @@ func (pr *proc) run(ctx context.Context, spec job.Spec, stdout, stderr io.Writer
 	pr.lastID++
 	id := pr.lastID
 	pr.jobPID = 0
-	err := pr.fw.sendJSON(frameJob, jobFrame{ID: id, Spec: spec})
+	err := pr.fw.SendJSON(wire.FrameJob, wire.JobFrame{ID: id, Spec: spec})
 	if err == nil {
 		err = files.send(ctx, pr.fw, id)
 	}
 	if err != nil {
 		// The worker is gone; its stdout tells why (or ends).
-		_, _, rerr := pr.fr.next()
+		_, _, rerr := pr.fr.Next()
 		return pr.die(id, rerr)
 	}
 
@@ -786,12 +787,12 @@ func (pr *proc) run(ctx context.Context, spec job.Spec, stdout, stderr io.Writer
 		stopped = make(chan struct{})
 		stop = context.AfterFunc(ctx, func() {
 			defer close(stopped)
-			if pr.fw.sendJSON(frameCancel, jobRef{ID: id}) != nil {
+			if pr.fw.SendJSON(wire.FrameCancel, wire.JobRef{ID: id}) != nil {
 				return
 			}
 			select {
 			case <-kill:
-				_ = pr.fw.sendJSON(frameKill, jobRef{ID: id})
+				_ = pr.fw.SendJSON(wire.FrameKill, wire.JobRef{ID: id})
 			case <-over:
 			}
 		})
@@ -824,44 +825,44 @@ func (pr *proc) read(id uint64, stdout, stderr io.Writer) (job.Outcome, error) {
 		}
 	}
 	for {
-		typ, p, err := pr.fr.next()
+		typ, p, err := pr.fr.Next()
 		if err != nil {
 			return job.Outcome{}, err
 		}
 		switch typ {
-		case frameStdout:
+		case wire.FrameStdout:
 			write(stdout, p)
-		case frameStderr:
+		case wire.FrameStderr:
 			write(stderr, p)
-		case frameStarted:
-			var s startedFrame
-			if err := decode(typ, p, &s); err != nil {
+		case wire.FrameStarted:
+			var s wire.StartedFrame
+			if err := wire.Decode(typ, p, &s); err != nil {
 				return job.Outcome{}, err
 			}
 			if s.ID != id {
-				return job.Outcome{}, protocolErrorf("Started frame for job %d while job %d runs", s.ID, id)
+				return job.Outcome{}, wire.Errorf("Started frame for job %d while job %d runs", s.ID, id)
 			}
 			pr.jobPID = s.PID
-		case frameOutcome:
-			var o outcomeFrame
-			if err := decode(typ, p, &o); err != nil {
+		case wire.FrameOutcome:
+			var o wire.OutcomeFrame
+			if err := wire.Decode(typ, p, &o); err != nil {
 				return job.Outcome{}, err
 			}
 			if o.ID != id {
-				return job.Outcome{}, protocolErrorf("Outcome frame for job %d while job %d runs", o.ID, id)
+				return job.Outcome{}, wire.Errorf("Outcome frame for job %d while job %d runs", o.ID, id)
 			}
 			if werr != nil {
 				o.Err = errors.Join(o.Err, fmt.Errorf("writing output: %w", werr))
 			}
 			return o.Outcome, nil
-		case frameFileHeader, frameFileData, frameFileEnd: // its Return files
+		case wire.FrameFileHeader, wire.FrameFileData, wire.FrameFileEnd: // its Return files
 			if err := pr.files.frame(typ, p, id); err != nil {
 				return job.Outcome{}, err
 			}
-		case frameError:
-			return job.Outcome{}, peerErrorOf(p)
+		case wire.FrameError:
+			return job.Outcome{}, wire.PeerErrorOf(p)
 		default:
-			return job.Outcome{}, protocolErrorf("unexpected %v frame while job %d runs", typ, id)
+			return job.Outcome{}, wire.Errorf("unexpected %v frame while job %d runs", typ, id)
 		}
 	}
 }
@@ -900,7 +901,7 @@ func (pr *proc) die(id uint64, cause error) (job.Outcome, error) {
 // wrong in stage and how the worker ended.
 func (pr *proc) fail(stage string, cause error) error {
 	status := pr.reap(!errors.Is(cause, io.EOF) && !errors.Is(cause, io.ErrUnexpectedEOF))
-	var pe *peerError
+	var pe *wire.PeerError
 	switch {
 	case errors.As(cause, &pe):
 		return fmt.Errorf("%w: %s (%v): %s: the worker says: %w", ErrBrokenProcessPool, pr.name, pr.p, stage, cause)

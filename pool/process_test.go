@@ -3,6 +3,7 @@ package pool
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -19,6 +20,7 @@ import (
 	"time"
 
 	"github.com/futures-cli/futures/future"
+	"github.com/futures-cli/futures/pool/internal/wire"
 	"github.com/futures-cli/futures/pool/job"
 	"github.com/futures-cli/futures/pool/shquote"
 )
@@ -196,6 +198,22 @@ func psubmit(t *testing.T, p *ProcessPool[string], task Task[string]) *future.Fu
 		t.Fatalf("Submit: %v", err)
 	}
 	return f
+}
+
+// header returns a frame header.
+func header(size uint32, typ wire.FrameType) []byte {
+	h := make([]byte, 5)
+	binary.BigEndian.PutUint32(h, size)
+	h[4] = byte(typ)
+	return h
+}
+
+// errText is err's message, "" for nil.
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
 }
 
 // gone reports whether process pid has ended: it does not exist, or is a
@@ -503,9 +521,9 @@ func (p *fakeProcess) String() string        { return "fake" }
 
 func TestAWorkerOfAnotherProtocolVersionBreaksThePool(t *testing.T) {
 	l := &fakeLauncher{serveFn: func(in io.Reader, out io.Writer) {
-		h := localHello("worker")
-		h.Protocol = protocolVersion + 1
-		_ = newFrameWriter(out).sendJSON(frameHello, h)
+		h := wire.LocalHello("worker")
+		h.Protocol = wire.ProtocolVersion + 1
+		_ = wire.NewWriter(out).SendJSON(wire.FrameHello, h)
 		_, _ = io.Copy(io.Discard, in)
 	}}
 	p := newTestProcessPool(t, ProcessOptions{MaxWorkers: 1, Launcher: l})
@@ -531,14 +549,14 @@ func TestAWorkerThatPrintsGarbageBreaksThePoolWithAClearError(t *testing.T) {
 
 func TestAWorkerThatGarblesAJobBreaksThePool(t *testing.T) {
 	l := &fakeLauncher{serveFn: func(in io.Reader, out io.Writer) {
-		fr, fw := newFrameReader(in), newFrameWriter(out)
-		_ = fw.sendJSON(frameHello, localHello("worker"))
-		_, _, _ = fr.next() // Hello
-		_, _, _ = fr.next() // Init
-		_ = fw.sendJSON(frameReady, readyFrame{})
-		_, _, _ = fr.next() // Job
-		_ = fw.send(frameStdout, []byte("partial"))
-		_, _ = out.Write(header(100, frameOutcome)) // and then nothing
+		fr, fw := wire.NewReader(in), wire.NewWriter(out)
+		_ = fw.SendJSON(wire.FrameHello, wire.LocalHello("worker"))
+		_, _, _ = fr.Next() // Hello
+		_, _, _ = fr.Next() // Init
+		_ = fw.SendJSON(wire.FrameReady, wire.ReadyFrame{})
+		_, _, _ = fr.Next() // Job
+		_ = fw.Send(wire.FrameStdout, []byte("partial"))
+		_, _ = out.Write(header(100, wire.FrameOutcome)) // and then nothing
 	}}
 	p := newTestProcessPool(t, ProcessOptions{MaxWorkers: 1, Launcher: l})
 	_, err := result(t, psubmit(t, p, shellJob("true")))

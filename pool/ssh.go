@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/futures-cli/futures/pool/internal/wire"
 	"github.com/futures-cli/futures/pool/pgroup"
 	"github.com/futures-cli/futures/pool/shquote"
 )
@@ -60,6 +61,10 @@ type SSHHost struct {
 	// Label names the host in errors; "" means Login.
 	Label string
 }
+
+// Hello is what a futures worker says first on the worker protocol: its
+// protocol and futures versions, OS and architecture, CPUs, hostname and pid.
+type Hello = wire.Hello
 
 // RemoteFutures is the futures that [PrepareSSH] found or put on a host.
 type RemoteFutures struct {
@@ -123,7 +128,7 @@ type futuresBinary struct {
 	path    string
 	sha256  string // hex
 	size    int64
-	version string // futuresVersion()
+	version string // wire.FuturesVersion()
 	goos    string
 	goarch  string
 }
@@ -163,7 +168,7 @@ func hashBinary(path string) (futuresBinary, error) {
 	}
 	return futuresBinary{
 		path: path, sha256: hex.EncodeToString(hash.Sum(nil)), size: n,
-		version: futuresVersion(), goos: runtime.GOOS, goarch: runtime.GOARCH,
+		version: wire.FuturesVersion(), goos: runtime.GOOS, goarch: runtime.GOARCH,
 	}, nil
 }
 
@@ -184,7 +189,7 @@ func prepareSSH(ctx context.Context, h SSHHost, self futuresBinary, label string
 	case p.kind == "cache" && p.err == nil:
 		return RemoteFutures{Path: p.path, Hello: p.hello, Home: p.home}, nil
 	case p.kind == "path" && p.err == nil && p.hello.Futures == self.version && identifies(self.version) &&
-		checkHello(p.hello) == nil:
+		wire.CheckHello(p.hello) == nil:
 		return RemoteFutures{Path: p.path, Hello: p.hello, Home: p.home}, nil
 	}
 	if p.goos != self.goos || p.goarch != self.goarch {
@@ -371,10 +376,10 @@ func probeGiven(ctx context.Context, h SSHHost) (RemoteFutures, error) {
 		return RemoteFutures{}, s.fail("starting "+h.Futures+" worker", err)
 	}
 	_ = s.end()
-	if err := checkHello(hello); err != nil {
+	if err := wire.CheckHello(hello); err != nil {
 		return RemoteFutures{}, fmt.Errorf("%s: %w", h.Futures, err)
 	}
-	if v := futuresVersion(); hello.Futures != v {
+	if v := wire.FuturesVersion(); hello.Futures != v {
 		return RemoteFutures{}, fmt.Errorf("%s is futures %s, this futures is %s: install the same version there", h.Futures, hello.Futures, v)
 	}
 	return RemoteFutures{Path: h.Futures, Hello: hello}, nil
@@ -464,7 +469,7 @@ func (s *sshSession) field(prefix string) (string, error) {
 // hello reads the Hello of the worker the script started.
 func (s *sshSession) hello() (Hello, error) {
 	var h Hello
-	err := newFrameReader(s.out).nextJSON(frameHello, &h)
+	err := wire.NewReader(s.out).NextJSON(wire.FrameHello, &h)
 	return h, err
 }
 

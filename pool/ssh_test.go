@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/futures-cli/futures/pool/internal/wire"
 )
 
 // These tests run PrepareSSH through a stand-in for ssh: a script that
@@ -80,7 +82,7 @@ func TestPrepareSSHSendsThisBinaryOnceThenUsesTheCache(t *testing.T) {
 	if rf.Path != want || rf.Sent != self.size {
 		t.Fatalf("first time: path %s, sent %d; want %s, %d", rf.Path, rf.Sent, want, self.size)
 	}
-	if rf.Hello.Role != "worker" || rf.Hello.CPUs != runtime.NumCPU() || rf.Hello.Futures != futuresVersion() {
+	if rf.Hello.Role != "worker" || rf.Hello.CPUs != runtime.NumCPU() || rf.Hello.Futures != wire.FuturesVersion() {
 		t.Errorf("hello %+v", rf.Hello)
 	}
 	before, err := os.Stat(want)
@@ -185,7 +187,7 @@ func TestPrepareSSHWithRemoteFutures(t *testing.T) {
 // v on goos/goarch: its Hello frame, then nothing.
 func fakeFutures(v, goos, goarch string) string {
 	payload := fmt.Sprintf(`{"protocol":%d,"futures":%q,"role":"worker","goos":%q,"goarch":%q,"cpus":7,"hostname":"fake","pid":1}`,
-		protocolVersion, v, goos, goarch)
+		wire.ProtocolVersion, v, goos, goarch)
 	return fmt.Sprintf("#!/bin/sh\nprintf '\\000\\000\\000\\%03o\\001%%s' '%s'\ncat >/dev/null\n", len(payload), payload)
 }
 
@@ -193,7 +195,7 @@ func TestPrepareSSHRemoteFuturesOfAnotherVersionIsAnError(t *testing.T) {
 	ssh, dir := fakeSSH(t)
 	hostFile(t, dir, "h1", "bin/futures", fakeFutures("v0.0.1", "linux", "amd64"))
 	rf, err := prepare(t, SSHHost{SSH: ssh, Login: "h1", Futures: "futures"})
-	want := fmt.Sprintf("h1: futures is futures v0.0.1, this futures is %s", futuresVersion())
+	want := fmt.Sprintf("h1: futures is futures v0.0.1, this futures is %s", wire.FuturesVersion())
 	if err == nil || !strings.HasPrefix(err.Error(), want) {
 		t.Errorf("got %+v, %v; want the error %q", rf, err, want)
 	}

@@ -34,6 +34,22 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 	}
 }
 
+// within runs fn and fails the test if it does not return within patience:
+// a protocol fault must be an error, never a hang.
+func within(t *testing.T, what string, fn func()) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		fn()
+	}()
+	select {
+	case <-done:
+	case <-time.After(patience):
+		t.Fatalf("%s: still blocked after %v", what, patience)
+	}
+}
+
 // ctxTimeout returns a context that ends after patience.
 func ctxTimeout(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), patience)

@@ -2,14 +2,14 @@ package pool
 
 // A job's files (GNU parallel's --transferfile, --return, --cleanup),
 // through the worker protocol rather than rsync: the frames are described
-// at the top of protocol.go. This file holds both ends: the runner's
+// in package pool/internal/wire. This file holds both ends: the runner's
 // (openFiles, then runnerFiles.send before the job and runnerFiles.frame
 // while it runs, from proc.run and proc.read) and the worker's
 // (server.receiveFiles from its reader, server.runJob around the job).
 
 import (
+	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -19,89 +19,12 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
+	"github.com/futures-cli/futures/pool/internal/wire"
 	"github.com/futures-cli/futures/pool/job"
 )
-
-// featureFiles is the Hello feature of a peer that speaks the file frames
-// (FileHeader, FileData, FileEnd) and the Transfer, Return and Cleanup of
-// a job.Spec.
-const featureFiles = "files"
-
-// fileChunk is the most bytes of a file one FileData frame carries: a
-// file of any size crosses in chunks, and neither side holds more than one
-// at a time.
-const fileChunk = 1 << 20
-
-// fileHeader is the payload of FrameFileHeader: a file of job ID follows,
-// in FileData frames, up to a FileEnd.
-type fileHeader struct {
-	ID    uint64      // the job
-	Index int         // its place in the job's Transfer list (runner → worker) or Return list (worker → runner)
-	Path  string      // its name in that list
-	Mode  fs.FileMode // its permission bits
-	Size  int64       // its size when the sender opened it
-}
-
-// fileEnd is the payload of FrameFileEnd: the file of the last FileHeader
-// is whole, Size bytes, or, when Error is not "", the sender gave it up
-// (it could not read it, or the job was cancelled) and the receiver drops
-// what it has of it.
-type fileEnd struct {
-	ID    uint64
-	Index int
-	Size  int64
-	Error string
-}
-
-type (
-	fileHeaderWire struct {
-		ID    uint64 `json:"id"`
-		Index int    `json:"index"`
-		Path  wstr   `json:"path"`
-		Mode  uint32 `json:"mode"`
-		Size  int64  `json:"size"`
-	}
-	fileEndWire struct {
-		ID    uint64 `json:"id"`
-		Index int    `json:"index"`
-		Size  int64  `json:"size"`
-		Error wstr   `json:"error,omitempty"`
-	}
-)
-
-// MarshalJSON encodes h with its path byte for byte.
-func (h fileHeader) MarshalJSON() ([]byte, error) {
-	return json.Marshal(fileHeaderWire{h.ID, h.Index, wstr(h.Path), uint32(h.Mode.Perm()), h.Size})
-}
-
-// UnmarshalJSON decodes what MarshalJSON encodes.
-func (h *fileHeader) UnmarshalJSON(p []byte) error {
-	var w fileHeaderWire
-	if err := json.Unmarshal(p, &w); err != nil {
-		return err
-	}
-	*h = fileHeader{w.ID, w.Index, string(w.Path), fs.FileMode(w.Mode).Perm(), w.Size}
-	return nil
-}
-
-// MarshalJSON encodes e with its error byte for byte.
-func (e fileEnd) MarshalJSON() ([]byte, error) {
-	return json.Marshal(fileEndWire{e.ID, e.Index, e.Size, wstr(e.Error)})
-}
-
-// UnmarshalJSON decodes what MarshalJSON encodes.
-func (e *fileEnd) UnmarshalJSON(p []byte) error {
-	var w fileEndWire
-	if err := json.Unmarshal(p, &w); err != nil {
-		return err
-	}
-	*e = fileEnd{w.ID, w.Index, w.Size, string(w.Error)}
-	return nil
-}
 
 // ErrPathEscapes is wrapped by the error of WorkerPath for a name whose
 // relative part climbs out of the worker's directory.
@@ -141,42 +64,6 @@ func WorkerPath(name string) (string, error) {
 	return rel, nil
 }
 
-// sendFile sends the file f as hdr says: its header, its bytes in chunks
-// of at most FileChunk, its end. Before each chunk it asks stop: an error
-// gives the file up (a FileEnd with that error), as does an error reading
-// f. It returns the bytes sent, the error it gave the file up with, and
-// the error of writing a frame (the peer is gone).
-func sendFile(fw *frameWriter, f *os.File, hdr fileHeader, stop func() error) (n int64, gaveUp, err error) {
-	if err := fw.sendJSON(frameFileHeader, hdr); err != nil {
-		return 0, nil, err
-	}
-	buf := make([]byte, min(fileChunk, max(hdr.Size+1, 4<<10)))
-	for {
-		if gaveUp = stop(); gaveUp != nil {
-			break
-		}
-		k, rerr := f.Read(buf)
-		if k > 0 {
-			if err := fw.send(frameFileData, buf[:k]); err != nil {
-				return n, nil, err
-			}
-			n += int64(k)
-		}
-		if rerr == io.EOF {
-			break
-		}
-		if rerr != nil {
-			gaveUp = rerr
-			break
-		}
-	}
-	end := fileEnd{ID: hdr.ID, Index: hdr.Index, Size: n}
-	if gaveUp != nil {
-		end.Error = gaveUp.Error()
-	}
-	return n, gaveUp, fw.sendJSON(frameFileEnd, end)
-}
-
 // fileReceiver takes the frames of one job's files in one direction and
 // places each file: written to a temporary name in its directory (made as
 // needed), renamed into place at its end. A file it cannot place is an
@@ -201,36 +88,36 @@ type fileReceiver struct {
 
 // incoming is a file under way.
 type incoming struct {
-	hdr  fileHeader
+	hdr  wire.FileHeader
 	dest string
 	tmp  *os.File // nil when it cannot be placed: its bytes are drained
 	n    int64
 }
 
 // frame takes one frame of type FileHeader, FileData or FileEnd.
-func (r *fileReceiver) frame(typ frameType, p []byte) error {
+func (r *fileReceiver) frame(typ wire.FrameType, p []byte) error {
 	switch typ {
-	case frameFileHeader:
-		var h fileHeader
-		if err := decode(typ, p, &h); err != nil {
+	case wire.FrameFileHeader:
+		var h wire.FileHeader
+		if err := wire.Decode(typ, p, &h); err != nil {
 			return err
 		}
 		switch {
 		case r.cur != nil:
-			return protocolErrorf("a FileHeader frame while file %d of job %d is under way", r.cur.hdr.Index, r.id)
+			return wire.Errorf("a FileHeader frame while file %d of job %d is under way", r.cur.hdr.Index, r.id)
 		case h.ID != r.id:
-			return protocolErrorf("a FileHeader frame of job %d during job %d", h.ID, r.id)
+			return wire.Errorf("a FileHeader frame of job %d during job %d", h.ID, r.id)
 		case h.Index < r.next || h.Index >= len(r.names) || r.inStep && h.Index != r.next:
-			return protocolErrorf("a FileHeader frame for file %d of job %d, which is not expected", h.Index, r.id)
+			return wire.Errorf("a FileHeader frame for file %d of job %d, which is not expected", h.Index, r.id)
 		case h.Path != r.names[h.Index]:
-			return protocolErrorf("file %d of job %d is %q, not %q", h.Index, r.id, h.Path, r.names[h.Index])
+			return wire.Errorf("file %d of job %d is %q, not %q", h.Index, r.id, h.Path, r.names[h.Index])
 		}
 		r.next = h.Index + 1
 		r.cur = &incoming{hdr: h}
 		r.open(r.cur)
-	case frameFileData:
+	case wire.FrameFileData:
 		if r.cur == nil {
-			return protocolErrorf("a FileData frame with no file under way in job %d", r.id)
+			return wire.Errorf("a FileData frame with no file under way in job %d", r.id)
 		}
 		in := r.cur
 		in.n += int64(len(p))
@@ -239,19 +126,19 @@ func (r *fileReceiver) frame(typ frameType, p []byte) error {
 				r.fail(in, fmt.Errorf("writing %s: %w", in.dest, err))
 			}
 		}
-	case frameFileEnd:
-		var e fileEnd
-		if err := decode(typ, p, &e); err != nil {
+	case wire.FrameFileEnd:
+		var e wire.FileEnd
+		if err := wire.Decode(typ, p, &e); err != nil {
 			return err
 		}
 		in := r.cur
 		switch {
 		case in == nil:
-			return protocolErrorf("a FileEnd frame with no file under way in job %d", r.id)
+			return wire.Errorf("a FileEnd frame with no file under way in job %d", r.id)
 		case e.ID != r.id || e.Index != in.hdr.Index:
-			return protocolErrorf("a FileEnd frame for file %d of job %d while file %d of job %d is under way", e.Index, e.ID, in.hdr.Index, r.id)
+			return wire.Errorf("a FileEnd frame for file %d of job %d while file %d of job %d is under way", e.Index, e.ID, in.hdr.Index, r.id)
 		case e.Size != in.n:
-			return protocolErrorf("file %d of job %d: the end says %d bytes, %d came", e.Index, r.id, e.Size, in.n)
+			return wire.Errorf("file %d of job %d: the end says %d bytes, %d came", e.Index, r.id, e.Size, in.n)
 		}
 		r.cur = nil
 		if e.Error != "" {
@@ -261,7 +148,7 @@ func (r *fileReceiver) frame(typ frameType, p []byte) error {
 		}
 		r.place(in)
 	default:
-		return protocolErrorf("unexpected %v frame among the files of job %d", typ, r.id)
+		return wire.Errorf("unexpected %v frame among the files of job %d", typ, r.id)
 	}
 	return nil
 }
@@ -446,9 +333,9 @@ func (pr *proc) openFiles(spec *job.Spec) (*runnerFiles, *job.Outcome) {
 		rf.close()
 		return nil, &job.Outcome{ExitCode: -1, Err: fmt.Errorf("not started: %w", err), Start: time.Now()}
 	}
-	if !slices.Contains(pr.hello.Features, featureFiles) {
+	if !slices.Contains(pr.hello.Features, wire.FeatureFiles) {
 		return fail(fmt.Errorf("%s (futures %s on %s) cannot transfer files (--transferfile, --return): it is an older futures",
-			pr.name, orDefault(pr.hello.Futures, "?"), orDefault(pr.hello.Hostname, "?")))
+			pr.name, cmp.Or(pr.hello.Futures, "?"), cmp.Or(pr.hello.Hostname, "?")))
 	}
 	for _, name := range spec.Return {
 		if _, err := WorkerPath(name); err != nil {
@@ -487,7 +374,7 @@ func (pr *proc) openFiles(spec *job.Spec) (*runnerFiles, *job.Outcome) {
 func (pr *proc) sharesFiles() bool {
 	pr.sharesOnce.Do(func() {
 		host, _ := os.Hostname()
-		pr.shares = pr.hello.Boot != "" && pr.hello.Boot == bootID() && pr.hello.Hostname == host &&
+		pr.shares = pr.hello.Boot != "" && pr.hello.Boot == wire.BootID() && pr.hello.Hostname == host &&
 			pr.ready.Dir != "" && pr.ready.DirID != "" && fileID(pr.ready.Dir) == pr.ready.DirID
 	})
 	return pr.shares
@@ -549,26 +436,17 @@ func fileID(path string) string {
 	return strconv.FormatUint(uint64(st.Dev), 10) + ":" + strconv.FormatUint(st.Ino, 10)
 }
 
-// bootID is this machine's boot id, "" where there is none to read.
-var bootID = sync.OnceValue(func() string {
-	b, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
-	if err != nil {
-		return ""
-	}
-	return strings.TrimSpace(string(b))
-})
-
 // send sends the Transfer files of job id after its Job frame. A file
 // given up (ctx ended, a read error) is the last one sent: the worker does
 // not run the job. The error is one of writing a frame: the worker is gone.
-func (rf *runnerFiles) send(ctx context.Context, fw *frameWriter, id uint64) error {
+func (rf *runnerFiles) send(ctx context.Context, fw *wire.Writer, id uint64) error {
 	if rf == nil {
 		return nil
 	}
 	rf.recv.id = id
 	for i, f := range rf.open {
-		hdr := fileHeader{ID: id, Index: i, Path: rf.transfer[i], Mode: rf.infos[i].Mode(), Size: rf.infos[i].Size()}
-		n, gaveUp, err := sendFile(fw, f, hdr, ctx.Err)
+		hdr := wire.FileHeader{ID: id, Index: i, Path: rf.transfer[i], Mode: rf.infos[i].Mode(), Size: rf.infos[i].Size()}
+		n, gaveUp, err := wire.SendFile(fw, f, hdr, ctx.Err)
 		rf.sent += n
 		if err != nil {
 			return err
@@ -583,9 +461,9 @@ func (rf *runnerFiles) send(ctx context.Context, fw *frameWriter, id uint64) err
 
 // frame takes a file frame that came while the job ran: one of its Return
 // files. A runner that asked for none takes none.
-func (rf *runnerFiles) frame(typ frameType, p []byte, id uint64) error {
+func (rf *runnerFiles) frame(typ wire.FrameType, p []byte, id uint64) error {
 	if rf == nil {
-		return protocolErrorf("unexpected %v frame while job %d runs", typ, id)
+		return wire.Errorf("unexpected %v frame while job %d runs", typ, id)
 	}
 	return rf.recv.frame(typ, p)
 }
@@ -599,7 +477,7 @@ func (rf *runnerFiles) finish(ctx context.Context, out job.Outcome, stderr io.Wr
 		return out, nil
 	}
 	if rf.recv.cur != nil {
-		return out, protocolErrorf("the Outcome of job %d came in the middle of file %d", rf.recv.id, rf.recv.cur.hdr.Index)
+		return out, wire.Errorf("the Outcome of job %d came in the middle of file %d", rf.recv.id, rf.recv.cur.hdr.Index)
 	}
 	out.Sent, out.Received = rf.sent, rf.recv.bytes
 	if err := rf.recv.err(); err != nil {
@@ -638,7 +516,7 @@ type workerFiles struct {
 // frame, acting on Cancel and Kill frames among them: it is called by
 // read. It returns m with its files, or a msg with the error that ends the
 // session (a garbled stream, the end of stdin).
-func (s *server) receiveFiles(fr *frameReader, m msg) msg {
+func (s *server) receiveFiles(fr *wire.Reader, m msg) msg {
 	job := &m.job
 	if len(job.Transfer) == 0 && len(job.Return) == 0 {
 		return m
@@ -656,12 +534,12 @@ func (s *server) receiveFiles(fr *frameReader, m msg) msg {
 	}
 	m.files = wf
 	for wf.recv.next < len(job.Transfer) && !wf.recv.ended || wf.recv.cur != nil {
-		typ, p, err := fr.next()
+		typ, p, err := fr.Next()
 		switch {
 		case err != nil:
-		case typ == frameError:
-			err = peerErrorOf(p)
-		case typ == frameCancel || typ == frameKill:
+		case typ == wire.FrameError:
+			err = wire.PeerErrorOf(p)
+		case typ == wire.FrameCancel || typ == wire.FrameKill:
 			err = s.control(typ, p)
 		default:
 			err = wf.recv.frame(typ, p)
@@ -680,7 +558,7 @@ func (s *server) receiveFiles(fr *frameReader, m msg) msg {
 // describeDir adds to a Ready that says the worker is ready the directory
 // its jobs run in and its identity, for a runner on the same machine to
 // tell whether the worker shares its files (proc.sharesFiles).
-func (s *server) describeDir(r *readyFrame) {
+func (s *server) describeDir(r *wire.ReadyFrame) {
 	if r.Error != "" {
 		return
 	}
@@ -712,7 +590,7 @@ func (s *server) runJob(m msg) job.Outcome {
 		return s.run(m.t, m.job)
 	}
 	var out job.Outcome
-	stderr := chunkWriter{s.fw, frameStderr}
+	stderr := chunkWriter{s.fw, wire.FrameStderr}
 	if err := wf.recv.err(); err != nil {
 		if !wf.recv.ended { // else the runner gave a file up: it knows why
 			say(stderr, err.Error())
@@ -735,7 +613,7 @@ func (s *server) runJob(m msg) job.Outcome {
 
 // sendReturns sends the Return files of job back to the runner, and
 // returns the errors of those it could not.
-func (wf *workerFiles) sendReturns(ctx context.Context, fw *frameWriter, job jobFrame) []error {
+func (wf *workerFiles) sendReturns(ctx context.Context, fw *wire.Writer, job wire.JobFrame) []error {
 	var errs []error
 	for i, name := range job.Return {
 		p, err := wf.path(name)
@@ -758,8 +636,8 @@ func (wf *workerFiles) sendReturns(ctx context.Context, fw *frameWriter, job job
 			errs = append(errs, fmt.Errorf("--return %s: %w", name, err))
 			continue
 		}
-		hdr := fileHeader{ID: job.ID, Index: i, Path: name, Mode: fi.Mode(), Size: fi.Size()}
-		_, gaveUp, werr := sendFile(fw, f, hdr, ctx.Err)
+		hdr := wire.FileHeader{ID: job.ID, Index: i, Path: name, Mode: fi.Mode(), Size: fi.Size()}
+		_, gaveUp, werr := wire.SendFile(fw, f, hdr, ctx.Err)
 		_ = f.Close()
 		if werr != nil {
 			return append(errs, werr) // the runner is gone

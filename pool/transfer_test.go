@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/futures-cli/futures/pool/internal/wire"
 	"github.com/futures-cli/futures/pool/job"
 	"github.com/futures-cli/futures/pool/shquote"
 )
@@ -407,13 +408,13 @@ func (r *pattern) Read(p []byte) (int, error) {
 
 func TestAWorkerWithoutTheFilesFeatureFailsTheJobNotThePool(t *testing.T) {
 	l := &fakeLauncher{serveFn: func(in io.Reader, out io.Writer) {
-		fr, fw := newFrameReader(in), newFrameWriter(out)
-		h := localHello("worker")
+		fr, fw := wire.NewReader(in), wire.NewWriter(out)
+		h := wire.LocalHello("worker")
 		h.Features = nil
-		_ = fw.sendJSON(frameHello, h)
-		_, _, _ = fr.next() // Hello
-		_, _, _ = fr.next() // Init
-		_ = fw.sendJSON(frameReady, readyFrame{})
+		_ = fw.SendJSON(wire.FrameHello, h)
+		_, _, _ = fr.Next() // Hello
+		_, _, _ = fr.Next() // Init
+		_ = fw.SendJSON(wire.FrameReady, wire.ReadyFrame{})
 		_, _ = io.Copy(io.Discard, in)
 	}}
 	p := newTestProcessPool(t, ProcessOptions{MaxWorkers: 1, Launcher: l})
@@ -434,33 +435,33 @@ func TestAWorkerWithoutTheFilesFeatureFailsTheJobNotThePool(t *testing.T) {
 
 func TestServeWorkerRefusesFileFramesOutOfPlace(t *testing.T) {
 	dir := t.TempDir()
-	job := jobFrame{ID: 1, Spec: job.Spec{Line: "x", Dir: dir, Transfer: []string{"a"}}}
+	job := wire.JobFrame{ID: 1, Spec: job.Spec{Line: "x", Dir: dir, Transfer: []string{"a"}}}
 	for _, tc := range []struct {
 		name  string
 		send  func(s *session)
 		error string
 	}{
-		{"data before a header", func(s *session) { s.send(frameFileData, []byte("x")) }, "no file under way"},
+		{"data before a header", func(s *session) { s.send(wire.FrameFileData, []byte("x")) }, "no file under way"},
 		{"an end that says another size", func(s *session) {
-			s.send(frameFileHeader, fileHeader{ID: 1, Path: "a", Mode: 0o644, Size: 1})
-			s.send(frameFileData, []byte("xy"))
-			s.send(frameFileEnd, fileEnd{ID: 1, Size: 1})
+			s.send(wire.FrameFileHeader, wire.FileHeader{ID: 1, Path: "a", Mode: 0o644, Size: 1})
+			s.send(wire.FrameFileData, []byte("xy"))
+			s.send(wire.FrameFileEnd, wire.FileEnd{ID: 1, Size: 1})
 		}, "the end says 1 bytes, 2 came"},
 		{"a file the job does not list", func(s *session) {
-			s.send(frameFileHeader, fileHeader{ID: 1, Path: "b", Mode: 0o644})
+			s.send(wire.FrameFileHeader, wire.FileHeader{ID: 1, Path: "b", Mode: 0o644})
 		}, `file 0 of job 1 is "b", not "a"`},
 		{"a file of another job", func(s *session) {
-			s.send(frameFileHeader, fileHeader{ID: 2, Path: "a", Mode: 0o644})
+			s.send(wire.FrameFileHeader, wire.FileHeader{ID: 2, Path: "a", Mode: 0o644})
 		}, "a FileHeader frame of job 2 during job 1"},
-		{"a job before its files", func(s *session) { s.send(frameJob, jobFrame{ID: 2}) }, "unexpected Job frame among the files of job 1"},
+		{"a job before its files", func(s *session) { s.send(wire.FrameJob, wire.JobFrame{ID: 2}) }, "unexpected Job frame among the files of job 1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := serve(t, fakeJob)
-			s.handshake(initFrame{Name: "worker_0"})
-			s.send(frameJob, job)
+			s.handshake(wire.InitFrame{Name: "worker_0"})
+			s.send(wire.FrameJob, job)
 			tc.send(s)
-			var ef errorFrame
-			s.expect(frameError, &ef)
+			var ef wire.ErrorFrame
+			s.expect(wire.FrameError, &ef)
 			if !strings.Contains(ef.Message, tc.error) {
 				t.Fatalf("Error frame %q, want it to say %q", ef.Message, tc.error)
 			}
@@ -481,17 +482,17 @@ func TestServeWorkerDropsAFileTheRunnerGivesUpAndDoesNotRunTheJob(t *testing.T) 
 		ran = true
 		return fakeJob(ctx, spec, jio)
 	})
-	s.handshake(initFrame{Name: "worker_0"})
-	s.send(frameJob, jobFrame{ID: 1, Spec: job.Spec{Line: "x", Dir: dir, Transfer: []string{"a", "sub/b", "c"}, Cleanup: true}})
-	s.send(frameFileHeader, fileHeader{ID: 1, Index: 0, Path: "a", Mode: 0o644, Size: 1})
-	s.send(frameFileData, []byte("a"))
-	s.send(frameFileEnd, fileEnd{ID: 1, Index: 0, Size: 1})
-	s.send(frameFileHeader, fileHeader{ID: 1, Index: 1, Path: "sub/b", Mode: 0o644, Size: 10})
-	s.send(frameFileData, []byte("half"))
-	s.send(frameCancel, jobRef{ID: 1}) // among the chunks: acted on, not an error
-	s.send(frameFileEnd, fileEnd{ID: 1, Index: 1, Size: 4, Error: "context canceled"})
-	var o outcomeFrame
-	s.expect(frameOutcome, &o)
+	s.handshake(wire.InitFrame{Name: "worker_0"})
+	s.send(wire.FrameJob, wire.JobFrame{ID: 1, Spec: job.Spec{Line: "x", Dir: dir, Transfer: []string{"a", "sub/b", "c"}, Cleanup: true}})
+	s.send(wire.FrameFileHeader, wire.FileHeader{ID: 1, Index: 0, Path: "a", Mode: 0o644, Size: 1})
+	s.send(wire.FrameFileData, []byte("a"))
+	s.send(wire.FrameFileEnd, wire.FileEnd{ID: 1, Index: 0, Size: 1})
+	s.send(wire.FrameFileHeader, wire.FileHeader{ID: 1, Index: 1, Path: "sub/b", Mode: 0o644, Size: 10})
+	s.send(wire.FrameFileData, []byte("half"))
+	s.send(wire.FrameCancel, wire.JobRef{ID: 1}) // among the chunks: acted on, not an error
+	s.send(wire.FrameFileEnd, wire.FileEnd{ID: 1, Index: 1, Size: 4, Error: "context canceled"})
+	var o wire.OutcomeFrame
+	s.expect(wire.FrameOutcome, &o)
 	if ran || o.ExitCode != -1 || errText(o.Err) != "not started: --transferfile sub/b: the sender gave it up: context canceled" {
 		t.Fatalf("ran %v, outcome %+v", ran, o)
 	}
@@ -499,11 +500,11 @@ func TestServeWorkerDropsAFileTheRunnerGivesUpAndDoesNotRunTheJob(t *testing.T) 
 		t.Fatalf("with Cleanup, the files it got are removed: left %q", got)
 	}
 	// The session goes on.
-	s.send(frameJob, jobFrame{ID: 2, Spec: job.Spec{Line: "y"}})
-	s.expect(frameStarted, nil)
-	s.expect(frameStdout, nil)
-	s.expect(frameStderr, nil)
-	s.expect(frameOutcome, &o)
+	s.send(wire.FrameJob, wire.JobFrame{ID: 2, Spec: job.Spec{Line: "y"}})
+	s.expect(wire.FrameStarted, nil)
+	s.expect(wire.FrameStdout, nil)
+	s.expect(wire.FrameStderr, nil)
+	s.expect(wire.FrameOutcome, &o)
 	if !ran || o.ID != 2 {
 		t.Fatalf("the next job: ran %v, outcome %+v", ran, o)
 	}

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/futures-cli/futures/pool/internal/wire"
 	"github.com/futures-cli/futures/pool/job"
 	"github.com/futures-cli/futures/pool/shquote"
 )
@@ -37,7 +38,7 @@ type JobIO struct {
 	Started        func(pid int)   // called once the job's process group leader has started, from Exec's goroutine
 }
 
-// ServeWorker is the worker side of the protocol (see protocol.go): it
+// ServeWorker is the worker side of the protocol (see pool/internal/wire): it
 // reads frames from in and writes frames to out, running one job at a time
 // with opts.Exec, until in ends. It is what `futures worker` runs, over its
 // stdin and stdout.
@@ -70,9 +71,9 @@ func ServeWorker(ctx context.Context, in io.Reader, out io.Writer, opts WorkerOp
 	if opts.Exec == nil {
 		return errors.New("pool: ServeWorker: nil Exec")
 	}
-	s := &server{opts: opts, fw: newFrameWriter(out), r: reader{fr: newFrameReader(in), stage: frameHello},
+	s := &server{opts: opts, fw: wire.NewWriter(out), r: reader{fr: wire.NewReader(in), stage: wire.FrameHello},
 		msgs: make(chan msg), quit: make(chan struct{})}
-	if err := s.fw.sendJSON(frameHello, localHello("worker")); err != nil {
+	if err := s.fw.SendJSON(wire.FrameHello, wire.LocalHello("worker")); err != nil {
 		return fmt.Errorf("pool: worker: writing hello: %w", err)
 	}
 	closeIn := func() {
@@ -95,7 +96,7 @@ func ServeWorker(ctx context.Context, in io.Reader, out io.Writer, opts WorkerOp
 // server is one session of ServeWorker.
 type server struct {
 	opts WorkerOptions
-	fw   *frameWriter
+	fw   *wire.Writer
 	r    reader        // used by serve, or by the watcher while watched
 	msgs chan msg      // the frame the watcher read for serve
 	quit chan struct{} // closed when serve has returned
@@ -113,9 +114,9 @@ type server struct {
 
 // msg is a frame read and decoded, or the error that ended the reading.
 type msg struct {
-	typ   frameType
-	init  initFrame
-	job   jobFrame
+	typ   wire.FrameType
+	init  wire.InitFrame
+	job   wire.JobFrame
 	t     *task
 	files *workerFiles // the job's files (transfer.go), or nil
 	err   error
@@ -158,9 +159,9 @@ func (s *server) abort() {
 // come. One goroutine at a time uses it: serve between jobs, a watcher while
 // a job runs (see watch).
 type reader struct {
-	fr     *frameReader
-	stage  frameType // the frame expected next: Hello, Init, then Job
-	lastID uint64    // the last job's id
+	fr     *wire.Reader
+	stage  wire.FrameType // the frame expected next: Hello, Init, then Job
+	lastID uint64         // the last job's id
 }
 
 // read reads frames until one for serve, checking the order of the session
@@ -169,7 +170,7 @@ type reader struct {
 func (s *server) read() msg {
 	for {
 		m := s.readOne(s.r.fr, &s.r.stage, &s.r.lastID)
-		if m.typ == frameJob && m.err == nil {
+		if m.typ == wire.FrameJob && m.err == nil {
 			m = s.receiveFiles(s.r.fr, m)
 		}
 		if m.err != nil {
@@ -205,7 +206,7 @@ func (s *server) watchSoon() (over func()) {
 	s.watchers.Add(1)
 	t := time.AfterFunc(watchDelay, func() {
 		defer s.watchers.Done()
-		_ = s.fw.uncork()
+		_ = s.fw.Uncork()
 		m := s.read()
 		select {
 		case s.msgs <- m:
@@ -238,45 +239,45 @@ func (s *server) next(ctx context.Context) msg {
 
 // readOne reads and decodes one frame. It returns a msg with typ 0 and no
 // error for a frame it has dealt with itself.
-func (s *server) readOne(fr *frameReader, stage *frameType, lastID *uint64) msg {
-	typ, p, err := fr.next()
+func (s *server) readOne(fr *wire.Reader, stage *wire.FrameType, lastID *uint64) msg {
+	typ, p, err := fr.Next()
 	if err != nil {
 		return msg{err: err}
 	}
-	if typ == frameError {
-		return msg{err: peerErrorOf(p)}
+	if typ == wire.FrameError {
+		return msg{err: wire.PeerErrorOf(p)}
 	}
-	if *stage != frameJob && typ != *stage {
-		return msg{err: protocolErrorf("unexpected %v frame, want %v", typ, *stage)}
+	if *stage != wire.FrameJob && typ != *stage {
+		return msg{err: wire.Errorf("unexpected %v frame, want %v", typ, *stage)}
 	}
 	switch typ {
-	case frameHello:
+	case wire.FrameHello:
 		var h Hello
-		if err := decode(typ, p, &h); err != nil {
+		if err := wire.Decode(typ, p, &h); err != nil {
 			return msg{err: err}
 		}
-		if err := checkHello(h); err != nil {
+		if err := wire.CheckHello(h); err != nil {
 			return msg{err: err}
 		}
-		*stage = frameInit
+		*stage = wire.FrameInit
 		return msg{}
-	case frameInit:
+	case wire.FrameInit:
 		m := msg{typ: typ, t: newTask(0)}
-		if err := decode(typ, p, &m.init); err != nil {
+		if err := wire.Decode(typ, p, &m.init); err != nil {
 			return msg{err: err}
 		}
 		if err := s.begin(m.t); err != nil {
 			return msg{err: err}
 		}
-		*stage = frameJob
+		*stage = wire.FrameJob
 		return m
-	case frameJob:
+	case wire.FrameJob:
 		var m msg
-		if err := decode(typ, p, &m.job); err != nil {
+		if err := wire.Decode(typ, p, &m.job); err != nil {
 			return msg{err: err}
 		}
 		if m.job.ID <= *lastID {
-			return msg{err: protocolErrorf("job id %d after job id %d", m.job.ID, *lastID)}
+			return msg{err: wire.Errorf("job id %d after job id %d", m.job.ID, *lastID)}
 		}
 		*lastID = m.job.ID
 		m.typ, m.t = typ, newTask(m.job.ID)
@@ -284,25 +285,25 @@ func (s *server) readOne(fr *frameReader, stage *frameType, lastID *uint64) msg 
 			return msg{err: err}
 		}
 		return m
-	case frameCancel, frameKill:
+	case wire.FrameCancel, wire.FrameKill:
 		if err := s.control(typ, p); err != nil {
 			return msg{err: err}
 		}
 		return msg{}
 	}
-	return msg{err: protocolErrorf("unexpected %v frame from the runner", typ)}
+	return msg{err: wire.Errorf("unexpected %v frame from the runner", typ)}
 }
 
 // control acts on a Cancel or Kill frame: it stops the job it names, if
 // that job runs.
-func (s *server) control(typ frameType, p []byte) error {
-	var ref jobRef
-	if err := decode(typ, p, &ref); err != nil {
+func (s *server) control(typ wire.FrameType, p []byte) error {
+	var ref wire.JobRef
+	if err := wire.Decode(typ, p, &ref); err != nil {
 		return err
 	}
 	s.mu.Lock()
 	if s.current != nil && s.current.id == ref.ID {
-		s.current.stop(typ == frameKill)
+		s.current.stop(typ == wire.FrameKill)
 	}
 	s.mu.Unlock()
 	return nil
@@ -313,7 +314,7 @@ func (s *server) begin(t *task) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.current != nil {
-		return protocolErrorf("a Job frame (id %d) while job %d runs", t.id, s.current.id)
+		return wire.Errorf("a Job frame (id %d) while job %d runs", t.id, s.current.id)
 	}
 	s.current = t
 	if s.aborted {
@@ -340,31 +341,31 @@ func (s *server) serve(ctx context.Context) error {
 		case m.err == io.EOF:
 			return nil
 		case m.err != nil:
-			var pe *peerError
+			var pe *wire.PeerError
 			if !errors.As(m.err, &pe) {
-				_ = s.fw.sendError(fmt.Errorf("worker: %w", m.err))
+				_ = s.fw.SendError(fmt.Errorf("worker: %w", m.err))
 			}
 			return fmt.Errorf("pool: worker: %w", m.err)
-		case m.typ == frameInit:
+		case m.typ == wire.FrameInit:
 			over := s.watchSoon()
 			ready := s.initialize(m.t, m.init)
 			over()
 			s.describeDir(&ready) // transfer.go
 			s.end(m.t)
-			if err := s.fw.sendJSON(frameReady, ready); err != nil {
+			if err := s.fw.SendJSON(wire.FrameReady, ready); err != nil {
 				return fmt.Errorf("pool: worker: %w", err)
 			}
 			if ready.Error != "" {
 				return fmt.Errorf("pool: worker %s: initializer: %s", m.init.Name, ready.Error)
 			}
-		case m.typ == frameJob:
-			s.fw.cork() // until the job has run watchDelay, or is over
+		case m.typ == wire.FrameJob:
+			s.fw.Cork() // until the job has run watchDelay, or is over
 			over := s.watchSoon()
 			out := s.runJob(m) // transfer.go: s.run, with the job's files
 			over()
 			s.end(m.t)
-			s.fw.release() // the Outcome takes what is held along
-			if err := s.fw.sendJSON(frameOutcome, outcomeFrame{ID: m.job.ID, Outcome: out}); err != nil {
+			s.fw.Release() // the Outcome takes what is held along
+			if err := s.fw.SendJSON(wire.FrameOutcome, wire.OutcomeFrame{ID: m.job.ID, Outcome: out}); err != nil {
 				return fmt.Errorf("pool: worker: %w", err)
 			}
 		}
@@ -372,15 +373,15 @@ func (s *server) serve(ctx context.Context) error {
 }
 
 // run runs one job with the state the initializer left.
-func (s *server) run(t *task, jf jobFrame) job.Outcome {
+func (s *server) run(t *task, jf wire.JobFrame) job.Outcome {
 	spec := jf.Spec
 	spec.Environ = s.environ
 	if spec.Dir == "" {
 		spec.Dir = s.dir
 	}
 	jio := JobIO{
-		Stdout: chunkWriter{s.fw, frameStdout},
-		Stderr: chunkWriter{s.fw, frameStderr},
+		Stdout: chunkWriter{s.fw, wire.FrameStdout},
+		Stderr: chunkWriter{s.fw, wire.FrameStderr},
 		Kill:   t.kill,
 		// Held back, not flushed: the Started frame goes out in one write
 		// with the job's first output or its Outcome, or on its own once the
@@ -392,7 +393,7 @@ func (s *server) run(t *task, jf jobFrame) job.Outcome {
 		// background processes to themselves (its main process still dies
 		// with the worker: Pdeathsig).
 		Started: func(pid int) {
-			_ = s.fw.holdJSON(frameStarted, startedFrame{ID: jf.ID, PID: pid})
+			_ = s.fw.HoldJSON(wire.FrameStarted, wire.StartedFrame{ID: jf.ID, PID: pid})
 		},
 	}
 	return s.opts.Exec(t.ctx, spec, jio)
@@ -400,12 +401,12 @@ func (s *server) run(t *task, jf jobFrame) job.Outcome {
 
 // chunkWriter sends what a job writes as frames of one type.
 type chunkWriter struct {
-	fw  *frameWriter
-	typ frameType
+	fw  *wire.Writer
+	typ wire.FrameType
 }
 
 func (c chunkWriter) Write(p []byte) (int, error) {
-	if err := c.fw.send(c.typ, p); err != nil {
+	if err := c.fw.Send(c.typ, p); err != nil {
 		return 0, err
 	}
 	return len(p), nil
@@ -413,13 +414,13 @@ func (c chunkWriter) Write(p []byte) (int, error) {
 
 // initialize runs the initializer of init, if any, and keeps the
 // environment and working directory it leaves.
-func (s *server) initialize(t *task, init initFrame) readyFrame {
+func (s *server) initialize(t *task, init wire.InitFrame) wire.ReadyFrame {
 	if init.Initializer == "" {
-		return readyFrame{}
+		return wire.ReadyFrame{}
 	}
 	state, err := os.CreateTemp("", "futures-init-*")
 	if err != nil {
-		return readyFrame{Error: fmt.Sprintf("creating the state file: %v", err)}
+		return wire.ReadyFrame{Error: fmt.Sprintf("creating the state file: %v", err)}
 	}
 	defer os.Remove(state.Name())
 	defer state.Close()
@@ -435,8 +436,8 @@ func (s *server) initialize(t *task, init initFrame) readyFrame {
 	var stderr headBuffer
 	out := s.opts.Exec(t.ctx, job.Spec{Line: script, Shell: true, ShellCmd: init.Shell, Env: init.Env, Grace: init.Grace},
 		JobIO{Stderr: &stderr, Kill: t.kill})
-	fail := func(what string) readyFrame {
-		return readyFrame{Error: what, Stderr: strings.TrimSpace(stderr.String())}
+	fail := func(what string) wire.ReadyFrame {
+		return wire.ReadyFrame{Error: what, Stderr: strings.TrimSpace(stderr.String())}
 	}
 	switch {
 	case out.Err != nil:
@@ -466,7 +467,7 @@ func (s *server) initialize(t *task, init initFrame) readyFrame {
 		return fail("env -0 printed no environment")
 	}
 	s.environ, s.dir = env, string(dir)
-	return readyFrame{Dir: s.dir}
+	return wire.ReadyFrame{Dir: s.dir}
 }
 
 // headBuffer keeps the first 4 KiB written to it.

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/futures-cli/futures/pool/internal/wire"
 	"github.com/futures-cli/futures/pool/job"
 	"github.com/futures-cli/futures/pool/shquote"
 )
@@ -22,8 +23,8 @@ import (
 type session struct {
 	t      *testing.T
 	toW    *io.PipeWriter
-	fw     *frameWriter
-	fr     *frameReader
+	fw     *wire.Writer
+	fr     *wire.Reader
 	cancel context.CancelFunc
 	done   chan error // ServeWorker's error
 }
@@ -41,7 +42,7 @@ func serveLogged(t *testing.T, exec func(context.Context, job.Spec, JobIO) job.O
 	inR, inW := io.Pipe()
 	outR, outW := io.Pipe()
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &session{t: t, toW: inW, fw: newFrameWriter(inW), fr: newFrameReader(outR), cancel: cancel, done: make(chan error, 1)}
+	s := &session{t: t, toW: inW, fw: wire.NewWriter(inW), fr: wire.NewReader(outR), cancel: cancel, done: make(chan error, 1)}
 	var out io.Writer = outW
 	if log != nil {
 		log.w = outW
@@ -62,14 +63,14 @@ func serveLogged(t *testing.T, exec func(context.Context, job.Spec, JobIO) job.O
 
 // send sends a frame to the worker; the pipe has no buffer, so it waits for
 // the worker to read it.
-func (s *session) send(typ frameType, v any) {
+func (s *session) send(typ wire.FrameType, v any) {
 	s.t.Helper()
 	var err error
 	within(s.t, "sending a "+typ.String()+" frame", func() {
 		if p, ok := v.([]byte); ok {
-			err = s.fw.send(typ, p)
+			err = s.fw.Send(typ, p)
 		} else {
-			err = s.fw.sendJSON(typ, v)
+			err = s.fw.SendJSON(typ, v)
 		}
 	})
 	if err != nil {
@@ -79,12 +80,12 @@ func (s *session) send(typ frameType, v any) {
 
 // expect reads the next frame, which must be of type want, and decodes it
 // into v (a pointer, or nil), returning its payload.
-func (s *session) expect(want frameType, v any) []byte {
+func (s *session) expect(want wire.FrameType, v any) []byte {
 	s.t.Helper()
-	var typ frameType
+	var typ wire.FrameType
 	var p []byte
 	var err error
-	within(s.t, "waiting for a "+want.String()+" frame", func() { typ, p, err = s.fr.next() })
+	within(s.t, "waiting for a "+want.String()+" frame", func() { typ, p, err = s.fr.Next() })
 	if err != nil {
 		s.t.Fatalf("waiting for a %v frame: %v", want, err)
 	}
@@ -92,7 +93,7 @@ func (s *session) expect(want frameType, v any) []byte {
 		s.t.Fatalf("got a %v frame (%q), want %v", typ, p, want)
 	}
 	if v != nil {
-		if err := decode(typ, p, v); err != nil {
+		if err := wire.Decode(typ, p, v); err != nil {
 			s.t.Fatal(err)
 		}
 	}
@@ -100,17 +101,17 @@ func (s *session) expect(want frameType, v any) []byte {
 }
 
 // handshake goes through Hello and Init; it returns the Ready frame.
-func (s *session) handshake(init initFrame) readyFrame {
+func (s *session) handshake(init wire.InitFrame) wire.ReadyFrame {
 	s.t.Helper()
 	var h Hello
-	s.expect(frameHello, &h)
-	if h.Role != "worker" || h.Protocol != protocolVersion || h.PID != os.Getpid() {
+	s.expect(wire.FrameHello, &h)
+	if h.Role != "worker" || h.Protocol != wire.ProtocolVersion || h.PID != os.Getpid() {
 		s.t.Fatalf("worker hello %+v", h)
 	}
-	s.send(frameHello, localHello("runner"))
-	s.send(frameInit, init)
-	var r readyFrame
-	s.expect(frameReady, &r)
+	s.send(wire.FrameHello, wire.LocalHello("runner"))
+	s.send(wire.FrameInit, init)
+	var r wire.ReadyFrame
+	s.expect(wire.FrameReady, &r)
 	return r
 }
 
@@ -120,7 +121,7 @@ func (s *session) result() error {
 	s.t.Helper()
 	go func() {
 		for {
-			if _, _, err := s.fr.next(); err != nil {
+			if _, _, err := s.fr.Next(); err != nil {
 				return
 			}
 		}
@@ -140,24 +141,24 @@ func fakeJob(ctx context.Context, spec job.Spec, jio JobIO) job.Outcome {
 
 func TestServeWorkerRunsJobsAndStreamsTheirOutput(t *testing.T) {
 	s := serve(t, fakeJob)
-	if r := s.handshake(initFrame{Name: "worker_0"}); r.Error != "" {
+	if r := s.handshake(wire.InitFrame{Name: "worker_0"}); r.Error != "" {
 		t.Fatalf("Ready %+v", r)
 	}
 	for id := uint64(1); id <= 2; id++ {
-		s.send(frameJob, jobFrame{ID: id, Spec: job.Spec{Line: "hello"}})
-		var st startedFrame
-		s.expect(frameStarted, &st)
-		if st != (startedFrame{ID: id, PID: 4242}) {
+		s.send(wire.FrameJob, wire.JobFrame{ID: id, Spec: job.Spec{Line: "hello"}})
+		var st wire.StartedFrame
+		s.expect(wire.FrameStarted, &st)
+		if st != (wire.StartedFrame{ID: id, PID: 4242}) {
 			t.Fatalf("Started %+v", st)
 		}
-		if p := s.expect(frameStdout, nil); string(p) != "out:hello\n" {
+		if p := s.expect(wire.FrameStdout, nil); string(p) != "out:hello\n" {
 			t.Fatalf("stdout %q", p)
 		}
-		if p := s.expect(frameStderr, nil); string(p) != "err\n" {
+		if p := s.expect(wire.FrameStderr, nil); string(p) != "err\n" {
 			t.Fatalf("stderr %q", p)
 		}
-		var o outcomeFrame
-		s.expect(frameOutcome, &o)
+		var o wire.OutcomeFrame
+		s.expect(wire.FrameOutcome, &o)
 		if o.ID != id || o.ExitCode != 3 {
 			t.Fatalf("Outcome %+v", o)
 		}
@@ -202,15 +203,15 @@ func (x *stoppable) saw() []string {
 func TestServeWorkerCancelsThenKillsTheJobTheRunnerNames(t *testing.T) {
 	x := newStoppable()
 	s := serve(t, x.exec)
-	s.handshake(initFrame{Name: "worker_0"})
-	s.send(frameJob, jobFrame{ID: 5, Spec: job.Spec{Line: "sleep"}})
+	s.handshake(wire.InitFrame{Name: "worker_0"})
+	s.send(wire.FrameJob, wire.JobFrame{ID: 5, Spec: job.Spec{Line: "sleep"}})
 	within(t, "the job to start", func() { <-x.running })
-	s.send(frameCancel, jobRef{ID: 4}) // not the running job: ignored
-	s.send(frameCancel, jobRef{ID: 5})
+	s.send(wire.FrameCancel, wire.JobRef{ID: 4}) // not the running job: ignored
+	s.send(wire.FrameCancel, wire.JobRef{ID: 5})
 	waitFor(t, "the job to be cancelled", func() bool { return len(x.saw()) == 1 })
-	s.send(frameKill, jobRef{ID: 5})
-	var o outcomeFrame
-	s.expect(frameOutcome, &o)
+	s.send(wire.FrameKill, wire.JobRef{ID: 5})
+	var o wire.OutcomeFrame
+	s.expect(wire.FrameOutcome, &o)
 	if o.ID != 5 || !o.Canceled || o.Signal != "SIGKILL" {
 		t.Fatalf("Outcome %+v", o)
 	}
@@ -218,7 +219,7 @@ func TestServeWorkerCancelsThenKillsTheJobTheRunnerNames(t *testing.T) {
 		t.Fatalf("the job saw %v", got)
 	}
 	// A late Cancel for a job that is over is ignored.
-	s.send(frameCancel, jobRef{ID: 5})
+	s.send(wire.FrameCancel, wire.JobRef{ID: 5})
 	s.toW.Close()
 	if err := s.result(); err != nil {
 		t.Fatal(err)
@@ -228,8 +229,8 @@ func TestServeWorkerCancelsThenKillsTheJobTheRunnerNames(t *testing.T) {
 func TestServeWorkerKillsTheJobWhenItsStdinClosesMidJob(t *testing.T) {
 	x := newStoppable()
 	s := serve(t, x.exec)
-	s.handshake(initFrame{Name: "worker_0"})
-	s.send(frameJob, jobFrame{ID: 1, Spec: job.Spec{Line: "sleep"}})
+	s.handshake(wire.InitFrame{Name: "worker_0"})
+	s.send(wire.FrameJob, wire.JobFrame{ID: 1, Spec: job.Spec{Line: "sleep"}})
 	within(t, "the job to start", func() { <-x.running })
 	s.toW.Close()
 	err := s.result()
@@ -244,8 +245,8 @@ func TestServeWorkerKillsTheJobWhenItsStdinClosesMidJob(t *testing.T) {
 func TestServeWorkerKillsTheJobAndReturnsWhenItsContextEnds(t *testing.T) {
 	x := newStoppable()
 	s := serve(t, x.exec)
-	s.handshake(initFrame{Name: "worker_0"})
-	s.send(frameJob, jobFrame{ID: 1, Spec: job.Spec{Line: "sleep"}})
+	s.handshake(wire.InitFrame{Name: "worker_0"})
+	s.send(wire.FrameJob, wire.JobFrame{ID: 1, Spec: job.Spec{Line: "sleep"}})
 	within(t, "the job to start", func() { <-x.running })
 	s.cancel()
 	if err := s.result(); !errors.Is(err, context.Canceled) {
@@ -258,12 +259,12 @@ func TestServeWorkerKillsTheJobAndReturnsWhenItsContextEnds(t *testing.T) {
 
 func TestServeWorkerRefusesARunnerOfAnotherProtocolVersion(t *testing.T) {
 	s := serve(t, fakeJob)
-	s.expect(frameHello, nil)
-	h := localHello("runner")
-	h.Protocol = protocolVersion + 1
-	s.send(frameHello, h)
-	var ef errorFrame
-	s.expect(frameError, &ef)
+	s.expect(wire.FrameHello, nil)
+	h := wire.LocalHello("runner")
+	h.Protocol = wire.ProtocolVersion + 1
+	s.send(wire.FrameHello, h)
+	var ef wire.ErrorFrame
+	s.expect(wire.FrameError, &ef)
 	if !strings.Contains(ef.Message, "version mismatch") || !strings.Contains(ef.Message, "runner") {
 		t.Fatalf("Error frame %q", ef.Message)
 	}
@@ -274,10 +275,10 @@ func TestServeWorkerRefusesARunnerOfAnotherProtocolVersion(t *testing.T) {
 
 func TestServeWorkerReportsAGarbledFrameAndStops(t *testing.T) {
 	s := serve(t, fakeJob)
-	s.handshake(initFrame{Name: "worker_0"})
+	s.handshake(wire.InitFrame{Name: "worker_0"})
 	within(t, "writing garbage", func() { _, _ = s.toW.Write([]byte("\xff\xff\xff\xff\x10garbage")) })
-	var ef errorFrame
-	s.expect(frameError, &ef)
+	var ef wire.ErrorFrame
+	s.expect(wire.FrameError, &ef)
 	if !strings.Contains(ef.Message, "exceeds") {
 		t.Fatalf("Error frame %q", ef.Message)
 	}
@@ -289,11 +290,11 @@ func TestServeWorkerReportsAGarbledFrameAndStops(t *testing.T) {
 func TestServeWorkerRefusesFramesOutOfOrder(t *testing.T) {
 	t.Run("a job before Init", func(t *testing.T) {
 		s := serve(t, fakeJob)
-		s.expect(frameHello, nil)
-		s.send(frameHello, localHello("runner"))
-		s.send(frameJob, jobFrame{ID: 1})
-		var ef errorFrame
-		s.expect(frameError, &ef)
+		s.expect(wire.FrameHello, nil)
+		s.send(wire.FrameHello, wire.LocalHello("runner"))
+		s.send(wire.FrameJob, wire.JobFrame{ID: 1})
+		var ef wire.ErrorFrame
+		s.expect(wire.FrameError, &ef)
 		if !strings.Contains(ef.Message, "unexpected Job frame, want Init") {
 			t.Fatalf("Error frame %q", ef.Message)
 		}
@@ -304,14 +305,14 @@ func TestServeWorkerRefusesFramesOutOfOrder(t *testing.T) {
 	t.Run("a second job while one runs", func(t *testing.T) {
 		x := newStoppable()
 		s := serve(t, x.exec)
-		s.handshake(initFrame{Name: "worker_0"})
-		s.send(frameJob, jobFrame{ID: 1})
+		s.handshake(wire.InitFrame{Name: "worker_0"})
+		s.send(wire.FrameJob, wire.JobFrame{ID: 1})
 		within(t, "the job to start", func() { <-x.running })
-		s.send(frameJob, jobFrame{ID: 2})
+		s.send(wire.FrameJob, wire.JobFrame{ID: 2})
 		// The running job is killed; its outcome, then the error, go out.
-		s.expect(frameOutcome, nil)
-		var ef errorFrame
-		s.expect(frameError, &ef)
+		s.expect(wire.FrameOutcome, nil)
+		var ef wire.ErrorFrame
+		s.expect(wire.FrameError, &ef)
 		if !strings.Contains(ef.Message, "while job 1 runs") {
 			t.Fatalf("Error frame %q", ef.Message)
 		}
@@ -336,15 +337,15 @@ func TestServeWorkerKeepsTheStateTheInitializerLeaves(t *testing.T) {
 		return testExec(ctx, spec, jio)
 	}
 	s := serve(t, exec)
-	r := s.handshake(initFrame{Name: "worker_0", Initializer: "export GREETING='hi there'; cd " + shquote.Quote(sub) + "; unexported=1",
+	r := s.handshake(wire.InitFrame{Name: "worker_0", Initializer: "export GREETING='hi there'; cd " + shquote.Quote(sub) + "; unexported=1",
 		Env: []string{"FUTURES_WORKER=worker_0"}})
 	if r.Error != "" || r.Dir != sub {
 		t.Fatalf("Ready %+v, want Dir %q", r, sub)
 	}
-	s.send(frameJob, jobFrame{ID: 1, Spec: job.Spec{Line: "echo \"$GREETING|$unexported|$FUTURES_WORKER|$FUTURES_SEQ|$(pwd)\"", Shell: true, Env: []string{"FUTURES_SEQ=1"}}})
-	s.expect(frameStarted, nil)
-	out := s.expect(frameStdout, nil)
-	s.expect(frameOutcome, nil)
+	s.send(wire.FrameJob, wire.JobFrame{ID: 1, Spec: job.Spec{Line: "echo \"$GREETING|$unexported|$FUTURES_WORKER|$FUTURES_SEQ|$(pwd)\"", Shell: true, Env: []string{"FUTURES_SEQ=1"}}})
+	s.expect(wire.FrameStarted, nil)
+	out := s.expect(wire.FrameStdout, nil)
+	s.expect(wire.FrameOutcome, nil)
 	if want := "hi there||worker_0|1|" + sub + "\n"; string(out) != want {
 		t.Fatalf("the job printed %q, want %q", out, want)
 	}
@@ -359,16 +360,16 @@ func TestServeWorkerKeepsTheStateTheInitializerLeaves(t *testing.T) {
 func TestServeWorkerReportsAFailingInitializer(t *testing.T) {
 	tests := []struct {
 		name, snippet string
-		want          readyFrame
+		want          wire.ReadyFrame
 	}{
-		{"a non-zero exit", "echo no token >&2; false", readyFrame{Error: "exit status 1", Stderr: "no token"}},
-		{"an exit before its end", "exit 0", readyFrame{Error: "it exited before its end (with exit?), so the environment it leaves cannot be captured"}},
-		{"a syntax error", "if then", readyFrame{Error: "exit status 2"}},
+		{"a non-zero exit", "echo no token >&2; false", wire.ReadyFrame{Error: "exit status 1", Stderr: "no token"}},
+		{"an exit before its end", "exit 0", wire.ReadyFrame{Error: "it exited before its end (with exit?), so the environment it leaves cannot be captured"}},
+		{"a syntax error", "if then", wire.ReadyFrame{Error: "exit status 2"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := serve(t, testExec)
-			r := s.handshake(initFrame{Name: "worker_0", Initializer: tt.snippet})
+			r := s.handshake(wire.InitFrame{Name: "worker_0", Initializer: tt.snippet})
 			if r.Error != tt.want.Error || (tt.want.Stderr != "" && r.Stderr != tt.want.Stderr) {
 				t.Fatalf("Ready %+v, want %+v", r, tt.want)
 			}
@@ -384,15 +385,15 @@ func TestServeWorkerReportsAFailingInitializer(t *testing.T) {
 type writeLog struct {
 	w      io.Writer
 	mu     sync.Mutex
-	writes [][]frameType
+	writes [][]wire.FrameType
 	at     []time.Time
 }
 
 func (l *writeLog) Write(p []byte) (int, error) {
-	var types []frameType
+	var types []wire.FrameType
 	for q := p; len(q) >= 5; {
 		n := 5 + int(binary.BigEndian.Uint32(q[:4]))
-		types = append(types, frameType(q[4]))
+		types = append(types, wire.FrameType(q[4]))
 		q = q[min(n, len(q)):]
 	}
 	l.mu.Lock()
@@ -418,7 +419,7 @@ func (l *writeLog) mark() (int, time.Time) {
 // only if the first of those writes came before watchDelay had passed since
 // the job was sent (sent): the watcher's timer, started after that, cannot
 // have fired yet, and nothing may go out before it fires or the job ends.
-func (l *writeLog) wentOutTogether(t *testing.T, mark int, sent time.Time, what string, want []frameType) {
+func (l *writeLog) wentOutTogether(t *testing.T, mark int, sent time.Time, what string, want []wire.FrameType) {
 	t.Helper()
 	l.mu.Lock()
 	writes, at := l.writes[mark:], l.at[mark:]
@@ -439,17 +440,17 @@ func TestAShortJobsStartedFrameGoesOutInOneWriteWithItsOutcome(t *testing.T) {
 		jio.Started(4242)
 		return job.Outcome{ExitCode: 0}
 	}, log)
-	s.handshake(initFrame{Name: "worker_0"})
+	s.handshake(wire.InitFrame{Name: "worker_0"})
 	for id := uint64(1); id <= 3; id++ {
 		mark, sent := log.mark()
-		s.send(frameJob, jobFrame{ID: id, Spec: job.Spec{Line: "true"}})
-		var st startedFrame
-		s.expect(frameStarted, &st)
-		if st != (startedFrame{ID: id, PID: 4242}) {
+		s.send(wire.FrameJob, wire.JobFrame{ID: id, Spec: job.Spec{Line: "true"}})
+		var st wire.StartedFrame
+		s.expect(wire.FrameStarted, &st)
+		if st != (wire.StartedFrame{ID: id, PID: 4242}) {
 			t.Fatalf("Started %+v", st)
 		}
-		s.expect(frameOutcome, nil)
-		log.wentOutTogether(t, mark, sent, fmt.Sprintf("job %d", id), []frameType{frameStarted, frameOutcome})
+		s.expect(wire.FrameOutcome, nil)
+		log.wentOutTogether(t, mark, sent, fmt.Sprintf("job %d", id), []wire.FrameType{wire.FrameStarted, wire.FrameOutcome})
 	}
 }
 
@@ -461,19 +462,19 @@ func TestAShortJobsOutputStartedAndOutcomeGoOutInOneWrite(t *testing.T) {
 		io.WriteString(jio.Stderr, "err\n")
 		return job.Outcome{ExitCode: 0}
 	}, log)
-	s.handshake(initFrame{Name: "worker_0"})
+	s.handshake(wire.InitFrame{Name: "worker_0"})
 	for id := uint64(1); id <= 3; id++ {
 		mark, sent := log.mark()
-		s.send(frameJob, jobFrame{ID: id, Spec: job.Spec{Line: "echo out; echo err >&2"}})
-		s.expect(frameStarted, nil)
-		if p := s.expect(frameStdout, nil); string(p) != "out\n" {
+		s.send(wire.FrameJob, wire.JobFrame{ID: id, Spec: job.Spec{Line: "echo out; echo err >&2"}})
+		s.expect(wire.FrameStarted, nil)
+		if p := s.expect(wire.FrameStdout, nil); string(p) != "out\n" {
 			t.Fatalf("stdout %q", p)
 		}
-		if p := s.expect(frameStderr, nil); string(p) != "err\n" {
+		if p := s.expect(wire.FrameStderr, nil); string(p) != "err\n" {
 			t.Fatalf("stderr %q", p)
 		}
-		s.expect(frameOutcome, nil)
-		log.wentOutTogether(t, mark, sent, fmt.Sprintf("job %d", id), []frameType{frameStarted, frameStdout, frameStderr, frameOutcome})
+		s.expect(wire.FrameOutcome, nil)
+		log.wentOutTogether(t, mark, sent, fmt.Sprintf("job %d", id), []wire.FrameType{wire.FrameStarted, wire.FrameStdout, wire.FrameStderr, wire.FrameOutcome})
 	}
 }
 
@@ -486,17 +487,17 @@ func TestAJobsStartedFrameGoesOutWithItsFirstOutput(t *testing.T) {
 		<-release // longer than startedDelay, but the frame is already out
 		return job.Outcome{ExitCode: 0}
 	}, log)
-	s.handshake(initFrame{Name: "worker_0"})
+	s.handshake(wire.InitFrame{Name: "worker_0"})
 	mark, sent := log.mark()
-	s.send(frameJob, jobFrame{ID: 1, Spec: job.Spec{Line: "echo first >&2; sleep 1"}})
-	var st startedFrame
-	s.expect(frameStarted, &st)
-	if p := s.expect(frameStderr, nil); string(p) != "first\n" || st.PID != 4242 {
+	s.send(wire.FrameJob, wire.JobFrame{ID: 1, Spec: job.Spec{Line: "echo first >&2; sleep 1"}})
+	var st wire.StartedFrame
+	s.expect(wire.FrameStarted, &st)
+	if p := s.expect(wire.FrameStderr, nil); string(p) != "first\n" || st.PID != 4242 {
 		t.Fatalf("Started %+v, stderr %q", st, p)
 	}
-	log.wentOutTogether(t, mark, sent, "job 1", []frameType{frameStarted, frameStderr})
+	log.wentOutTogether(t, mark, sent, "job 1", []wire.FrameType{wire.FrameStarted, wire.FrameStderr})
 	close(release)
-	s.expect(frameOutcome, nil)
+	s.expect(wire.FrameOutcome, nil)
 }
 
 func TestAJobThatRunsOnSilentlyHasItsStartedFrameSentAlone(t *testing.T) {
@@ -508,22 +509,22 @@ func TestAJobThatRunsOnSilentlyHasItsStartedFrameSentAlone(t *testing.T) {
 		}
 		return job.Outcome{ExitCode: 0}
 	})
-	s.handshake(initFrame{Name: "worker_0"})
-	s.send(frameJob, jobFrame{ID: 1, Spec: job.Spec{Line: "sleep 1"}})
+	s.handshake(wire.InitFrame{Name: "worker_0"})
+	s.send(wire.FrameJob, wire.JobFrame{ID: 1, Spec: job.Spec{Line: "sleep 1"}})
 	// The job is still running: the frame went out after watchDelay.
-	var st startedFrame
-	s.expect(frameStarted, &st)
-	if st != (startedFrame{ID: 1, PID: 4242}) {
+	var st wire.StartedFrame
+	s.expect(wire.FrameStarted, &st)
+	if st != (wire.StartedFrame{ID: 1, PID: 4242}) {
 		t.Fatalf("Started %+v", st)
 	}
 	close(release)
-	var o outcomeFrame
-	s.expect(frameOutcome, &o)
+	var o wire.OutcomeFrame
+	s.expect(wire.FrameOutcome, &o)
 	// The next job's frame is read by the watcher of the first one, and
 	// handed over.
-	s.send(frameJob, jobFrame{ID: 2, Spec: job.Spec{Line: "true"}})
-	s.expect(frameStarted, &st)
-	s.expect(frameOutcome, &o)
+	s.send(wire.FrameJob, wire.JobFrame{ID: 2, Spec: job.Spec{Line: "true"}})
+	s.expect(wire.FrameStarted, &st)
+	s.expect(wire.FrameOutcome, &o)
 	if st.ID != 2 || o.ID != 2 {
 		t.Fatalf("Started %+v, Outcome %+v; want job 2", st, o)
 	}
@@ -535,12 +536,12 @@ func TestAJobThatRunsOnSilentlyHasItsStartedFrameSentAlone(t *testing.T) {
 
 func TestServeWorkerReturnsWhenItsContextEndsBetweenJobs(t *testing.T) {
 	s := serve(t, fakeJob)
-	s.handshake(initFrame{Name: "worker_0"})
-	s.send(frameJob, jobFrame{ID: 1, Spec: job.Spec{Line: "x"}})
-	s.expect(frameStarted, nil)
-	s.expect(frameStdout, nil)
-	s.expect(frameStderr, nil)
-	s.expect(frameOutcome, nil)
+	s.handshake(wire.InitFrame{Name: "worker_0"})
+	s.send(wire.FrameJob, wire.JobFrame{ID: 1, Spec: job.Spec{Line: "x"}})
+	s.expect(wire.FrameStarted, nil)
+	s.expect(wire.FrameStdout, nil)
+	s.expect(wire.FrameStderr, nil)
+	s.expect(wire.FrameOutcome, nil)
 	// ServeWorker now waits for the next frame, in a Read of its own.
 	s.cancel()
 	if err := s.result(); !errors.Is(err, context.Canceled) {

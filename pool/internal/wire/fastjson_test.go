@@ -1,4 +1,4 @@
-package pool
+package wire
 
 import (
 	"bytes"
@@ -22,10 +22,10 @@ func FuzzFastJSONEncoding(f *testing.F) {
 	f.Fuzz(func(t *testing.T, id uint64, line, arg, shell string, useShell bool, env, dir string, grace int64,
 		code int, signal, errText string, startNS, n int64) {
 		frames := []any{
-			jobFrame{ID: id, Spec: job.Spec{Line: line, Argv: nonEmpty(arg, line), Shell: useShell, ShellCmd: nonEmpty(shell, "-c"),
+			JobFrame{ID: id, Spec: job.Spec{Line: line, Argv: nonEmpty(arg, line), Shell: useShell, ShellCmd: nonEmpty(shell, "-c"),
 				Env: nonEmpty(env), Dir: dir, Grace: time.Duration(grace), Refusable: useShell}},
-			startedFrame{ID: id, PID: code},
-			outcomeFrame{ID: id, Outcome: job.Outcome{ExitCode: code, Signal: signal, Err: fuzzErr(errText, code),
+			StartedFrame{ID: id, PID: code},
+			OutcomeFrame{ID: id, Outcome: job.Outcome{ExitCode: code, Signal: signal, Err: fuzzErr(errText, code),
 				Start: time.Unix(0, startNS).In(time.FixedZone("", int(n%86400))), Duration: time.Duration(grace),
 				MaxRSSKB: n, User: time.Duration(n / 2), Sys: time.Duration(-n), Canceled: useShell, Refused: syscall.Errno(uint8(n))}},
 		}
@@ -77,13 +77,13 @@ func nonEmpty(ss ...string) []string {
 // refuses.
 func FuzzFastJSONDecoding(f *testing.F) {
 	for _, v := range []any{
-		jobFrame{ID: 3, Spec: job.Spec{Line: `sh -c 'echo "$1"' _ x`, Argv: []string{"sh", "-c", `echo "$1"`, "_", "x"}, Env: []string{"FUTURES_SEQ=3"}, Grace: time.Second}},
-		jobFrame{ID: 4, Spec: job.Spec{Line: "caf\xe9", Shell: true, ShellCmd: []string{"/bin/sh", "-c"}, Dir: "/tmp"}},
-		jobFrame{ID: 5, Spec: job.Spec{Line: "true", Argv: []string{"true"}, Refusable: true}},
-		startedFrame{ID: 3, PID: 4242},
-		outcomeFrame{ID: 5, Outcome: job.Outcome{ExitCode: -1, Err: errors.New("true: too many open files"), Refused: syscall.EMFILE}},
-		outcomeFrame{ID: 6, Outcome: job.Outcome{ExitCode: 127, Err: fmt.Errorf("nope: %w", job.ErrNotFound)}},
-		outcomeFrame{ID: 3, Outcome: job.Outcome{ExitCode: 1, Signal: "SIGTERM", Err: errors.New("x\ny"), Start: time.Date(2025, 1, 2, 3, 4, 5, 600, time.UTC), Duration: time.Millisecond, MaxRSSKB: 2048, User: 1, Sys: 2, Canceled: true}},
+		JobFrame{ID: 3, Spec: job.Spec{Line: `sh -c 'echo "$1"' _ x`, Argv: []string{"sh", "-c", `echo "$1"`, "_", "x"}, Env: []string{"FUTURES_SEQ=3"}, Grace: time.Second}},
+		JobFrame{ID: 4, Spec: job.Spec{Line: "caf\xe9", Shell: true, ShellCmd: []string{"/bin/sh", "-c"}, Dir: "/tmp"}},
+		JobFrame{ID: 5, Spec: job.Spec{Line: "true", Argv: []string{"true"}, Refusable: true}},
+		StartedFrame{ID: 3, PID: 4242},
+		OutcomeFrame{ID: 5, Outcome: job.Outcome{ExitCode: -1, Err: errors.New("true: too many open files"), Refused: syscall.EMFILE}},
+		OutcomeFrame{ID: 6, Outcome: job.Outcome{ExitCode: 127, Err: fmt.Errorf("nope: %w", job.ErrNotFound)}},
+		OutcomeFrame{ID: 3, Outcome: job.Outcome{ExitCode: 1, Signal: "SIGTERM", Err: errors.New("x\ny"), Start: time.Date(2025, 1, 2, 3, 4, 5, 600, time.UTC), Duration: time.Millisecond, MaxRSSKB: 2048, User: 1, Sys: 2, Canceled: true}},
 	} {
 		p, _ := json.Marshal(v)
 		f.Add(p)
@@ -97,9 +97,9 @@ func FuzzFastJSONDecoding(f *testing.F) {
 	f.Add([]byte(`{"error_kinds":[],"refused":"EBADF"}`))
 	f.Fuzz(func(t *testing.T, p []byte) {
 		for _, newV := range []func() any{
-			func() any { return &jobFrame{} },
-			func() any { return &startedFrame{} },
-			func() any { return &outcomeFrame{} },
+			func() any { return &JobFrame{} },
+			func() any { return &StartedFrame{} },
+			func() any { return &OutcomeFrame{} },
 		} {
 			fast, ref := newV(), newV()
 			if !fast.(fastDecoder).decodeFast(p) {
@@ -111,8 +111,8 @@ func FuzzFastJSONDecoding(f *testing.F) {
 			if err := json.Unmarshal(p, ref); err != nil {
 				t.Fatalf("%T: decodeFast took %q, which encoding/json refuses: %v", fast, p, err)
 			}
-			if o, ok := fast.(*outcomeFrame); ok { // the same instant and offset, not the same *Location
-				r := ref.(*outcomeFrame)
+			if o, ok := fast.(*OutcomeFrame); ok { // the same instant and offset, not the same *Location
+				r := ref.(*OutcomeFrame)
 				_, fo := o.Start.Zone()
 				_, ro := r.Start.Zone()
 				if !o.Start.Equal(r.Start) || fo != ro {
@@ -131,10 +131,10 @@ func FuzzFastJSONDecoding(f *testing.F) {
 // job are decoded without encoding/json.
 func TestTheHotFramesTakeTheFastPath(t *testing.T) {
 	for _, v := range []any{
-		jobFrame{ID: 9, Spec: job.Spec{Line: `printf '%s\n' "a b"`, Shell: true, Env: []string{"FUTURES_SEQ=9", "FUTURES_SLOT=1", "FUTURES_WORKER=worker_0"}, Grace: 5 * time.Second}},
-		startedFrame{ID: 9, PID: 77},
-		outcomeFrame{ID: 9, Outcome: job.Outcome{ExitCode: 2, Start: time.Now(), Duration: time.Millisecond, MaxRSSKB: 1500, User: 300, Sys: 400}},
-		outcomeFrame{ID: 10, Outcome: job.Outcome{ExitCode: -1, Start: time.Now(), Err: job.FromWire("x: command not found", []string{"not_found"}), Refused: syscall.ENFILE}},
+		JobFrame{ID: 9, Spec: job.Spec{Line: `printf '%s\n' "a b"`, Shell: true, Env: []string{"FUTURES_SEQ=9", "FUTURES_SLOT=1", "FUTURES_WORKER=worker_0"}, Grace: 5 * time.Second}},
+		StartedFrame{ID: 9, PID: 77},
+		OutcomeFrame{ID: 9, Outcome: job.Outcome{ExitCode: 2, Start: time.Now(), Duration: time.Millisecond, MaxRSSKB: 1500, User: 300, Sys: 400}},
+		OutcomeFrame{ID: 10, Outcome: job.Outcome{ExitCode: -1, Start: time.Now(), Err: job.FromWire("x: command not found", []string{"not_found"}), Refused: syscall.ENFILE}},
 	} {
 		p, err := marshal(v)
 		if err != nil {
@@ -144,8 +144,8 @@ func TestTheHotFramesTakeTheFastPath(t *testing.T) {
 		if !got.Interface().(fastDecoder).decodeFast(p) {
 			t.Fatalf("%T: decodeFast gave up on %s", v, p)
 		}
-		if o, ok := got.Interface().(*outcomeFrame); ok {
-			want := v.(outcomeFrame)
+		if o, ok := got.Interface().(*OutcomeFrame); ok {
+			want := v.(OutcomeFrame)
 			if !o.Start.Equal(want.Start) {
 				t.Fatalf("start %v, want %v", o.Start, want.Start)
 			}
@@ -159,9 +159,9 @@ func TestTheHotFramesTakeTheFastPath(t *testing.T) {
 }
 
 func BenchmarkHotFramesJSON(b *testing.B) {
-	jf := jobFrame{ID: 1, Spec: job.Spec{Line: "true", Argv: []string{"true"}, Env: []string{"FUTURES_SEQ=1", "FUTURES_SLOT=1", "FUTURES_WORKER=worker_0"}, Grace: 5 * time.Second}}
-	out := outcomeFrame{ID: 1, Outcome: job.Outcome{Start: time.Now(), Duration: time.Millisecond, MaxRSSKB: 1234, User: 1000, Sys: 2000}}
-	started := startedFrame{ID: 1, PID: 4321}
+	jf := JobFrame{ID: 1, Spec: job.Spec{Line: "true", Argv: []string{"true"}, Env: []string{"FUTURES_SEQ=1", "FUTURES_SLOT=1", "FUTURES_WORKER=worker_0"}, Grace: 5 * time.Second}}
+	out := OutcomeFrame{ID: 1, Outcome: job.Outcome{Start: time.Now(), Duration: time.Millisecond, MaxRSSKB: 1234, User: 1000, Sys: 2000}}
+	started := StartedFrame{ID: 1, PID: 4321}
 	b.ReportAllocs()
 	for b.Loop() {
 		for _, v := range []any{jf, started, out} {
@@ -169,7 +169,7 @@ func BenchmarkHotFramesJSON(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			if err := decode(frameJob, p, reflect.New(reflect.TypeOf(v)).Interface()); err != nil {
+			if err := Decode(FrameJob, p, reflect.New(reflect.TypeOf(v)).Interface()); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -1,4 +1,4 @@
-package pool
+package wire
 
 import (
 	"encoding/base64"
@@ -23,7 +23,7 @@ import (
 //     whitespace, known keys, and strings, integers, booleans and arrays of
 //     strings as values) and gives up on anything else (a {"b64":…} string,
 //     an unknown or misspelt key, a null, spaces: what another writer may
-//     send), which decode then hands to encoding/json. Where it does not
+//     send), which Decode then hands to encoding/json. Where it does not
 //     give up, it agrees with encoding/json; FuzzFastJSONDecoding checks it.
 
 // jsonAppender is a frame payload that encodes itself without reflection.
@@ -51,7 +51,7 @@ func marshal(v any) ([]byte, error) {
 	return json.Marshal(v)
 }
 
-func (f jobFrame) appendJSON(b []byte) []byte {
+func (f JobFrame) appendJSON(b []byte) []byte {
 	s := f.Spec
 	if len(s.Transfer) > 0 || len(s.Return) > 0 || s.Cleanup {
 		return nil // a job with files: encoding/json writes those fields
@@ -89,7 +89,7 @@ func (f jobFrame) appendJSON(b []byte) []byte {
 	return append(b, '}')
 }
 
-func (f startedFrame) appendJSON(b []byte) []byte {
+func (f StartedFrame) appendJSON(b []byte) []byte {
 	b = append(b, `{"id":`...)
 	b = strconv.AppendUint(b, f.ID, 10)
 	b = append(b, `,"pid":`...)
@@ -97,7 +97,7 @@ func (f startedFrame) appendJSON(b []byte) []byte {
 	return append(b, '}')
 }
 
-func (f outcomeFrame) appendJSON(b []byte) []byte {
+func (f OutcomeFrame) appendJSON(b []byte) []byte {
 	o := f.Outcome
 	b = append(b, `{"id":`...)
 	b = strconv.AppendUint(b, f.ID, 10)
@@ -394,9 +394,9 @@ func (s *jsonScan) duration(d *time.Duration) bool {
 	return ok
 }
 
-func (f *jobFrame) decodeFast(p []byte) bool {
+func (f *JobFrame) decodeFast(p []byte) bool {
 	s := jsonScan{p: p}
-	var w jobFrame
+	var w JobFrame
 	ok := s.members(func(key string) (ok bool) {
 		switch key {
 		case "id":
@@ -426,7 +426,7 @@ func (f *jobFrame) decodeFast(p []byte) bool {
 	return ok
 }
 
-func (f *startedFrame) decodeFast(p []byte) bool {
+func (f *StartedFrame) decodeFast(p []byte) bool {
 	s := jsonScan{p: p}
 	w := *f // encoding/json leaves the fields p does not name as they are
 	ok := s.members(func(key string) (ok bool) {
@@ -446,9 +446,9 @@ func (f *startedFrame) decodeFast(p []byte) bool {
 	return ok
 }
 
-func (f *outcomeFrame) decodeFast(p []byte) bool {
+func (f *OutcomeFrame) decodeFast(p []byte) bool {
 	s := jsonScan{p: p}
-	var w outcomeFrame
+	var w OutcomeFrame
 	var msg, refused string
 	var kinds []string
 	ok := s.members(func(key string) (ok bool) {

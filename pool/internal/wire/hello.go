@@ -1,0 +1,93 @@
+package wire
+
+import (
+	"cmp"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"sync"
+)
+
+// ProtocolVersion is the version of the worker protocol this package speaks.
+// A runner and a worker must speak the same one.
+const ProtocolVersion = 1
+
+// Hello is the payload of FrameHello: who is speaking. Both sides send one.
+type Hello struct {
+	Protocol int    `json:"protocol"` // ProtocolVersion
+	Futures  string `json:"futures"`  // the futures version
+	Role     string `json:"role"`     // "runner" or "worker"
+	GOOS     string `json:"goos"`
+	GOARCH   string `json:"goarch"`
+	CPUs     int    `json:"cpus"`
+	Hostname string `json:"hostname"`
+	PID      int    `json:"pid"`
+	// Features are the optional parts of the protocol the sender speaks
+	// (FeatureFiles); a peer uses one only with a peer that lists it.
+	Features []string `json:"features,omitempty"`
+	// Boot is the machine's boot id (Linux: /proc/sys/kernel/random/boot_id),
+	// "" when unknown: with Hostname, it tells a peer on the same machine.
+	Boot string `json:"boot,omitempty"`
+}
+
+// LocalHello is this process's Hello in the given role.
+func LocalHello(role string) Hello {
+	host, _ := os.Hostname()
+	return Hello{
+		Protocol: ProtocolVersion, Futures: FuturesVersion(), Role: role,
+		GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, CPUs: runtime.NumCPU(),
+		Hostname: host, PID: os.Getpid(), Features: []string{FeatureFiles}, Boot: BootID(),
+	}
+}
+
+// FuturesVersion is the version of this build: the main module's version,
+// or its VCS revision for a development build.
+var FuturesVersion = sync.OnceValue(func() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	v := bi.Main.Version
+	if v != "" && v != "(devel)" {
+		return v
+	}
+	rev, dirty := "", false
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
+		}
+	}
+	if rev == "" {
+		return "devel"
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if dirty {
+		rev += "-dirty"
+	}
+	return "devel-" + rev
+})
+
+// CheckHello checks the hello the peer sent: it must speak our protocol.
+func CheckHello(peer Hello) error {
+	if peer.Protocol != ProtocolVersion {
+		return Errorf("version mismatch: the %s (futures %s, pid %d on %s) speaks protocol %d; this futures (%s) speaks protocol %d",
+			cmp.Or(peer.Role, "peer"), cmp.Or(peer.Futures, "?"), peer.PID, cmp.Or(peer.Hostname, "?"),
+			peer.Protocol, FuturesVersion(), ProtocolVersion)
+	}
+	return nil
+}
+
+// BootID is this machine's boot id, "" where there is none to read.
+var BootID = sync.OnceValue(func() string {
+	b, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
+})
