@@ -62,8 +62,10 @@ type SSHHost struct {
 	Label string
 }
 
-// Hello is what a futures worker says first on the worker protocol: its
-// protocol and futures versions, OS and architecture, CPUs, hostname and pid.
+// Hello is what a futures worker says first on the worker protocol, as
+// [RemoteFutures] keeps it: Protocol (the protocol version), Futures (its
+// version), Role, GOOS, GOARCH, CPUs, Hostname, PID, Features (the optional
+// parts of the protocol it speaks) and Boot (its machine's boot id, or "").
 type Hello = wire.Hello
 
 // RemoteFutures is the futures that [PrepareSSH] found or put on a host.
