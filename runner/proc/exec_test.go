@@ -1,4 +1,4 @@
-package runner
+package proc
 
 import (
 	"bytes"
@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/futures-cli/futures/pool/job"
 	"github.com/futures-cli/futures/runner/output"
 	"github.com/futures-cli/futures/runner/shell"
 )
@@ -91,20 +92,20 @@ func argvCmd(argv ...string) shell.Command {
 }
 
 // execAsync runs Exec in a goroutine; the channel yields its Outcome.
-func execAsync(ctx context.Context, c shell.Command, o ExecOptions) <-chan Outcome {
-	ch := make(chan Outcome, 1)
+func execAsync(ctx context.Context, c shell.Command, o ExecOptions) <-chan job.Outcome {
+	ch := make(chan job.Outcome, 1)
 	go func() { ch <- Exec(ctx, c, o) }()
 	return ch
 }
 
-func execResult(t *testing.T, ch <-chan Outcome, d time.Duration) Outcome {
+func execResult(t *testing.T, ch <-chan job.Outcome, d time.Duration) job.Outcome {
 	t.Helper()
 	select {
 	case out := <-ch:
 		return out
 	case <-time.After(d):
 		t.Fatalf("Exec did not return within %v", d)
-		return Outcome{}
+		return job.Outcome{}
 	}
 }
 
@@ -518,18 +519,6 @@ func TestExecLeavesNoGoroutines(t *testing.T) {
 		execResult(t, ch, patience)
 	}
 	execEventually(t, patience, "goroutines to end", func() bool { return runtime.NumGoroutine() <= before })
-}
-
-func TestSignalNames(t *testing.T) {
-	for _, s := range []syscall.Signal{syscall.SIGKILL, syscall.SIGTERM, syscall.SIGSEGV, syscall.SIGHUP, 34} {
-		name := signalName(s)
-		if n, ok := signalNumber(name); !ok || n != int(s) {
-			t.Errorf("signal %d is named %q, which reads back as %d", s, name, n)
-		}
-	}
-	if signalName(syscall.SIGKILL) != "SIGKILL" {
-		t.Errorf("SIGKILL is named %q", signalName(syscall.SIGKILL))
-	}
 }
 
 func BenchmarkExec(b *testing.B) {
