@@ -68,7 +68,8 @@ type ExecOptions struct {
 	// PATH.
 	Environ []string
 	// Started, if not nil, is called with the pid of the job's main
-	// process, the leader of its process group, once it has started.
+	// process, the leader of its process group, once it has started and
+	// before any of its output is passed on to Stdout or Stderr.
 	Started func(pid int)
 	// Inline, if true, has Exec read the job's output pipes itself, in the
 	// calling goroutine, waiting on them and on the job's exit with
@@ -193,10 +194,12 @@ func Exec(ctx context.Context, c shell.Command, o ExecOptions) job.Outcome {
 		code, err := classify(argv[0], path, o.Dir, err)
 		return o.startFailed(code, err)
 	}
-	p.startCopying()
+	// Started first: a worker sends its Started frame from it, and the
+	// protocol has it come before the job's first output.
 	if o.Started != nil {
 		o.Started(proc.Pid)
 	}
+	p.startCopying()
 
 	g := pgroup.Watch(ctx, proc.Pid, o.Grace, o.Kill)
 	if !p.pumpUntilExit(proc.Pid) {

@@ -592,3 +592,48 @@ func TestExecDrainDeadline(t *testing.T) {
 		})
 	}
 }
+
+// TestExecStartedComesBeforeOutput checks that o.Started is called before
+// any of the job's output reaches o.Stdout: a worker sends the Started
+// frame from it, and the protocol has it come before the job's first
+// Stdout frame. The job prints at once; Started waits for it to have
+// exited and yields, so that a reader started too early has every chance
+// to deliver its output first.
+func TestExecStartedComesBeforeOutput(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		inline bool
+		stdin  bool
+	}{
+		{"goroutine readers", false, false},
+		{"inline", true, false},
+		{"inline with a stdin to feed (goroutine readers)", true, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			for i := range 100 {
+				var w execOut
+				o := ExecOptions{Stdout: &w, Stderr: &w, Inline: tt.inline}
+				if tt.stdin {
+					o.Stdin = strings.NewReader("x")
+				}
+				var before string
+				started := false
+				o.Started = func(pid int) {
+					started = true
+					waitExit(pid)
+					for range 1000 {
+						runtime.Gosched()
+					}
+					before = w.String()
+				}
+				out := Exec(context.Background(), argvCmd("echo", "hi"), o)
+				if out.Err != nil || out.ExitCode != 0 || w.String() != "hi\n" || !started {
+					t.Fatalf("run %d: %+v, output %q, started %v", i, out, w.String(), started)
+				}
+				if before != "" {
+					t.Fatalf("run %d: output %q was delivered before Started was called", i, before)
+				}
+			}
+		})
+	}
+}
