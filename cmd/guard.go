@@ -1,101 +1,10 @@
 package cmd
 
 import (
-	"bytes"
-	"crypto/rand"
-	"encoding/hex"
-	"io"
-	"os"
-	"strconv"
-	"strings"
-	"syscall"
-
-	"github.com/futures-cli/futures/pool/pgroup"
 	"github.com/spf13/cobra"
-	"golang.org/x/sys/unix"
+
+	"github.com/futures-cli/futures/runner/proc"
 )
-
-// The guard kills what a run's jobs leave behind when the runner cannot:
-// when it is killed with SIGKILL (Pdeathsig only reaches a job's main
-// process, not the processes it started); and the runner itself does the
-// same sweep when it ends, for a process that left its job's process group
-// without leaving the session (a background job of `bash -c 'set -m; …'`).
-//
-// Every process of a run carries FUTURES_RUN=<id> in its environment (the
-// runner sets it in its own, and jobs and workers inherit it). The guard
-// is a shell waiting for a line on a pipe from the runner, in a process
-// group of its own, ignoring the terminal's signals. At its normal end the
-// runner sweeps, then writes that line, and the shell exits. If the pipe
-// closes without it (the runner was killed), the shell execs `futures
-// guard ID`, which sweeps. A sweep KILLs every process of the runner's
-// session whose environment holds the run's id. A process started with
-// setsid, which is how a job detaches a daemon on purpose, is in another
-// session, and left alone; so is one started with a fresh environment
-// (env -i).
-
-// runEnv is the environment variable that marks the processes of a run.
-const runEnv = "FUTURES_RUN"
-
-// guardScript is the guard, run as sh -c guardScript sh EXE ID.
-const guardScript = `trap '' INT TERM HUP QUIT PIPE; read -r _ || exec "$1" guard "$2"`
-
-// startGuard starts the guard and marks this process's future children
-// with a new run id. The returned function, called once the run is over,
-// sweeps and lets the guard go. Without a shell or without os.Executable,
-// the run goes on without the guard, and still sweeps at its end.
-func startGuard() (stop func()) {
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	id := strconv.Itoa(os.Getpid()) + "-" + hex.EncodeToString(b[:])
-	proc, pw := spawnGuard(id) // before Setenv: the guard is not marked
-	if err := os.Setenv(runEnv, id); err != nil {
-		return func() {}
-	}
-	return func() {
-		sweep(id)
-		if proc != nil {
-			_, _ = pw.WriteString("done\n")
-			pw.Close()
-			_, _ = proc.Wait()
-		}
-	}
-}
-
-// spawnGuard starts the guard shell, or returns nils.
-func spawnGuard(id string) (*os.Process, *os.File) {
-	exe, err := os.Executable()
-	if err != nil {
-		return nil, nil
-	}
-	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
-	if err != nil {
-		return nil, nil
-	}
-	defer null.Close()
-	pr, pw, err := os.Pipe()
-	if err != nil {
-		return nil, nil
-	}
-	defer pr.Close()
-	// Not marked, not even by an outer run (futures inside a job of
-	// futures): the outer run's sweep must leave this guard to do its own.
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, runEnv+"=") {
-			env = append(env, kv)
-		}
-	}
-	proc, err := os.StartProcess("/bin/sh", []string{"sh", "-c", guardScript, "sh", exe, id}, &os.ProcAttr{
-		Env:   env,
-		Files: []*os.File{pr, null, null},
-		Sys:   pgroup.Attr(0),
-	})
-	if err != nil {
-		pw.Close()
-		return nil, nil
-	}
-	return proc, pw
-}
 
 // guardOptions are the argument of `futures guard`: the run's id.
 type guardOptions struct {
@@ -103,12 +12,12 @@ type guardOptions struct {
 }
 
 // newCmdGuard builds `futures guard ID`, hidden: the sweep of a run whose
-// runner was killed (see startGuard). runF runs the parsed options; nil:
-// runGuard, the sweep.
+// runner was killed (see proc.StartGuard). runF runs the parsed options;
+// nil: runGuard, the sweep.
 func newCmdGuard(_ *factory, runF func(*guardOptions) error) *cobra.Command {
 	o := &guardOptions{}
 	return &cobra.Command{
-		Use:    "guard ID",
+		Use:    proc.GuardCommand + " ID",
 		Short:  "Kill what the jobs of run ID left behind (run by the runner's guard)",
 		Hidden: true,
 		Args:   cobra.ExactArgs(1),
@@ -124,72 +33,6 @@ func newCmdGuard(_ *factory, runF func(*guardOptions) error) *cobra.Command {
 
 // runGuard sweeps what the run o.id left behind.
 func runGuard(o *guardOptions) error {
-	sweep(o.id)
+	proc.Sweep(o.id)
 	return nil
-}
-
-// sweep KILLs the processes of this session whose environment holds
-// FUTURES_RUN=id, pass after pass until a pass finds none (a process may
-// fork while a pass runs), and returns how many it killed.
-func sweep(id string) int {
-	want := []byte("\x00" + runEnv + "=" + id + "\x00")
-	self := os.Getpid()
-	sid, err := unix.Getsid(0)
-	if err != nil {
-		return 0
-	}
-	killed := 0
-	env := make([]byte, 0, 64<<10)
-	for pass := 0; pass < 100; pass++ {
-		n := 0
-		d, err := os.Open("/proc")
-		if err != nil {
-			return killed
-		}
-		names, _ := d.Readdirnames(-1)
-		d.Close()
-		for _, name := range names {
-			pid, err := strconv.Atoi(name)
-			if err != nil || pid == self {
-				continue
-			}
-			if s, err := unix.Getsid(pid); err != nil || s != sid {
-				continue
-			}
-			env = append(env[:0], 0)
-			if env, err = appendFile(env, "/proc/"+name+"/environ"); err != nil {
-				continue // gone, or not ours
-			}
-			if bytes.Contains(env, want) && syscall.Kill(pid, syscall.SIGKILL) == nil {
-				n++
-			}
-		}
-		if n == 0 {
-			break
-		}
-		killed += n
-	}
-	return killed
-}
-
-// appendFile appends the content of the file name to b.
-func appendFile(b []byte, name string) ([]byte, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return b, err
-	}
-	defer f.Close()
-	for {
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)]
-		}
-		n, err := f.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
-		if err == io.EOF {
-			return b, nil
-		}
-		if err != nil {
-			return b, err
-		}
-	}
 }

@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	"github.com/futures-cli/futures/runner"
+	"github.com/futures-cli/futures/runner/proc"
 )
 
 // signals turns the first SIGINT, SIGTERM or SIGHUP into the cancellation
@@ -66,7 +67,7 @@ func execute(f *factory, c *commonFlags, opt runner.Options, fn func(context.Con
 	}
 	stopGuard := func() {}
 	if !opt.DryRun {
-		stopGuard = startGuard()
+		stopGuard = proc.StartGuard()
 	}
 	sum := fn(ctx, opt)
 	stopGuard()

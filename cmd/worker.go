@@ -12,7 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/futures-cli/futures/pool"
-	"github.com/futures-cli/futures/runner"
+	"github.com/futures-cli/futures/runner/proc"
 )
 
 // workerOptions are what `futures worker` runs with: it takes no flags.
@@ -23,7 +23,7 @@ type workerOptions struct {
 // newCmdWorker builds `futures worker`, hidden: a worker process of the
 // process executor. It speaks the worker protocol (pool/internal/wire,
 // docs/process-executor.md) on its stdin and stdout and runs the jobs it is
-// given with runner.Exec. It exits when its stdin closes; SIGTERM (which a
+// given with proc.Exec. It exits when its stdin closes; SIGTERM (which a
 // local worker also gets when its runner dies), SIGINT or SIGHUP KILL its
 // running job's process group and make it exit at once.
 //
@@ -56,7 +56,7 @@ func runWorker(o *workerOptions) error {
 	signal.Notify(pipe, syscall.SIGPIPE)
 	defer signal.Stop(pipe)
 
-	err := pool.ServeWorker(ctx, pollable(o.f.stdin), o.f.stdout, pool.WorkerOptions{Exec: runner.ExecJob})
+	err := pool.ServeWorker(ctx, pollable(o.f.stdin), o.f.stdout, pool.WorkerOptions{Exec: proc.ExecJob})
 	switch {
 	case err == nil:
 		return nil

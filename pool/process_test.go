@@ -59,7 +59,7 @@ func (g gatedWriter) Write(p []byte) (int, error) {
 	return g.w.Write(p)
 }
 
-// testExec is a worker's Exec for these tests, a small runner.Exec: the job
+// testExec is a worker's Exec for these tests, a small proc.Exec: the job
 // in a process group of its own, TERM or KILL to the group when ctx ends,
 // what is left of the group KILLed when it ends. Its output is passed on
 // only after jio.Started is called (os/exec copies it from the moment the

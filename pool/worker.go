@@ -24,9 +24,10 @@ type WorkerOptions struct {
 	// TERM to its process group, KILL after spec.Grace, or at once when
 	// jio.Kill is closed. It calls jio.Started with the pid of the job's
 	// main process, the leader of the job's process group, once that has
-	// started, from the goroutine that called it (before it returns). It
-	// must not write to the worker's stdout. Required;
-	// cmd/worker.go wires it to runner.Exec.
+	// started, from the goroutine that called it, before it writes any of
+	// the job's output (the Started frame comes first). It must not write
+	// to the worker's stdout. Required;
+	// cmd/worker.go wires it to proc.ExecJob (runner/proc).
 	Exec func(ctx context.Context, spec job.Spec, jio JobIO) job.Outcome
 }
 

@@ -16,6 +16,12 @@ import (
 	"github.com/futures-cli/futures/runner/input"
 )
 
+// patience bounds every wait of this package's tests that is not itself
+// under test: a test that needs it has hung. It is generous, so that a
+// loaded machine (a -race build, other packages tested at once) never runs
+// out of it; no test asserts a wall-clock bound tighter than it.
+const patience = time.Minute
+
 func TestParseHalt(t *testing.T) {
 	for _, c := range []struct {
 		in   string

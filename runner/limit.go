@@ -9,6 +9,7 @@ import (
 
 	"github.com/futures-cli/futures/pool"
 	"github.com/futures-cli/futures/pool/job"
+	"github.com/futures-cli/futures/runner/proc"
 	"github.com/futures-cli/futures/runner/shell"
 )
 
@@ -132,12 +133,12 @@ func (g *gate) say(errno syscall.Errno, n int) {
 
 // do starts a job through the gate with start, which tries to start it and
 // runs it to its end; refusable says whether start may report a refusal
-// (Outcome.Refused) rather than fail. A refused start waits for another
+// (job.Outcome.Refused) rather than fail. A refused start waits for another
 // job to end and starts again; when nothing else runs, start is called
 // once more with refusable false, and fails as any start failure does if
 // the system refuses it again. When ctx ends while it waits, start is
 // called with ctx ended (it then reports the job not started).
-func (g *gate) do(ctx context.Context, start func(refusable bool) Outcome) Outcome {
+func (g *gate) do(ctx context.Context, start func(refusable bool) job.Outcome) job.Outcome {
 	refusable := true
 	for {
 		ticket, err := g.enter(ctx)
@@ -157,9 +158,9 @@ func (g *gate) do(ctx context.Context, start func(refusable bool) Outcome) Outco
 
 // execLimited runs one attempt of c on the run's executor through the
 // run's gate (see do).
-func (r *run) execLimited(ctx context.Context, c shell.Command, eo ExecOptions) Outcome {
-	return r.gate.do(ctx, func(refusable bool) Outcome {
+func (r *run) execLimited(ctx context.Context, c shell.Command, eo proc.ExecOptions, files *Files) job.Outcome {
+	return r.gate.do(ctx, func(refusable bool) job.Outcome {
 		eo.Refusable = refusable
-		return r.exec(ctx, c, eo)
+		return r.exec(ctx, c, eo, files)
 	})
 }

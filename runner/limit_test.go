@@ -15,8 +15,8 @@ import (
 )
 
 // refusedOutcome is what a start the system refused with errno reports.
-func refusedOutcome(errno syscall.Errno) Outcome {
-	return Outcome{ExitCode: -1, Err: &os.PathError{Op: "fork/exec", Path: "/bin/true", Err: errno}, Refused: errno}
+func refusedOutcome(errno syscall.Errno) job.Outcome {
+	return job.Outcome{ExitCode: -1, Err: &os.PathError{Op: "fork/exec", Path: "/bin/true", Err: errno}, Refused: errno}
 }
 
 func TestGateRefusedStartWaitsForARunningJobThenStartsAgain(t *testing.T) {
@@ -31,10 +31,10 @@ func TestGateRefusedStartWaitsForARunningJobThenStartsAgain(t *testing.T) {
 			var other atomic.Bool // the other job has ended
 			refused := make(chan struct{})
 			calls := 0
-			var out Outcome
+			var out job.Outcome
 			var wg sync.WaitGroup
 			wg.Go(func() {
-				out = g.do(context.Background(), func(refusable bool) Outcome {
+				out = g.do(context.Background(), func(refusable bool) job.Outcome {
 					calls++
 					if calls == 1 {
 						defer close(refused)
@@ -46,7 +46,7 @@ func TestGateRefusedStartWaitsForARunningJobThenStartsAgain(t *testing.T) {
 					if !refusable {
 						t.Errorf("started again as a last try, though a job was running")
 					}
-					return Outcome{ExitCode: 0}
+					return job.Outcome{ExitCode: 0}
 				})
 			})
 			<-refused
@@ -68,12 +68,12 @@ func TestGateRefusedStartFailsWhenNothingElseRuns(t *testing.T) {
 	var stderr bytes.Buffer
 	g := newGate(&stderr)
 	var tries []bool
-	out := g.do(context.Background(), func(refusable bool) Outcome {
+	out := g.do(context.Background(), func(refusable bool) job.Outcome {
 		tries = append(tries, refusable)
 		if refusable {
 			return refusedOutcome(syscall.EMFILE)
 		}
-		return Outcome{ExitCode: 126, Err: errors.New("true: too many open files")}
+		return job.Outcome{ExitCode: 126, Err: errors.New("true: too many open files")}
 	})
 	if out.ExitCode != 126 || len(tries) != 2 || !tries[0] || tries[1] {
 		t.Fatalf("outcome %+v after tries %v, want exit 126 after [true false]", out, tries)
@@ -100,12 +100,12 @@ func TestGateAfterARefusalRunsAtMostAsManyAsRanThen(t *testing.T) {
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		n := 0
-		g.do(context.Background(), func(bool) Outcome {
+		g.do(context.Background(), func(bool) job.Outcome {
 			if n++; n == 1 {
 				return refusedOutcome(syscall.EAGAIN) // the limit is now 2
 			}
 			close(started)
-			return Outcome{}
+			return job.Outcome{}
 		})
 	})
 	if note := <-notes; !strings.Contains(note, "(EAGAIN): running at most 2 jobs at once") {
@@ -129,13 +129,13 @@ func TestGateARefusalWhileWaitingEndsWithTheContext(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	var ctxEnded []bool
-	out := g.do(ctx, func(bool) Outcome {
+	out := g.do(ctx, func(bool) job.Outcome {
 		ctxEnded = append(ctxEnded, ctx.Err() != nil)
 		if len(ctxEnded) == 1 {
 			cancel() // Ctrl-C while it is refused
 			return refusedOutcome(syscall.EMFILE)
 		}
-		return Outcome{ExitCode: -1, Canceled: true}
+		return job.Outcome{ExitCode: -1, Canceled: true}
 	})
 	if !out.Canceled || len(ctxEnded) != 2 || !ctxEnded[1] {
 		t.Fatalf("outcome %+v, starts with ctx ended %v: want a cancelled outcome from a second start with ctx ended", out, ctxEnded)

@@ -8,15 +8,16 @@ import (
 
 	"github.com/futures-cli/futures/pool"
 	"github.com/futures-cli/futures/pool/job"
+	"github.com/futures-cli/futures/runner/proc"
 	"github.com/futures-cli/futures/runner/shell"
 )
 
 // The process executor (--executor process): jobs run in worker processes
-// of a pool.ProcessPool. This file is both ends of a job's trip: the
-// runner's side turns a Command and its ExecOptions into a job.Spec, and
-// gets back the job.Outcome its worker sent; the worker's side (ExecJob,
-// which `futures worker` runs) turns the job.Spec back into a Command and
-// runs it with Exec.
+// of a pool.ProcessPool. This file is the runner's end of a job's trip: it
+// turns a Command and its proc.ExecOptions into a job.Spec, and gets back
+// the job.Outcome its worker sent; the worker's end, proc.ExecJob (which
+// `futures worker` runs), turns the job.Spec back into a Command and runs
+// it with proc.Exec.
 
 // Executor names, for Options.Executor.
 const (
@@ -52,22 +53,22 @@ func (r *run) hostDropped(host string, err error) {
 // execRemote runs one attempt of c on the worker process that ctx's task
 // runs on. A lost worker breaks the run (exit status 3) at once, so that
 // the job is not retried and the rest stop.
-func (r *run) execRemote(ctx context.Context, c shell.Command, eo ExecOptions) Outcome {
+func (r *run) execRemote(ctx context.Context, c shell.Command, eo proc.ExecOptions, files *Files) job.Outcome {
 	spec := job.Spec{
 		Line: c.Line, Argv: c.Argv, Shell: c.Shell, ShellCmd: eo.Shell,
 		Env: eo.Env, Dir: eo.Dir, Grace: eo.Grace, Refusable: eo.Refusable,
 	}
-	if f := eo.Files; f != nil {
+	if f := files; f != nil {
 		spec.Transfer, spec.Return, spec.Cleanup = f.Transfer, f.Return, f.Cleanup
 	}
 	// --output ungroup hands the jobs the run's own stdout and stderr; here
 	// their output arrives in frames and is written through the run's
 	// Outputs instead, so that a closed stdout (| head -1) is seen as one.
 	stdout, stderr := eo.Stdout, eo.Stderr
-	if sameWriter(stdout, r.opt.Stdout) {
+	if proc.SameWriter(stdout, r.opt.Stdout) {
 		stdout = r.stdout
 	}
-	if sameWriter(stderr, r.opt.Stderr) {
+	if proc.SameWriter(stderr, r.opt.Stderr) {
 		stderr = r.stderr
 	}
 	start := time.Now()
@@ -76,21 +77,7 @@ func (r *run) execRemote(ctx context.Context, c shell.Command, eo ExecOptions) O
 		if errors.Is(err, pool.ErrBroken) {
 			r.broken(err)
 		}
-		return Outcome{ExitCode: -1, Err: err, Start: start}
+		return job.Outcome{ExitCode: -1, Err: err, Start: start}
 	}
 	return out
-}
-
-// ExecJob runs a job a worker process received: it is the
-// pool.WorkerOptions.Exec of `futures worker`.
-func ExecJob(ctx context.Context, spec job.Spec, jio pool.JobIO) job.Outcome {
-	c := shell.Command{Line: spec.Line, Argv: spec.Argv, Shell: spec.Shell}
-	// Inline: a worker runs one job at a time, so the job's output is read
-	// in this goroutine rather than by a goroutine per pipe (see
-	// exec_inline.go).
-	return Exec(ctx, c, ExecOptions{
-		Shell: spec.ShellCmd, Env: spec.Env, Environ: spec.Environ, Dir: spec.Dir,
-		Stdout: jio.Stdout, Stderr: jio.Stderr, Grace: spec.Grace, Kill: jio.Kill, Started: jio.Started,
-		Inline: true, Refusable: spec.Refusable,
-	})
 }

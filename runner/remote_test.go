@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/futures-cli/futures/pool"
+	"github.com/futures-cli/futures/runner/proc"
 )
 
 // testWorkerEnv makes this test binary serve as `futures worker` (see
@@ -24,7 +25,7 @@ const testWorkerEnv = "FUTURES_RUNNER_TEST_WORKER"
 func TestMain(m *testing.M) {
 	if os.Getenv(testWorkerEnv) == "1" {
 		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
-		err := pool.ServeWorker(ctx, os.Stdin, os.Stdout, pool.WorkerOptions{Exec: ExecJob})
+		err := pool.ServeWorker(ctx, os.Stdin, os.Stdout, pool.WorkerOptions{Exec: proc.ExecJob})
 		stop()
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "test worker:", err)

@@ -19,6 +19,7 @@ import (
 	"github.com/futures-cli/futures/pool/job"
 	"github.com/futures-cli/futures/runner/input"
 	"github.com/futures-cli/futures/runner/output"
+	"github.com/futures-cli/futures/runner/proc"
 	"github.com/futures-cli/futures/runner/shell"
 )
 
@@ -80,7 +81,7 @@ func (e *JobError) Error() string {
 // SignalError is the cancellation cause when the runner receives a signal.
 type SignalError struct{ Signal syscall.Signal }
 
-func (e SignalError) Error() string { return "interrupted by " + signalName(e.Signal) }
+func (e SignalError) Error() string { return "interrupted by " + job.SignalName(e.Signal) }
 
 // Observer is told about progress. Finished is called from one goroutine,
 // in emission order; Total may be called from another, as soon as the
@@ -421,11 +422,11 @@ func (r *run) newExecutor() pool.Executor[*Result] {
 
 // exec runs one attempt of a job's command on the worker that ctx belongs
 // to.
-func (r *run) exec(ctx context.Context, c shell.Command, eo ExecOptions) Outcome {
+func (r *run) exec(ctx context.Context, c shell.Command, eo proc.ExecOptions, files *Files) job.Outcome {
 	if r.opt.Executor == ProcessExecutor {
-		return r.execRemote(ctx, c, eo)
+		return r.execRemote(ctx, c, eo, files)
 	}
-	return Exec(ctx, c, eo)
+	return proc.Exec(ctx, c, eo)
 }
 
 // initializer runs the --initializer command once in each worker.
@@ -439,7 +440,7 @@ func (r *run) initializer() func(context.Context) error {
 			return fmt.Errorf("initializer: %w", err)
 		}
 		var errb limitedBuffer
-		out := Exec(r.ctx, c, ExecOptions{Shell: r.opt.Shell, Stdout: io.Discard, Stderr: &errb, Grace: r.opt.Grace, Kill: r.opt.Kill,
+		out := proc.Exec(r.ctx, c, proc.ExecOptions{Shell: r.opt.Shell, Stdout: io.Discard, Stderr: &errb, Grace: r.opt.Grace, Kill: r.opt.Kill,
 			Env: []string{"FUTURES_WORKER=" + pool.WorkerName(ctx), "FUTURES_SLOT=" + strconv.Itoa(pool.WorkerID(ctx)+1)}})
 		if out.Err != nil || out.ExitCode != 0 {
 			msg := strings.TrimSpace(errb.String())
@@ -892,7 +893,7 @@ func (r *run) task(job *input.Job) pool.Task[*Result] {
 
 // attempt runs c once, filling res.
 func (r *run) attempt(ctx context.Context, job *input.Job, c shell.Command, env []string, files *Files, res *Result) {
-	eo := ExecOptions{Shell: r.opt.Shell, Env: env, Grace: r.opt.Grace, Kill: r.opt.Kill, Files: files}
+	eo := proc.ExecOptions{Shell: r.opt.Shell, Env: env, Grace: r.opt.Grace, Kill: r.opt.Kill}
 	var lw, lwe *output.LineWriter
 	switch {
 	case r.opt.JSON || r.opt.Output == Group:
@@ -922,7 +923,7 @@ func (r *run) attempt(ctx context.Context, job *input.Job, c shell.Command, env 
 		jctx, cancel = context.WithTimeoutCause(ctx, r.opt.JobTimeout, ErrJobTimeout)
 		defer cancel()
 	}
-	out := r.execLimited(jctx, c, eo)
+	out := r.execLimited(jctx, c, eo, files)
 	if lw != nil {
 		_ = lw.Close()
 		_ = lwe.Close()
@@ -968,7 +969,7 @@ func (r *run) attempt(ctx context.Context, job *input.Job, c shell.Command, env 
 // that could not be written (TMPDIR missing or full), a process that left
 // the job's group and held its output open; nil when all of it came
 // through. A closed stdout is not counted: it stops the run quietly.
-func outputLost(out Outcome, res *Result, lw, lwe *output.LineWriter) error {
+func outputLost(out job.Outcome, res *Result, lw, lwe *output.LineWriter) error {
 	var errs []error
 	if res.stdout != nil {
 		errs = append(errs, res.stdout.Err(), res.stderr.Err())

@@ -49,7 +49,7 @@ type Spec struct {
 	Environ []string
 }
 
-// Outcome is how one job ended: what the runner's Exec returns, what a
+// Outcome is how one job ended: what runner/proc's Exec returns, what a
 // worker sends back over the wire, and what the runner records.
 type Outcome struct {
 	// ExitCode is the job's exit status; 128+N when a signal N killed it, as

@@ -12,7 +12,7 @@ import (
 // the environment as BASH_FUNC_myf%%=() { …; } (BASH_FUNC_myf()= before
 // bash 4.4), and only a bash started with that environment knows it. GNU
 // parallel and rush run such a command under bash; so does Exec, whatever
-// the shell of other lines (ExecOptions.Shell) is.
+// the shell of other lines (proc.ExecOptions.Shell) is.
 
 // runnerFunctions are the names of the functions exported in the runner's
 // own environment, read once.

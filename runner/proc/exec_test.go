@@ -1,4 +1,4 @@
-package runner
+package proc
 
 import (
 	"bytes"
@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/futures-cli/futures/pool/job"
 	"github.com/futures-cli/futures/runner/output"
 	"github.com/futures-cli/futures/runner/shell"
 )
@@ -91,20 +92,20 @@ func argvCmd(argv ...string) shell.Command {
 }
 
 // execAsync runs Exec in a goroutine; the channel yields its Outcome.
-func execAsync(ctx context.Context, c shell.Command, o ExecOptions) <-chan Outcome {
-	ch := make(chan Outcome, 1)
+func execAsync(ctx context.Context, c shell.Command, o ExecOptions) <-chan job.Outcome {
+	ch := make(chan job.Outcome, 1)
 	go func() { ch <- Exec(ctx, c, o) }()
 	return ch
 }
 
-func execResult(t *testing.T, ch <-chan Outcome, d time.Duration) Outcome {
+func execResult(t *testing.T, ch <-chan job.Outcome, d time.Duration) job.Outcome {
 	t.Helper()
 	select {
 	case out := <-ch:
 		return out
 	case <-time.After(d):
 		t.Fatalf("Exec did not return within %v", d)
-		return Outcome{}
+		return job.Outcome{}
 	}
 }
 
@@ -520,18 +521,6 @@ func TestExecLeavesNoGoroutines(t *testing.T) {
 	execEventually(t, patience, "goroutines to end", func() bool { return runtime.NumGoroutine() <= before })
 }
 
-func TestSignalNames(t *testing.T) {
-	for _, s := range []syscall.Signal{syscall.SIGKILL, syscall.SIGTERM, syscall.SIGSEGV, syscall.SIGHUP, 34} {
-		name := signalName(s)
-		if n, ok := signalNumber(name); !ok || n != int(s) {
-			t.Errorf("signal %d is named %q, which reads back as %d", s, name, n)
-		}
-	}
-	if signalName(syscall.SIGKILL) != "SIGKILL" {
-		t.Errorf("SIGKILL is named %q", signalName(syscall.SIGKILL))
-	}
-}
-
 func BenchmarkExec(b *testing.B) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -599,6 +588,51 @@ func TestExecDrainDeadline(t *testing.T) {
 			}
 			if s.held != tt.wantHeld {
 				t.Errorf("held = %v, want %v", s.held, tt.wantHeld)
+			}
+		})
+	}
+}
+
+// TestExecStartedComesBeforeOutput checks that o.Started is called before
+// any of the job's output reaches o.Stdout: a worker sends the Started
+// frame from it, and the protocol has it come before the job's first
+// Stdout frame. The job prints at once; Started waits for it to have
+// exited and yields, so that a reader started too early has every chance
+// to deliver its output first.
+func TestExecStartedComesBeforeOutput(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		inline bool
+		stdin  bool
+	}{
+		{"goroutine readers", false, false},
+		{"inline", true, false},
+		{"inline with a stdin to feed (goroutine readers)", true, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			for i := range 100 {
+				var w execOut
+				o := ExecOptions{Stdout: &w, Stderr: &w, Inline: tt.inline}
+				if tt.stdin {
+					o.Stdin = strings.NewReader("x")
+				}
+				var before string
+				started := false
+				o.Started = func(pid int) {
+					started = true
+					waitExit(pid)
+					for range 1000 {
+						runtime.Gosched()
+					}
+					before = w.String()
+				}
+				out := Exec(context.Background(), argvCmd("echo", "hi"), o)
+				if out.Err != nil || out.ExitCode != 0 || w.String() != "hi\n" || !started {
+					t.Fatalf("run %d: %+v, output %q, started %v", i, out, w.String(), started)
+				}
+				if before != "" {
+					t.Fatalf("run %d: output %q was delivered before Started was called", i, before)
+				}
 			}
 		})
 	}

@@ -1,4 +1,7 @@
-package runner
+// Package proc runs one job as a process: Exec starts it in a process
+// group of its own and returns its job.Outcome; the orphan sweep (guard.go)
+// kills what a run's jobs leave behind.
+package proc
 
 import (
 	"context"
@@ -8,25 +11,25 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 	"unsafe"
 
+	"github.com/futures-cli/futures/pool"
 	"github.com/futures-cli/futures/pool/job"
 	"github.com/futures-cli/futures/pool/pgroup"
 	"github.com/futures-cli/futures/runner/internal/copybuf"
 	"github.com/futures-cli/futures/runner/shell"
 )
 
-// ErrNotFound is wrapped by Outcome.Err when a job's program does not exist
-// (exit code 127, as a shell reports it): job.ErrNotFound.
+// ErrNotFound is wrapped by job.Outcome.Err when a job's program does not
+// exist (exit code 127, as a shell reports it): job.ErrNotFound.
 var ErrNotFound = job.ErrNotFound
 
-// ErrNotExecutable is wrapped by Outcome.Err when a job's program exists but
-// cannot be executed (exit code 126, as a shell reports it):
+// ErrNotExecutable is wrapped by job.Outcome.Err when a job's program
+// exists but cannot be executed (exit code 126, as a shell reports it):
 // job.ErrNotExecutable.
 var ErrNotExecutable = job.ErrNotExecutable
 
@@ -65,12 +68,9 @@ type ExecOptions struct {
 	// PATH.
 	Environ []string
 	// Started, if not nil, is called with the pid of the job's main
-	// process, the leader of its process group, once it has started.
+	// process, the leader of its process group, once it has started and
+	// before any of its output is passed on to Stdout or Stderr.
 	Started func(pid int)
-	// Files, if not nil, are files that travel with the job to a
-	// process-pool worker and back (transfer.go). Exec ignores them: only
-	// the process executor moves files.
-	Files *Files
 	// Inline, if true, has Exec read the job's output pipes itself, in the
 	// calling goroutine, waiting on them and on the job's exit with
 	// poll(2), rather than with a goroutine per pipe on the runtime's
@@ -82,16 +82,12 @@ type ExecOptions struct {
 	// Refusable, if true, has Exec return at once, having written
 	// nothing, when the system refuses to start the job for lack of a
 	// resource (too many open files or processes: EMFILE, ENFILE, EAGAIN,
-	// making a pipe or forking): Outcome.Refused then names the errno, and
-	// the caller may start the job again once another job has freed what
-	// it held (limit.go). Otherwise that is a start failure like any
-	// other, exit code 126.
+	// making a pipe or forking): job.Outcome.Refused then names the
+	// errno, and the caller may start the job again once another job has
+	// freed what it held (runner/limit.go). Otherwise that is a start
+	// failure like any other, exit code 126.
 	Refusable bool
 }
-
-// Outcome is what Exec reports about one job: the one outcome type of the
-// project, shared with the process executor's wire and the records.
-type Outcome = job.Outcome
 
 // drainDelay bounds how long Exec keeps reading a job's output after its
 // process group is gone: only a process that left the group (setsid) can
@@ -140,13 +136,13 @@ var (
 // opened once per process, and the only goroutines are the output readers
 // (none when o.Stdout and o.Stderr are files or nil, or with o.Inline), plus
 // one that exists only once ctx has ended.
-func Exec(ctx context.Context, c shell.Command, o ExecOptions) Outcome {
+func Exec(ctx context.Context, c shell.Command, o ExecOptions) job.Outcome {
 	if err := ctx.Err(); err != nil {
-		return Outcome{ExitCode: -1, Canceled: true, Err: fmt.Errorf("not started: %w", err)}
+		return job.Outcome{ExitCode: -1, Canceled: true, Err: fmt.Errorf("not started: %w", err)}
 	}
 	argv := c.Argv
 	if shell.RunsFunction(c, o.Environ) {
-		// An exported bash function (bashfunc.go): only bash knows it.
+		// An exported bash function (runner/shell/bashfunc.go): only bash knows it.
 		argv = []string{"bash", "-c", c.Line}
 	} else if c.Shell {
 		sh := o.Shell
@@ -190,7 +186,7 @@ func Exec(ctx context.Context, c shell.Command, o ExecOptions) Outcome {
 			proc, err = os.StartProcess(path, argv, attr)
 		}
 	}
-	if errno := refusedBy(err); errno != 0 && !errors.Is(err, errno) {
+	if errno := pool.Refusal(err); errno != 0 && !errors.Is(err, errno) {
 		err = &os.PathError{Op: "fork/exec", Path: path, Err: errno} // EBADF: see pool.Refusal
 	}
 	p.closeChildEnds()
@@ -198,10 +194,12 @@ func Exec(ctx context.Context, c shell.Command, o ExecOptions) Outcome {
 		code, err := classify(argv[0], path, o.Dir, err)
 		return o.startFailed(code, err)
 	}
-	p.startCopying()
+	// Started first: a worker sends its Started frame from it, and the
+	// protocol has it come before the job's first output.
 	if o.Started != nil {
 		o.Started(proc.Pid)
 	}
+	p.startCopying()
 
 	g := pgroup.Watch(ctx, proc.Pid, o.Grace, o.Kill)
 	if !p.pumpUntilExit(proc.Pid) {
@@ -212,7 +210,7 @@ func Exec(ctx context.Context, c shell.Command, o ExecOptions) Outcome {
 	state, waitErr := proc.Wait()
 
 	errs := p.finish()
-	out := Outcome{Start: start, Duration: end.Sub(start), ExitCode: -1, Canceled: canceled}
+	out := job.Outcome{Start: start, Duration: end.Sub(start), ExitCode: -1, Canceled: canceled}
 	if waitErr != nil {
 		errs = append([]error{fmt.Errorf("waiting for %s: %w", argv[0], waitErr)}, errs...)
 	}
@@ -221,7 +219,7 @@ func Exec(ctx context.Context, c shell.Command, o ExecOptions) Outcome {
 		switch {
 		case ws.Signaled():
 			out.ExitCode = 128 + int(ws.Signal())
-			out.Signal = signalName(ws.Signal())
+			out.Signal = job.SignalName(ws.Signal())
 		default:
 			out.ExitCode = ws.ExitStatus()
 		}
@@ -238,17 +236,17 @@ func Exec(ctx context.Context, c shell.Command, o ExecOptions) Outcome {
 // startFailed reports a job that could not be started, as startFailed
 // does, or as Refused when the system refused a resource and o is
 // Refusable.
-func (o *ExecOptions) startFailed(code int, err error) Outcome {
-	if errno := refusedBy(err); errno != 0 && o.Refusable {
-		return Outcome{ExitCode: -1, Err: err, Refused: errno, Start: time.Now()}
+func (o *ExecOptions) startFailed(code int, err error) job.Outcome {
+	if errno := pool.Refusal(err); errno != 0 && o.Refusable {
+		return job.Outcome{ExitCode: -1, Err: err, Refused: errno, Start: time.Now()}
 	}
 	return startFailed(o.Stderr, code, err)
 }
 
 // startFailed reports a job that could not be started: its message goes to
 // the job's stderr, as a shell would print it.
-func startFailed(stderr io.Writer, code int, err error) Outcome {
-	out := Outcome{ExitCode: code, Err: err, Start: time.Now()}
+func startFailed(stderr io.Writer, code int, err error) job.Outcome {
+	out := job.Outcome{ExitCode: code, Err: err, Start: time.Now()}
 	if stderr != nil {
 		if _, werr := io.WriteString(stderr, "futures: "+err.Error()+"\n"); werr != nil {
 			out.Err = errors.Join(err, fmt.Errorf("writing output: %w", werr))
@@ -445,7 +443,7 @@ func (p *plumbing) setup(o ExecOptions, null *os.File) ([]*os.File, error) {
 		return nil, err
 	}
 	stderr := stdout
-	if !sameWriter(o.Stdout, o.Stderr) {
+	if !SameWriter(o.Stdout, o.Stderr) {
 		if stderr, err = p.output(o.Stderr, null); err != nil {
 			return nil, err
 		}
@@ -628,9 +626,10 @@ func (f *feeder) copy() {
 	}
 }
 
-// sameWriter reports whether a and b are the same writer, without
-// panicking on uncomparable ones.
-func sameWriter(a, b io.Writer) (same bool) {
+// SameWriter reports whether a and b are the same writer, without
+// panicking on uncomparable ones: Exec gives a job one pipe for both when
+// they are.
+func SameWriter(a, b io.Writer) (same bool) {
 	if a == nil || b == nil {
 		return false
 	}
@@ -640,37 +639,4 @@ func sameWriter(a, b io.Writer) (same bool) {
 		}
 	}()
 	return a == b
-}
-
-// signalNames are the names of Linux's standard signals.
-var signalNames = map[syscall.Signal]string{
-	syscall.SIGHUP: "SIGHUP", syscall.SIGINT: "SIGINT", syscall.SIGQUIT: "SIGQUIT",
-	syscall.SIGILL: "SIGILL", syscall.SIGTRAP: "SIGTRAP", syscall.SIGABRT: "SIGABRT",
-	syscall.SIGBUS: "SIGBUS", syscall.SIGFPE: "SIGFPE", syscall.SIGKILL: "SIGKILL",
-	syscall.SIGUSR1: "SIGUSR1", syscall.SIGSEGV: "SIGSEGV", syscall.SIGUSR2: "SIGUSR2",
-	syscall.SIGPIPE: "SIGPIPE", syscall.SIGALRM: "SIGALRM", syscall.SIGTERM: "SIGTERM",
-	syscall.SIGCHLD: "SIGCHLD", syscall.SIGCONT: "SIGCONT", syscall.SIGSTOP: "SIGSTOP",
-	syscall.SIGTSTP: "SIGTSTP", syscall.SIGTTIN: "SIGTTIN", syscall.SIGTTOU: "SIGTTOU",
-	syscall.SIGURG: "SIGURG", syscall.SIGXCPU: "SIGXCPU", syscall.SIGXFSZ: "SIGXFSZ",
-	syscall.SIGVTALRM: "SIGVTALRM", syscall.SIGPROF: "SIGPROF", syscall.SIGWINCH: "SIGWINCH",
-	syscall.SIGIO: "SIGIO", syscall.SIGPWR: "SIGPWR", syscall.SIGSYS: "SIGSYS",
-}
-
-// signalName returns a signal's name: "SIGKILL"; "SIG34" for one without.
-func signalName(s syscall.Signal) string {
-	if name, ok := signalNames[s]; ok {
-		return name
-	}
-	return "SIG" + strconv.Itoa(int(s))
-}
-
-// signalNumber is the inverse of signalName; it also takes a bare number.
-func signalNumber(name string) (int, bool) {
-	for s, n := range signalNames {
-		if n == name {
-			return int(s), true
-		}
-	}
-	n, err := strconv.Atoi(strings.TrimPrefix(name, "SIG"))
-	return n, err == nil && n > 0
 }
