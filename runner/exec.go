@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -221,7 +220,7 @@ func Exec(ctx context.Context, c shell.Command, o ExecOptions) Outcome {
 		switch {
 		case ws.Signaled():
 			out.ExitCode = 128 + int(ws.Signal())
-			out.Signal = signalName(ws.Signal())
+			out.Signal = job.SignalName(ws.Signal())
 		default:
 			out.ExitCode = ws.ExitStatus()
 		}
@@ -640,37 +639,4 @@ func sameWriter(a, b io.Writer) (same bool) {
 		}
 	}()
 	return a == b
-}
-
-// signalNames are the names of Linux's standard signals.
-var signalNames = map[syscall.Signal]string{
-	syscall.SIGHUP: "SIGHUP", syscall.SIGINT: "SIGINT", syscall.SIGQUIT: "SIGQUIT",
-	syscall.SIGILL: "SIGILL", syscall.SIGTRAP: "SIGTRAP", syscall.SIGABRT: "SIGABRT",
-	syscall.SIGBUS: "SIGBUS", syscall.SIGFPE: "SIGFPE", syscall.SIGKILL: "SIGKILL",
-	syscall.SIGUSR1: "SIGUSR1", syscall.SIGSEGV: "SIGSEGV", syscall.SIGUSR2: "SIGUSR2",
-	syscall.SIGPIPE: "SIGPIPE", syscall.SIGALRM: "SIGALRM", syscall.SIGTERM: "SIGTERM",
-	syscall.SIGCHLD: "SIGCHLD", syscall.SIGCONT: "SIGCONT", syscall.SIGSTOP: "SIGSTOP",
-	syscall.SIGTSTP: "SIGTSTP", syscall.SIGTTIN: "SIGTTIN", syscall.SIGTTOU: "SIGTTOU",
-	syscall.SIGURG: "SIGURG", syscall.SIGXCPU: "SIGXCPU", syscall.SIGXFSZ: "SIGXFSZ",
-	syscall.SIGVTALRM: "SIGVTALRM", syscall.SIGPROF: "SIGPROF", syscall.SIGWINCH: "SIGWINCH",
-	syscall.SIGIO: "SIGIO", syscall.SIGPWR: "SIGPWR", syscall.SIGSYS: "SIGSYS",
-}
-
-// signalName returns a signal's name: "SIGKILL"; "SIG34" for one without.
-func signalName(s syscall.Signal) string {
-	if name, ok := signalNames[s]; ok {
-		return name
-	}
-	return "SIG" + strconv.Itoa(int(s))
-}
-
-// signalNumber is the inverse of signalName; it also takes a bare number.
-func signalNumber(name string) (int, bool) {
-	for s, n := range signalNames {
-		if n == name {
-			return int(s), true
-		}
-	}
-	n, err := strconv.Atoi(strings.TrimPrefix(name, "SIG"))
-	return n, err == nil && n > 0
 }

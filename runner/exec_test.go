@@ -520,18 +520,6 @@ func TestExecLeavesNoGoroutines(t *testing.T) {
 	execEventually(t, patience, "goroutines to end", func() bool { return runtime.NumGoroutine() <= before })
 }
 
-func TestSignalNames(t *testing.T) {
-	for _, s := range []syscall.Signal{syscall.SIGKILL, syscall.SIGTERM, syscall.SIGSEGV, syscall.SIGHUP, 34} {
-		name := signalName(s)
-		if n, ok := signalNumber(name); !ok || n != int(s) {
-			t.Errorf("signal %d is named %q, which reads back as %d", s, name, n)
-		}
-	}
-	if signalName(syscall.SIGKILL) != "SIGKILL" {
-		t.Errorf("SIGKILL is named %q", signalName(syscall.SIGKILL))
-	}
-}
-
 func BenchmarkExec(b *testing.B) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/futures-cli/futures/pool/job"
 	"github.com/futures-cli/futures/runner/input"
 )
 
@@ -143,7 +144,7 @@ func appendJoblogRow(b []byte, r *Result) []byte {
 	b = strconv.AppendInt(b, int64(len(r.Stdout))+r.ReceivedBytes, 10)
 	b = append(b, '\t')
 	exitval, sig := r.ExitCode, 0
-	if n, ok := signalNumber(r.Signal); r.Signal != "" && ok {
+	if n, ok := job.SignalNumber(r.Signal); r.Signal != "" && ok {
 		exitval, sig = 0, n
 	}
 	b = strconv.AppendInt(b, int64(exitval), 10)

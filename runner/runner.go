@@ -80,7 +80,7 @@ func (e *JobError) Error() string {
 // SignalError is the cancellation cause when the runner receives a signal.
 type SignalError struct{ Signal syscall.Signal }
 
-func (e SignalError) Error() string { return "interrupted by " + signalName(e.Signal) }
+func (e SignalError) Error() string { return "interrupted by " + job.SignalName(e.Signal) }
 
 // Observer is told about progress. Finished is called from one goroutine,
 // in emission order; Total may be called from another, as soon as the
