@@ -54,9 +54,9 @@ type began struct {
 }
 
 // waitTask is the task of job, noting in b when a worker takes it.
-func (r *run) waitTask(job *input.Job, b *atomic.Pointer[began]) pool.Task[*Result] {
+func (r *run) waitTask(job *input.Job, b *atomic.Pointer[began]) pool.Task[*jobState] {
 	task := r.task(job)
-	return func(ctx context.Context) (*Result, error) {
+	return func(ctx context.Context) (*jobState, error) {
 		b.Store(&began{start: time.Now(), worker: pool.WorkerName(ctx)})
 		return task(ctx)
 	}
@@ -114,12 +114,12 @@ func RunWait(ctx context.Context, opt Options, wo WaitOptions, src input.Source)
 		r.opt.Observer.Total(len(all))
 	}
 
-	fs := make([]*future.Future[*Result], len(all))
+	fs := make([]*future.Future[*jobState], len(all))
 	for i, p := range all {
 		fs[i] = p.f
 	}
 	done, _ := future.Wait(r.ctx, fs, wo.ReturnWhen)
-	isDone := make(map[*future.Future[*Result]]bool, len(done))
+	isDone := make(map[*future.Future[*jobState]]bool, len(done))
 	for _, f := range done {
 		isDone[f] = true
 	}

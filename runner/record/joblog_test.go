@@ -1,4 +1,4 @@
-package runner
+package record
 
 import (
 	"os"
@@ -241,28 +241,32 @@ func TestResumeSkip(t *testing.T) {
 		return input.NewJob(seq, tmpl, [][]string{{item}})
 	}
 	for _, tt := range []struct {
-		name string
-		opt  Options
-		job  *input.Job
-		skip bool
+		name          string
+		succeededOnly bool // --resume-failed
+		by            ResumeBy
+		job           *input.Job
+		skip          bool
 	}{
-		{"--resume by seq skips a recorded seq", Options{Resume: true}, job(2, "z"), true},
-		{"--resume by seq runs a seq not recorded", Options{Resume: true}, job(3, "a"), false},
-		{"--resume by command skips a recorded command at another seq", Options{Resume: true, ResumeBy: ResumeByCommand}, job(5, "a"), true},
-		{"--resume by command runs a new command at a recorded seq", Options{Resume: true, ResumeBy: ResumeByCommand}, job(1, "z"), false},
-		{"--resume-failed by command runs a failed command again", Options{ResumeFailed: true, ResumeBy: ResumeByCommand}, job(1, "b"), false},
-		{"--resume-failed by command skips a succeeded one", Options{ResumeFailed: true, ResumeBy: ResumeByCommand}, job(2, "a"), true},
-		{"--resume-failed by seq runs a failed seq again", Options{ResumeFailed: true}, job(2, "a"), false},
+		{"--resume by seq skips a recorded seq", false, ResumeBySeq, job(2, "z"), true},
+		{"--resume by seq runs a seq not recorded", false, ResumeBySeq, job(3, "a"), false},
+		{"--resume by command skips a recorded command at another seq", false, ResumeByCommand, job(5, "a"), true},
+		{"--resume by command runs a new command at a recorded seq", false, ResumeByCommand, job(1, "z"), false},
+		{"--resume-failed by command runs a failed command again", true, ResumeByCommand, job(1, "b"), false},
+		{"--resume-failed by command skips a succeeded one", true, ResumeByCommand, job(2, "a"), true},
+		{"--resume-failed by seq runs a failed seq again", true, ResumeBySeq, job(2, "a"), false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			tt.opt.Joblog, tt.opt.Workers = path, 2
-			s, err := newResume(tt.opt)
+			s, err := ReadResume(path, tt.succeededOnly, tt.by, 2)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := s.skip(tt.job); got != tt.skip {
-				t.Errorf("skip = %v, want %v", got, tt.skip)
+			if got := s.Skip(tt.job); got != tt.skip {
+				t.Errorf("Skip = %v, want %v", got, tt.skip)
 			}
 		})
+	}
+	var none *Resume
+	if none.Skip(job(1, "a")) {
+		t.Errorf("a nil Resume skips a job")
 	}
 }
