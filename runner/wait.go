@@ -41,7 +41,8 @@ type NotDone struct {
 	Command string   `json:"command"`
 	Args    []string `json:"args"`
 	Worker  string   `json:"worker,omitempty"`
-	State   string   `json:"state"`
+	// State is future.Pending or future.Running ("PENDING", "RUNNING").
+	State future.State `json:"state"`
 	// ExitCode is always nil: "exit_code":null.
 	ExitCode *int       `json:"exit_code"`
 	Start    *time.Time `json:"start,omitempty"`
@@ -65,14 +66,14 @@ func (r *run) waitTask(job *input.Job, b *atomic.Pointer[began]) pool.Task[*jobS
 // notDoneRecord is the not_done record of p, which b says when it began.
 func notDoneRecord(p pending, b *began) *NotDone {
 	c, _ := p.job.Command(0)
-	nd := &NotDone{Seq: p.job.Seq, Args: p.job.Args, Command: c.Line, State: future.Pending.String()}
+	nd := &NotDone{Seq: p.job.Seq, Args: p.job.Args, Command: c.Line, State: future.Pending}
 	if nd.Args == nil {
 		nd.Args = []string{}
 	}
 	if b != nil {
-		nd.State, nd.Worker, nd.Start = future.Running.String(), b.worker, &b.start
+		nd.State, nd.Worker, nd.Start = future.Running, b.worker, &b.start
 	} else if p.f.State() != future.Pending {
-		nd.State = future.Running.String() // taken, not yet noted
+		nd.State = future.Running // taken, not yet noted
 	}
 	return nd
 }
