@@ -1,3 +1,6 @@
+// Package runner runs a batch of jobs from an input.Source on a pool: the
+// run loop (retries, --halt, throttling, limits) and execution; the records
+// it writes are runner/record's.
 package runner
 
 import (
