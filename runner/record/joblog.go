@@ -198,14 +198,14 @@ func ParseResumeBy(s string) (ResumeBy, error) {
 	return ResumeBySeq, fmt.Errorf("--resume-by %q: want seq or command", s)
 }
 
-// ReadJoblog reads a joblog for --resume and --resume-failed: the Seq of
+// readJoblogSeqs reads a joblog for --resume and --resume-failed: the Seq of
 // every job it records, and whether that job succeeded (Exitval 0 and
 // Signal 0; a job recorded more than once succeeded if any of its rows
 // says so). A missing file is an empty map. A malformed row is an error
 // naming its line. An unterminated last line (a row cut short when the
 // runner was killed mid-write) is not a record, even when what is there
 // parses: that job is not done, and is run again.
-func ReadJoblog(path string) (map[int]bool, error) {
+func readJoblogSeqs(path string) (map[int]bool, error) {
 	done := make(map[int]bool)
 	err := readJoblog(path, func(seq int, _ string, ok bool) { done[seq] = done[seq] || ok })
 	if err != nil {
@@ -214,10 +214,10 @@ func ReadJoblog(path string) (map[int]bool, error) {
 	return done, nil
 }
 
-// ReadJoblogCommands is ReadJoblog keyed on the command line (the row's
+// readJoblogCommands is readJoblogSeqs keyed on the command line (the row's
 // Command, its NUL bytes turned back into the newlines they stand for),
 // for --resume-by command.
-func ReadJoblogCommands(path string) (map[string]bool, error) {
+func readJoblogCommands(path string) (map[string]bool, error) {
 	done := make(map[string]bool)
 	err := readJoblog(path, func(_ int, cmd string, ok bool) { done[cmd] = done[cmd] || ok })
 	if err != nil {
@@ -305,14 +305,14 @@ func ReadResume(path string, succeededOnly bool, by ResumeBy, slots int) (*Resum
 	s := &Resume{slots: max(slots, 1)}
 	var err error
 	if by == ResumeByCommand {
-		s.cmd, err = ReadJoblogCommands(path)
+		s.cmd, err = readJoblogCommands(path)
 		for k, ok := range s.cmd {
 			if succeededOnly && !ok {
 				delete(s.cmd, k)
 			}
 		}
 	} else {
-		s.seq, err = ReadJoblog(path)
+		s.seq, err = readJoblogSeqs(path)
 		for k, ok := range s.seq {
 			if succeededOnly && !ok {
 				delete(s.seq, k)
