@@ -87,6 +87,22 @@ func (s State) String() string {
 	return fmt.Sprintf("State(%d)", int(s))
 }
 
+// MarshalText returns the state's name, as String does, so a State reads
+// as "FINISHED" in JSON and other text encodings.
+func (s State) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText parses a state's name, as MarshalText writes it; any
+// other text is an error matching ErrInvalidState.
+func (s *State) UnmarshalText(text []byte) error {
+	for st := Pending; st <= Finished; st++ {
+		if string(text) == st.String() {
+			*s = st
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: %q is not a state", ErrInvalidState, text)
+}
+
 // done reports whether s is final (Cancelled or Finished).
 func (s State) done() bool { return s == Cancelled || s == Finished }
 

@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/futures-cli/futures/runner/input"
+	"github.com/futures-cli/futures/runner/record"
 )
 
 // The run's controls beyond the basics: --halt (halt.go), --delay, --load
@@ -26,13 +27,13 @@ func (r *run) setupControls(opt *Options) error {
 	if opt.DryRun {
 		name = "" // a dry run changes no file
 	}
-	res, err := newResults(name, opt.TempDir, r.budget)
+	res, err := record.OpenResults(name, opt.TempDir, r.budget)
 	if err != nil {
 		return err
 	}
 	t, err := newThrottle(*opt)
 	if err != nil {
-		_ = res.close()
+		_ = res.Close()
 		return err
 	}
 	r.results, r.throttle = res, t
@@ -42,7 +43,7 @@ func (r *run) setupControls(opt *Options) error {
 // closeControls stops what setupControls started; it runs in finish.
 func (r *run) closeControls() {
 	r.throttle.close()
-	if err := r.results.close(); err != nil {
+	if err := r.results.Close(); err != nil {
 		r.mu.Lock()
 		if r.sum.Err == nil {
 			r.sum.Err = err
@@ -53,25 +54,26 @@ func (r *run) closeControls() {
 
 // jobEnded is called as each job's task ends, after its retries: its
 // result directory is put in place, and the halt policy judges it.
-func (r *run) jobEnded(job *input.Job, res *Result) {
-	if err := r.results.jobEnded(job, res); err != nil {
+func (r *run) jobEnded(js *jobState) {
+	if err := r.results.JobEnded(js.res); err != nil {
 		r.fault(err)
 	}
-	r.halt.jobEnded(res)
+	r.halt.jobEnded(js.res)
 }
 
-// teeResults gives an attempt's output to --results as well.
-func (r *run) teeResults(job *input.Job, res *Result, stdout, stderr io.Writer) (io.Writer, io.Writer) {
-	o, e, err := r.results.tee(job.Seq, res, stdout, stderr)
+// teeResults gives an attempt's output to --results as well; spooled
+// says that the run keeps it in spools, which --results then reads.
+func (r *run) teeResults(job *input.Job, spooled bool, stdout, stderr io.Writer) (io.Writer, io.Writer) {
+	o, e, err := r.results.Tee(job.Seq, spooled, stdout, stderr)
 	if err != nil {
 		r.fault(err)
 	}
 	return o, e
 }
 
-// recordResults writes the --results record of res as it is emitted.
-func (r *run) recordResults(res *Result) {
-	lost, err := r.results.record(res)
+// recordResults writes a job's --results record as it is emitted.
+func (r *run) recordResults(js *jobState) {
+	lost, err := r.results.Write(js.res, js.stdout, js.stderr)
 	if lost != nil {
 		fmt.Fprintf(r.stderr, "futures: %v\n", lost)
 	}

@@ -3,6 +3,9 @@ package runner
 import (
 	"testing"
 	"time"
+
+	"github.com/futures-cli/futures/future"
+	"github.com/futures-cli/futures/runner/record"
 )
 
 // The summary, its exit-code histogram and the counts the Observer (the
@@ -42,7 +45,7 @@ func TestOneCountForTheSummaryTheHistogramAndTheBar(t *testing.T) {
 				t.Errorf("the histogram has %d jobs, %d ended: %s", ended, c.Succeeded+c.Failed+c.TimedOut, sum)
 			}
 			for seq, r := range obs.recs {
-				if r.State == "FINISHED" && !r.cancelled && sum.ExitCodes[r.ExitCode] == 0 {
+				if r.State == future.Finished && r.Stop != record.StoppedByRun && sum.ExitCodes[r.ExitCode] == 0 {
 					t.Errorf("job %d's exit code %d is not in the histogram: %s", seq, r.ExitCode, sum)
 				}
 			}

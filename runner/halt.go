@@ -169,7 +169,7 @@ func (h *halter) stopped() bool { return h != nil && h.halted.Load() }
 // jobEnded counts a job that ended (after its retries) and halts the run
 // when the policy says so.
 func (h *halter) jobEnded(res *Result) {
-	if h == nil || res.cancelled || res.State == "CANCELLED" {
+	if h == nil || res.Cancelled() {
 		return
 	}
 	h.mu.Lock()

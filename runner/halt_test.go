@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/futures-cli/futures/future"
 	"github.com/futures-cli/futures/runner/input"
 )
 
@@ -180,7 +181,7 @@ func TestHalt(t *testing.T) {
 		if !strings.Contains(out, "slow-done") || strings.Contains(out, "never") {
 			t.Fatalf("output %q", out)
 		}
-		if obs.recs[1].State != "FINISHED" || !obs.recs[1].Succeeded() {
+		if obs.recs[1].State != future.Finished || !obs.recs[1].Succeeded() {
 			t.Fatalf("the running job: %+v", obs.recs[1])
 		}
 	})

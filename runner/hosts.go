@@ -452,5 +452,5 @@ func setupSummary(ctx context.Context, err error) *Summary {
 	case errors.Is(err, pool.ErrBroken):
 		return &Summary{Broken: err}
 	}
-	return &Summary{Err: SetupError{err}}
+	return &Summary{Err: SetupError{Err: err}}
 }

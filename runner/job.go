@@ -1,47 +1,55 @@
 // Package runner runs a batch of jobs from an input.Source on a pool: the
-// run loop (retries, --halt, throttling, limits), execution, and the records.
+// run loop (retries, --halt, throttling, limits) and execution; the records
+// it writes are runner/record's.
 package runner
 
 import (
-	"time"
-
 	"github.com/futures-cli/futures/runner/output"
+	"github.com/futures-cli/futures/runner/record"
 )
 
-// Result is the record of one finished (or cancelled) job. It is data: a
-// job that failed is a Result with its exit code, signal and error, never a
-// Go error of the runner.
-type Result struct {
-	Seq     int      `json:"seq"`
-	Command string   `json:"command"`
-	Args    []string `json:"args"`
-	Worker  string   `json:"worker"`
-	// Retries is how many times the job ran again: --retries, or a
-	// worker lost under --worker-loss requeue.
-	Retries    int       `json:"retries,omitempty"`
-	Host       string    `json:"host,omitempty"`
-	State      string    `json:"state"`
-	ExitCode   int       `json:"exit_code"`
-	Signal     string    `json:"signal"`
-	Error      string    `json:"error"`
-	Start      time.Time `json:"start"`
-	DurationMS float64   `json:"duration_ms"`
-	MaxRSSKB   int64     `json:"max_rss_kb"`
-	UserMS     float64   `json:"user_ms"`
-	SysMS      float64   `json:"sys_ms"`
-	Stdout     string    `json:"stdout"`
-	Stderr     string    `json:"stderr"`
+// The records of a run are runner/record's; these names let a caller of
+// Run and RunWait use one import.
+type (
+	// Result is the record of one job (record.Result).
+	Result = record.Result
+	// Counts are the jobs counted so far, by outcome (record.Counts).
+	Counts = record.Counts
+	// Summary is what a run did (record.Summary).
+	Summary = record.Summary
+	// SetupError is a fault found before any job ran: exit status 2
+	// (record.SetupError).
+	SetupError = record.SetupError
+	// ResumeBy is what --resume matches a job to a joblog row by
+	// (record.ResumeBy).
+	ResumeBy = record.ResumeBy
+)
 
-	// SentBytes and ReceivedBytes are the bytes of the files sent to the
-	// job's worker (--transferfile) and brought back (--return).
-	SentBytes     int64 `json:"sent_bytes,omitempty"`
-	ReceivedBytes int64 `json:"received_bytes,omitempty"`
+// The values of ResumeBy.
+const (
+	ResumeBySeq     = record.ResumeBySeq
+	ResumeByCommand = record.ResumeByCommand
+)
 
+// ParseResumeBy parses "seq" or "command" (record.ParseResumeBy).
+func ParseResumeBy(s string) (ResumeBy, error) { return record.ParseResumeBy(s) }
+
+// jobState is the run loop's side of one job: its record, and what the
+// loop keeps beside it from an attempt until the record is emitted. It is
+// the value of the job's future (a failed job's future holds it in its
+// jobError).
+type jobState struct {
+	res            *record.Result
 	stdout, stderr *output.Spool // group and JSON modes: the captured output until it is emitted
-	started        bool          // the command was started (not a parse error, not cancelled before)
-	timedOut       bool          // terminated by --job-timeout or the overall --timeout
-	cancelled      bool          // terminated by a signal, --fail-fast or wait --then cancel
-	stopped        bool          // terminated by the run (not by --job-timeout): it did not complete, so no joblog row
-	lost           error         // why some of its output was dropped (see outputLost)
+	lost           error         // why some of the last attempt's output was dropped (see outputLost)
 	workerLost     error         // the last attempt's worker died (pool.ErrWorkerLost)
+}
+
+// close releases the job's spools.
+func (js *jobState) close() {
+	if js.stdout != nil {
+		_ = js.stdout.Close()
+		_ = js.stderr.Close()
+		js.stdout, js.stderr = nil, nil
+	}
 }

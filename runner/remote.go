@@ -26,8 +26,8 @@ const (
 )
 
 // newProcessPool makes the executor of --executor process.
-func (r *run) newProcessPool() pool.Executor[*Result] {
-	return pool.NewProcessPool[*Result](pool.ProcessOptions{
+func (r *run) newProcessPool() pool.Executor[*jobState] {
+	return pool.NewProcessPool[*jobState](pool.ProcessOptions{
 		MaxWorkers:       r.opt.Workers,
 		NamePrefix:       r.opt.WorkerPrefix,
 		Initializer:      r.opt.Initializer,

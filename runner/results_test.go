@@ -2,12 +2,19 @@ package runner
 
 import (
 	"bufio"
+	"bytes"
+	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/futures-cli/futures/runner/input"
 )
 
 func TestResultsDir(t *testing.T) {
@@ -32,7 +39,13 @@ func TestResultsDir(t *testing.T) {
 					t.Fatalf("%s: %q, %v; want %q", name, b, err, content)
 				}
 			}
-			var meta resultMeta
+			var meta struct {
+				Seq      int       `json:"seq"`
+				Command  string    `json:"command"`
+				ExitCode int       `json:"exit_code"`
+				Start    time.Time `json:"start"`
+				End      time.Time `json:"end"`
+			}
 			b, err := os.ReadFile(filepath.Join(dir, "2", "meta.json"))
 			if err != nil {
 				t.Fatal(err)
@@ -82,6 +95,9 @@ func TestResultsDir(t *testing.T) {
 	})
 }
 
+// csvHeader is the header of --results FILE.csv.
+const csvHeader = "seq,command,args,worker,state,exit_code,signal,error,start,duration_ms,max_rss_kb,user_ms,sys_ms,stdout,stderr"
+
 func TestResultsFiles(t *testing.T) {
 	for _, mode := range []OutputMode{Group, Line} {
 		how := []string{"group", "line"}[mode]
@@ -118,7 +134,7 @@ func TestResultsFiles(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(rows) != 3 || strings.Join(rows[0], ",") != strings.Join(csvHeader, ",") {
+			if len(rows) != 3 || strings.Join(rows[0], ",") != csvHeader {
 				t.Fatalf("rows %q", rows)
 			}
 			col := map[string]int{}
@@ -130,4 +146,69 @@ func TestResultsFiles(t *testing.T) {
 			}
 		})
 	}
+}
+
+// allocated returns the bytes the Go heap allocated while fn ran.
+func allocated(fn func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	fn()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+// A job printing 32 MiB: its record is written without the runner ever
+// allocating memory in proportion (a count of bytes allocated, not a
+// measure of RSS: the same on any machine, under any load).
+func TestLargeOutputRecordsInBoundedMemory(t *testing.T) {
+	const size = 32 << 20
+	job := fmt.Sprintf("head -c %d /dev/zero | tr '\\0' a", size)
+	for _, tc := range []struct {
+		name    string
+		json    bool
+		results string
+	}{
+		{"--json", true, ""},
+		{"--results FILE.jsonl", false, "r.jsonl"},
+		{"--results FILE.csv", false, "r.csv"},
+		{"--json --results FILE.csv", true, "r.csv"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			opt := Options{Workers: 1, JSON: tc.json, TempDir: dir, Grace: 2 * time.Second}
+			if tc.results != "" {
+				opt.Results = filepath.Join(dir, tc.results)
+			}
+			stdout := &countingWriter{}
+			var stderr bytes.Buffer
+			opt.Stdout, opt.Stderr = stdout, &stderr
+			var sum *Summary
+			n := allocated(func() {
+				sum = Run(context.Background(), opt, input.SubmitSource(input.NewReader(strings.NewReader(job), '\n')))
+			})
+			if sum.Succeeded != 1 || stderr.Len() > 0 {
+				t.Fatalf("%s; stderr %q", sum, stderr.String())
+			}
+			t.Logf("allocated %d KiB", n>>10)
+			if n > 8<<20 {
+				t.Errorf("the run allocated %d MiB for a job printing %d MiB", n>>20, size>>20)
+			}
+			if stdout.n < size {
+				t.Errorf("%d bytes on stdout, want the job's %d and more", stdout.n, size)
+			}
+			if opt.Results != "" {
+				fi, err := os.Stat(opt.Results)
+				if err != nil || fi.Size() < size {
+					t.Errorf("%s: %v, %v", tc.results, fi, err)
+				}
+			}
+		})
+	}
+}
+
+type countingWriter struct{ n int64 }
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	c.n += int64(len(p))
+	return len(p), nil
 }

@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,6 +19,7 @@ import (
 	"github.com/futures-cli/futures/runner/input"
 	"github.com/futures-cli/futures/runner/output"
 	"github.com/futures-cli/futures/runner/proc"
+	"github.com/futures-cli/futures/runner/record"
 	"github.com/futures-cli/futures/runner/shell"
 )
 
@@ -62,13 +62,13 @@ var (
 	ErrStdoutClosed = errors.New("stdout closed")
 )
 
-// JobError is the error of the future of a job that failed: as in Python,
+// jobError is the error of the future of a job that failed: as in Python,
 // where a call that raises makes its future's exception, a failed job makes
-// its future fail, so Wait's FIRST_EXCEPTION sees it. Result is its record.
-type JobError struct{ Result *Result }
+// its future fail, so Wait's FIRST_EXCEPTION sees it. js holds its record.
+type jobError struct{ js *jobState }
 
-func (e *JobError) Error() string {
-	r := e.Result
+func (e *jobError) Error() string {
+	r := e.js.res
 	switch {
 	case r.Error != "":
 		return fmt.Sprintf("job %d: %s", r.Seq, r.Error)
@@ -95,19 +95,6 @@ type Observer interface {
 	// progress bar shows what the summary will say.
 	Finished(r *Result, c Counts)
 }
-
-// Counts are the jobs of a run counted so far, by outcome. The runner
-// counts each job once, as its record is emitted; the Summary, the exit
-// status and the Observer's progress all read these.
-type Counts struct {
-	Succeeded int
-	Failed    int
-	Cancelled int
-	TimedOut  int
-}
-
-// Done is the number of jobs counted: every emitted record.
-func (c Counts) Done() int { return c.Succeeded + c.Failed + c.Cancelled + c.TimedOut }
 
 // Options configure a run. The zero value runs one job per CPU, grouped
 // output, in completion order.
@@ -192,114 +179,26 @@ type Options struct {
 	StopInput func()
 }
 
-// Summary is what a run did, for the summary line and the exit status.
-type Summary struct {
-	Submitted int
-	Succeeded int
-	Failed    int
-	Cancelled int
-	TimedOut  int
-	// ExitCodes counts the exit codes of the jobs that ended (succeeded,
-	// failed or timed out; not the cancelled ones): a line that cannot be
-	// parsed is 2, a job whose pool broke before it ran -1, as in their
-	// records.
-	ExitCodes map[int]int
-	// Hosts counts the jobs each host ran, with remote workers.
-	Hosts map[string]int
-	Wall  time.Duration
-	// Broken is the pool's Broken error, when it broke.
-	Broken error
-	// Deadline is true when the overall --timeout passed before every
-	// future was done.
-	Deadline bool
-	// Signal is the signal that stopped the run, 0 if none.
-	Signal syscall.Signal
-	// Err is a fault of the runner itself (joblog not writable, …).
-	Err error
-}
-
-// SetupError is a fault found before any job ran (a joblog that cannot be
-// read or created): a usage error, exit status 2.
-type SetupError struct{ Err error }
-
-func (e SetupError) Error() string { return e.Err.Error() }
-func (e SetupError) Unwrap() error { return e.Err }
-
-// ExitStatus is the process exit status DESIGN.md defines: 128+N for a
-// signal, 3 for a broken pool, 4 for the overall timeout, 1 for a failed
-// job, 0 otherwise.
-func (s *Summary) ExitStatus() int {
-	var se SetupError
-	switch {
-	case errors.As(s.Err, &se):
-		return 2
-	case s.Signal != 0:
-		return 128 + int(s.Signal)
-	case s.Broken != nil:
-		return 3
-	case s.Deadline:
-		return 4
-	case s.Failed > 0 || s.TimedOut > 0 || s.Err != nil:
-		return 1
-	}
-	return 0
-}
-
-// Counts returns the summary's counts of jobs.
-func (s *Summary) Counts() Counts {
-	return Counts{Succeeded: s.Succeeded, Failed: s.Failed, Cancelled: s.Cancelled, TimedOut: s.TimedOut}
-}
-
-// String renders the summary line.
-func (s *Summary) String() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "futures: %d succeeded, %d failed, %d cancelled, %d timed out in %s",
-		s.Succeeded, s.Failed, s.Cancelled, s.TimedOut, s.Wall.Round(time.Millisecond))
-	if len(s.ExitCodes) > 0 {
-		codes := make([]int, 0, len(s.ExitCodes))
-		for c := range s.ExitCodes {
-			codes = append(codes, c)
-		}
-		slices.Sort(codes)
-		b.WriteString("; exit codes:")
-		for _, c := range codes {
-			fmt.Fprintf(&b, " %d×%d", c, s.ExitCodes[c])
-		}
-	}
-	if len(s.Hosts) > 0 {
-		hosts := make([]string, 0, len(s.Hosts))
-		for h := range s.Hosts {
-			hosts = append(hosts, h)
-		}
-		slices.Sort(hosts)
-		b.WriteString("; hosts:")
-		for _, h := range hosts {
-			fmt.Fprintf(&b, " %s×%d", h, s.Hosts[h])
-		}
-	}
-	return b.String()
-}
-
 // run is one execution of a Source.
 type run struct {
 	opt       Options
 	start     time.Time
 	ctx       context.Context // the run: cancelled by a signal, the deadline, fail-fast, a closed stdout
 	cancel    context.CancelCauseFunc
-	pool      pool.Executor[*Result]
+	pool      pool.Executor[*jobState]
 	stdout    *output.Output
 	stderr    *output.Output
 	budget    *output.Budget
-	joblog    *Joblog
-	resume    *resume // --resume, --resume-failed: the jobs to skip; nil: none
+	joblog    *record.Joblog
+	resume    *record.Resume // --resume, --resume-failed: the jobs to skip; nil: none
 	stopTimer context.CancelFunc
 	stopInput func() // unregisters Options.StopInput and waits for it if it ran
 	collect   bool   // wait: records are returned, not written as JSON lines
 
-	halt     *halter   // --halt, --fail-fast; nil: none
-	throttle *throttle // --delay, --load, --memfree; nil: none
-	results  *results  // --results; nil: none
-	gate     *gate     // the system's limits (limit.go)
+	halt     *halter         // --halt, --fail-fast; nil: none
+	throttle *throttle       // --delay, --load, --memfree; nil: none
+	results  *record.Results // --results; nil: none
+	gate     *gate           // the system's limits (limit.go)
 
 	mu  sync.Mutex // guards sum.Err and sum.Broken, set by the producer and the emitter
 	sum Summary
@@ -373,11 +272,13 @@ func newRun(ctx context.Context, opt Options) (*run, error) {
 	r.budget = output.NewBudget(16 << 20)
 	r.gate = newGate(r.stderr)
 	var err error
-	if r.resume, err = newResume(opt); err != nil {
-		return nil, err
+	if opt.Joblog != "" && (opt.Resume || opt.ResumeFailed) {
+		if r.resume, err = record.ReadResume(opt.Joblog, !opt.Resume, opt.ResumeBy, opt.Workers); err != nil {
+			return nil, err
+		}
 	}
 	if opt.Joblog != "" && !opt.DryRun { // a dry run changes no file
-		jl, err := CreateJoblog(opt.Joblog, opt.Resume || opt.ResumeFailed)
+		jl, err := record.CreateJoblog(opt.Joblog, opt.Resume || opt.ResumeFailed)
 		if err != nil {
 			return nil, err
 		}
@@ -409,11 +310,11 @@ func newRun(ctx context.Context, opt Options) (*run, error) {
 }
 
 // newExecutor makes the executor the options ask for.
-func (r *run) newExecutor() pool.Executor[*Result] {
+func (r *run) newExecutor() pool.Executor[*jobState] {
 	if r.opt.Executor == ProcessExecutor {
 		return r.newProcessPool()
 	}
-	return pool.NewThreadPool[*Result](pool.Options{
+	return pool.NewThreadPool[*jobState](pool.Options{
 		MaxWorkers:  r.opt.Workers,
 		NamePrefix:  r.opt.WorkerPrefix,
 		Initializer: r.initializer(),
@@ -470,7 +371,7 @@ func (l *limitedBuffer) String() string { return string(l.b) }
 // pending is a submitted job on its way to being emitted.
 type pending struct {
 	job *input.Job
-	f   *future.Future[*Result]
+	f   *future.Future[*jobState]
 }
 
 // queue carries submitted jobs from the producer to the emitter.
@@ -548,7 +449,7 @@ func (r *run) submitAll(src input.Source) *queue {
 			if q.ordered != nil {
 				q.ordered <- p
 			} else {
-				f.AddDoneCallback(func(*future.Future[*Result]) { q.push(p) })
+				f.AddDoneCallback(func(*future.Future[*jobState]) { q.push(p) })
 			}
 		}
 	}()
@@ -623,7 +524,7 @@ func (r *run) waitFuture(p pending, onCancel func()) {
 	}
 	if !p.f.Done() {
 		done := make(chan struct{})
-		p.f.AddDoneCallback(func(*future.Future[*Result]) { close(done) })
+		p.f.AddDoneCallback(func(*future.Future[*jobState]) { close(done) })
 		select {
 		case <-done:
 		case <-r.ctx.Done():
@@ -636,79 +537,96 @@ func (r *run) waitFuture(p pending, onCancel func()) {
 
 // emitOne writes one finished future's output and record.
 func (r *run) emitOne(p pending) *Result {
-	res, err := p.f.Result(context.Background())
-	var je *JobError
+	js, err := p.f.Result(context.Background())
+	var je *jobError
 	if errors.As(err, &je) {
-		res = je.Result
+		js = je.js
 	}
-	if res == nil {
-		res = &Result{Seq: p.job.Seq, Args: p.job.Args, Command: p.job.Text()}
+	if js == nil {
+		res := &record.Result{Seq: p.job.Seq, Args: p.job.Args, Command: p.job.Text()}
+		js = &jobState{res: res}
 		switch {
 		case errors.Is(err, future.ErrCancelled):
-			res.State = "CANCELLED"
+			res.State = future.Cancelled
 			res.Error = "cancelled"
 			if c := context.Cause(r.ctx); c != nil {
 				res.Error = "cancelled: " + c.Error()
 			}
 		case errors.Is(err, pool.ErrBroken):
-			res.State = "FINISHED"
+			res.State = future.Finished
 			res.Error = err.Error()
 			res.ExitCode = -1
 			r.broken(err)
 		default:
-			res.State = "FINISHED"
+			res.State = future.Finished
 			res.ExitCode = -1
 			if err != nil {
 				res.Error = err.Error()
 			}
 		}
 	}
-	r.record(res)
-	return res
+	r.record(js)
+	return js.res
 }
 
-// record writes res's output, JSON line and joblog row, and counts it.
-func (r *run) record(res *Result) {
+// record writes a job's output, JSON line, --results record and joblog
+// row, and counts it.
+func (r *run) record(js *jobState) {
+	res := js.res
 	if res.Args == nil {
 		res.Args = []string{}
 	}
-	r.count(&r.sum, res)
+	r.sum.Add(res)
 	if r.opt.JSON && r.collect {
 		// wait: the records are kept, whole, for its sets.
-		if res.stdout != nil {
-			res.Stdout = res.stdout.String()
+		if js.stdout != nil {
+			res.Stdout = js.stdout.String()
 		}
-		if res.stderr != nil {
-			res.Stderr = res.stderr.String()
+		if js.stderr != nil {
+			res.Stderr = js.stderr.String()
 		}
 	} else if r.opt.JSON {
-		r.writeJSON(res)
-	} else if res.stdout != nil {
+		r.writeJSON(js)
+	} else if js.stdout != nil {
 		var prefix []byte
 		if r.opt.Tag {
 			prefix = []byte(strings.Join(res.Args, " ") + "\t")
 		}
-		_ = r.stdout.WriteGroup(res.stdout, prefix)
-		_ = r.stderr.WriteGroup(res.stderr, prefix)
+		_ = r.stdout.WriteGroup(js.stdout, prefix)
+		_ = r.stderr.WriteGroup(js.stderr, prefix)
 	}
-	r.recordResults(res)
-	res.close()
-	if res.lost != nil && !r.opt.JSON {
+	r.recordResults(js)
+	js.close()
+	if js.lost != nil && !r.opt.JSON {
 		// JSON has it in the record's "error"; plain output must say so.
-		fmt.Fprintf(r.stderr, "futures: job %d: output lost: %v\n", res.Seq, res.lost)
+		fmt.Fprintf(r.stderr, "futures: job %d: output lost: %v\n", res.Seq, js.lost)
 	}
 	if r.ctx.Err() == nil && (r.stdout.Err() != nil || r.diedOfClosedStdout(res)) {
 		r.stdoutFailed()
 	}
 	// A job the run stopped (a signal, --timeout, --halt now, --fail-fast)
 	// did not complete: as GNU parallel, no row, so --resume runs it again.
-	if r.joblog != nil && res.State == "FINISHED" && res.started && !res.stopped {
+	if r.joblog != nil && res.Completed() {
 		if err := r.joblog.Write(res); err != nil && r.sum.Err == nil {
 			r.fault(fmt.Errorf("joblog: %w", err))
 		}
 	}
 	if r.opt.Observer != nil {
 		r.opt.Observer.Finished(res, r.sum.Counts())
+	}
+}
+
+// writeJSON writes a job's JSON line to stdout (--json), its output
+// streamed from its spools.
+func (r *run) writeJSON(js *jobState) {
+	var lost error
+	_ = r.stdout.Locked(nil, func(w io.Writer) error {
+		var err error
+		lost, err = record.WriteJSON(w, js.res, js.stdout, js.stderr)
+		return err
+	})
+	if lost != nil {
+		fmt.Fprintf(r.stderr, "futures: %v\n", lost)
 	}
 }
 
@@ -732,29 +650,6 @@ func (r *run) stdoutFailed() {
 func (r *run) diedOfClosedStdout(res *Result) bool {
 	return r.opt.Output == Ungroup && !r.opt.JSON && res.ExitCode == 128+int(syscall.SIGPIPE) &&
 		output.ReaderGone(r.opt.Stdout)
-}
-
-// count adds res to the counts of sum: the one place a job is counted.
-func (r *run) count(sum *Summary, res *Result) {
-	switch {
-	case res.State == "CANCELLED" || res.cancelled:
-		sum.Cancelled++
-	case res.timedOut:
-		sum.TimedOut++
-	case res.Succeeded():
-		sum.Succeeded++
-	default:
-		sum.Failed++
-	}
-	if res.State == "FINISHED" && !res.cancelled {
-		sum.ExitCodes[res.ExitCode]++
-	}
-	if res.Host != "" && res.started {
-		if sum.Hosts == nil {
-			sum.Hosts = make(map[string]int)
-		}
-		sum.Hosts[res.Host]++
-	}
 }
 
 // finish closes what the run opened and fills in the summary.
@@ -797,7 +692,7 @@ func (r *run) nextJob(src input.Source) (*input.Job, bool) {
 			r.fault(err)
 			return nil, false
 		}
-		if !r.resume.skip(job) {
+		if !r.resume.Skip(job) {
 			return job, true
 		}
 	}
@@ -826,16 +721,17 @@ func (r *run) dryRun(src input.Source) *Summary {
 }
 
 // task is the pool task that runs job, with retries.
-func (r *run) task(job *input.Job) pool.Task[*Result] {
+func (r *run) task(job *input.Job) pool.Task[*jobState] {
 	// requeued is set when its worker died under --worker-loss requeue
 	// and the pool runs this task again; the pool's queue orders the
 	// write before the next run's read.
 	requeued := false
-	return func(ctx context.Context) (*Result, error) {
+	return func(ctx context.Context) (*jobState, error) {
 		defer job.Release()
 		slot := pool.WorkerID(ctx) + 1
 		worker := pool.WorkerName(ctx)
-		res := &Result{Seq: job.Seq, Args: job.Args, Worker: worker, State: "FINISHED"}
+		res := &record.Result{Seq: job.Seq, Args: job.Args, Worker: worker, State: future.Finished}
+		js := &jobState{res: res}
 		if len(r.opt.Hosts) > 0 {
 			res.Host = pool.WorkerHost(ctx)
 		}
@@ -855,8 +751,8 @@ func (r *run) task(job *input.Job) pool.Task[*Result] {
 			} else {
 				_, _ = r.stderr.Write([]byte(msg))
 			}
-			r.jobEnded(job, res)
-			return nil, &JobError{Result: res}
+			r.jobEnded(js)
+			return nil, &jobError{js}
 		}
 		env := []string{
 			"FUTURES_SEQ=" + strconv.Itoa(job.Seq),
@@ -868,38 +764,39 @@ func (r *run) task(job *input.Job) pool.Task[*Result] {
 			if requeued {
 				res.Retries++
 			}
-			r.runAttempt(ctx, job, c, env, files, res)
-			if res.workerLost != nil && !requeued && r.opt.WorkerLoss == pool.LossRequeue {
+			r.runAttempt(ctx, job, c, env, files, js)
+			if js.workerLost != nil && !requeued && r.opt.WorkerLoss == pool.LossRequeue {
 				// --worker-loss requeue: the pool runs this task again, on
 				// another worker, once; that counts as a retry.
 				requeued = true
-				res.close()
-				return nil, res.workerLost
+				js.close()
+				return nil, js.workerLost
 			}
 			if res.Succeeded() {
-				r.jobEnded(job, res)
-				return res, nil
+				r.jobEnded(js)
+				return js, nil
 			}
-			if attempt >= r.opt.Retries || res.cancelled || r.ctx.Err() != nil || r.halt.stopped() {
+			if attempt >= r.opt.Retries || res.Stop == record.StoppedByRun || r.ctx.Err() != nil || r.halt.stopped() {
 				// Judged at completion, not at emission: under --halt now
 				// the jobs behind it must not start meanwhile.
-				r.jobEnded(job, res)
-				return nil, &JobError{Result: res}
+				r.jobEnded(js)
+				return nil, &jobError{js}
 			}
-			res.close()
+			js.close()
 		}
 	}
 }
 
-// attempt runs c once, filling res.
-func (r *run) attempt(ctx context.Context, job *input.Job, c shell.Command, env []string, files *Files, res *Result) {
+// attempt runs c once, filling js and its record.
+func (r *run) attempt(ctx context.Context, job *input.Job, c shell.Command, env []string, files *Files, js *jobState) {
+	res := js.res
 	eo := proc.ExecOptions{Shell: r.opt.Shell, Env: env, Grace: r.opt.Grace, Kill: r.opt.Kill}
 	var lw, lwe *output.LineWriter
 	switch {
 	case r.opt.JSON || r.opt.Output == Group:
-		res.stdout = output.NewSpool(r.opt.TempDir, r.budget)
-		res.stderr = output.NewSpool(r.opt.TempDir, r.budget)
-		eo.Stdout, eo.Stderr = res.stdout, res.stderr
+		js.stdout = output.NewSpool(r.opt.TempDir, r.budget)
+		js.stderr = output.NewSpool(r.opt.TempDir, r.budget)
+		eo.Stdout, eo.Stderr = js.stdout, js.stderr
 	case r.opt.Output == Line:
 		var prefix []byte
 		if r.opt.Tag {
@@ -915,7 +812,7 @@ func (r *run) attempt(ctx context.Context, job *input.Job, c shell.Command, env 
 		eo.Stdin = stdin
 	}
 	if r.results != nil {
-		eo.Stdout, eo.Stderr = r.teeResults(job, res, eo.Stdout, eo.Stderr)
+		eo.Stdout, eo.Stderr = r.teeResults(job, js.stdout != nil, eo.Stdout, eo.Stderr)
 	}
 	jctx := ctx
 	if r.opt.JobTimeout > 0 {
@@ -928,40 +825,28 @@ func (r *run) attempt(ctx context.Context, job *input.Job, c shell.Command, env 
 		_ = lw.Close()
 		_ = lwe.Close()
 	}
-	res.started = true
-	res.ExitCode = out.ExitCode
-	res.Signal = out.Signal
-	res.Start = out.Start
-	res.DurationMS = ms(out.Duration)
-	res.MaxRSSKB = out.MaxRSSKB
-	res.UserMS = ms(out.User)
-	res.SysMS = ms(out.Sys)
-	res.SentBytes, res.ReceivedBytes = out.Sent, out.Received
-	res.Error = ""
-	res.timedOut, res.cancelled, res.stopped = false, false, false
-	res.workerLost = nil
-	if out.Err != nil {
-		res.Error = out.Err.Error()
-		if errors.Is(out.Err, pool.ErrWorkerLost) {
-			res.workerLost = out.Err
-		}
+	res.SetOutcome(out)
+	js.workerLost = nil
+	if errors.Is(out.Err, pool.ErrWorkerLost) {
+		js.workerLost = out.Err
 	}
-	res.lost = outputLost(out, res, lw, lwe)
-	if res.lost != nil && res.Error == "" {
-		res.Error = "writing output: " + res.lost.Error()
+	js.lost = outputLost(out, js, lw, lwe)
+	if js.lost != nil && res.Error == "" {
+		res.Error = "writing output: " + js.lost.Error()
 	}
 	if out.Canceled {
 		cause := context.Cause(jctx)
 		switch {
-		case errors.Is(cause, ErrJobTimeout), errors.Is(cause, ErrDeadline):
-			res.timedOut = true
+		case errors.Is(cause, ErrJobTimeout):
+			res.Stop = record.StoppedByJobTimeout
+		case errors.Is(cause, ErrDeadline):
+			res.Stop = record.StoppedByDeadline
 		default:
-			res.cancelled = true
+			res.Stop = record.StoppedByRun
 		}
 		if cause != nil {
 			res.Error = "terminated: " + cause.Error()
 		}
-		res.stopped = !errors.Is(cause, ErrJobTimeout)
 	}
 }
 
@@ -969,10 +854,10 @@ func (r *run) attempt(ctx context.Context, job *input.Job, c shell.Command, env 
 // that could not be written (TMPDIR missing or full), a process that left
 // the job's group and held its output open; nil when all of it came
 // through. A closed stdout is not counted: it stops the run quietly.
-func outputLost(out job.Outcome, res *Result, lw, lwe *output.LineWriter) error {
+func outputLost(out job.Outcome, js *jobState, lw, lwe *output.LineWriter) error {
 	var errs []error
-	if res.stdout != nil {
-		errs = append(errs, res.stdout.Err(), res.stderr.Err())
+	if js.stdout != nil {
+		errs = append(errs, js.stdout.Err(), js.stderr.Err())
 	}
 	if lw != nil {
 		errs = append(errs, lw.Err(), lwe.Err())
@@ -981,20 +866,4 @@ func outputLost(out job.Outcome, res *Result, lw, lwe *output.LineWriter) error 
 		errs = append(errs, out.Err)
 	}
 	return errors.Join(errs...)
-}
-
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-
-// Succeeded reports whether the job ran and exited 0 within its time.
-func (res *Result) Succeeded() bool {
-	return res.State == "FINISHED" && res.ExitCode == 0 && res.Error == "" && !res.timedOut && !res.cancelled
-}
-
-// close releases the result's spools.
-func (res *Result) close() {
-	if res.stdout != nil {
-		_ = res.stdout.Close()
-		_ = res.stderr.Close()
-		res.stdout, res.stderr = nil, nil
-	}
 }

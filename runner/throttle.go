@@ -12,7 +12,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/futures-cli/futures/future"
 	"github.com/futures-cli/futures/runner/input"
+	"github.com/futures-cli/futures/runner/record"
 	"github.com/futures-cli/futures/runner/shell"
 )
 
@@ -276,16 +278,17 @@ func readMemAvailable(proc string) (int64, error) {
 // not once --halt has stopped the run, and when --delay, --load and
 // --memfree allow. An attempt that --memfree terminated is started again;
 // it does not count as a retry. When the attempt cannot start (the run
-// halted or ended while it waited) and none has run before, res says that
-// the job was cancelled.
-func (r *run) runAttempt(ctx context.Context, job *input.Job, c shell.Command, env []string, files *Files, res *Result) {
+// halted or ended while it waited) and none has run before, its record
+// says that the job was cancelled.
+func (r *run) runAttempt(ctx context.Context, job *input.Job, c shell.Command, env []string, files *Files, js *jobState) {
+	res := js.res
 	for {
 		if r.halt.stopped() {
 			notStarted(res, r.halt.cause)
 			return
 		}
 		if r.throttle == nil {
-			r.attempt(ctx, job, c, env, files, res)
+			r.attempt(ctx, job, c, env, files, js)
 			return
 		}
 		actx, s, err := r.throttle.start(ctx)
@@ -298,22 +301,22 @@ func (r *run) runAttempt(ctx context.Context, job *input.Job, c shell.Command, e
 			notStarted(res, r.halt.cause)
 			return
 		}
-		r.attempt(actx, job, c, env, files, res)
+		r.attempt(actx, job, c, env, files, js)
 		if !r.throttle.end(s) || ctx.Err() != nil || r.halt.stopped() {
 			return
 		}
-		res.close()
+		js.close()
 	}
 }
 
 // notStarted marks res, a job none of whose attempts has run, cancelled
 // because of cause.
-func notStarted(res *Result, cause error) {
-	if res.started {
+func notStarted(res *record.Result, cause error) {
+	if res.Started {
 		return
 	}
-	res.State = "CANCELLED"
-	res.cancelled = true
+	res.State = future.Cancelled
+	res.Stop = record.StoppedByRun
 	res.Error = "cancelled"
 	if cause != nil {
 		res.Error = "cancelled: " + cause.Error()

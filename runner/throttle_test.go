@@ -127,7 +127,7 @@ func TestLoadHoldsJobsBack(t *testing.T) {
 			t.Fatalf("%s; exit %d", sum, sum.ExitStatus())
 		}
 		for _, r := range obs.recs {
-			if r.started {
+			if r.Started {
 				t.Fatalf("job %d started", r.Seq)
 			}
 		}

@@ -41,7 +41,8 @@ type NotDone struct {
 	Command string   `json:"command"`
 	Args    []string `json:"args"`
 	Worker  string   `json:"worker,omitempty"`
-	State   string   `json:"state"`
+	// State is future.Pending or future.Running ("PENDING", "RUNNING").
+	State future.State `json:"state"`
 	// ExitCode is always nil: "exit_code":null.
 	ExitCode *int       `json:"exit_code"`
 	Start    *time.Time `json:"start,omitempty"`
@@ -54,9 +55,9 @@ type began struct {
 }
 
 // waitTask is the task of job, noting in b when a worker takes it.
-func (r *run) waitTask(job *input.Job, b *atomic.Pointer[began]) pool.Task[*Result] {
+func (r *run) waitTask(job *input.Job, b *atomic.Pointer[began]) pool.Task[*jobState] {
 	task := r.task(job)
-	return func(ctx context.Context) (*Result, error) {
+	return func(ctx context.Context) (*jobState, error) {
 		b.Store(&began{start: time.Now(), worker: pool.WorkerName(ctx)})
 		return task(ctx)
 	}
@@ -65,14 +66,14 @@ func (r *run) waitTask(job *input.Job, b *atomic.Pointer[began]) pool.Task[*Resu
 // notDoneRecord is the not_done record of p, which b says when it began.
 func notDoneRecord(p pending, b *began) *NotDone {
 	c, _ := p.job.Command(0)
-	nd := &NotDone{Seq: p.job.Seq, Args: p.job.Args, Command: c.Line, State: future.Pending.String()}
+	nd := &NotDone{Seq: p.job.Seq, Args: p.job.Args, Command: c.Line, State: future.Pending}
 	if nd.Args == nil {
 		nd.Args = []string{}
 	}
 	if b != nil {
-		nd.State, nd.Worker, nd.Start = future.Running.String(), b.worker, &b.start
+		nd.State, nd.Worker, nd.Start = future.Running, b.worker, &b.start
 	} else if p.f.State() != future.Pending {
-		nd.State = future.Running.String() // taken, not yet noted
+		nd.State = future.Running // taken, not yet noted
 	}
 	return nd
 }
@@ -114,12 +115,12 @@ func RunWait(ctx context.Context, opt Options, wo WaitOptions, src input.Source)
 		r.opt.Observer.Total(len(all))
 	}
 
-	fs := make([]*future.Future[*Result], len(all))
+	fs := make([]*future.Future[*jobState], len(all))
 	for i, p := range all {
 		fs[i] = p.f
 	}
 	done, _ := future.Wait(r.ctx, fs, wo.ReturnWhen)
-	isDone := make(map[*future.Future[*Result]]bool, len(done))
+	isDone := make(map[*future.Future[*jobState]]bool, len(done))
 	for _, f := range done {
 		isDone[f] = true
 	}

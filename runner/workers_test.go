@@ -1,8 +1,6 @@
 package runner
 
 import (
-	"errors"
-	"syscall"
 	"testing"
 )
 
@@ -54,30 +52,6 @@ func TestParseDelimiter(t *testing.T) {
 			got, err := ParseDelimiter(tt.in)
 			if (err != nil) != tt.bad || (!tt.bad && got != tt.want) {
 				t.Fatalf("ParseDelimiter(%q) = %q, %v", tt.in, got, err)
-			}
-		})
-	}
-}
-
-func TestExitStatusPriority(t *testing.T) {
-	broken := errors.New("broken")
-	tests := []struct {
-		name string
-		sum  Summary
-		want int
-	}{
-		{"every job succeeded", Summary{Succeeded: 3}, 0},
-		{"a failed job gives 1", Summary{Failed: 1}, 1},
-		{"a timed-out job gives 1", Summary{TimedOut: 1}, 1},
-		{"the overall deadline gives 4 over a failure", Summary{Failed: 1, Deadline: true}, 4},
-		{"a broken pool gives 3 over the deadline", Summary{Broken: broken, Deadline: true, Failed: 1}, 3},
-		{"a signal wins over everything", Summary{Signal: syscall.SIGINT, Broken: broken, Deadline: true}, 130},
-		{"a setup fault is a usage error", Summary{Err: SetupError{errors.New("joblog")}}, 2},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := tt.sum.ExitStatus(); got != tt.want {
-				t.Fatalf("ExitStatus() = %d, want %d", got, tt.want)
 			}
 		})
 	}

@@ -105,7 +105,8 @@ func spawnGuard(id string) (*os.Process, *os.File) {
 
 // Sweep KILLs the processes of this session whose environment holds
 // FUTURES_RUN=id, pass after pass until a pass finds none (a process may
-// fork while a pass runs), and returns how many it killed.
+// fork while a pass runs), and returns how many processes it killed (one
+// still dying when the next pass comes is signalled again, and counted once).
 func Sweep(id string) int {
 	want := []byte("\x00" + runEnv + "=" + id + "\x00")
 	self := os.Getpid()
@@ -113,13 +114,13 @@ func Sweep(id string) int {
 	if err != nil {
 		return 0
 	}
-	killed := 0
+	killed := make(map[int]bool)
 	env := make([]byte, 0, 64<<10)
 	for pass := 0; pass < 100; pass++ {
 		n := 0
 		d, err := os.Open("/proc")
 		if err != nil {
-			return killed
+			return len(killed)
 		}
 		names, _ := d.Readdirnames(-1)
 		d.Close()
@@ -137,14 +138,14 @@ func Sweep(id string) int {
 			}
 			if bytes.Contains(env, want) && syscall.Kill(pid, syscall.SIGKILL) == nil {
 				n++
+				killed[pid] = true
 			}
 		}
 		if n == 0 {
 			break
 		}
-		killed += n
 	}
-	return killed
+	return len(killed)
 }
 
 // appendFile appends the content of the file name to b.

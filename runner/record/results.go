@@ -1,4 +1,4 @@
-package runner
+package record
 
 import (
 	"bytes"
@@ -17,7 +17,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/futures-cli/futures/runner/input"
+	"github.com/futures-cli/futures/future"
 	"github.com/futures-cli/futures/runner/output"
 )
 
@@ -42,9 +42,12 @@ import (
 //
 // The job's output still goes to stdout and stderr as usual.
 
-// results writes --results. Its methods may be called on a nil *results
-// (no --results): they do nothing.
-type results struct {
+// Results writes --results, for the run loop: Tee as each attempt starts,
+// JobEnded as each job's task ends (after its retries), Write as each
+// record is emitted, Close at the end. Its methods may be called on a nil
+// *Results (no --results): they do nothing. Tee and JobEnded may be called
+// from any goroutine; Write from one at a time (the emitter).
+type Results struct {
 	dir     string // the DIR form
 	f       *os.File
 	csv     bool
@@ -67,15 +70,45 @@ type jobResult struct {
 	err error      // the first failure to write a result file
 }
 
-var csvHeader = []string{"seq", "command", "args", "worker", "state", "exit_code", "signal", "error",
-	"start", "duration_ms", "max_rss_kb", "user_ms", "sys_ms", "stdout", "stderr"}
+// csvColumns are the CSV form's columns before its last two, stdout and
+// stderr (streamed from the job's output): each header and how a record
+// renders it.
+var csvColumns = []struct {
+	name  string
+	value func(*Result) string
+}{
+	{"seq", func(r *Result) string { return strconv.Itoa(r.Seq) }},
+	{"command", func(r *Result) string { return r.Command }},
+	{"args", func(r *Result) string { return strings.Join(r.Args, " ") }},
+	{"worker", func(r *Result) string { return r.Worker }},
+	{"state", func(r *Result) string { return r.State.String() }},
+	{"exit_code", func(r *Result) string { return strconv.Itoa(r.ExitCode) }},
+	{"signal", func(r *Result) string { return r.Signal }},
+	{"error", func(r *Result) string { return r.Error }},
+	{"start", func(r *Result) string { return timeText(r.Start) }},
+	{"duration_ms", func(r *Result) string { return floatText(r.DurationMS) }},
+	{"max_rss_kb", func(r *Result) string { return strconv.FormatInt(r.MaxRSSKB, 10) }},
+	{"user_ms", func(r *Result) string { return floatText(r.UserMS) }},
+	{"sys_ms", func(r *Result) string { return floatText(r.SysMS) }},
+}
 
-// newResults opens what --results names, or returns nil when it is "".
-func newResults(name, tempDir string, budget *output.Budget) (*results, error) {
+// csvHeader is the CSV form's header row.
+func csvHeader() []string {
+	h := make([]string, 0, len(csvColumns)+2)
+	for _, c := range csvColumns {
+		h = append(h, c.name)
+	}
+	return append(h, "stdout", "stderr")
+}
+
+// OpenResults opens what --results names, or returns nil when it is "".
+// The file forms copy a job's output into spools of their own, in tempDir
+// and under budget, when the run keeps none.
+func OpenResults(name, tempDir string, budget *output.Budget) (*Results, error) {
 	if name == "" {
 		return nil, nil
 	}
-	rs := &results{tempDir: tempDir, budget: budget, jobs: map[int]*jobResult{}}
+	rs := &Results{tempDir: tempDir, budget: budget, jobs: map[int]*jobResult{}}
 	ext := strings.ToLower(filepath.Ext(name))
 	switch ext {
 	case ".jsonl", ".json", ".csv":
@@ -85,7 +118,7 @@ func newResults(name, tempDir string, budget *output.Budget) (*results, error) {
 		}
 		rs.f, rs.csv = f, ext == ".csv"
 		if rs.csv {
-			if _, err := f.Write(csvRow(csvHeader)); err != nil {
+			if _, err := f.Write(csvRow(csvHeader())); err != nil {
 				f.Close()
 				return nil, fmt.Errorf("--results: %w", err)
 			}
@@ -99,8 +132,8 @@ func newResults(name, tempDir string, budget *output.Budget) (*results, error) {
 	return rs, nil
 }
 
-// close closes the results file.
-func (rs *results) close() error {
+// Close closes the results file.
+func (rs *Results) Close() error {
 	if rs == nil || rs.f == nil {
 		return nil
 	}
@@ -113,7 +146,7 @@ func (rs *results) close() error {
 }
 
 // job returns the state of job seq, made on first use.
-func (rs *results) job(seq int) *jobResult {
+func (rs *Results) job(seq int) *jobResult {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	j := rs.jobs[seq]
@@ -125,7 +158,7 @@ func (rs *results) job(seq int) *jobResult {
 }
 
 // take removes and returns the state of job seq, or nil.
-func (rs *results) take(seq int) *jobResult {
+func (rs *Results) take(seq int) *jobResult {
 	if rs == nil {
 		return nil
 	}
@@ -136,17 +169,17 @@ func (rs *results) take(seq int) *jobResult {
 	return j
 }
 
-// tee returns the writers an attempt of job seq writes its output to:
-// stdout and stderr, and a copy of each for the results. res is the
-// attempt's record (its spools, when the run keeps them, are what the
-// file forms read).
-func (rs *results) tee(seq int, res *Result, stdout, stderr io.Writer) (io.Writer, io.Writer, error) {
+// Tee returns the writers an attempt of job seq writes its output to:
+// stdout and stderr, and a copy of each for the results. spooled says
+// that the run keeps the attempt's output in spools of its own, which it
+// passes to Write: the file forms then need no copy.
+func (rs *Results) Tee(seq int, spooled bool, stdout, stderr io.Writer) (io.Writer, io.Writer, error) {
 	if rs == nil {
 		return stdout, stderr, nil
 	}
 	j := rs.job(seq)
 	if rs.dir == "" {
-		if res.stdout != nil {
+		if spooled {
 			return stdout, stderr, nil
 		}
 		j.closeFiles()
@@ -211,37 +244,37 @@ func (t teeWriter) Write(p []byte) (int, error) {
 
 // resultMeta is DIR/<seq>/meta.json.
 type resultMeta struct {
-	Seq        int       `json:"seq"`
-	Command    string    `json:"command"`
-	Args       []string  `json:"args"`
-	Worker     string    `json:"worker"`
-	State      string    `json:"state"`
-	ExitCode   int       `json:"exit_code"`
-	Signal     string    `json:"signal"`
-	Error      string    `json:"error"`
-	Start      time.Time `json:"start"`
-	End        time.Time `json:"end"`
-	DurationMS float64   `json:"duration_ms"`
-	MaxRSSKB   int64     `json:"max_rss_kb"`
-	UserMS     float64   `json:"user_ms"`
-	SysMS      float64   `json:"sys_ms"`
+	Seq        int          `json:"seq"`
+	Command    string       `json:"command"`
+	Args       []string     `json:"args"`
+	Worker     string       `json:"worker"`
+	State      future.State `json:"state"`
+	ExitCode   int          `json:"exit_code"`
+	Signal     string       `json:"signal"`
+	Error      string       `json:"error"`
+	Start      time.Time    `json:"start"`
+	End        time.Time    `json:"end"`
+	DurationMS float64      `json:"duration_ms"`
+	MaxRSSKB   int64        `json:"max_rss_kb"`
+	UserMS     float64      `json:"user_ms"`
+	SysMS      float64      `json:"sys_ms"`
 }
 
-// jobEnded finishes the DIR form's result of a job that ended (after its
+// JobEnded finishes the DIR form's result of a job that ended (after its
 // retries): meta.json is written, and the directory renamed into place.
 // A job that never ran and was cancelled leaves nothing.
-func (rs *results) jobEnded(job *input.Job, res *Result) error {
+func (rs *Results) JobEnded(res *Result) error {
 	if rs == nil || rs.dir == "" {
 		return nil
 	}
-	if rs.failed.Load() || res.State == "CANCELLED" || (res.cancelled && !res.started) {
-		if j := rs.take(job.Seq); j != nil && j.tmp != "" {
+	if rs.failed.Load() || res.Cancelled() && !res.Started {
+		if j := rs.take(res.Seq); j != nil && j.tmp != "" {
 			j.closeFiles()
 			_ = os.RemoveAll(j.tmp)
 		}
 		return nil
 	}
-	j := rs.take(job.Seq)
+	j := rs.take(res.Seq)
 	if j == nil {
 		j = &jobResult{}
 	}
@@ -253,10 +286,10 @@ func (rs *results) jobEnded(job *input.Job, res *Result) error {
 		if rs.failed.Swap(true) {
 			return nil // reported once
 		}
-		return fmt.Errorf("--results: job %d: %w", job.Seq, err)
+		return fmt.Errorf("--results: job %d: %w", res.Seq, err)
 	}
 	if j.tmp == "" { // it never started (a line that cannot be parsed): empty output
-		tmp, err := os.MkdirTemp(rs.dir, "."+strconv.Itoa(job.Seq)+".")
+		tmp, err := os.MkdirTemp(rs.dir, "."+strconv.Itoa(res.Seq)+".")
 		if err != nil {
 			return fail(err)
 		}
@@ -295,7 +328,7 @@ func (rs *results) jobEnded(job *input.Job, res *Result) error {
 	if err := os.WriteFile(filepath.Join(j.tmp, "meta.json"), append(b, '\n'), 0o644); err != nil {
 		return fail(err)
 	}
-	if err := replaceDir(j.tmp, filepath.Join(rs.dir, strconv.Itoa(job.Seq))); err != nil {
+	if err := replaceDir(j.tmp, filepath.Join(rs.dir, strconv.Itoa(res.Seq))); err != nil {
 		return fail(err)
 	}
 	j.tmp = ""
@@ -323,12 +356,12 @@ func replaceDir(tmp, dst string) error {
 	return os.RemoveAll(tmp) // now the old result
 }
 
-// record writes the file forms' record of res, which is being emitted: its
-// output is in res's spools (group and JSON modes) or in the copies that
-// tee made. lost is a failure to read that output (the record was written
-// with what could be read); err a failure to write the record, after
-// which no other is tried.
-func (rs *results) record(res *Result) (lost, err error) {
+// Write writes the file forms' record of res, which is being emitted: its
+// output is in the run's spools stdout and stderr (group and JSON modes)
+// or, when they are nil, in the copies that Tee made. lost is a failure to
+// read that output (the record was written with what could be read); err
+// a failure to write the record, after which no other is tried.
+func (rs *Results) Write(res *Result, stdout, stderr *output.Spool) (lost, err error) {
 	if rs == nil || rs.f == nil || rs.failed.Load() {
 		if j := rs.take(res.Seq); j != nil {
 			j.closeFiles()
@@ -339,26 +372,18 @@ func (rs *results) record(res *Result) (lost, err error) {
 	if j != nil {
 		defer j.closeFiles()
 	}
-	stdout, stderr := outputSource(nil, res.Stdout), outputSource(nil, res.Stderr)
-	switch {
-	case res.stdout != nil:
-		stdout, stderr = res.stdout, res.stderr
-	case j != nil && j.out != nil:
+	if stdout == nil && j != nil && j.out != nil {
 		stdout, stderr = j.out, j.errOut
 	}
+	out, errOut := outputSource(stdout, res.Stdout), outputSource(stderr, res.Stderr)
 	if rs.csv {
-		args := res.Args
-		if args == nil {
-			args = []string{}
+		row := make([]string, len(csvColumns))
+		for i, c := range csvColumns {
+			row[i] = c.value(res)
 		}
-		lost, err = writeCSVRow(rs.f, []string{
-			strconv.Itoa(res.Seq), res.Command, strings.Join(args, " "), res.Worker, res.State,
-			strconv.Itoa(res.ExitCode), res.Signal, res.Error, timeText(res.Start),
-			floatText(res.DurationMS), strconv.FormatInt(res.MaxRSSKB, 10),
-			floatText(res.UserMS), floatText(res.SysMS),
-		}, stdout, stderr)
+		lost, err = writeCSVRow(rs.f, row, out, errOut)
 	} else {
-		lost, err = writeJSONRecord(rs.f, res, stdout, stderr)
+		lost, err = writeJSONRecord(rs.f, res, out, errOut)
 	}
 	if err != nil {
 		rs.failed.Store(true)

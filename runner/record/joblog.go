@@ -1,4 +1,4 @@
-package runner
+package record
 
 import (
 	"bufio"
@@ -198,14 +198,14 @@ func ParseResumeBy(s string) (ResumeBy, error) {
 	return ResumeBySeq, fmt.Errorf("--resume-by %q: want seq or command", s)
 }
 
-// ReadJoblog reads a joblog for --resume and --resume-failed: the Seq of
+// readJoblogSeqs reads a joblog for --resume and --resume-failed: the Seq of
 // every job it records, and whether that job succeeded (Exitval 0 and
 // Signal 0; a job recorded more than once succeeded if any of its rows
 // says so). A missing file is an empty map. A malformed row is an error
 // naming its line. An unterminated last line (a row cut short when the
 // runner was killed mid-write) is not a record, even when what is there
 // parses: that job is not done, and is run again.
-func ReadJoblog(path string) (map[int]bool, error) {
+func readJoblogSeqs(path string) (map[int]bool, error) {
 	done := make(map[int]bool)
 	err := readJoblog(path, func(seq int, _ string, ok bool) { done[seq] = done[seq] || ok })
 	if err != nil {
@@ -214,10 +214,10 @@ func ReadJoblog(path string) (map[int]bool, error) {
 	return done, nil
 }
 
-// ReadJoblogCommands is ReadJoblog keyed on the command line (the row's
+// readJoblogCommands is readJoblogSeqs keyed on the command line (the row's
 // Command, its NUL bytes turned back into the newlines they stand for),
 // for --resume-by command.
-func ReadJoblogCommands(path string) (map[string]bool, error) {
+func readJoblogCommands(path string) (map[string]bool, error) {
 	done := make(map[string]bool)
 	err := readJoblog(path, func(_ int, cmd string, ok bool) { done[cmd] = done[cmd] || ok })
 	if err != nil {
@@ -288,34 +288,33 @@ func parseJoblogRow(line string) (seq int, command string, ok bool, err error) {
 	return seq, strings.ReplaceAll(f[8], "\x00", "\n"), exitval == 0 && sig == 0, nil
 }
 
-// resume is what --resume and --resume-failed skip: the jobs the joblog
+// Resume is what --resume and --resume-failed skip: the jobs a joblog
 // records (--resume) or records as succeeded (--resume-failed), by Seq or
-// by command (--resume-by); those are the keys of seq or cmd. A nil
-// *resume skips nothing.
-type resume struct {
-	seq   map[int]bool
-	cmd   map[string]bool // --resume-by command
+// by command (--resume-by). A nil *Resume skips nothing.
+type Resume struct {
+	seq   map[int]bool    // the keys are the jobs to skip
+	cmd   map[string]bool // --resume-by command: the keys are the commands to skip
 	slots int             // the worker slots, for a command's {%}
 }
 
-// newResume reads the joblog that opt resumes from, or returns nil.
-func newResume(opt Options) (*resume, error) {
-	if opt.Joblog == "" || !opt.Resume && !opt.ResumeFailed {
-		return nil, nil
-	}
-	s := &resume{slots: max(opt.Workers, 1)}
+// ReadResume reads the joblog at path for --resume, or with
+// succeededOnly for --resume-failed, matching jobs by. slots is the
+// number of worker slots: a command with {%} is matched as a dry run
+// shows it. A missing joblog skips nothing; a malformed one is an error.
+func ReadResume(path string, succeededOnly bool, by ResumeBy, slots int) (*Resume, error) {
+	s := &Resume{slots: max(slots, 1)}
 	var err error
-	if opt.ResumeBy == ResumeByCommand {
-		s.cmd, err = ReadJoblogCommands(opt.Joblog)
+	if by == ResumeByCommand {
+		s.cmd, err = readJoblogCommands(path)
 		for k, ok := range s.cmd {
-			if !opt.Resume && !ok {
+			if succeededOnly && !ok {
 				delete(s.cmd, k)
 			}
 		}
 	} else {
-		s.seq, err = ReadJoblog(opt.Joblog)
+		s.seq, err = readJoblogSeqs(path)
 		for k, ok := range s.seq {
-			if !opt.Resume && !ok {
+			if succeededOnly && !ok {
 				delete(s.seq, k)
 			}
 		}
@@ -326,8 +325,8 @@ func newResume(opt Options) (*resume, error) {
 	return s, nil
 }
 
-// skip reports whether job is done by the joblog's account.
-func (s *resume) skip(job *input.Job) bool {
+// Skip reports whether job is done by the joblog's account.
+func (s *Resume) Skip(job *input.Job) bool {
 	switch {
 	case s == nil:
 		return false

@@ -1,4 +1,4 @@
-package runner
+package record
 
 import (
 	"bufio"
@@ -291,21 +291,22 @@ func outputSource(s *output.Spool, text string) io.WriterTo {
 	return strings.NewReader(text)
 }
 
-// lostOutput says, on stderr, that a record lacks some of a job's output.
+// lostOutput says that a record lacks some of a job's output.
 func lostOutput(seq int, err error) error {
 	return fmt.Errorf("job %d: output lost: %w", seq, err)
 }
 
-// writeJSON writes res's JSON line to stdout (--json), its output streamed
-// from its spools.
-func (r *run) writeJSON(res *Result) {
-	var lost error
-	_ = r.stdout.Locked(nil, func(w io.Writer) error {
-		var err error
-		lost, err = writeJSONRecord(w, res, outputSource(res.stdout, res.Stdout), outputSource(res.stderr, res.Stderr))
-		return err
-	})
+// WriteJSON writes res as one JSON line to w (--json): its encoding/json
+// encoding, byte for byte, with the job's output streamed from its spools
+// into the "stdout" and "stderr" fields; a nil spool stands for the
+// record's own Stdout or Stderr (a message of the runner's). A failure to
+// read a spool does not stop the record: it is written whole, with the
+// output read until then, and the failure is returned as lost ("job N:
+// output lost: …"). err is a failure to write to w.
+func WriteJSON(w io.Writer, res *Result, stdout, stderr *output.Spool) (lost, err error) {
+	lost, err = writeJSONRecord(w, res, outputSource(stdout, res.Stdout), outputSource(stderr, res.Stderr))
 	if lost != nil {
-		fmt.Fprintf(r.stderr, "futures: %v\n", lostOutput(res.Seq, lost))
+		lost = lostOutput(res.Seq, lost)
 	}
+	return lost, err
 }

@@ -1,4 +1,4 @@
-package runner
+package record
 
 import (
 	"os"
@@ -101,25 +101,25 @@ func TestJoblog(t *testing.T) {
 			t.Errorf("joblog\n%q\nwant\n%q", got, want)
 		}
 	})
-	t.Run("ReadJoblog reads back what Joblog wrote", func(t *testing.T) {
+	t.Run("readJoblogSeqs reads back what Joblog wrote", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "joblog")
 		joblogCreate(t, path, false, results...)
-		got, err := ReadJoblog(path)
+		got, err := readJoblogSeqs(path)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if w := map[int]bool{1: true, 2: false, 3: false, 4: true, 5: false, 6: true}; !reflect.DeepEqual(got, w) {
-			t.Errorf("ReadJoblog = %v, want %v", got, w)
+			t.Errorf("readJoblogSeqs = %v, want %v", got, w)
 		}
 	})
 	t.Run("a job that succeeded on a later try counts as succeeded", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "joblog")
 		joblogCreate(t, path, true, &Result{Seq: 2, ExitCode: 1}, &Result{Seq: 2, ExitCode: 0})
-		if got, err := ReadJoblog(path); err != nil || !got[2] {
-			t.Errorf("ReadJoblog = %v, %v", got, err)
+		if got, err := readJoblogSeqs(path); err != nil || !got[2] {
+			t.Errorf("readJoblogSeqs = %v, %v", got, err)
 		}
 	})
-	t.Run("ReadJoblog reads GNU parallel's own joblog", func(t *testing.T) {
+	t.Run("readJoblogSeqs reads GNU parallel's own joblog", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "joblog")
 		const parallel = "Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tCommand\n" +
 			"1\t:\t1795564066.556\t     0.000\t0\t0\t0\t0\ttrue\n" +
@@ -130,15 +130,15 @@ func TestJoblog(t *testing.T) {
 		if err := os.WriteFile(path, []byte(parallel), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		got, err := ReadJoblog(path)
+		got, err := readJoblogSeqs(path)
 		if w := map[int]bool{1: true, 2: false, 3: false, 4: false, 5: true}; err != nil || !reflect.DeepEqual(got, w) {
-			t.Errorf("ReadJoblog = %v, %v; want %v", got, err, w)
+			t.Errorf("readJoblogSeqs = %v, %v; want %v", got, err, w)
 		}
 	})
 	t.Run("a missing joblog is empty", func(t *testing.T) {
-		got, err := ReadJoblog(filepath.Join(t.TempDir(), "none"))
+		got, err := readJoblogSeqs(filepath.Join(t.TempDir(), "none"))
 		if err != nil || got == nil || len(got) != 0 {
-			t.Errorf("ReadJoblog = %v, %v", got, err)
+			t.Errorf("readJoblogSeqs = %v, %v", got, err)
 		}
 	})
 	t.Run("an unterminated last row is ignored", func(t *testing.T) {
@@ -146,8 +146,8 @@ func TestJoblog(t *testing.T) {
 		if err := os.WriteFile(path, []byte(strings.SplitAfter(want, "\n")[0]+strings.SplitAfter(want, "\n")[1]+"2\t:\t170"), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if got, err := ReadJoblog(path); err != nil || !reflect.DeepEqual(got, map[int]bool{1: true}) {
-			t.Errorf("ReadJoblog = %v, %v", got, err)
+		if got, err := readJoblogSeqs(path); err != nil || !reflect.DeepEqual(got, map[int]bool{1: true}) {
+			t.Errorf("readJoblogSeqs = %v, %v", got, err)
 		}
 	})
 	t.Run("an unterminated last row that parses whole is still not done", func(t *testing.T) {
@@ -157,11 +157,11 @@ func TestJoblog(t *testing.T) {
 		if err := os.WriteFile(path, []byte(rows[0]+rows[1]+torn), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if got, err := ReadJoblog(path); err != nil || !reflect.DeepEqual(got, map[int]bool{1: true}) {
-			t.Errorf("ReadJoblog = %v, %v; want job 2 not done", got, err)
+		if got, err := readJoblogSeqs(path); err != nil || !reflect.DeepEqual(got, map[int]bool{1: true}) {
+			t.Errorf("readJoblogSeqs = %v, %v; want job 2 not done", got, err)
 		}
-		if got, err := ReadJoblogCommands(path); err != nil || !reflect.DeepEqual(got, map[string]bool{"echo hi": true}) {
-			t.Errorf("ReadJoblogCommands = %v, %v; want job 2 not done", got, err)
+		if got, err := readJoblogCommands(path); err != nil || !reflect.DeepEqual(got, map[string]bool{"echo hi": true}) {
+			t.Errorf("readJoblogCommands = %v, %v; want job 2 not done", got, err)
 		}
 		// Appending then cuts the fragment off: the next row starts a line.
 		joblogCreate(t, path, true, results[1])
@@ -169,15 +169,15 @@ func TestJoblog(t *testing.T) {
 			t.Errorf("joblog\n%q\nwant\n%q", got, w)
 		}
 	})
-	t.Run("ReadJoblogCommands keys on the command, newlines restored", func(t *testing.T) {
+	t.Run("readJoblogCommands keys on the command, newlines restored", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "joblog")
 		joblogCreate(t, path, false, results...)
 		joblogCreate(t, path, true, &Result{Seq: 9, Command: "false", ExitCode: 0})
-		got, err := ReadJoblogCommands(path)
+		got, err := readJoblogCommands(path)
 		w := map[string]bool{"echo hi": true, "false": true, "kill -9 $$": false, "printf 'a\nb'": true,
 			"futures-no-such-command": false, "wc -c < a > a.out": true}
 		if err != nil || !reflect.DeepEqual(got, w) {
-			t.Errorf("ReadJoblogCommands = %v, %v; want %v", got, err, w)
+			t.Errorf("readJoblogCommands = %v, %v; want %v", got, err, w)
 		}
 	})
 	for _, tt := range []struct{ name, row, says string }{
@@ -193,7 +193,7 @@ func TestJoblog(t *testing.T) {
 			if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			_, err := ReadJoblog(path)
+			_, err := readJoblogSeqs(path)
 			if err == nil || !strings.Contains(err.Error(), "line 4") || !strings.Contains(err.Error(), path) ||
 				!strings.Contains(err.Error(), tt.says) {
 				t.Errorf("error %v, want one naming %s, line 4 and %s", err, path, tt.says)
@@ -241,28 +241,32 @@ func TestResumeSkip(t *testing.T) {
 		return input.NewJob(seq, tmpl, [][]string{{item}})
 	}
 	for _, tt := range []struct {
-		name string
-		opt  Options
-		job  *input.Job
-		skip bool
+		name          string
+		succeededOnly bool // --resume-failed
+		by            ResumeBy
+		job           *input.Job
+		skip          bool
 	}{
-		{"--resume by seq skips a recorded seq", Options{Resume: true}, job(2, "z"), true},
-		{"--resume by seq runs a seq not recorded", Options{Resume: true}, job(3, "a"), false},
-		{"--resume by command skips a recorded command at another seq", Options{Resume: true, ResumeBy: ResumeByCommand}, job(5, "a"), true},
-		{"--resume by command runs a new command at a recorded seq", Options{Resume: true, ResumeBy: ResumeByCommand}, job(1, "z"), false},
-		{"--resume-failed by command runs a failed command again", Options{ResumeFailed: true, ResumeBy: ResumeByCommand}, job(1, "b"), false},
-		{"--resume-failed by command skips a succeeded one", Options{ResumeFailed: true, ResumeBy: ResumeByCommand}, job(2, "a"), true},
-		{"--resume-failed by seq runs a failed seq again", Options{ResumeFailed: true}, job(2, "a"), false},
+		{"--resume by seq skips a recorded seq", false, ResumeBySeq, job(2, "z"), true},
+		{"--resume by seq runs a seq not recorded", false, ResumeBySeq, job(3, "a"), false},
+		{"--resume by command skips a recorded command at another seq", false, ResumeByCommand, job(5, "a"), true},
+		{"--resume by command runs a new command at a recorded seq", false, ResumeByCommand, job(1, "z"), false},
+		{"--resume-failed by command runs a failed command again", true, ResumeByCommand, job(1, "b"), false},
+		{"--resume-failed by command skips a succeeded one", true, ResumeByCommand, job(2, "a"), true},
+		{"--resume-failed by seq runs a failed seq again", true, ResumeBySeq, job(2, "a"), false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			tt.opt.Joblog, tt.opt.Workers = path, 2
-			s, err := newResume(tt.opt)
+			s, err := ReadResume(path, tt.succeededOnly, tt.by, 2)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := s.skip(tt.job); got != tt.skip {
-				t.Errorf("skip = %v, want %v", got, tt.skip)
+			if got := s.Skip(tt.job); got != tt.skip {
+				t.Errorf("Skip = %v, want %v", got, tt.skip)
 			}
 		})
+	}
+	var none *Resume
+	if none.Skip(job(1, "a")) {
+		t.Errorf("a nil Resume skips a job")
 	}
 }

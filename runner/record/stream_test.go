@@ -1,22 +1,18 @@
-package runner
+package record
 
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/futures-cli/futures/runner/input"
+	"github.com/futures-cli/futures/future"
 )
 
 // trickyOutputs are job outputs whose JSON and CSV encodings have traps:
@@ -140,7 +136,7 @@ func TestCSVRowIsEncodingCSVs(t *testing.T) {
 func TestJSONRecordIsEncodingJSONs(t *testing.T) {
 	full := Result{
 		Seq: 7, Command: "echo '<a>' & \u2028", Args: []string{"x\"y", "\xff"}, Worker: "worker_3", Retries: 2,
-		Host: "h1", State: "FINISHED", ExitCode: 3, Signal: "SIGTERM", Error: "terminated: \"x\"",
+		Host: "h1", State: future.Finished, ExitCode: 3, Signal: "SIGTERM", Error: "terminated: \"x\"",
 		Start: time.Date(2024, 5, 6, 7, 8, 9, 123456789, time.UTC), DurationMS: 12.5, MaxRSSKB: 2048,
 		UserMS: 1.25, SysMS: 0.5, SentBytes: 10, ReceivedBytes: 20,
 	}
@@ -150,7 +146,7 @@ func TestJSONRecordIsEncodingJSONs(t *testing.T) {
 	}{
 		{"every field set", full},
 		{"the zero record, args null", Result{}},
-		{"a cancelled job", Result{Seq: 2, Args: []string{"a"}, State: "CANCELLED", Error: "cancelled"}},
+		{"a cancelled job", Result{Seq: 2, Args: []string{"a"}, State: future.Cancelled, Error: "cancelled"}},
 	} {
 		for _, text := range trickyOutputs {
 			t.Run(tc.name, func(t *testing.T) {
@@ -251,64 +247,6 @@ func TestRecordsStreamOutputThroughABoundedBuffer(t *testing.T) {
 type writerToFunc func(io.Writer) (int64, error)
 
 func (f writerToFunc) WriteTo(w io.Writer) (int64, error) { return f(w) }
-
-// allocated returns the bytes the Go heap allocated while fn ran.
-func allocated(fn func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	fn()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
-}
-
-// A job printing 32 MiB: its record is written without the runner ever
-// allocating memory in proportion (a count of bytes allocated, not a
-// measure of RSS: the same on any machine, under any load).
-func TestLargeOutputRecordsInBoundedMemory(t *testing.T) {
-	const size = 32 << 20
-	job := fmt.Sprintf("head -c %d /dev/zero | tr '\\0' a", size)
-	for _, tc := range []struct {
-		name    string
-		json    bool
-		results string
-	}{
-		{"--json", true, ""},
-		{"--results FILE.jsonl", false, "r.jsonl"},
-		{"--results FILE.csv", false, "r.csv"},
-		{"--json --results FILE.csv", true, "r.csv"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			dir := t.TempDir()
-			opt := Options{Workers: 1, JSON: tc.json, TempDir: dir, Grace: 2 * time.Second}
-			if tc.results != "" {
-				opt.Results = filepath.Join(dir, tc.results)
-			}
-			stdout := &countingWriter{}
-			var stderr bytes.Buffer
-			opt.Stdout, opt.Stderr = stdout, &stderr
-			var sum *Summary
-			n := allocated(func() {
-				sum = Run(context.Background(), opt, input.SubmitSource(input.NewReader(strings.NewReader(job), '\n')))
-			})
-			if sum.Succeeded != 1 || stderr.Len() > 0 {
-				t.Fatalf("%s; stderr %q", sum, stderr.String())
-			}
-			t.Logf("allocated %d KiB", n>>10)
-			if n > 8<<20 {
-				t.Errorf("the run allocated %d MiB for a job printing %d MiB", n>>20, size>>20)
-			}
-			if stdout.n < size {
-				t.Errorf("%d bytes on stdout, want the job's %d and more", stdout.n, size)
-			}
-			if opt.Results != "" {
-				fi, err := os.Stat(opt.Results)
-				if err != nil || fi.Size() < size {
-					t.Errorf("%s: %v, %v", tc.results, fi, err)
-				}
-			}
-		})
-	}
-}
 
 func TestLostOutputStillEndsTheRecord(t *testing.T) {
 	broken := writerToFunc(func(w io.Writer) (int64, error) {
