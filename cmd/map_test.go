@@ -25,9 +25,9 @@ func mapCommands(t *testing.T, stdin string, args ...string) (*mapOptions, []she
 	if err != nil {
 		t.Fatalf("%q: %v", args, err)
 	}
-	st := inputStop{}
-	defer st.close()
-	src, closeInputs, err := o.mapSource(&st, opt, d, tmpl)
+	files := &input.Files{Stdin: f.stdin}
+	defer files.Close()
+	src, closeInputs, err := o.mapSource(files, opt, d, tmpl)
 	if err != nil {
 		t.Fatalf("%q: %v", args, err)
 	}
@@ -176,9 +176,9 @@ func checkMap(o *mapOptions) error {
 		_, err := o.pipeOptions(opt, tmpl)
 		return err
 	}
-	st := inputStop{}
-	defer st.close()
-	_, closeInputs, err := o.mapSource(&st, opt, d, tmpl)
+	files := &input.Files{Stdin: o.f.stdin}
+	defer files.Close()
+	_, closeInputs, err := o.mapSource(files, opt, d, tmpl)
 	if err == nil {
 		closeInputs()
 	}

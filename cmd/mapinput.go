@@ -92,7 +92,7 @@ func (f *inputFlags) templateOptions() template.Options {
 // source of jobs: the template tmpl (parsed again with the column names
 // of a header) over the inputs zipped or combined. close closes what it
 // opened.
-func (o *mapOptions) mapSource(st *inputStop, opt runner.Options, d byte, tmpl *template.Template) (src input.Source, close func(), err error) {
+func (o *mapOptions) mapSource(files *input.Files, opt runner.Options, d byte, tmpl *template.Template) (src input.Source, close func(), err error) {
 	f := &o.inputs
 	var closers []func()
 	close = func() {
@@ -179,15 +179,15 @@ func (o *mapOptions) mapSource(st *inputStop, opt runner.Options, d byte, tmpl *
 				return nil, close, usagef("stdin (-) can be only one input source")
 			}
 		}
-		ins, closeIn, err := openNamed(st, o.f.stdin, []string{in.file})
+		named, closeIn, err := files.OpenNamed(in.file)
 		if err != nil {
-			return nil, close, err
+			return nil, close, usageError{err}
 		}
 		closers = append(closers, closeIn)
 		if f.csv {
-			recs = append(recs, input.CSVInput(ins[0], comma))
+			recs = append(recs, input.CSVInput(named, comma))
 		} else {
-			recs = append(recs, input.Items(input.NewInputsReader(ins, d), split))
+			recs = append(recs, input.Items(input.NewInputsReader([]input.Input{named}, d), split))
 		}
 	}
 

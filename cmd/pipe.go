@@ -70,15 +70,15 @@ func (o *mapOptions) pipeOptions(opt runner.Options, tmpl *template.Template) (i
 // runPipe is `futures map --pipe`: the blocks of stdin (or of the one -a
 // FILE) are the jobs' standard input.
 func runPipe(o *mapOptions, opt runner.Options, tmpl *template.Template, po input.PipeOptions) error {
-	st := inputStop{notice: o.f.stderr}
-	defer st.close()
-	opt.StopInput = st.stop
-	in, closeIn, err := openInputs(&st, o.f.stdin, o.argFiles)
+	files := &input.Files{Stdin: o.f.stdin, Notice: o.f.stderr}
+	defer files.Close()
+	opt.StopInput = files.Stop
+	in, closeIn, err := files.Open(o.argFiles)
 	if err != nil {
-		return err
+		return usageError{err}
 	}
 	defer closeIn()
-	if err := checkOutputs(opt, &st); err != nil {
+	if err := checkOutputs(opt, files); err != nil {
 		return err
 	}
 	src, err := input.PipeSource(tmpl, in, po)
