@@ -128,7 +128,7 @@ func TestMapArgumentForms(t *testing.T) {
 func TestMapParsesItsArguments(t *testing.T) {
 	f, _, _ := testFactory(nil)
 	o := parseArgs(t, f, newCmdMap, "-a", "x", "--arg-file", "y", "-n", "3", "-X", "echo", ":::", "a", "::::", "f", "g", ":::")
-	want := []inputGroup{{args: []string{"a"}}, {files: true, args: []string{"f", "g"}}, {}}
+	want := []input.Group{{Args: []string{"a"}}, {Files: true, Args: []string{"f", "g"}}, {}}
 	if !reflect.DeepEqual(o.argFiles, []string{"x", "y"}) || o.chunksize != 3 || !o.inputs.fill ||
 		!reflect.DeepEqual(o.command, []string{"echo"}) || !reflect.DeepEqual(o.inputs.groups, want) || !o.hasItems {
 		t.Errorf("argFiles %q, chunksize %d, -X %v, command %q, groups %+v, hasItems %v",
