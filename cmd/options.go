@@ -167,7 +167,7 @@ func (c *commonFlags) delim() (byte, error) {
 	case c.null:
 		return 0, nil
 	case c.delimiter != "":
-		d, err := runner.ParseDelimiter(c.delimiter)
+		d, err := input.ParseDelimiter(c.delimiter)
 		if err != nil {
 			return 0, usageError{err}
 		}
