@@ -18,19 +18,19 @@ const NoLimit = input.NoLimit
 // noLimitWindow is the default Window under NoLimit.
 const noLimitWindow = 1024
 
-// PipeNoLimit is how many blocks -j 0 holds at once with --pipe.
-const PipeNoLimit = 64
+// pipeNoLimit is how many blocks -j 0 holds at once with --pipe.
+const pipeNoLimit = 64
 
 // PipeWindow is the Window of a run over blocks of its input (--pipe,
 // input.PipeSource) with the given Workers. A block is held from when it
 // is read until its job ends: with one job queued behind the running
 // ones, memory is about jobs × the block size. Under NoLimit that would
 // be the default window of noLimitWindow blocks, a GiB at the default
-// --block of 1M: a run over blocks holds at most PipeNoLimit of them (and
+// --block of 1M: a run over blocks holds at most pipeNoLimit of them (and
 // so runs at most that many jobs) instead.
 func PipeWindow(workers int) int {
 	if workers == NoLimit {
-		return PipeNoLimit
+		return pipeNoLimit
 	}
 	return workers + 1
 }

@@ -42,7 +42,7 @@ func TestPipeHoldsABoundedNumberOfBlocks(t *testing.T) {
 	}{
 		{1, 2},
 		{8, 9},
-		{NoLimit, PipeNoLimit},
+		{NoLimit, pipeNoLimit},
 	} {
 		if got := PipeWindow(tc.workers); got != tc.want {
 			t.Errorf("PipeWindow(%d) = %d, want %d", tc.workers, got, tc.want)
