@@ -1,8 +1,6 @@
 package cmd
 
 import (
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -50,9 +48,9 @@ func (f *controlFlags) apply(o *runner.Options, p *factory) error {
 	}
 	o.Delay = f.delay
 	if f.load != "" {
-		l, err := parseLoad(f.load, p.numCPU())
+		l, err := runner.ParseLoad(f.load, p.numCPU())
 		if err != nil {
-			return err
+			return usageError{err}
 		}
 		o.Load = l
 	}
@@ -68,17 +66,4 @@ func (f *controlFlags) apply(o *runner.Options, p *factory) error {
 	}
 	o.Results = f.results
 	return nil
-}
-
-// parseLoad parses --load: a load average, or N% of the CPUs.
-func parseLoad(s string, cpus int) (float64, error) {
-	v, pct := strings.CutSuffix(s, "%")
-	f, err := strconv.ParseFloat(v, 64)
-	if err != nil || !(f > 0) || f > 1e6 {
-		return 0, usagef("--load %q: want a load average above 0 (2, 1.5) or a share of the CPUs (100%%)", s)
-	}
-	if pct {
-		f = f / 100 * float64(cpus)
-	}
-	return f, nil
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/futures-cli/futures/runner"
+	"github.com/futures-cli/futures/runner/input"
 	"github.com/futures-cli/futures/runner/template"
 )
 
@@ -105,15 +106,15 @@ func runMap(o *mapOptions) error {
 		}
 		return runPipe(o, opt, tmpl, po)
 	}
-	st := inputStop{notice: o.f.stderr}
-	defer st.close()
-	opt.StopInput = st.stop
-	src, closeInputs, err := o.mapSource(&st, opt, d, tmpl)
+	files := &input.Files{Stdin: o.f.stdin, Notice: o.f.stderr}
+	defer files.Close()
+	opt.StopInput = files.Stop
+	src, closeInputs, err := o.mapSource(files, opt, d, tmpl)
 	if err != nil {
 		return err
 	}
 	defer closeInputs()
-	if err := checkOutputs(opt, &st); err != nil {
+	if err := checkOutputs(opt, files); err != nil {
 		return err
 	}
 	return execute(o.f, &o.commonFlags, opt, func(ctx context.Context, opt runner.Options) *runner.Summary {

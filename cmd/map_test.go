@@ -25,9 +25,9 @@ func mapCommands(t *testing.T, stdin string, args ...string) (*mapOptions, []she
 	if err != nil {
 		t.Fatalf("%q: %v", args, err)
 	}
-	st := inputStop{}
-	defer st.close()
-	src, closeInputs, err := o.mapSource(&st, opt, d, tmpl)
+	files := &input.Files{Stdin: f.stdin}
+	defer files.Close()
+	src, closeInputs, err := o.mapSource(files, opt, d, tmpl)
 	if err != nil {
 		t.Fatalf("%q: %v", args, err)
 	}
@@ -128,7 +128,7 @@ func TestMapArgumentForms(t *testing.T) {
 func TestMapParsesItsArguments(t *testing.T) {
 	f, _, _ := testFactory(nil)
 	o := parseArgs(t, f, newCmdMap, "-a", "x", "--arg-file", "y", "-n", "3", "-X", "echo", ":::", "a", "::::", "f", "g", ":::")
-	want := []inputGroup{{args: []string{"a"}}, {files: true, args: []string{"f", "g"}}, {}}
+	want := []input.Group{{Args: []string{"a"}}, {Files: true, Args: []string{"f", "g"}}, {}}
 	if !reflect.DeepEqual(o.argFiles, []string{"x", "y"}) || o.chunksize != 3 || !o.inputs.fill ||
 		!reflect.DeepEqual(o.command, []string{"echo"}) || !reflect.DeepEqual(o.inputs.groups, want) || !o.hasItems {
 		t.Errorf("argFiles %q, chunksize %d, -X %v, command %q, groups %+v, hasItems %v",
@@ -176,9 +176,9 @@ func checkMap(o *mapOptions) error {
 		_, err := o.pipeOptions(opt, tmpl)
 		return err
 	}
-	st := inputStop{}
-	defer st.close()
-	_, closeInputs, err := o.mapSource(&st, opt, d, tmpl)
+	files := &input.Files{Stdin: o.f.stdin}
+	defer files.Close()
+	_, closeInputs, err := o.mapSource(files, opt, d, tmpl)
 	if err == nil {
 		closeInputs()
 	}

@@ -1,9 +1,7 @@
 package cmd
 
 import (
-	"fmt"
 	"strconv"
-	"strings"
 
 	"github.com/spf13/pflag"
 
@@ -16,20 +14,13 @@ import (
 // and how each becomes the values of a job: the ::: and :::: groups,
 // --product, --colsep, --csv, --header, -X and -I.
 type inputFlags struct {
-	groups  []inputGroup // after COMMAND, in order
+	groups  []input.Group // after COMMAND, in order
 	product bool
 	colsep  string
 	csv     bool
 	header  string
 	fill    bool
 	replace string
-}
-
-// inputGroup is a ::: ITEM... group (one input source) or a :::: FILE...
-// group (one input source per FILE).
-type inputGroup struct {
-	files bool
-	args  []string
 }
 
 func (f *inputFlags) register(fs *pflag.FlagSet) {
@@ -43,7 +34,7 @@ func (f *inputFlags) register(fs *pflag.FlagSet) {
 
 // splitGroups splits map's arguments into the COMMAND and the ::: and
 // :::: groups that follow it.
-func splitGroups(args []string) (command []string, groups []inputGroup) {
+func splitGroups(args []string) (command []string, groups []input.Group) {
 	command = args
 	for i, a := range args {
 		switch {
@@ -51,10 +42,10 @@ func splitGroups(args []string) (command []string, groups []inputGroup) {
 			if groups == nil {
 				command = args[:i]
 			}
-			groups = append(groups, inputGroup{files: a == "::::"})
+			groups = append(groups, input.Group{Files: a == "::::"})
 		case groups != nil:
 			g := &groups[len(groups)-1]
-			g.args = append(g.args, a)
+			g.Args = append(g.Args, a)
 		}
 	}
 	return command, groups
@@ -88,129 +79,56 @@ func (f *inputFlags) templateOptions() template.Options {
 }
 
 // mapSource opens map's inputs (-a FILEs, then the ::: and :::: groups in
-// order; stdin when there is none), reads their header, and returns the
-// source of jobs: the template tmpl (parsed again with the column names
-// of a header) over the inputs zipped or combined. close closes what it
-// opened.
-func (o *mapOptions) mapSource(st *inputStop, opt runner.Options, d byte, tmpl *template.Template) (src input.Source, close func(), err error) {
+// order; stdin when there is none) with files, reads their header, and
+// returns the source of jobs: the template tmpl (parsed again with the
+// column names of a header) over the inputs zipped or combined. close
+// closes what it opened.
+func (o *mapOptions) mapSource(files *input.Files, opt runner.Options, d byte, tmpl *template.Template) (src input.Source, close func(), err error) {
 	f := &o.inputs
-	var closers []func()
-	close = func() {
-		for _, c := range closers {
-			c()
-		}
-	}
-	defer func() {
-		if err != nil {
-			close()
-		}
-	}()
 	header, err := f.headerLines()
 	if err != nil {
-		return nil, close, err
+		return nil, nil, err
 	}
 	if f.replace != "" && (f.fill || o.chunksize > 1) {
-		return nil, close, usagef("-I puts one item in each command: it does not go with -X or -n")
+		return nil, nil, usagef("-I puts one item in each command: it does not go with -X or -n")
 	}
-	var split func(string) ([]string, error)
-	var comma rune
-	switch {
-	case f.csv:
-		if o.null || o.delimiter != "" {
-			return nil, close, usagef("--csv reads CSV records: it does not go with -0 or -d")
-		}
-		if comma, err = input.ParseCSVComma(f.colsep); err != nil {
-			return nil, close, usageError{err}
-		}
-		split = input.SplitCSV(comma)
-	case f.colsep != "":
-		re, err := input.ParseColsep(f.colsep)
-		if err != nil {
-			return nil, close, usageError{err}
-		}
-		split = input.SplitRegexp(re)
+	if f.csv && (o.null || o.delimiter != "") {
+		return nil, nil, usagef("--csv reads CSV records: it does not go with -0 or -d")
 	}
-
-	// The sources, in order: -a FILEs, then the groups.
-	type inputArg struct {
-		file  string // a FILE or "-"; "" for items
-		items []string
+	sources := input.Sources{ArgFiles: o.argFiles, Groups: f.groups, Delim: d, Colsep: f.colsep, CSV: f.csv, Header: header}
+	recs, columns, close, err := sources.Open(files.OpenNamed)
+	if err != nil {
+		return nil, nil, usageError{err}
 	}
-	var inputs []inputArg
-	for _, name := range o.argFiles {
-		inputs = append(inputs, inputArg{file: name})
-	}
-	for _, g := range f.groups {
-		if !g.files {
-			inputs = append(inputs, inputArg{items: g.args})
-			continue
-		}
-		if len(g.args) == 0 {
-			return nil, close, usagef(":::: needs one FILE or more")
-		}
-		for _, name := range g.args {
-			inputs = append(inputs, inputArg{file: name})
-		}
-	}
-	if len(inputs) == 0 {
-		inputs = append(inputs, inputArg{file: "-"})
-	}
-	groups := 0 // ::: groups, for their names
-	for _, in := range inputs {
-		if in.file == "" {
-			groups++
-		}
-	}
-	stdins, group := 0, 0
-	var recs []input.Records
-	for _, in := range inputs {
-		if in.file == "" {
-			name := ":::"
-			if group++; groups > 1 {
-				name = fmt.Sprintf("::: group %d", group)
-			}
-			// Arguments cannot hold NUL, so NUL separates them without ambiguity.
-			r := input.NewInputsReader([]input.Input{{Name: name, R: strings.NewReader(strings.Join(in.items, "\x00"))}}, 0)
-			recs = append(recs, input.Items(r, split))
-			continue
-		}
-		if in.file == "-" {
-			if stdins++; stdins > 1 {
-				return nil, close, usagef("stdin (-) can be only one input source")
-			}
-		}
-		ins, closeIn, err := openNamed(st, o.f.stdin, []string{in.file})
-		if err != nil {
-			return nil, close, err
-		}
-		closers = append(closers, closeIn)
-		if f.csv {
-			recs = append(recs, input.CSVInput(ins[0], comma))
-		} else {
-			recs = append(recs, input.Items(input.NewInputsReader(ins, d), split))
-		}
-	}
-
 	if header > 0 {
-		names, err := input.ReadHeader(recs, header)
-		if err != nil {
-			return nil, close, usagef("cannot read input: %v", err)
-		}
 		topt := f.templateOptions()
-		topt.Columns = names
+		topt.Columns = columns
 		if tmpl, err = template.ParseWith(o.command, topt); err != nil {
-			return nil, close, usageError{err}
+			close()
+			return nil, nil, usageError{err}
 		}
 	}
+	if src, err = o.source(tmpl, recs, opt); err != nil {
+		close()
+		return nil, nil, err
+	}
+	return src, close, nil
+}
+
+// source makes map's source of jobs of the records of its inputs: the
+// template tmpl over them, zipped or combined, after checking that it
+// fits them.
+func (o *mapOptions) source(tmpl *template.Template, recs []input.Records, opt runner.Options) (input.Source, error) {
+	f := &o.inputs
 	perJob := o.chunksize
 	if f.fill {
 		perJob = 0 // as many as fit: not known in advance
 	}
 	if err := tmpl.CheckInputs(len(recs), perJob); err != nil {
-		return nil, close, usageError{err}
+		return nil, usageError{err}
 	}
 	if f.fill && !tmpl.PerRecord(len(recs)) {
-		return nil, close, usagef("-X: the command has no {} to repeat per item (nor {N} of several inputs or fields), so it cannot take several")
+		return nil, usagef("-X: the command has no {} to repeat per item (nor {N} of several inputs or fields), so it cannot take several")
 	}
 	all := input.Zip(recs...)
 	if f.product {
@@ -222,5 +140,5 @@ func (o *mapOptions) mapSource(st *inputStop, opt runner.Options, d byte, tmpl *
 	}
 	return input.MapSource(tmpl, all, input.MapOptions{
 		Chunksize: chunk, Fill: f.fill, Shell: opt.Shell, Workers: opt.Workers,
-	}), close, nil
+	}), nil
 }

@@ -1,16 +1,13 @@
 package cmd
 
 import (
-	"errors"
 	"fmt"
-	"io"
-	"os"
-	"slices"
 	"time"
 
 	"github.com/spf13/pflag"
 
 	"github.com/futures-cli/futures/runner"
+	"github.com/futures-cli/futures/runner/input"
 )
 
 // usageError is a bad flag, FILE or template: exit 2, nothing runs.
@@ -170,7 +167,7 @@ func (c *commonFlags) delim() (byte, error) {
 	case c.null:
 		return 0, nil
 	case c.delimiter != "":
-		d, err := runner.ParseDelimiter(c.delimiter)
+		d, err := input.ParseDelimiter(c.delimiter)
 		if err != nil {
 			return 0, usageError{err}
 		}
@@ -179,45 +176,13 @@ func (c *commonFlags) delim() (byte, error) {
 	return '\n', nil
 }
 
-// openInputs opens the FILE arguments (all of them, before anything runs,
-// so an unreadable one is a usage error) or stdin when there are none; st
-// makes their reads interruptible.
-func openInputs(st *inputStop, stdin io.Reader, names []string) (io.Reader, func(), error) {
-	if f, ok := stdin.(*os.File); ok && (len(names) == 0 || slices.Contains(names, "-")) {
-		st.noteInput("stdin", f)
+// checkOutputs refuses a run whose output files (--joblog, a --results
+// file) are one of its inputs: those that files has opened, and the
+// --sshloginfile.
+func checkOutputs(opt runner.Options, files *input.Files) error {
+	outs := []input.Output{{Flag: "--joblog", Name: opt.Joblog}, {Flag: "--results", Name: opt.Results}}
+	if err := files.CheckOutputs(outs, opt.Remote.LoginFile); err != nil {
+		return usageError{err}
 	}
-	if len(names) == 0 {
-		return st.stdin(stdin), func() {}, nil
-	}
-	var rs []io.Reader
-	var files []*os.File
-	closeAll := func() {
-		for _, f := range files {
-			_ = f.Close()
-		}
-	}
-	for _, name := range names {
-		if name == "-" {
-			rs = append(rs, st.stdin(stdin))
-			continue
-		}
-		f, err := os.Open(name)
-		if err != nil {
-			closeAll()
-			var pe *os.PathError
-			if errors.As(err, &pe) {
-				err = fmt.Errorf("%s: %w", name, pe.Err)
-			}
-			return nil, nil, usageError{fmt.Errorf("cannot read input: %w", err)}
-		}
-		files = append(files, f)
-		if fi, err := f.Stat(); err == nil && fi.IsDir() {
-			closeAll()
-			return nil, nil, usageError{fmt.Errorf("cannot read input: %s: is a directory", name)}
-		}
-		st.add(f)
-		st.noteInput(name, f)
-		rs = append(rs, f)
-	}
-	return io.MultiReader(rs...), closeAll, nil
+	return nil
 }

@@ -2,10 +2,6 @@ package cmd
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"strconv"
-	"strings"
 
 	"github.com/spf13/pflag"
 
@@ -57,7 +53,7 @@ func (o *mapOptions) pipeOptions(opt runner.Options, tmpl *template.Template) (i
 	if err != nil || size < 1 || size > 1<<30 {
 		return po, usagef("--block %q: want a size from 1 byte to 1G, like 1M or 512k", o.pipe.block)
 	}
-	recend, err := unescape(o.pipe.recend)
+	recend, err := input.Unescape(o.pipe.recend)
 	if err != nil {
 		return po, usagef("--recend %q: %v", o.pipe.recend, err)
 	}
@@ -70,81 +66,23 @@ func (o *mapOptions) pipeOptions(opt runner.Options, tmpl *template.Template) (i
 // runPipe is `futures map --pipe`: the blocks of stdin (or of the one -a
 // FILE) are the jobs' standard input.
 func runPipe(o *mapOptions, opt runner.Options, tmpl *template.Template, po input.PipeOptions) error {
-	st := inputStop{notice: o.f.stderr}
-	defer st.close()
-	opt.StopInput = st.stop
-	in, closeIn, err := openInputs(&st, o.f.stdin, o.argFiles)
+	files := &input.Files{Stdin: o.f.stdin, Notice: o.f.stderr}
+	defer files.Close()
+	opt.StopInput = files.Stop
+	in, closeIn, err := files.Open(o.argFiles)
 	if err != nil {
-		return err
+		return usageError{err}
 	}
 	defer closeIn()
-	if err := checkOutputs(opt, &st); err != nil {
+	if err := checkOutputs(opt, files); err != nil {
 		return err
 	}
 	src, err := input.PipeSource(tmpl, in, po)
 	if err != nil {
 		return usageError{err}
 	}
-	opt.Window = pipeWindow(opt.Workers)
+	opt.Window = runner.PipeWindow(opt.Workers)
 	return execute(o.f, &o.commonFlags, opt, func(ctx context.Context, opt runner.Options) *runner.Summary {
 		return runner.Run(ctx, opt, src)
 	})
-}
-
-// unescape turns \n, \t, \r, \0, \\ and \xHH in s into the bytes they
-// stand for.
-func unescape(s string) (string, error) {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c != '\\' {
-			b.WriteByte(c)
-			continue
-		}
-		if i+1 == len(s) {
-			return "", errors.New(`a lone \ at the end`)
-		}
-		i++
-		switch s[i] {
-		case 'n':
-			b.WriteByte('\n')
-		case 't':
-			b.WriteByte('\t')
-		case 'r':
-			b.WriteByte('\r')
-		case '0':
-			b.WriteByte(0)
-		case '\\':
-			b.WriteByte('\\')
-		case 'x':
-			if i+3 > len(s) {
-				return "", errors.New(`\x needs two hex digits`)
-			}
-			v, err := strconv.ParseUint(s[i+1:i+3], 16, 8)
-			if err != nil {
-				return "", fmt.Errorf(`\x%s is not a hex byte`, s[i+1:i+3])
-			}
-			b.WriteByte(byte(v))
-			i += 2
-		default:
-			return "", fmt.Errorf(`\%c is not an escape (\n, \t, \r, \0, \\, \xHH)`, s[i])
-		}
-	}
-	return b.String(), nil
-}
-
-// pipeNoLimit is how many blocks -j 0 holds at once with --pipe.
-const pipeNoLimit = 64
-
-// pipeWindow is the run's Window for --pipe with the given workers. A
-// block is held from when it is read until its job ends: with one job
-// queued behind the running ones, memory is about jobs × --block. Under
-// -j 0 (no limit of our own) that would be the default window of 1,024
-// blocks, a GiB at the default --block: --pipe holds at most pipeNoLimit
-// blocks (and so runs at most that many jobs) instead.
-func pipeWindow(workers int) int {
-	if workers == runner.NoLimit {
-		return pipeNoLimit
-	}
-	return workers + 1
 }

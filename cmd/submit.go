@@ -66,17 +66,17 @@ func commandLines(f *factory, c *commonFlags, files []string, opt *runner.Option
 	if err != nil {
 		return nil, nil, err
 	}
-	st := &inputStop{notice: f.stderr}
-	ins, closeIn, err := openNamed(st, f.stdin, files)
+	in := &input.Files{Stdin: f.stdin, Notice: f.stderr}
+	ins, closeIn, err := in.OpenEach(files)
 	if err != nil {
-		st.close()
-		return nil, nil, err
+		in.Close()
+		return nil, nil, usageError{err}
 	}
-	if err := checkOutputs(*opt, st); err != nil {
+	if err := checkOutputs(*opt, in); err != nil {
 		closeIn()
-		st.close()
+		in.Close()
 		return nil, nil, err
 	}
-	opt.StopInput = st.stop
-	return input.SubmitSource(input.NewInputsReader(ins, d)), func() { closeIn(); st.close() }, nil
+	opt.StopInput = in.Stop
+	return input.SubmitSource(input.NewInputsReader(ins, d)), func() { closeIn(); in.Close() }, nil
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -23,6 +24,20 @@ import (
 // --memfree of memory is available; and when available memory falls below
 // half of --memfree, the youngest running job is terminated and started
 // again later.
+
+// ParseLoad parses --load: a load average above 0 (2, 1.5), or N% of the
+// cpus (100% is one per CPU).
+func ParseLoad(s string, cpus int) (float64, error) {
+	v, pct := strings.CutSuffix(s, "%")
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || !(f > 0) || f > 1e6 {
+		return 0, fmt.Errorf("--load %q: want a load average above 0 (2, 1.5) or a share of the CPUs (100%%)", s)
+	}
+	if pct {
+		f = f / 100 * float64(cpus)
+	}
+	return f, nil
+}
 
 // ErrMemFree is the cause given to a job that --memfree terminated; it is
 // started again once there is memory.

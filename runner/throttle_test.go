@@ -257,3 +257,31 @@ func TestMemFreeTerminatesTheYoungest(t *testing.T) {
 		t.Fatal("the older one was evicted too")
 	}
 }
+
+func TestParseLoad(t *testing.T) {
+	for _, tc := range []struct {
+		name, in string
+		want     float64
+		bad      bool
+	}{
+		{"a number is a load average", "2", 2, false},
+		{"a fraction is allowed", "1.5", 1.5, false},
+		{"a percentage is of the CPUs", "150%", 6, false},
+		{"zero is refused", "0", 0, true},
+		{"zero percent is refused", "0%", 0, true},
+		{"a negative load is refused", "-1", 0, true},
+		{"not a number is refused", "NaN", 0, true},
+		{"a word is refused", "high", 0, true},
+		{"an absurd load is refused", "2e6", 0, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := ParseLoad(tc.in, 4)
+			if (err != nil) != tc.bad || got != tc.want {
+				t.Fatalf("ParseLoad(%q, 4) = %v, %v; want %v, error %v", tc.in, got, err, tc.want, tc.bad)
+			}
+			if want := fmt.Sprintf("--load %q: want a load average above 0 (2, 1.5) or a share of the CPUs (100%%)", tc.in); tc.bad && err.Error() != want {
+				t.Errorf("error %q, want %q", err, want)
+			}
+		})
+	}
+}

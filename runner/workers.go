@@ -18,6 +18,23 @@ const NoLimit = input.NoLimit
 // noLimitWindow is the default Window under NoLimit.
 const noLimitWindow = 1024
 
+// pipeNoLimit is how many blocks -j 0 holds at once with --pipe.
+const pipeNoLimit = 64
+
+// PipeWindow is the Window of a run over blocks of its input (--pipe,
+// input.PipeSource) with the given Workers. A block is held from when it
+// is read until its job ends: with one job queued behind the running
+// ones, memory is about jobs × the block size. Under NoLimit that would
+// be the default window of noLimitWindow blocks, a GiB at the default
+// --block of 1M: a run over blocks holds at most pipeNoLimit of them (and
+// so runs at most that many jobs) instead.
+func PipeWindow(workers int) int {
+	if workers == NoLimit {
+		return pipeNoLimit
+	}
+	return workers + 1
+}
+
 // ParseWorkers parses a -j value: N, N% of the CPUs, "cpu" (CPUs+1), "io"
 // (5×CPUs), or 0 for NoLimit; "" is cpus. The result is at least 1, or
 // NoLimit.
@@ -45,30 +62,4 @@ func ParseWorkers(s string, cpus int) (int, error) {
 		return 0, fmt.Errorf("-j %q: want N, N%%, cpu, io or 0 (no limit)", s)
 	}
 	return n, nil
-}
-
-// ParseDelimiter parses a -d value: one byte, or an escape (\n, \t, \0,
-// \\, \xHH).
-func ParseDelimiter(s string) (byte, error) {
-	if len(s) == 1 {
-		return s[0], nil
-	}
-	switch s {
-	case `\n`:
-		return '\n', nil
-	case `\t`:
-		return '\t', nil
-	case `\0`:
-		return 0, nil
-	case `\\`:
-		return '\\', nil
-	case `\r`:
-		return '\r', nil
-	}
-	if h, ok := strings.CutPrefix(s, `\x`); ok && len(h) == 2 {
-		if n, err := strconv.ParseUint(h, 16, 8); err == nil {
-			return byte(n), nil
-		}
-	}
-	return 0, fmt.Errorf("-d %q: want one byte or an escape like \\t, \\0, \\x1f", s)
 }

@@ -34,25 +34,16 @@ func TestParseWorkers(t *testing.T) {
 	}
 }
 
-func TestParseDelimiter(t *testing.T) {
-	tests := []struct {
-		name, in string
-		want     byte
-		bad      bool
+func TestPipeHoldsABoundedNumberOfBlocks(t *testing.T) {
+	for _, tc := range []struct {
+		workers, want int
 	}{
-		{"one byte is itself", ",", ',', false},
-		{"backslash t is a tab", `\t`, '\t', false},
-		{"backslash zero is NUL", `\0`, 0, false},
-		{"a hex escape is its byte", `\x1f`, 0x1f, false},
-		{"two bytes are refused", "ab", 0, true},
-		{"a bad hex escape is refused", `\xzz`, 0, true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := ParseDelimiter(tt.in)
-			if (err != nil) != tt.bad || (!tt.bad && got != tt.want) {
-				t.Fatalf("ParseDelimiter(%q) = %q, %v", tt.in, got, err)
-			}
-		})
+		{1, 2},
+		{8, 9},
+		{NoLimit, pipeNoLimit},
+	} {
+		if got := PipeWindow(tc.workers); got != tc.want {
+			t.Errorf("PipeWindow(%d) = %d, want %d", tc.workers, got, tc.want)
+		}
 	}
 }

@@ -1,0 +1,205 @@
+package input
+
+import (
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// writeFiles writes each name: text in a new directory and returns its path.
+func writeFiles(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, text := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func TestFilesOpen(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"a": "a1\na2\n", "b": "b1\n"})
+	a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
+	for _, tc := range []struct {
+		name  string
+		names []string
+		want  string
+	}{
+		{"no FILE reads stdin", nil, "s1\n"},
+		{"FILEs are read in order, as one stream", []string{b, a}, "b1\na1\na2\n"},
+		{"- among them is stdin", []string{a, "-", b}, "a1\na2\ns1\nb1\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := &Files{Stdin: strings.NewReader("s1\n")}
+			defer f.Close()
+			r, close, err := f.Open(tc.names)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer close()
+			got, err := io.ReadAll(r)
+			if err != nil || string(got) != tc.want {
+				t.Errorf("read %q, %v; want %q", got, err, tc.want)
+			}
+		})
+	}
+}
+
+func TestFilesOpenErrorsNameTheFile(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"a": "a\n"})
+	missing := filepath.Join(dir, "missing")
+	for _, tc := range []struct {
+		name  string
+		names []string
+		want  string
+	}{
+		{"a missing FILE", []string{filepath.Join(dir, "a"), missing}, "cannot read input: " + missing + ": no such file or directory"},
+		{"a directory", []string{dir}, "cannot read input: " + dir + ": is a directory"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := &Files{}
+			r, _, err := f.Open(tc.names)
+			if err == nil || err.Error() != tc.want || r != nil {
+				t.Errorf("%v (reader %v); want %q", err, r, tc.want)
+			}
+			if _, _, err := f.OpenEach(tc.names); err == nil || err.Error() != tc.want {
+				t.Errorf("OpenEach: %v; want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestFilesOpenEachNamesItsInputs(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"a": "a\n"})
+	a := filepath.Join(dir, "a")
+	for _, tc := range []struct {
+		names []string
+		want  []string
+	}{
+		{nil, []string{"stdin:s"}},
+		{[]string{a, "-"}, []string{a + ":a\n", "stdin:s"}},
+	} {
+		f := &Files{Stdin: strings.NewReader("s")}
+		ins, close, err := f.OpenEach(tc.names)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, in := range ins {
+			b, _ := io.ReadAll(in.R)
+			got = append(got, in.Name+":"+string(b))
+		}
+		close()
+		if strings.Join(got, "|") != strings.Join(tc.want, "|") {
+			t.Errorf("%q: inputs %q, want %q", tc.names, got, tc.want)
+		}
+	}
+}
+
+// fifo makes a named pipe and holds it open for writing (so that opening
+// it for reading does not wait), writing nothing: a read of it waits.
+func fifo(t *testing.T) string {
+	t.Helper()
+	name := filepath.Join(t.TempDir(), "fifo")
+	if err := syscall.Mkfifo(name, 0o600); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	w, err := os.OpenFile(name, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = w.Close() })
+	return name
+}
+
+func TestFilesStopInterruptsAWaitingRead(t *testing.T) {
+	f := &Files{}
+	r, close, err := f.Open([]string{fifo(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer close()
+	read := make(chan error)
+	go func() {
+		_, err := r.Read(make([]byte, 1))
+		read <- err
+	}()
+	f.Stop()
+	if err := <-read; !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("read after Stop: %v, want %v", err, os.ErrDeadlineExceeded)
+	}
+}
+
+func TestFilesStopHoldsForFilesOpenedLater(t *testing.T) {
+	f := &Files{}
+	f.Stop()
+	r, close, err := f.Open([]string{fifo(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer close()
+	if _, err := r.Read(make([]byte, 1)); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("read: %v, want %v", err, os.ErrDeadlineExceeded)
+	}
+}
+
+func TestFilesCheckOutputs(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"items": "a\n", "other": "b\n", "hosts": "h\n"})
+	items, other, hosts := filepath.Join(dir, "items"), filepath.Join(dir, "other"), filepath.Join(dir, "hosts")
+	link := filepath.Join(dir, "link")
+	if err := os.Link(items, link); err != nil {
+		t.Fatal(err)
+	}
+	stdin, err := os.Open(other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdin.Close()
+	for _, tc := range []struct {
+		name    string
+		inputs  []string // opened; "-" is stdin, the file other
+		outputs []Output
+		also    []string
+		want    string // "": no error
+	}{
+		{"an output that is not an input", []string{items}, []Output{{"--joblog", other}}, nil, ""},
+		{"an output not there yet", []string{items}, []Output{{"--joblog", filepath.Join(dir, "new")}}, nil, ""},
+		{"no output", []string{items}, []Output{{"--joblog", ""}}, nil, ""},
+		{"the joblog is an input", []string{items}, []Output{{"--joblog", items}},
+			nil, "--joblog " + items + " is also an input (" + items + "): it would be overwritten; write it elsewhere"},
+		{"another path to an input: a hard link", []string{items}, []Output{{"--joblog", ""}, {"--results", link}},
+			nil, "--results " + link + " is also an input (" + items + "): it would be overwritten; write it elsewhere"},
+		{"stdin is named stdin", []string{"-"}, []Output{{"--joblog", other}},
+			nil, "--joblog " + other + " is also an input (stdin): it would be overwritten; write it elsewhere"},
+		{"a file the run reads by itself", []string{items}, []Output{{"--joblog", hosts}},
+			[]string{"", hosts}, "--joblog " + hosts + " is also an input (" + hosts + "): it would be overwritten; write it elsewhere"},
+		{"only regular files are compared", []string{os.DevNull}, []Output{{"--joblog", os.DevNull}}, []string{os.DevNull}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := &Files{Stdin: stdin}
+			defer f.Close()
+			_, close, err := f.Open(tc.inputs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer close()
+			err = f.CheckOutputs(tc.outputs, tc.also...)
+			if got := errString(err); got != tc.want {
+				t.Errorf("CheckOutputs: %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// errString is err's message, "" for nil.
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
