@@ -523,13 +523,11 @@ func (r *run) waitFuture(p pending, onCancel func()) {
 		onCancel()
 	}
 	if !p.f.Done() {
-		done := make(chan struct{})
-		p.f.AddDoneCallback(func(*future.Future[*jobState]) { close(done) })
 		select {
-		case <-done:
+		case <-p.f.Ready():
 		case <-r.ctx.Done():
 			onCancel()
-			<-done
+			<-p.f.Ready()
 		}
 	}
 	r.emitOne(p)

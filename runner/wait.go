@@ -156,15 +156,8 @@ func RunWait(ctx context.Context, opt Options, wo WaitOptions, src input.Source)
 
 // waitRecord waits for p and emits it, returning its record.
 func (r *run) waitRecord(p pending) *Result {
-	<-doneChan(p.f)
+	<-p.f.Ready()
 	return r.emitOne(p)
-}
-
-// doneChan is closed when f is done.
-func doneChan[T any](f *future.Future[T]) <-chan struct{} {
-	ch := make(chan struct{})
-	f.AddDoneCallback(func(*future.Future[T]) { close(ch) })
-	return ch
 }
 
 // RenderSets writes the sets as text: one line a job, TAB-separated:

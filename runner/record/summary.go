@@ -1,9 +1,12 @@
 package record
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -115,27 +118,19 @@ func (s *Summary) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "futures: %d succeeded, %d failed, %d cancelled, %d timed out in %s",
 		s.Succeeded, s.Failed, s.Cancelled, s.TimedOut, s.Wall.Round(time.Millisecond))
-	if len(s.ExitCodes) > 0 {
-		codes := make([]int, 0, len(s.ExitCodes))
-		for c := range s.ExitCodes {
-			codes = append(codes, c)
-		}
-		slices.Sort(codes)
-		b.WriteString("; exit codes:")
-		for _, c := range codes {
-			fmt.Fprintf(&b, " %d×%d", c, s.ExitCodes[c])
-		}
-	}
-	if len(s.Hosts) > 0 {
-		hosts := make([]string, 0, len(s.Hosts))
-		for h := range s.Hosts {
-			hosts = append(hosts, h)
-		}
-		slices.Sort(hosts)
-		b.WriteString("; hosts:")
-		for _, h := range hosts {
-			fmt.Fprintf(&b, " %s×%d", h, s.Hosts[h])
-		}
-	}
+	writeTally(&b, "exit codes", s.ExitCodes, strconv.Itoa)
+	writeTally(&b, "hosts", s.Hosts, func(h string) string { return h })
 	return b.String()
+}
+
+// writeTally writes "; LABEL: k1×n1 k2×n2…" for a non-empty m, its keys in
+// order.
+func writeTally[K cmp.Ordered](b *strings.Builder, label string, m map[K]int, name func(K) string) {
+	if len(m) == 0 {
+		return
+	}
+	b.WriteString("; " + label + ":")
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		fmt.Fprintf(b, " %s×%d", name(k), m[k])
+	}
 }

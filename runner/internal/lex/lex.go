@@ -1,5 +1,5 @@
 // Package lex follows the quoting and nesting of a POSIX shell command
-// line: the lexer and the quoting helpers that runner/shell and runner/template share.
+// line: the lexer that runner/shell and runner/template share (quoting is pool/shquote).
 package lex
 
 import (
