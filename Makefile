@@ -61,13 +61,13 @@ bench: build
 	bash bench/run.sh
 
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzSplitLine -fuzztime 30s ./runner
-	$(GO) test -run '^$$' -fuzz FuzzTemplate -fuzztime 30s ./runner
+	$(GO) test -run '^$$' -fuzz FuzzSplitLine -fuzztime 30s ./runner/shell
+	$(GO) test -run '^$$' -fuzz FuzzTemplate -fuzztime 30s ./runner/template
 	$(GO) test -run '^$$' -fuzz FuzzDecodeFrame -fuzztime 30s ./pool/internal/wire
 	$(GO) test -run '^$$' -fuzz FuzzFastJSONEncoding -fuzztime 30s ./pool/internal/wire
 	$(GO) test -run '^$$' -fuzz FuzzFastJSONDecoding -fuzztime 30s ./pool/internal/wire
-	$(GO) test -run '^$$' -fuzz FuzzCSVFields -fuzztime 30s ./runner
-	$(GO) test -run '^$$' -fuzz FuzzJSONString -fuzztime 30s ./runner
+	$(GO) test -run '^$$' -fuzz FuzzCSVFields -fuzztime 30s ./runner/input
+	$(GO) test -run '^$$' -fuzz FuzzJSONString -fuzztime 30s ./runner/record
 	$(GO) test -run '^$$' -fuzz FuzzParseLogins -fuzztime 30s ./runner
 
 clean:
