@@ -81,7 +81,7 @@ func (c *Client) Do(ctx context.Context, method, path string, in, out any) error
 	resp, err := c.http.Do(req)
 	if err != nil {
 		if notRunning(err) {
-			return fmt.Errorf("%w: no service %s running (socket %s)", ErrNotRunning, c.paths.Name, c.paths.Socket)
+			return &notRunningError{c.paths}
 		}
 		return fmt.Errorf("service %s (socket %s): %s %s: %w", c.paths.Name, c.paths.Socket, method, path, err)
 	}
@@ -112,3 +112,13 @@ func notRunning(err error) bool {
 	}
 	return errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, os.ErrNotExist)
 }
+
+// notRunningError says which service is not running and where it was
+// looked for; it is ErrNotRunning to errors.Is.
+type notRunningError struct{ p Paths }
+
+func (e *notRunningError) Error() string {
+	return fmt.Sprintf("no service %s running (socket %s)", e.p.Name, e.p.Socket)
+}
+
+func (e *notRunningError) Is(target error) bool { return target == ErrNotRunning }

@@ -145,7 +145,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.ContentLength > s.opts.MaxBodyBytes {
 		w.Header().Set("Connection", "close")
 		WriteError(w, &Error{Status: http.StatusRequestEntityTooLarge,
-			Message: "request body of " + itoa(r.ContentLength) + " bytes is larger than the limit of " + itoa(s.opts.MaxBodyBytes)})
+			Message: "request body of " + itoa(r.ContentLength) + " bytes is larger than the limit of " + itoa(s.opts.MaxBodyBytes) + " bytes"})
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes)

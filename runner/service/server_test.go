@@ -192,7 +192,7 @@ func TestClientSaysNoServiceRunning(t *testing.T) {
 	p := testPaths(t, "absent")
 	_, err := Dial(p).Service(ctx(t))
 	want := "no service absent running (socket " + p.Socket + ")"
-	if !errors.Is(err, ErrNotRunning) || !strings.Contains(err.Error(), want) {
+	if !errors.Is(err, ErrNotRunning) || err.Error() != want {
 		t.Fatalf("no socket: %v, want ErrNotRunning saying %q", err, want)
 	}
 	// A stale socket says the same.
