@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -273,4 +274,44 @@ func TestKeepAliveThenGarbage(t *testing.T) {
 		t.Fatalf("after garbage: %q", rest)
 	}
 	ts.good(t)
+}
+
+// Shutdown removes the socket, leaves no goroutine behind, and a client
+// then says no service runs.
+func TestShutdownRemovesSocket(t *testing.T) {
+	before := runtime.NumGoroutine()
+	p := testPaths(t, "down")
+	ln, err := Listen(p, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := NewServer(p, Options{})
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	c := Dial(p)
+	if _, err := c.Service(ctx(t)); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	if err := srv.Shutdown(ctx(t)); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; !errors.Is(err, http.ErrServerClosed) {
+		t.Fatalf("Serve: %v", err)
+	}
+	if _, err := os.Lstat(p.Socket); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("socket left after Shutdown: %v", err)
+	}
+	if _, err := Dial(p).Service(ctx(t)); !errors.Is(err, ErrNotRunning) {
+		t.Fatalf("after Shutdown: %v, want ErrNotRunning", err)
+	}
+	// Connection goroutines end after their connections close; wait for
+	// the count to come back, a hang detector bounding the wait.
+	deadline := time.Now().Add(patience)
+	for runtime.NumGoroutine() > before {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d goroutines after Shutdown, %d before", runtime.NumGoroutine(), before)
+		}
+		runtime.Gosched()
+	}
 }
