@@ -17,6 +17,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -47,6 +48,10 @@ const applicationID = 0x46555452
 // sqliteNotADB is SQLite's SQLITE_NOTADB result code: the file is not a
 // database.
 const sqliteNotADB = 26
+
+// sqliteCorrupt is SQLite's SQLITE_CORRUPT: the database disk image is
+// malformed.
+const sqliteCorrupt = 11
 
 // ErrNotAStore is wrapped by Open's error when the file at the database's
 // path is not a futures store: not SQLite at all (garbage, truncated), or
@@ -127,11 +132,9 @@ func Open(dir string) (*Store, error) {
 		return nil, fmt.Errorf("store: %w", err)
 	}
 	path := filepath.Join(dir, DBName)
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("store: %w", err)
+	if err := checkHeader(path); err != nil {
+		return nil, err
 	}
-	f.Close()
 	// Relative paths stay relative to the process's working directory;
 	// the URI needs an absolute one to be unambiguous.
 	abs, err := filepath.Abs(path)
@@ -140,7 +143,6 @@ func Open(dir string) (*Store, error) {
 	}
 	dsn := "file:" + abs + "?_txlock=immediate" +
 		"&_pragma=busy_timeout(" + strconv.FormatInt(BusyTimeout.Milliseconds(), 10) + ")" +
-		"&_pragma=journal_mode(WAL)" +
 		"&_pragma=synchronous(NORMAL)" +
 		"&_pragma=foreign_keys(1)"
 	db, err := sql.Open("sqlite", dsn)
@@ -152,7 +154,43 @@ func Open(dir string) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
+	// WAL is persistent in the file: set once the file is known to be a
+	// store (never on a foreign file), outside any transaction, as SQLite
+	// requires.
+	var mode string
+	if err := db.QueryRow(`PRAGMA journal_mode = WAL`).Scan(&mode); err != nil || mode != "wal" {
+		db.Close()
+		return nil, fmt.Errorf("store %s: journal_mode WAL: got %q, %v", path, mode, err)
+	}
 	return s, nil
+}
+
+// sqliteMagic begins every SQLite database file.
+const sqliteMagic = "SQLite format 3\x00"
+
+// checkHeader creates path (0600) when missing and refuses, with an error
+// wrapping ErrNotAStore, a file that is not empty and does not begin as a
+// SQLite database does (SQLite would take a file shorter than its header
+// for an empty database and write over it).
+func checkHeader(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	defer f.Close()
+	head := make([]byte, 100)
+	n, err := io.ReadFull(f, head)
+	switch {
+	case n == 0 && err == io.EOF:
+		return nil
+	case err == io.ErrUnexpectedEOF:
+		return fmt.Errorf("%s: %w (%d bytes, shorter than a SQLite header)", path, ErrNotAStore, n)
+	case err != nil:
+		return fmt.Errorf("store: %w", err)
+	case string(head[:len(sqliteMagic)]) != sqliteMagic:
+		return fmt.Errorf("%s: %w (not a SQLite database)", path, ErrNotAStore)
+	}
+	return nil
 }
 
 // Close closes the database. The Store is not usable afterwards.
@@ -164,11 +202,12 @@ func (s *Store) Path() string { return s.path }
 // Dir is the store's directory.
 func (s *Store) Dir() string { return s.dir }
 
-// notAStore turns SQLite's "file is not a database" into ErrNotAStore,
+// wrapOpenErr turns SQLite's "file is not a database" and "database disk
+// image is malformed" into ErrNotAStore,
 // naming the path; any other error is wrapped with the path.
 func (s *Store) wrapOpenErr(err error) error {
 	var se *sqlite.Error
-	if errors.As(err, &se) && se.Code()&0xff == sqliteNotADB {
+	if errors.As(err, &se) && (se.Code()&0xff == sqliteNotADB || se.Code()&0xff == sqliteCorrupt) {
 		return fmt.Errorf("%s: %w (%v)", s.path, ErrNotAStore, err)
 	}
 	return fmt.Errorf("store %s: %w", s.path, err)
