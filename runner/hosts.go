@@ -440,17 +440,3 @@ func ParseWorkerLoss(s string) (pool.WorkerLoss, error) {
 	}
 	return pool.LossBreak, fmt.Errorf("--worker-loss %q: want break or requeue", s)
 }
-
-// setupSummary is the Summary of a run that could not start because of
-// err: stopped by a signal while it prepared its hosts (exit 128+N), hosts
-// that cannot run workers (exit 3, as a broken pool), or a usage error.
-func setupSummary(ctx context.Context, err error) *Summary {
-	var sig SignalError
-	switch {
-	case errors.As(context.Cause(ctx), &sig):
-		return &Summary{Signal: sig.Signal}
-	case errors.Is(err, pool.ErrBroken):
-		return &Summary{Broken: err}
-	}
-	return &Summary{Err: SetupError{Err: err}}
-}

@@ -13,7 +13,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/futures-cli/futures/future"
 	"github.com/futures-cli/futures/pool"
 	"github.com/futures-cli/futures/pool/job"
 	"github.com/futures-cli/futures/runner/input"
@@ -321,15 +320,6 @@ func (r *run) newExecutor() pool.Executor[*jobState] {
 	})
 }
 
-// exec runs one attempt of a job's command on the worker that ctx belongs
-// to.
-func (r *run) exec(ctx context.Context, c shell.Command, eo proc.ExecOptions, files *Files) job.Outcome {
-	if r.opt.Executor == ProcessExecutor {
-		return r.execRemote(ctx, c, eo, files)
-	}
-	return proc.Exec(ctx, c, eo)
-}
-
 // initializer runs the --initializer command once in each worker.
 func (r *run) initializer() func(context.Context) error {
 	if r.opt.Initializer == "" {
@@ -368,94 +358,6 @@ func (l *limitedBuffer) Write(p []byte) (int, error) {
 }
 func (l *limitedBuffer) String() string { return string(l.b) }
 
-// pending is a submitted job on its way to being emitted.
-type pending struct {
-	job *input.Job
-	f   *future.Future[*jobState]
-}
-
-// queue carries submitted jobs from the producer to the emitter.
-type queue struct {
-	ordered   chan pending  // KeepOrder: in submission order
-	inputDone chan struct{} // closed when the producer has submitted its last job
-	n         int           // jobs submitted; read after inputDone
-	slots     chan struct{} // one per job in flight (submitted, not yet emitted)
-
-	mu        sync.Mutex // guards completed
-	completed []pending  // not KeepOrder: done futures, in completion order
-	ready     chan struct{}
-}
-
-// push adds a done future to the completion queue; it never blocks, so it
-// is safe in a done callback that runs in any goroutine.
-func (q *queue) push(p pending) {
-	q.mu.Lock()
-	q.completed = append(q.completed, p)
-	q.mu.Unlock()
-	select {
-	case q.ready <- struct{}{}:
-	default:
-	}
-}
-
-// pop takes the done futures queued so far.
-func (q *queue) pop() []pending {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	ps := q.completed
-	q.completed = nil
-	return ps
-}
-
-// submitAll starts the producer: it reads src and submits each job while
-// fewer than Window jobs are in flight. It returns at once; emit waits for
-// the producer (through inputDone) before it returns.
-func (r *run) submitAll(src input.Source) *queue {
-	q := &queue{inputDone: make(chan struct{}), ready: make(chan struct{}, 1)}
-	q.slots = make(chan struct{}, r.opt.Window)
-	if r.opt.KeepOrder {
-		q.ordered = make(chan pending, r.opt.Window)
-	}
-	go func() {
-		defer func() {
-			if r.opt.Observer != nil {
-				r.opt.Observer.Total(q.n)
-			}
-			if q.ordered != nil {
-				close(q.ordered)
-			}
-			close(q.inputDone)
-		}()
-		for r.ctx.Err() == nil {
-			job, ok := r.nextJob(src)
-			if !ok {
-				return
-			}
-			select {
-			case q.slots <- struct{}{}:
-			case <-r.ctx.Done():
-				return
-			}
-			f, err := r.pool.Submit(r.ctx, r.task(job))
-			if err != nil {
-				<-q.slots
-				if errors.Is(err, pool.ErrBroken) {
-					r.broken(err)
-				}
-				return
-			}
-			q.n++
-			p := pending{job: job, f: f}
-			if q.ordered != nil {
-				q.ordered <- p
-			} else {
-				f.AddDoneCallback(func(*future.Future[*jobState]) { q.push(p) })
-			}
-		}
-	}()
-	return q
-}
-
 // fault records a fault of the runner and stops the run.
 func (r *run) fault(err error) {
 	fmt.Fprintf(r.stderr, "futures: %v\n", err)
@@ -475,179 +377,6 @@ func (r *run) broken(err error) {
 	}
 	r.mu.Unlock()
 	r.cancel(err)
-}
-
-// emit drains q, writing each job's output and record, until the producer
-// is done and every submitted job has been emitted. When the run is
-// cancelled it cancels the pending futures and still emits their records.
-func (r *run) emit(q *queue) {
-	cancelled := false
-	onCancel := func() {
-		if !cancelled {
-			cancelled = true
-			_ = r.pool.Shutdown(context.Background(), pool.ShutdownOptions{CancelFutures: true})
-		}
-	}
-	if q.ordered != nil {
-		for p := range q.ordered {
-			r.waitFuture(p, onCancel)
-			<-q.slots
-		}
-		<-q.inputDone
-	} else {
-		seen, inputDone, ctxDone := 0, q.inputDone, r.ctx.Done()
-		for inputDone != nil || seen < q.n {
-			select {
-			case <-q.ready:
-				for _, p := range q.pop() {
-					r.emitOne(p)
-					seen++
-					<-q.slots
-				}
-			case <-inputDone:
-				inputDone = nil
-			case <-ctxDone:
-				onCancel()
-				ctxDone = nil
-			}
-		}
-	}
-	r.sum.Submitted = q.n
-	_ = r.pool.Shutdown(context.Background(), pool.ShutdownOptions{Wait: true, CancelFutures: r.ctx.Err() != nil})
-}
-
-// waitFuture waits for p's future (cancelling the pending ones when the run
-// ends) and emits it.
-func (r *run) waitFuture(p pending, onCancel func()) {
-	if r.ctx.Err() != nil {
-		onCancel()
-	}
-	if !p.f.Done() {
-		select {
-		case <-p.f.Ready():
-		case <-r.ctx.Done():
-			onCancel()
-			<-p.f.Ready()
-		}
-	}
-	r.emitOne(p)
-}
-
-// emitOne writes one finished future's output and record.
-func (r *run) emitOne(p pending) *Result {
-	js, err := p.f.Result(context.Background())
-	var je *jobError
-	if errors.As(err, &je) {
-		js = je.js
-	}
-	if js == nil {
-		res := &record.Result{Seq: p.job.Seq, Args: p.job.Args, Command: p.job.Text()}
-		js = &jobState{res: res}
-		switch {
-		case errors.Is(err, future.ErrCancelled):
-			res.State = future.Cancelled
-			res.Error = "cancelled"
-			if c := context.Cause(r.ctx); c != nil {
-				res.Error = "cancelled: " + c.Error()
-			}
-		case errors.Is(err, pool.ErrBroken):
-			res.State = future.Finished
-			res.Error = err.Error()
-			res.ExitCode = -1
-			r.broken(err)
-		default:
-			res.State = future.Finished
-			res.ExitCode = -1
-			if err != nil {
-				res.Error = err.Error()
-			}
-		}
-	}
-	r.record(js)
-	return js.res
-}
-
-// record writes a job's output, JSON line, --results record and joblog
-// row, and counts it.
-func (r *run) record(js *jobState) {
-	res := js.res
-	if res.Args == nil {
-		res.Args = []string{}
-	}
-	r.sum.Add(res)
-	if r.opt.JSON && r.collect {
-		// wait: the records are kept, whole, for its sets.
-		if js.stdout != nil {
-			res.Stdout = js.stdout.String()
-		}
-		if js.stderr != nil {
-			res.Stderr = js.stderr.String()
-		}
-	} else if r.opt.JSON {
-		r.writeJSON(js)
-	} else if js.stdout != nil {
-		var prefix []byte
-		if r.opt.Tag {
-			prefix = []byte(strings.Join(res.Args, " ") + "\t")
-		}
-		_ = r.stdout.WriteGroup(js.stdout, prefix)
-		_ = r.stderr.WriteGroup(js.stderr, prefix)
-	}
-	r.recordResults(js)
-	js.close()
-	if js.lost != nil && !r.opt.JSON {
-		// JSON has it in the record's "error"; plain output must say so.
-		fmt.Fprintf(r.stderr, "futures: job %d: output lost: %v\n", res.Seq, js.lost)
-	}
-	if r.ctx.Err() == nil && (r.stdout.Err() != nil || r.diedOfClosedStdout(res)) {
-		r.stdoutFailed()
-	}
-	// A job the run stopped (a signal, --timeout, --halt now, --fail-fast)
-	// did not complete: as GNU parallel, no row, so --resume runs it again.
-	if r.joblog != nil && res.Completed() {
-		if err := r.joblog.Write(res); err != nil && r.sum.Err == nil {
-			r.fault(fmt.Errorf("joblog: %w", err))
-		}
-	}
-	if r.opt.Observer != nil {
-		r.opt.Observer.Finished(res, r.sum.Counts())
-	}
-}
-
-// writeJSON writes a job's JSON line to stdout (--json), its output
-// streamed from its spools.
-func (r *run) writeJSON(js *jobState) {
-	var lost error
-	_ = r.stdout.Locked(nil, func(w io.Writer) error {
-		var err error
-		lost, err = record.WriteJSON(w, js.res, js.stdout, js.stderr)
-		return err
-	})
-	if lost != nil {
-		fmt.Fprintf(r.stderr, "futures: %v\n", lost)
-	}
-}
-
-// stdoutFailed stops the run once stdout cannot be written: quietly when
-// its reader went away (EPIPE, as | head -1 does: exit status 141), as a
-// fault otherwise (a full disk, a file too large: the output is lost, and
-// the run says so and fails).
-func (r *run) stdoutFailed() {
-	err := r.stdout.Err()
-	if err == nil || errors.Is(err, syscall.EPIPE) {
-		r.cancel(ErrStdoutClosed)
-		return
-	}
-	r.fault(fmt.Errorf("writing stdout: %w", err))
-}
-
-// diedOfClosedStdout reports whether res is a job of --output ungroup
-// that died of SIGPIPE writing to the run's stdout, whose reader is gone
-// (| head -1): the runner never writes there itself, so this is how it
-// learns that stdout is closed.
-func (r *run) diedOfClosedStdout(res *Result) bool {
-	return r.opt.Output == Ungroup && !r.opt.JSON && res.ExitCode == 128+int(syscall.SIGPIPE) &&
-		output.ReaderGone(r.opt.Stdout)
 }
 
 // finish closes what the run opened and fills in the summary.
@@ -676,26 +405,6 @@ func (r *run) finish() *Summary {
 	return &r.sum
 }
 
-// nextJob reads the next job of src that the joblog does not say to skip.
-// It returns false at the end of the input, when a read was broken off
-// because the run ended (StopInput), or on a fault of the input, which it
-// records and which stops the run.
-func (r *run) nextJob(src input.Source) (*input.Job, bool) {
-	for {
-		job, err := src()
-		if err == io.EOF || err != nil && r.ctx.Err() != nil {
-			return nil, false
-		}
-		if err != nil {
-			r.fault(err)
-			return nil, false
-		}
-		if !r.resume.Skip(job) {
-			return job, true
-		}
-	}
-}
-
 // dryRun prints each job's command line and runs nothing.
 func (r *run) dryRun(src input.Source) *Summary {
 	for r.ctx.Err() == nil {
@@ -718,150 +427,16 @@ func (r *run) dryRun(src input.Source) *Summary {
 	return r.finish()
 }
 
-// task is the pool task that runs job, with retries.
-func (r *run) task(job *input.Job) pool.Task[*jobState] {
-	// requeued is set when its worker died under --worker-loss requeue
-	// and the pool runs this task again; the pool's queue orders the
-	// write before the next run's read.
-	requeued := false
-	return func(ctx context.Context) (*jobState, error) {
-		defer job.Release()
-		slot := pool.WorkerID(ctx) + 1
-		worker := pool.WorkerName(ctx)
-		res := &record.Result{Seq: job.Seq, Args: job.Args, Worker: worker, State: future.Finished}
-		js := &jobState{res: res}
-		if len(r.opt.Hosts) > 0 {
-			res.Host = pool.WorkerHost(ctx)
-		}
-		c, err := job.Command(slot)
-		res.Command = c.Line
-		var files *Files // the files that travel with it (transfer.go), or nil
-		if err == nil {
-			files, err = r.files(job, slot)
-		}
-		if err != nil {
-			res.ExitCode = 2
-			res.Error = err.Error()
-			res.Start = time.Now()
-			msg := "futures: " + err.Error() + "\n"
-			if r.opt.JSON {
-				res.Stderr = msg
-			} else {
-				_, _ = r.stderr.Write([]byte(msg))
-			}
-			r.jobEnded(js)
-			return nil, &jobError{js}
-		}
-		env := []string{
-			"FUTURES_SEQ=" + strconv.Itoa(job.Seq),
-			"FUTURES_SLOT=" + strconv.Itoa(slot),
-			"FUTURES_WORKER=" + worker,
-		}
-		for attempt := 0; ; attempt++ {
-			res.Retries = attempt
-			if requeued {
-				res.Retries++
-			}
-			r.runAttempt(ctx, job, c, env, files, js)
-			if js.workerLost != nil && !requeued && r.opt.WorkerLoss == pool.LossRequeue {
-				// --worker-loss requeue: the pool runs this task again, on
-				// another worker, once; that counts as a retry.
-				requeued = true
-				js.close()
-				return nil, js.workerLost
-			}
-			if res.Succeeded() {
-				r.jobEnded(js)
-				return js, nil
-			}
-			if attempt >= r.opt.Retries || res.Stop == record.StoppedByRun || r.ctx.Err() != nil || r.halt.stopped() {
-				// Judged at completion, not at emission: under --halt now
-				// the jobs behind it must not start meanwhile.
-				r.jobEnded(js)
-				return nil, &jobError{js}
-			}
-			js.close()
-		}
-	}
-}
-
-// attempt runs c once, filling js and its record.
-func (r *run) attempt(ctx context.Context, job *input.Job, c shell.Command, env []string, files *Files, js *jobState) {
-	res := js.res
-	eo := proc.ExecOptions{Shell: r.opt.Shell, Env: env, Grace: r.opt.Grace, Kill: r.opt.Kill}
-	var lw, lwe *output.LineWriter
+// setupSummary is the Summary of a run that could not start because of
+// err: stopped by a signal while it prepared its hosts (exit 128+N), hosts
+// that cannot run workers (exit 3, as a broken pool), or a usage error.
+func setupSummary(ctx context.Context, err error) *Summary {
+	var sig SignalError
 	switch {
-	case r.opt.JSON || r.opt.Output == Group:
-		js.stdout = output.NewSpool(r.opt.TempDir, r.budget)
-		js.stderr = output.NewSpool(r.opt.TempDir, r.budget)
-		eo.Stdout, eo.Stderr = js.stdout, js.stderr
-	case r.opt.Output == Line:
-		var prefix []byte
-		if r.opt.Tag {
-			prefix = []byte(strings.Join(job.Args, " ") + "\t")
-		}
-		lw, lwe = output.NewLineWriter(r.stdout, prefix), output.NewLineWriter(r.stderr, prefix)
-		lw.Dir, lwe.Dir = r.opt.TempDir, r.opt.TempDir
-		eo.Stdout, eo.Stderr = lw, lwe
-	default:
-		eo.Stdout, eo.Stderr = r.opt.Stdout, r.opt.Stderr
+	case errors.As(context.Cause(ctx), &sig):
+		return &Summary{Signal: sig.Signal}
+	case errors.Is(err, pool.ErrBroken):
+		return &Summary{Broken: err}
 	}
-	if stdin := job.Stdin(); stdin != nil {
-		eo.Stdin = stdin
-	}
-	if r.results != nil {
-		eo.Stdout, eo.Stderr = r.teeResults(job, js.stdout != nil, eo.Stdout, eo.Stderr)
-	}
-	jctx := ctx
-	if r.opt.JobTimeout > 0 {
-		var cancel context.CancelFunc
-		jctx, cancel = context.WithTimeoutCause(ctx, r.opt.JobTimeout, ErrJobTimeout)
-		defer cancel()
-	}
-	out := r.execLimited(jctx, c, eo, files)
-	if lw != nil {
-		_ = lw.Close()
-		_ = lwe.Close()
-	}
-	res.SetOutcome(out)
-	js.workerLost = nil
-	if errors.Is(out.Err, pool.ErrWorkerLost) {
-		js.workerLost = out.Err
-	}
-	js.lost = outputLost(out, js, lw, lwe)
-	if js.lost != nil && res.Error == "" {
-		res.Error = "writing output: " + js.lost.Error()
-	}
-	if out.Canceled {
-		cause := context.Cause(jctx)
-		switch {
-		case errors.Is(cause, ErrJobTimeout):
-			res.Stop = record.StoppedByJobTimeout
-		case errors.Is(cause, ErrDeadline):
-			res.Stop = record.StoppedByDeadline
-		default:
-			res.Stop = record.StoppedByRun
-		}
-		if cause != nil {
-			res.Error = "terminated: " + cause.Error()
-		}
-	}
-}
-
-// outputLost returns why some of an attempt's output was dropped: a spool
-// that could not be written (TMPDIR missing or full), a process that left
-// the job's group and held its output open; nil when all of it came
-// through. A closed stdout is not counted: it stops the run quietly.
-func outputLost(out job.Outcome, js *jobState, lw, lwe *output.LineWriter) error {
-	var errs []error
-	if js.stdout != nil {
-		errs = append(errs, js.stdout.Err(), js.stderr.Err())
-	}
-	if lw != nil {
-		errs = append(errs, lw.Err(), lwe.Err())
-	}
-	if errors.Is(out.Err, job.ErrHeldOutput) {
-		errs = append(errs, out.Err)
-	}
-	return errors.Join(errs...)
+	return &Summary{Err: SetupError{Err: err}}
 }

@@ -12,11 +12,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/futures-cli/futures/future"
-	"github.com/futures-cli/futures/runner/input"
-	"github.com/futures-cli/futures/runner/record"
-	"github.com/futures-cli/futures/runner/shell"
 )
 
 // Throttling (--delay, --load, --memfree): a job starts only when the last
@@ -287,53 +282,4 @@ func readMemAvailable(proc string) (int64, error) {
 		return 0, err
 	}
 	return 0, fmt.Errorf("%s: no MemAvailable line", name)
-}
-
-// runAttempt runs one attempt of job's command once the run lets it start:
-// not once --halt has stopped the run, and when --delay, --load and
-// --memfree allow. An attempt that --memfree terminated is started again;
-// it does not count as a retry. When the attempt cannot start (the run
-// halted or ended while it waited) and none has run before, its record
-// says that the job was cancelled.
-func (r *run) runAttempt(ctx context.Context, job *input.Job, c shell.Command, env []string, files *Files, js *jobState) {
-	res := js.res
-	for {
-		if r.halt.stopped() {
-			notStarted(res, r.halt.cause)
-			return
-		}
-		if r.throttle == nil {
-			r.attempt(ctx, job, c, env, files, js)
-			return
-		}
-		actx, s, err := r.throttle.start(ctx)
-		if err != nil {
-			notStarted(res, err)
-			return
-		}
-		if r.halt.stopped() {
-			r.throttle.end(s)
-			notStarted(res, r.halt.cause)
-			return
-		}
-		r.attempt(actx, job, c, env, files, js)
-		if !r.throttle.end(s) || ctx.Err() != nil || r.halt.stopped() {
-			return
-		}
-		js.close()
-	}
-}
-
-// notStarted marks res, a job none of whose attempts has run, cancelled
-// because of cause.
-func notStarted(res *record.Result, cause error) {
-	if res.Started {
-		return
-	}
-	res.State = future.Cancelled
-	res.Stop = record.StoppedByRun
-	res.Error = "cancelled"
-	if cause != nil {
-		res.Error = "cancelled: " + cause.Error()
-	}
 }

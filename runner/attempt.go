@@ -1,0 +1,228 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/futures-cli/futures/future"
+	"github.com/futures-cli/futures/pool"
+	"github.com/futures-cli/futures/pool/job"
+	"github.com/futures-cli/futures/runner/input"
+	"github.com/futures-cli/futures/runner/output"
+	"github.com/futures-cli/futures/runner/proc"
+	"github.com/futures-cli/futures/runner/record"
+	"github.com/futures-cli/futures/runner/shell"
+)
+
+// Running one job: the task a worker runs (task), each attempt of it once
+// --halt, --delay, --load and --memfree let it start (runAttempt), and the
+// attempt itself (attempt → execLimited → exec → proc.Exec or execRemote).
+
+// task is the pool task that runs job, with retries.
+func (r *run) task(job *input.Job) pool.Task[*jobState] {
+	// requeued is set when its worker died under --worker-loss requeue
+	// and the pool runs this task again; the pool's queue orders the
+	// write before the next run's read.
+	requeued := false
+	return func(ctx context.Context) (*jobState, error) {
+		defer job.Release()
+		slot := pool.WorkerID(ctx) + 1
+		worker := pool.WorkerName(ctx)
+		res := &record.Result{Seq: job.Seq, Args: job.Args, Worker: worker, State: future.Finished}
+		js := &jobState{res: res}
+		if len(r.opt.Hosts) > 0 {
+			res.Host = pool.WorkerHost(ctx)
+		}
+		c, err := job.Command(slot)
+		res.Command = c.Line
+		var files *Files // the files that travel with it (transfer.go), or nil
+		if err == nil {
+			files, err = r.files(job, slot)
+		}
+		if err != nil {
+			res.ExitCode = 2
+			res.Error = err.Error()
+			res.Start = time.Now()
+			msg := "futures: " + err.Error() + "\n"
+			if r.opt.JSON {
+				res.Stderr = msg
+			} else {
+				_, _ = r.stderr.Write([]byte(msg))
+			}
+			r.jobEnded(js)
+			return nil, &jobError{js}
+		}
+		env := []string{
+			"FUTURES_SEQ=" + strconv.Itoa(job.Seq),
+			"FUTURES_SLOT=" + strconv.Itoa(slot),
+			"FUTURES_WORKER=" + worker,
+		}
+		for attempt := 0; ; attempt++ {
+			res.Retries = attempt
+			if requeued {
+				res.Retries++
+			}
+			r.runAttempt(ctx, job, c, env, files, js)
+			if js.workerLost != nil && !requeued && r.opt.WorkerLoss == pool.LossRequeue {
+				// --worker-loss requeue: the pool runs this task again, on
+				// another worker, once; that counts as a retry.
+				requeued = true
+				js.close()
+				return nil, js.workerLost
+			}
+			if res.Succeeded() {
+				r.jobEnded(js)
+				return js, nil
+			}
+			if attempt >= r.opt.Retries || res.Stop == record.StoppedByRun || r.ctx.Err() != nil || r.halt.stopped() {
+				// Judged at completion, not at emission: under --halt now
+				// the jobs behind it must not start meanwhile.
+				r.jobEnded(js)
+				return nil, &jobError{js}
+			}
+			js.close()
+		}
+	}
+}
+
+// attempt runs c once, filling js and its record.
+func (r *run) attempt(ctx context.Context, job *input.Job, c shell.Command, env []string, files *Files, js *jobState) {
+	res := js.res
+	eo := proc.ExecOptions{Shell: r.opt.Shell, Env: env, Grace: r.opt.Grace, Kill: r.opt.Kill}
+	var lw, lwe *output.LineWriter
+	switch {
+	case r.opt.JSON || r.opt.Output == Group:
+		js.stdout = output.NewSpool(r.opt.TempDir, r.budget)
+		js.stderr = output.NewSpool(r.opt.TempDir, r.budget)
+		eo.Stdout, eo.Stderr = js.stdout, js.stderr
+	case r.opt.Output == Line:
+		var prefix []byte
+		if r.opt.Tag {
+			prefix = []byte(strings.Join(job.Args, " ") + "\t")
+		}
+		lw, lwe = output.NewLineWriter(r.stdout, prefix), output.NewLineWriter(r.stderr, prefix)
+		lw.Dir, lwe.Dir = r.opt.TempDir, r.opt.TempDir
+		eo.Stdout, eo.Stderr = lw, lwe
+	default:
+		eo.Stdout, eo.Stderr = r.opt.Stdout, r.opt.Stderr
+	}
+	if stdin := job.Stdin(); stdin != nil {
+		eo.Stdin = stdin
+	}
+	if r.results != nil {
+		eo.Stdout, eo.Stderr = r.teeResults(job, js.stdout != nil, eo.Stdout, eo.Stderr)
+	}
+	jctx := ctx
+	if r.opt.JobTimeout > 0 {
+		var cancel context.CancelFunc
+		jctx, cancel = context.WithTimeoutCause(ctx, r.opt.JobTimeout, ErrJobTimeout)
+		defer cancel()
+	}
+	out := r.execLimited(jctx, c, eo, files)
+	if lw != nil {
+		_ = lw.Close()
+		_ = lwe.Close()
+	}
+	res.SetOutcome(out)
+	js.workerLost = nil
+	if errors.Is(out.Err, pool.ErrWorkerLost) {
+		js.workerLost = out.Err
+	}
+	js.lost = outputLost(out, js, lw, lwe)
+	if js.lost != nil && res.Error == "" {
+		res.Error = "writing output: " + js.lost.Error()
+	}
+	if out.Canceled {
+		cause := context.Cause(jctx)
+		switch {
+		case errors.Is(cause, ErrJobTimeout):
+			res.Stop = record.StoppedByJobTimeout
+		case errors.Is(cause, ErrDeadline):
+			res.Stop = record.StoppedByDeadline
+		default:
+			res.Stop = record.StoppedByRun
+		}
+		if cause != nil {
+			res.Error = "terminated: " + cause.Error()
+		}
+	}
+}
+
+// outputLost returns why some of an attempt's output was dropped: a spool
+// that could not be written (TMPDIR missing or full), a process that left
+// the job's group and held its output open; nil when all of it came
+// through. A closed stdout is not counted: it stops the run quietly.
+func outputLost(out job.Outcome, js *jobState, lw, lwe *output.LineWriter) error {
+	var errs []error
+	if js.stdout != nil {
+		errs = append(errs, js.stdout.Err(), js.stderr.Err())
+	}
+	if lw != nil {
+		errs = append(errs, lw.Err(), lwe.Err())
+	}
+	if errors.Is(out.Err, job.ErrHeldOutput) {
+		errs = append(errs, out.Err)
+	}
+	return errors.Join(errs...)
+}
+
+// exec runs one attempt of a job's command on the worker that ctx belongs
+// to.
+func (r *run) exec(ctx context.Context, c shell.Command, eo proc.ExecOptions, files *Files) job.Outcome {
+	if r.opt.Executor == ProcessExecutor {
+		return r.execRemote(ctx, c, eo, files)
+	}
+	return proc.Exec(ctx, c, eo)
+}
+
+// runAttempt runs one attempt of job's command once the run lets it start:
+// not once --halt has stopped the run, and when --delay, --load and
+// --memfree allow. An attempt that --memfree terminated is started again;
+// it does not count as a retry. When the attempt cannot start (the run
+// halted or ended while it waited) and none has run before, its record
+// says that the job was cancelled.
+func (r *run) runAttempt(ctx context.Context, job *input.Job, c shell.Command, env []string, files *Files, js *jobState) {
+	res := js.res
+	for {
+		if r.halt.stopped() {
+			notStarted(res, r.halt.cause)
+			return
+		}
+		if r.throttle == nil {
+			r.attempt(ctx, job, c, env, files, js)
+			return
+		}
+		actx, s, err := r.throttle.start(ctx)
+		if err != nil {
+			notStarted(res, err)
+			return
+		}
+		if r.halt.stopped() {
+			r.throttle.end(s)
+			notStarted(res, r.halt.cause)
+			return
+		}
+		r.attempt(actx, job, c, env, files, js)
+		if !r.throttle.end(s) || ctx.Err() != nil || r.halt.stopped() {
+			return
+		}
+		js.close()
+	}
+}
+
+// notStarted marks res, a job none of whose attempts has run, cancelled
+// because of cause.
+func notStarted(res *record.Result, cause error) {
+	if res.Started {
+		return
+	}
+	res.State = future.Cancelled
+	res.Stop = record.StoppedByRun
+	res.Error = "cancelled"
+	if cause != nil {
+		res.Error = "cancelled: " + cause.Error()
+	}
+}
