@@ -206,6 +206,9 @@ type StartOptions struct {
 // start lock meanwhile, so that of two racing Starts one starts the
 // service and the other finds it running.
 func Start(ctx context.Context, p Paths, opts StartOptions) (info Info, started bool, err error) {
+	if opts.Patience <= 0 {
+		opts.Patience = 10 * time.Second
+	}
 	release, err := Acquire(p)
 	if err != nil {
 		return Info{}, false, err
@@ -226,8 +229,17 @@ func Start(ctx context.Context, p Paths, opts StartOptions) (info Info, started 
 			opts.Notify(StaleMessage(p))
 		}
 	}
-	if err := p.Ensure(); err != nil {
-		return Info{}, false, err
+	// A service process without a socket is starting (a `futures service`
+	// run by hand) or shutting down (closing its store): wait until it
+	// answers, or exits and lets us start one.
+	if Alive(p) {
+		info, err := awaitService(ctx, p, c, 0, opts.Patience)
+		if err == nil {
+			return info, false, nil
+		}
+		if !errors.Is(err, errExited) {
+			return Info{}, false, err
+		}
 	}
 	path := opts.Path
 	if path == "" {
@@ -267,12 +279,14 @@ func Start(ctx context.Context, p Paths, opts StartOptions) (info Info, started 
 	return info, err == nil, err
 }
 
+// errExited is awaitService's error when the service process it waited
+// for, not a child of ours, exited without answering.
+var errExited = errors.New("the service process exited")
+
 // awaitService polls GET /v1/service with a bounded backoff until it
-// answers, the child pid exits, or patience runs out.
+// answers, the child pid exits (pid 0: until no process holds the pid
+// lock, errExited), or patience runs out.
 func awaitService(ctx context.Context, p Paths, c *Client, pid int, patience time.Duration) (Info, error) {
-	if patience <= 0 {
-		patience = 10 * time.Second
-	}
 	deadline := time.Now().Add(patience)
 	delay := time.Millisecond
 	for {
@@ -283,9 +297,14 @@ func awaitService(ctx context.Context, p Paths, c *Client, pid int, patience tim
 		if !errors.Is(err, ErrNotRunning) {
 			return Info{}, err
 		}
+		if pid == 0 && !Alive(p) {
+			return Info{}, errExited
+		}
 		var ws syscall.WaitStatus
-		if wpid, _ := syscall.Wait4(pid, &ws, syscall.WNOHANG, nil); wpid == pid {
-			return Info{}, fmt.Errorf("service %s exited (%s) before it answered; see %s%s", p.Name, waitString(ws), p.LogPath(), logTail(p.LogPath()))
+		if pid != 0 {
+			if wpid, _ := syscall.Wait4(pid, &ws, syscall.WNOHANG, nil); wpid == pid {
+				return Info{}, fmt.Errorf("service %s exited (%s) before it answered; see %s%s", p.Name, waitString(ws), p.LogPath(), logTail(p.LogPath()))
+			}
 		}
 		if time.Now().After(deadline) {
 			return Info{}, fmt.Errorf("service %s (pid %d) did not answer on %s within %v; see %s", p.Name, pid, p.Socket, patience, p.LogPath())
@@ -333,6 +352,12 @@ func Shutdown(ctx context.Context, p Paths, req ShutdownRequest) error {
 	if !req.Wait {
 		return nil
 	}
+	return awaitExit(ctx, p)
+}
+
+// awaitExit waits, polling with a bounded backoff, until no service
+// process holds p's pid lock, or ctx is done.
+func awaitExit(ctx context.Context, p Paths) error {
 	delay := time.Millisecond
 	for Alive(p) {
 		t := time.NewTimer(delay)
