@@ -147,8 +147,9 @@ func newCmdStatus(f *factory) *cobra.Command {
 		Long: `List the futures of the executor service NAME, read from its store: one line
 each, id (%N), state, exit code, duration, worker and command; with --json one
 JSON object a line. It reads the store directly, so it works while the service
-is stopped too. A future whose service died is shown as BROKEN (FINISHED with
-the broken error, Python's BrokenProcessPool) once a service started again.
+is stopped too. When it finds the service dead (killed, crashed), it marks the
+futures that service left pending or running broken: FINISHED with the broken
+error (Python's BrokenProcessPool), shown as BROKEN.
 No futures: prints nothing.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -177,6 +178,10 @@ func printStatus(f *factory, p service.Paths, asJSON bool) error {
 		return err
 	}
 	defer st.Close()
+	// The next command that finds the service dead breaks its futures.
+	if _, err := service.BreakIfDead(context.Background(), p, st); err != nil {
+		return err
+	}
 	fs, err := st.List(context.Background(), store.Filter{})
 	if err != nil {
 		return err

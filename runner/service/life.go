@@ -371,3 +371,28 @@ func awaitExit(ctx context.Context, p Paths) error {
 	}
 	return nil
 }
+
+// BreakIfDead is crash recovery for a command that reads the store of the
+// service at p without the service (futures status): when no service
+// process runs, it breaks the futures a dead one left RUNNING or PENDING
+// in st (store.BreakUnfinished) and returns their ids; when one runs, it
+// does nothing. It holds the start lock, so that `futures start` cannot
+// start a service meanwhile, and the pid lock while it writes.
+func BreakIfDead(ctx context.Context, p Paths, st *store.Store) ([]int64, error) {
+	release, err := Acquire(p)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	f, err := os.OpenFile(p.PIDPath(), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("service %s: %w", p.Name, err)
+	}
+	defer f.Close()
+	if err := flock(f, unix.LOCK_EX|unix.LOCK_NB); errors.Is(err, syscall.EWOULDBLOCK) {
+		return nil, nil // a service runs: its futures are its own
+	} else if err != nil {
+		return nil, fmt.Errorf("service %s: pid file %s: %w", p.Name, p.PIDPath(), err)
+	}
+	return st.BreakUnfinished(ctx, BrokenReason)
+}

@@ -132,3 +132,33 @@ func TestRunStopsOnContext(t *testing.T) {
 		t.Errorf("log %s: %q, %v; want what the service did", p.LogPath(), b, err)
 	}
 }
+
+func TestBreakIfDead(t *testing.T) {
+	p := testPaths(t, "dead")
+	if err := p.Ensure(); err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(p.StateDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	cancel, done := runService(t, p)
+	ids, err := st.Submit(ctx, []store.Spec{{Line: "a"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A live service's futures are its own.
+	if broken, err := BreakIfDead(ctx, p, st); err != nil || len(broken) != 0 {
+		t.Errorf("BreakIfDead with the service running = %v, %v; want nothing broken", broken, err)
+	}
+	cancel()
+	if err := awaitRun(t, done); err != nil {
+		t.Fatal(err)
+	}
+	broken, err := BreakIfDead(ctx, p, st)
+	if err != nil || len(broken) != 1 || broken[0] != ids[0] {
+		t.Errorf("BreakIfDead with no service = %v, %v; want [%d]", broken, err, ids[0])
+	}
+}
