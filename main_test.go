@@ -24,14 +24,32 @@ func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/script",
 		RequireExplicitExec: true,
-		Cmds:                daemonCmds,
+		Cmds:                scriptCmds(),
 		Setup: func(e *testscript.Env) error {
 			e.Values[scriptT{}] = e.T()
 			e.Setenv("TMPDIR", e.WorkDir)
 			// Under -race, futures is a race-built binary, whose every exit
 			// sleeps a second for late race reports: not in these scripts.
 			e.Setenv("GORACE", "atexit_sleep_ms=0")
+			// The executor service's directories, never the real ones; a
+			// service a script left running is killed when it ends.
+			run, state := e.WorkDir+"/run", e.WorkDir+"/state"
+			e.Setenv("XDG_RUNTIME_DIR", run)
+			e.Setenv("XDG_STATE_HOME", state)
+			e.Defer(func() { killScriptServices(run, state) })
 			return nil
 		},
 	})
+}
+
+// scriptCmds are the scripts' own commands: daemonCmds and serviceCmds.
+func scriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
+	cmds := map[string]func(ts *testscript.TestScript, neg bool, args []string){}
+	for k, v := range daemonCmds {
+		cmds[k] = v
+	}
+	for k, v := range serviceCmds {
+		cmds[k] = v
+	}
+	return cmds
 }

@@ -24,7 +24,8 @@ func NewRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	f := newFactory(stdin, stdout, stderr)
 	root := newRoot(f)
 	root.AddCommand(newCmdSubmit(f, nil), newCmdMap(f, nil), newCmdWait(f, nil),
-		newCmdVersion(f, nil), newCmdWorker(f, nil), newCmdGuard(f, nil))
+		newCmdVersion(f, nil), newCmdWorker(f, nil), newCmdGuard(f, nil),
+		newCmdService(f), newCmdStart(f), newCmdShutdown(f), newCmdStatus(f))
 	return root
 }
 
