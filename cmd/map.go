@@ -99,6 +99,12 @@ func runMap(o *mapOptions) error {
 	if err != nil {
 		return err
 	}
+	if err := o.svc.check(&o.commonFlags); err != nil {
+		return err
+	}
+	if o.pipe.on && o.svc.detach {
+		return usagef("map: --pipe cannot be --detach'ed: a future's input is not held by the service")
+	}
 	if o.pipe.on {
 		po, err := o.pipeOptions(opt, tmpl)
 		if err != nil {
@@ -114,6 +120,9 @@ func runMap(o *mapOptions) error {
 		return err
 	}
 	defer closeInputs()
+	if o.svc.detach {
+		return submitDetached(o.f, &o.commonFlags, opt, src, nil)
+	}
 	if err := checkOutputs(opt, files); err != nil {
 		return err
 	}

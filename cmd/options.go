@@ -54,6 +54,7 @@ type commonFlags struct {
 	aliases      aliasFlags    // -P/--jobs, --line-buffer, --group, -u, --bar, --eta (aliases.go)
 	remote       remoteFlags   // -S, --sshloginfile, --ssh, --launcher, --worker-loss… (remote.go)
 	files        transferFlags // --transferfile, --transfer, --return, --cleanup, --trc (transfer.go)
+	svc          serviceFlags  // --detach, --service (detach.go)
 }
 
 func (c *commonFlags) register(fs *pflag.FlagSet, keepOrderDefault bool) {
@@ -85,6 +86,7 @@ func (c *commonFlags) register(fs *pflag.FlagSet, keepOrderDefault bool) {
 	c.aliases.register(fs, c)
 	c.remote.register(fs)
 	c.files.register(fs)
+	c.svc.register(fs)
 }
 
 // runnerOptions checks the flags and turns them into runner.Options, over

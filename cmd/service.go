@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/futures-cli/futures/future"
+	"github.com/futures-cli/futures/runner"
 	"github.com/futures-cli/futures/runner/service"
 	"github.com/futures-cli/futures/runner/service/store"
 )
@@ -29,6 +30,7 @@ func serviceFlag(c *cobra.Command, name *string) {
 // itself, which `futures start` runs detached (service.Run).
 func newCmdService(f *factory) *cobra.Command {
 	var name string
+	var ro service.RunOptions
 	c := &cobra.Command{
 		Use:    "service [--service NAME]",
 		Short:  "Run the executor service in the foreground (started by futures start)",
@@ -41,7 +43,11 @@ func newCmdService(f *factory) *cobra.Command {
 			}
 			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 			defer stop()
-			if err := service.Run(ctx, p, service.RunOptions{Version: version()}); err != nil {
+			ro.Version = version()
+			if ro.Workers <= 0 {
+				ro.Workers = f.numCPU()
+			}
+			if err := service.Run(ctx, p, ro); err != nil {
 				fmt.Fprintf(f.stderr, "futures service: %v\n", err)
 				return exitStatus(1)
 			}
@@ -49,18 +55,23 @@ func newCmdService(f *factory) *cobra.Command {
 		},
 	}
 	serviceFlag(c, &name)
+	c.Flags().IntVarP(&ro.Workers, "max-workers", "j", 0, "jobs at once; 0: the number of CPUs")
+	durationVar(c.Flags(), &ro.Grace, "grace", 5*time.Second, "time between TERM and KILL when a job is stopped")
 	return c
 }
 
 // newCmdStart builds `futures start`: find the service running or start
 // it, and return once it answers.
 func newCmdStart(f *factory) *cobra.Command {
-	var name string
+	var name, jobs string
+	var grace time.Duration
 	c := &cobra.Command{
-		Use:   "start [--service NAME]",
+		Use:   "start [--service NAME] [-j N] [--grace D]",
 		Short: "Start an executor service in the background (nothing to do when it runs)",
 		Long: `Start the executor service NAME in the background and return once it accepts
-work. Starting a service that already runs succeeds and does nothing. Its socket
+work: at most -j jobs at once (N, N% of the CPUs, cpu, io; default the number of
+CPUs), in the order submitted. Starting a service that already runs succeeds and
+does nothing; asking it for another -j is an error. Its socket
 is in $XDG_RUNTIME_DIR/futures/NAME/, its store and log (service.log) in
 $XDG_STATE_HOME/futures/NAME/ (docs/service.md).`,
 		Args: cobra.NoArgs,
@@ -69,18 +80,37 @@ $XDG_STATE_HOME/futures/NAME/ (docs/service.md).`,
 			if err != nil {
 				return err
 			}
-			_, _, err = service.Start(context.Background(), p, service.StartOptions{
-				Command: []string{"futures", "service", "--service", p.Name},
+			workers := 0
+			if jobs != "" {
+				if workers, err = runner.ParseWorkers(jobs, f.numCPU()); err != nil {
+					return usageError{err}
+				}
+				if workers == runner.NoLimit {
+					return usagef("start: -j 0 (no limit) is not for a service: give a number")
+				}
+			}
+			command := []string{"futures", "service", "--service", p.Name, "--grace", grace.String()}
+			if workers > 0 {
+				command = append(command, "-j", strconv.Itoa(workers))
+			}
+			info, started, err := service.Start(context.Background(), p, service.StartOptions{
+				Command: command,
 				Notify:  func(msg string) { fmt.Fprintf(f.stderr, "futures: %s\n", msg) },
 			})
 			if err != nil {
 				fmt.Fprintf(f.stderr, "futures start: %v\n", err)
 				return exitStatus(1)
 			}
+			if !started && workers > 0 && info.Workers != workers {
+				fmt.Fprintf(f.stderr, "futures start: service %s already runs with -j %d, not -j %d: shut it down first (futures shutdown --service %s)\n", p.Name, info.Workers, workers, p.Name)
+				return exitStatus(1)
+			}
 			return nil
 		},
 	}
 	serviceFlag(c, &name)
+	c.Flags().StringVarP(&jobs, "max-workers", "j", "", "jobs at once: N, N% of the CPUs, cpu (CPUs+1) or io (5×CPUs); default: the number of CPUs")
+	durationVar(c.Flags(), &grace, "grace", 5*time.Second, "time between TERM and KILL when a job is stopped (cancel --terminate, SIGTERM)")
 	return c
 }
 

@@ -14,6 +14,7 @@ type submitOptions struct {
 	f *factory
 	commonFlags
 	files []string
+	argv  []string // submit --detach -- CMD ARG...
 }
 
 // newCmdSubmit builds `futures submit`: each input line is a command line.
@@ -31,6 +32,12 @@ redirections, $VAR and the like runs under --shell.`,
   futures submit -j4 --joblog jobs.log commands.txt`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.files = args
+			if dash := cmd.ArgsLenAtDash(); dash >= 0 && o.svc.detach {
+				o.files, o.argv = args[:dash], args[dash:]
+				if len(o.files) > 0 || len(o.argv) == 0 {
+					return usagef("submit --detach: give FILEs or -- CMD [ARG...], not both (nor a bare --)")
+				}
+			}
 			if runF != nil {
 				return runF(o)
 			}
@@ -48,11 +55,20 @@ func runSubmit(o *submitOptions) error {
 	if err != nil {
 		return err
 	}
+	if err := o.svc.check(&o.commonFlags); err != nil {
+		return err
+	}
+	if o.svc.detach && o.argv != nil {
+		return submitDetached(o.f, &o.commonFlags, opt, nil, o.argv)
+	}
 	src, done, err := commandLines(o.f, &o.commonFlags, o.files, &opt)
 	if err != nil {
 		return err
 	}
 	defer done()
+	if o.svc.detach {
+		return submitDetached(o.f, &o.commonFlags, opt, src, nil)
+	}
 	return execute(o.f, &o.commonFlags, opt, func(ctx context.Context, opt runner.Options) *runner.Summary {
 		return runner.Run(ctx, opt, src)
 	})

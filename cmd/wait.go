@@ -37,6 +37,12 @@ cancelled (--then cancel, the default) or let finish (--then finish).`,
 		Example: `  printf '%s\n' 'mirror1 fetch' 'mirror2 fetch' | futures wait --return-when FIRST_COMPLETED`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.files = args
+			if n := countIDs(args); n > 0 {
+				if n < len(args) {
+					return usagef("wait: give ids (%%N) or FILEs, not both")
+				}
+				return runWaitIDs(o, cmd, args)
+			}
 			if runF != nil {
 				return runF(o)
 			}

@@ -92,7 +92,7 @@ func (c *Client) Do(ctx context.Context, method, path string, in, out any) error
 		if err := dec.Decode(&e); err != nil || e.Error == "" {
 			return &Error{Status: resp.StatusCode, Message: fmt.Sprintf("service %s: %s %s: %s", c.paths.Name, method, path, resp.Status)}
 		}
-		return &Error{Status: resp.StatusCode, Message: e.Error}
+		return &Error{Status: resp.StatusCode, Message: e.Error, Code: e.Code}
 	}
 	if out == nil {
 		return nil

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/futures-cli/futures/pool/pgroup"
+	"github.com/futures-cli/futures/runner/proc"
 	"github.com/futures-cli/futures/runner/service/store"
 )
 
@@ -50,6 +51,11 @@ type ShutdownReply struct {
 type RunOptions struct {
 	// Version is what GET /v1/service reports.
 	Version string
+	// Workers is how many jobs run at once; 0 is 1.
+	Workers int
+	// Grace is the time between TERM and KILL when a job is stopped; 0
+	// is 5 s.
+	Grace time.Duration
 }
 
 // LogPath is the path of the service's log file.
@@ -152,7 +158,11 @@ func Run(ctx context.Context, p Paths, opts RunOptions) (err error) {
 	if err != nil {
 		return err
 	}
-	srv := NewServer(p, Options{Version: opts.Version, Log: logger})
+	// The guard kills what our jobs leave if the service is killed.
+	defer proc.StartGuard()()
+	ex := NewExecutor(st, ExecOptions{Workers: opts.Workers, Name: p.Name, Grace: opts.Grace, Log: logger, CallbackOutput: lf})
+	srv := NewServer(p, Options{Version: opts.Version, Workers: ex.Workers(), Log: logger})
+	handleFutures(srv, ex)
 	stop := make(chan ShutdownRequest, 1)
 	var once sync.Once
 	srv.Handle(http.MethodPost, "/v1/shutdown", func(w http.ResponseWriter, r *http.Request) {
@@ -170,11 +180,27 @@ func Run(ctx context.Context, p Paths, opts RunOptions) (err error) {
 
 	select {
 	case <-ctx.Done():
-		logger.Printf("stopping: %v", context.Cause(ctx))
+		// SIGTERM or SIGINT: cancel what is pending, stop what runs.
+		logger.Printf("stopping: %v: cancelling pending futures, terminating running ones", context.Cause(ctx))
+		ex.Shutdown(context.Background(), true, true)
 	case req := <-stop:
 		logger.Printf("stopping: shutdown requested (wait=%v, cancel_futures=%v)", req.Wait, req.CancelFutures)
+		ex.Shutdown(context.Background(), req.CancelFutures, false)
 	case err := <-served:
 		return fmt.Errorf("service %s: serving: %w", p.Name, err)
+	}
+	// Python's shutdown: no new futures, the others run to their end,
+	// and the service keeps answering waits meanwhile.
+	if pending, running := ex.Counts(); pending+running > 0 {
+		logger.Printf("waiting for %d running and %d pending futures", running, pending)
+	}
+	drained := make(chan struct{})
+	go func() { ex.Drain(); close(drained) }()
+	select {
+	case <-drained:
+	case <-ctx.Done():
+		ex.Shutdown(context.Background(), true, true)
+		<-drained
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/futures-cli/futures/runner/service/store"
 )
 
 // Info is what GET /v1/service answers: which service this is and where
@@ -22,6 +24,8 @@ type Info struct {
 	Started  time.Time `json:"started"`
 	Socket   string    `json:"socket"`
 	StateDir string    `json:"state_dir"`
+	// Workers is how many jobs the service runs at once (-j).
+	Workers int `json:"workers"`
 }
 
 // Options tune a Server. A zero field takes the default named beside it.
@@ -45,8 +49,9 @@ type Options struct {
 	// its connection closed. DecodeRequest may set a smaller limit.
 	// Default 4 MiB.
 	MaxBodyBytes int64
-	// Version is the Version that GET /v1/service reports.
+	// Version and Workers are what GET /v1/service reports.
 	Version string
+	Workers int
 	// Log receives what the server refuses or fails at (refused peers,
 	// malformed connections); nil discards it.
 	Log *log.Logger
@@ -92,6 +97,7 @@ func NewServer(p Paths, opts Options) *Server {
 			Started:  time.Now().UTC().Truncate(time.Millisecond),
 			Socket:   p.Socket,
 			StateDir: p.StateDir,
+			Workers:  opts.Workers,
 		},
 		opts:   opts,
 		routes: map[string]map[string]http.HandlerFunc{},
@@ -178,13 +184,31 @@ func (s *Server) serveInfo(w http.ResponseWriter, r *http.Request) {
 type Error struct {
 	Status  int
 	Message string
+	// Code, when not "", names the sentinel the error stands for
+	// ("shutdown", "no_future", "deadlock"): errors.Is matches it.
+	Code string
 }
 
 func (e *Error) Error() string { return e.Message }
 
+// Is matches the sentinel that e's Code names, so that a client's error
+// is errors.Is(err, ErrShutdown) as the service's was.
+func (e *Error) Is(target error) bool {
+	switch e.Code {
+	case codeShutdown:
+		return target == ErrShutdown
+	case codeNoFuture:
+		return target == store.ErrNoFuture
+	case codeDeadlock:
+		return target == ErrDeadlock
+	}
+	return false
+}
+
 // errorBody is the JSON shape of every error response.
 type errorBody struct {
 	Error string `json:"error"`
+	Code  string `json:"code,omitempty"`
 }
 
 // WriteError answers err as JSON {"error": "..."}: with its status when
@@ -192,10 +216,11 @@ type errorBody struct {
 func WriteError(w http.ResponseWriter, err error) {
 	status := http.StatusInternalServerError
 	var e *Error
+	code := ""
 	if errors.As(err, &e) {
-		status = e.Status
+		status, code = e.Status, e.Code
 	}
-	WriteJSON(w, status, errorBody{Error: err.Error()})
+	WriteJSON(w, status, errorBody{Error: err.Error(), Code: code})
 }
 
 // WriteJSON answers v as JSON with status.

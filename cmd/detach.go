@@ -1,0 +1,117 @@
+package cmd
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+
+	"github.com/spf13/pflag"
+
+	"github.com/futures-cli/futures/runner"
+	"github.com/futures-cli/futures/runner/input"
+	"github.com/futures-cli/futures/runner/service"
+	"github.com/futures-cli/futures/runner/shell"
+)
+
+// serviceFlags are --detach and --service of submit, map and wait.
+type serviceFlags struct {
+	detach  bool
+	service string
+}
+
+func (s *serviceFlags) register(fs *pflag.FlagSet) {
+	fs.BoolVar(&s.detach, "detach", false, "submit to the executor service, print one id (%N) per future and return at once (starts the service when none runs)")
+	fs.StringVar(&s.service, "service", "", "the executor service's `NAME` (default $FUTURES_SERVICE, else \"default\")")
+}
+
+// detachBatch is how many futures one submit request carries: ids are
+// printed after each batch is committed.
+const detachBatch = 1000
+
+// submitDetached submits the jobs of src (expanded as a run would: the
+// templates, the inputs) to the service, one future each, and prints
+// their ids as each batch is committed. argv, when not nil, is one
+// command given after --, submitted as it is.
+func submitDetached(f *factory, c *commonFlags, opt runner.Options, src input.Source, argv []string) error {
+	p, err := service.Resolve(c.svc.service)
+	if err != nil {
+		return usageError{err}
+	}
+	ctx, _, stop := signals(context.Background())
+	defer stop()
+	if err := ensureService(ctx, f, p); err != nil {
+		fmt.Fprintf(f.stderr, "futures: %v\n", err)
+		return exitStatus(1)
+	}
+	cl := service.Dial(p)
+	defer cl.Close()
+	dir, _ := os.Getwd()
+	req := service.SubmitRequest{Client: strconv.Itoa(os.Getpid()), Environ: os.Environ()}
+	out := bufio.NewWriter(f.stdout)
+	flush := func() error {
+		if len(req.Futures) == 0 {
+			return nil
+		}
+		ids, err := cl.Submit(ctx, req)
+		if err != nil {
+			return err
+		}
+		req.Futures = req.Futures[:0]
+		for _, id := range ids {
+			fmt.Fprintf(out, "%%%d\n", id)
+		}
+		return out.Flush()
+	}
+	add := func(cmd shell.Command) error {
+		fs := service.FutureSpec{Line: cmd.Line, Dir: dir}
+		if !cmd.Shell {
+			fs.Argv = cmd.Argv
+		}
+		req.Futures = append(req.Futures, fs)
+		if len(req.Futures) >= detachBatch {
+			return flush()
+		}
+		return nil
+	}
+	if argv != nil {
+		err = add(shell.Command{Line: service.ShellLine(argv), Argv: argv})
+	} else {
+		opt.Stdout, opt.Stderr = f.stdout, f.stderr
+		err = runner.Expand(ctx, opt, src, func(_ int, cmd shell.Command) error { return add(cmd) })
+	}
+	bad := errors.Is(err, runner.ErrBadJobs)
+	if err == nil || bad {
+		err = flush()
+	}
+	switch {
+	case err != nil && !bad:
+		fmt.Fprintf(f.stderr, "futures: %v\n", err)
+		return exitStatus(1)
+	case bad:
+		return exitStatus(1) // each bad line was named; the others are submitted
+	}
+	return nil
+}
+
+// check refuses what the service cannot do yet: --service on a run that
+// is not --detach'ed (an attached run).
+func (s *serviceFlags) check(c *commonFlags) error {
+	if s.service != "" && !s.detach {
+		return usagef("--service without --detach (a run attached to a service, sharing its workers) is not built yet; use --detach, or run without --service")
+	}
+	return nil
+}
+
+// countIDs counts the arguments of the form %N.
+func countIDs(args []string) int {
+	n := 0
+	for _, a := range args {
+		if service.IsID(a) {
+			n++
+		}
+	}
+	return n
+}
