@@ -22,6 +22,8 @@ import (
 //	                         wait until it is dead (its pid lock free)
 //	seed-store NAME LINE...  add a future per LINE to NAME's store, the
 //	                         first one RUNNING, the rest PENDING
+//	wait-file PATH           wait until PATH exists (a job made it); fail
+//	                         after 30 s
 var serviceCmds = map[string]func(ts *testscript.TestScript, neg bool, args []string){
 	"kill-service": func(ts *testscript.TestScript, neg bool, args []string) {
 		if neg || len(args) != 1 {
@@ -29,6 +31,22 @@ var serviceCmds = map[string]func(ts *testscript.TestScript, neg bool, args []st
 		}
 		p := scriptPaths(ts, args[0])
 		ts.Check(killService(p))
+	},
+	"wait-file": func(ts *testscript.TestScript, neg bool, args []string) {
+		if neg || len(args) != 1 {
+			ts.Fatalf("usage: wait-file PATH")
+		}
+		path := ts.MkAbs(args[0])
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			if _, err := os.Stat(path); err == nil {
+				return
+			}
+			if time.Now().After(deadline) {
+				ts.Fatalf("%s did not appear within 30s", path)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
 	},
 	"seed-store": func(ts *testscript.TestScript, neg bool, args []string) {
 		if neg || len(args) < 2 {

@@ -123,6 +123,8 @@ before it finished: BrokenProcessPool), 2 for an unknown id.`,
 					return exitStatus(exitBroken)
 				case fu.Error != "":
 					fmt.Fprintf(f.stderr, "futures result: %s: %s\n", args[0], fu.Error)
+				case fu.Signal != "":
+					fmt.Fprintf(f.stderr, "futures result: %s: killed by %s\n", args[0], fu.Signal)
 				}
 				if fu.ExitCode < 0 {
 					return exitStatus(1)

@@ -302,12 +302,18 @@ func Start(ctx context.Context, p Paths, opts StartOptions) (info Info, started 
 	// answered, is reaped here (WNOHANG), to report it.
 	defer cmd.Process.Release()
 	info, err = awaitService(ctx, p, c, cmd.Process.Pid, opts.Patience)
+	if errors.Is(err, errExited) && Alive(p) {
+		// Ours lost the pid lock to a service started by hand at the
+		// same moment (`futures service`): that one is the service.
+		info, err = awaitService(ctx, p, c, 0, opts.Patience)
+		return info, false, err
+	}
 	return info, err == nil, err
 }
 
 // errExited is awaitService's error when the service process it waited
 // for, not a child of ours, exited without answering.
-var errExited = errors.New("the service process exited")
+var errExited = errors.New("exited")
 
 // awaitService polls GET /v1/service with a bounded backoff until it
 // answers, the child pid exits (pid 0: until no process holds the pid
@@ -329,7 +335,7 @@ func awaitService(ctx context.Context, p Paths, c *Client, pid int, patience tim
 		var ws syscall.WaitStatus
 		if pid != 0 {
 			if wpid, _ := syscall.Wait4(pid, &ws, syscall.WNOHANG, nil); wpid == pid {
-				return Info{}, fmt.Errorf("service %s exited (%s) before it answered; see %s%s", p.Name, waitString(ws), p.LogPath(), logTail(p.LogPath()))
+				return Info{}, fmt.Errorf("service %s %w (%s) before it answered; see %s%s", p.Name, errExited, waitString(ws), p.LogPath(), logTail(p.LogPath()))
 			}
 		}
 		if time.Now().After(deadline) {

@@ -157,12 +157,39 @@ func Open(dir string) (*Store, error) {
 	// WAL is persistent in the file: set once the file is known to be a
 	// store (never on a foreign file), outside any transaction, as SQLite
 	// requires.
-	var mode string
-	if err := db.QueryRow(`PRAGMA journal_mode = WAL`).Scan(&mode); err != nil || mode != "wal" {
+	if err := setWAL(db); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("store %s: journal_mode WAL: got %q, %v", path, mode, err)
+		return nil, fmt.Errorf("store %s: %w", path, err)
 	}
 	return s, nil
+}
+
+// setWAL puts the database in WAL mode unless it is already. Changing the
+// journal mode does not wait on SQLite's busy handler: while another
+// process opens the new file at the same moment, it fails with
+// SQLITE_BUSY, so it is tried again, with a growing pause, for up to
+// BusyTimeout.
+func setWAL(db *sql.DB) error {
+	deadline := time.Now().Add(BusyTimeout)
+	delay := time.Millisecond
+	for {
+		var mode string
+		err := db.QueryRow(`PRAGMA journal_mode`).Scan(&mode)
+		if err == nil && mode == "wal" {
+			return nil
+		}
+		if err == nil {
+			err = db.QueryRow(`PRAGMA journal_mode = WAL`).Scan(&mode)
+			if err == nil && mode == "wal" {
+				return nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("journal_mode WAL: got %q, %v", mode, err)
+		}
+		time.Sleep(delay)
+		delay = min(2*delay, 50*time.Millisecond)
+	}
 }
 
 // sqliteMagic begins every SQLite database file.
