@@ -5,7 +5,7 @@ BIN := bin/futures
 # records the revision even where GOFLAGS says -buildvcs=false. At a release
 # tag, the tag names the build.
 TAG ?= $(shell git describe --tags --exact-match 2>/dev/null)
-LDFLAGS := $(if $(TAG),-X github.com/futures-cli/futures/cmd.Version=$(TAG))
+LDFLAGS := $(if $(TAG),-X github.com/futures-cli/futures/pool/internal/wire.Release=$(TAG))
 
 # make install copies bin/futures (built first if it is missing) to
 # $(PREFIX)/bin, and its bash, zsh and fish completion scripts under
