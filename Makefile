@@ -66,8 +66,11 @@ GORELEASER := .cache/bin/goreleaser
 $(GORELEASER):
 	GOBIN=$(CURDIR)/.cache/bin $(GO) install github.com/goreleaser/goreleaser/v2@$(GORELEASER_VERSION)
 
+# GORELEASER_FLAGS adds to its command line (--config FILE, say).
+GORELEASER_FLAGS ?=
+
 release-snapshot: $(GORELEASER)
-	$(GORELEASER) release --snapshot --clean
+	$(GORELEASER) release --snapshot --clean $(GORELEASER_FLAGS)
 
 test: lint
 	$(GO) test -race -count=1 -timeout 15m ./...
