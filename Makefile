@@ -5,18 +5,23 @@ BIN := bin/futures
 # records the revision even where GOFLAGS says -buildvcs=false. At a release
 # tag, the tag names the build.
 TAG ?= $(shell git describe --tags --exact-match 2>/dev/null)
-LDFLAGS := $(if $(TAG),-X github.com/futures-cli/futures/cmd.Version=$(TAG))
+LDFLAGS := $(if $(TAG),-X github.com/futures-cli/futures/pool/internal/wire.Release=$(TAG))
+
+# Generated files (make man, make completions): gitignored.
+BUILD := build
 
 # make install copies bin/futures (built first if it is missing) to
-# $(PREFIX)/bin, and its bash, zsh and fish completion scripts under
-# $(PREFIX)/share; DESTDIR is prepended to every path, for packagers.
+# $(PREFIX)/bin, its man pages to $(PREFIX)/share/man/man1, and its bash,
+# zsh and fish completion scripts under $(PREFIX)/share; DESTDIR is
+# prepended to every path, for packagers.
 PREFIX ?= /usr/local
 DESTDIR ?=
 BASH_COMPLETIONS := $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 ZSH_COMPLETIONS := $(DESTDIR)$(PREFIX)/share/zsh/site-functions
 FISH_COMPLETIONS := $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+MAN1 := $(DESTDIR)$(PREFIX)/share/man/man1
 
-.PHONY: build install uninstall test test-faults bench lint fuzz clean
+.PHONY: build man completions install uninstall release-snapshot test test-faults bench lint fuzz clean
 
 build:
 	$(GO) build -buildvcs=true -ldflags '$(LDFLAGS)' -o $(BIN) .
@@ -24,15 +29,48 @@ build:
 $(BIN):
 	$(MAKE) build
 
+# make man writes a man page per command (futures.1, futures-map.1 …) into
+# build/man, from the command tree (futures man, hidden).
+man: build
+	rm -rf $(BUILD)/man
+	$(BIN) man $(BUILD)/man
+
+# make completions writes the completion scripts into build/completions,
+# as the release archives ship them.
+completions: build
+	mkdir -p $(BUILD)/completions
+	$(BIN) completion bash > $(BUILD)/completions/futures.bash
+	$(BIN) completion zsh > $(BUILD)/completions/_futures
+	$(BIN) completion fish > $(BUILD)/completions/futures.fish
+
 install: $(BIN)
-	install -d $(DESTDIR)$(PREFIX)/bin $(BASH_COMPLETIONS) $(ZSH_COMPLETIONS) $(FISH_COMPLETIONS)
+	install -d $(DESTDIR)$(PREFIX)/bin $(MAN1) $(BASH_COMPLETIONS) $(ZSH_COMPLETIONS) $(FISH_COMPLETIONS)
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/futures
+	$(BIN) man $(MAN1)
 	$(BIN) completion bash > $(BASH_COMPLETIONS)/futures
 	$(BIN) completion zsh > $(ZSH_COMPLETIONS)/_futures
 	$(BIN) completion fish > $(FISH_COMPLETIONS)/futures.fish
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/futures $(BASH_COMPLETIONS)/futures $(ZSH_COMPLETIONS)/_futures $(FISH_COMPLETIONS)/futures.fish
+	rm -f $(MAN1)/futures.1 $(MAN1)/futures-*.1
+
+# make release-snapshot builds the release archives (.goreleaser.yaml:
+# linux, darwin and freebsd; man pages and completions inside) and their
+# SHA-256 checksums into dist/, publishing nothing. GoReleaser comes from the
+# Go module proxy, pinned (v2.17.0 builds with Go 1.26), installed into
+# .cache/bin once: its first build takes minutes of CPU.
+GORELEASER_VERSION := v2.17.0
+GORELEASER := .cache/bin/goreleaser
+
+$(GORELEASER):
+	GOBIN=$(CURDIR)/.cache/bin $(GO) install github.com/goreleaser/goreleaser/v2@$(GORELEASER_VERSION)
+
+# GORELEASER_FLAGS adds to its command line (--config FILE, say).
+GORELEASER_FLAGS ?=
+
+release-snapshot: $(GORELEASER)
+	$(GORELEASER) release --snapshot --clean $(GORELEASER_FLAGS)
 
 test: lint
 	$(GO) test -race -count=1 -timeout 15m ./...
@@ -71,4 +109,4 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParseLogins -fuzztime 30s ./runner
 
 clean:
-	rm -rf bin
+	rm -rf bin $(BUILD) dist

@@ -577,8 +577,19 @@ yet is not forgotten: it is named on stderr, and the exit status is 1.`,
 
 // futureCommands are the commands on ids, for root.
 func futureCommands(f *factory) []*cobra.Command {
-	return []*cobra.Command{
+	cmds := []*cobra.Command{
 		newCmdResult(f), newCmdException(f), newCmdDone(f), newCmdRunning(f), newCmdCancelled(f),
-		newCmdCancel(f), newCmdAddDoneCallback(f), newCmdAsCompleted(f), newCmdFollow(f), newCmdForget(f),
+		newCmdCancel(f), newCmdAsCompleted(f), newCmdFollow(f), newCmdForget(f),
 	}
+	for _, c := range cmds {
+		c.ValidArgsFunction = completeIDArgs
+	}
+	cb := newCmdAddDoneCallback(f)
+	cb.ValidArgsFunction = func(cmd *cobra.Command, args []string, typed string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		if len(args) == 0 {
+			return completeIDArgs(cmd, args, typed)
+		}
+		return nil, cobra.ShellCompDirectiveDefault
+	}
+	return append(cmds, cb)
 }

@@ -25,7 +25,8 @@ func NewRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root := newRoot(f)
 	root.AddCommand(newCmdSubmit(f, nil), newCmdMap(f, nil), newCmdWait(f, nil),
 		newCmdVersion(f, nil), newCmdWorker(f, nil), newCmdGuard(f, nil),
-		newCmdService(f), newCmdStart(f), newCmdShutdown(f), newCmdStatus(f))
+		newCmdService(f), newCmdStart(f), newCmdShutdown(f), newCmdStatus(f),
+		newCmdMan(f))
 	root.AddCommand(futureCommands(f)...)
 	return root
 }

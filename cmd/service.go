@@ -22,8 +22,10 @@ import (
 
 // serviceFlag adds --service NAME to c; "" means $FUTURES_SERVICE, else
 // "default" (service.Resolve).
+// Its value completes to the names of this user's services (serviceNames).
 func serviceFlag(c *cobra.Command, name *string) {
 	c.Flags().StringVar(name, "service", "", "the executor service's `NAME` (default $FUTURES_SERVICE, else \"default\")")
+	_ = c.RegisterFlagCompletionFunc("service", completeServiceFlag)
 }
 
 // newCmdService builds `futures service`, hidden: the executor service

@@ -7,22 +7,20 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/futures-cli/futures/pool"
 )
 
-// Version, when set at link time, names this build in place of the module
-// version that its build info holds: make build sets it to the release tag
-// when HEAD is at one (-ldflags "-X github.com/futures-cli/futures/cmd.Version=v1.2.0").
-// Empty, the build info says what the build is.
-var Version = ""
-
 // version is what `futures version` and `futures --version` say after
-// "futures ": this binary's versionLine.
+// "futures ": this binary's versionLine, named by the release tag it was
+// linked with when it has one (pool.Release: make build at a tag, and
+// GoReleaser, set it), the same version its workers' Hello names.
 func version() string {
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
 		bi = nil
 	}
-	return versionLine(bi, Version)
+	return versionLine(bi, pool.Release())
 }
 
 // versionLine says what a build is, from its build info (nil when there is

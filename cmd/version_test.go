@@ -129,3 +129,34 @@ func TestBuildRecordsTheRevision(t *testing.T) {
 		t.Errorf("futures version after a change: %q, want revision %s+dirty", v, rev)
 	}
 }
+
+// TestALinkedReleaseTagNamesTheBuildAndItsWorkers builds the binary as make
+// build does at a release tag (-ldflags -X …wire.Release=TAG) and checks
+// that `futures version` names the tag and that a `futures worker` says
+// the same version in its Hello, the one a runner compares.
+func TestALinkedReleaseTagNamesTheBuildAndItsWorkers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command")
+	}
+	bin := filepath.Join(t.TempDir(), "futures")
+	b := exec.Command(goBin, "build", "-ldflags", "-X github.com/futures-cli/futures/pool/internal/wire.Release=v9.8.7", "-o", bin, ".")
+	b.Dir = ".."
+	if out, err := b.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	v, err := exec.Command(bin, "version").Output()
+	if err != nil || !strings.HasPrefix(string(v), "futures v9.8.7 ") {
+		t.Errorf("futures version: %q (%v), want futures v9.8.7 …", v, err)
+	}
+	// The worker speaks first; with its stdin at EOF it then exits.
+	w := exec.Command(bin, "worker")
+	w.Stdin = strings.NewReader("")
+	hello, _ := w.Output()
+	if !strings.Contains(string(hello), `"futures":"v9.8.7"`) {
+		t.Errorf("futures worker's Hello: %q, want it to name futures v9.8.7", hello)
+	}
+}

@@ -144,7 +144,7 @@ type Executor struct {
 	changed  chan struct{} // closed and replaced at every change of a future
 	draining map[int64]bool
 	again    map[int64]bool
-	slots    []int // the free worker slots, lowest last
+	slots    []int          // the free worker slots, lowest last
 	jobs     sync.WaitGroup // the goroutines of running jobs and callbacks
 }
 

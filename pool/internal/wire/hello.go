@@ -41,11 +41,36 @@ func LocalHello(role string) Hello {
 	}
 }
 
-// FuturesVersion is the version of this build: the main module's version,
-// or its VCS revision for a development build.
-var FuturesVersion = sync.OnceValue(func() string {
+// Release is the release tag this binary was linked with, "" for none:
+// make build (at a tag) and GoReleaser set it with
+// -ldflags "-X github.com/futures-cli/futures/pool/internal/wire.Release=v1.2.0".
+// It is what FuturesVersion and `futures version` name the build.
+var Release string
+
+// FuturesVersion is the version of this build, as its Hello says it: the
+// release tag it was linked with (Release), else the main module's version,
+// else its VCS revision for a development build (devel-REV, devel-REV-dirty),
+// else devel ("unknown" without build info).
+func FuturesVersion() string {
+	return futuresVersion(buildInfo(), Release)
+}
+
+// buildInfo is this binary's build info, nil when it has none.
+var buildInfo = sync.OnceValue(func() *debug.BuildInfo {
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
+		return nil
+	}
+	return bi
+})
+
+// futuresVersion is FuturesVersion for the build info bi (nil: none) and
+// the release tag release ("": none).
+func futuresVersion(bi *debug.BuildInfo, release string) string {
+	if release != "" {
+		return release
+	}
+	if bi == nil {
 		return "unknown"
 	}
 	v := bi.Main.Version
@@ -71,14 +96,24 @@ var FuturesVersion = sync.OnceValue(func() string {
 		rev += "-dirty"
 	}
 	return "devel-" + rev
-})
+}
 
 // CheckHello checks the hello the peer sent: it must speak our protocol.
+// A mismatch names both sides, each with its futures version, pid and
+// host, so that the user sees which to upgrade:
+//
+//	version mismatch: the worker (futures v0.9.0, pid 812 on node7) speaks
+//	protocol 2; this runner (futures v1.0.0, pid 90 on laptop) speaks protocol 1
 func CheckHello(peer Hello) error {
 	if peer.Protocol != ProtocolVersion {
-		return Errorf("version mismatch: the %s (futures %s, pid %d on %s) speaks protocol %d; this futures (%s) speaks protocol %d",
-			cmp.Or(peer.Role, "peer"), cmp.Or(peer.Futures, "?"), peer.PID, cmp.Or(peer.Hostname, "?"),
-			peer.Protocol, FuturesVersion(), ProtocolVersion)
+		self := LocalHello("")
+		role := "runner"
+		if peer.Role == "runner" {
+			role = "worker"
+		}
+		return Errorf("version mismatch: the %s (futures %s, pid %d on %s) speaks protocol %d; this %s (futures %s, pid %d on %s) speaks protocol %d",
+			cmp.Or(peer.Role, "peer"), cmp.Or(peer.Futures, "?"), peer.PID, cmp.Or(peer.Hostname, "?"), peer.Protocol,
+			role, self.Futures, self.PID, cmp.Or(self.Hostname, "?"), ProtocolVersion)
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"testing"
@@ -219,6 +220,50 @@ func TestAHelloOfAnotherProtocolVersionIsAMismatch(t *testing.T) {
 		if !strings.Contains(err.Error(), w) {
 			t.Errorf("err = %q, want it to say %q", err, w)
 		}
+	}
+}
+
+func TestAVersionMismatchNamesBothSidesVersions(t *testing.T) {
+	defer func(r string) { Release = r }(Release)
+	Release = "v1.3.0"
+	h := LocalHello("worker")
+	h.Protocol, h.Futures, h.PID, h.Hostname = ProtocolVersion+1, "v9.9.9", 42, "node7"
+	err := CheckHello(h)
+	for _, w := range []string{
+		"version mismatch",
+		"the worker (futures v9.9.9, pid 42 on node7) speaks protocol 2",
+		"this runner (futures v1.3.0, pid ",
+		") speaks protocol 1",
+	} {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("err = %v, want it to say %q", err, w)
+		}
+	}
+	h.Role = "runner"
+	if err := CheckHello(h); err == nil || !strings.Contains(err.Error(), "this worker (futures v1.3.0") {
+		t.Errorf("a worker's refusal of a runner: %v, want it to name this worker's version", err)
+	}
+}
+
+func TestFuturesVersion(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		bi      *debug.BuildInfo
+		release string
+		want    string
+	}{
+		{"a release tag linked in names the build", &debug.BuildInfo{Main: debug.Module{Version: "v0.0.0-20261125043342-3f9ff335c17f"}}, "v1.3.0", "v1.3.0"},
+		{"the module version, as go install @version records it", &debug.BuildInfo{Main: debug.Module{Version: "v1.2.0"}}, "", "v1.2.0"},
+		{"no module version: devel and the revision", &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}, Settings: []debug.BuildSetting{{Key: "vcs.revision", Value: "3f9ff335c17f8bd21f87"}, {Key: "vcs.modified", Value: "true"}}}, "", "devel-3f9ff335c17f-dirty"},
+		{"no module version and no revision: devel", &debug.BuildInfo{}, "", "devel"},
+		{"no build info: unknown", nil, "", "unknown"},
+		{"no build info but a release tag", nil, "v1.3.0", "v1.3.0"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := futuresVersion(tc.bi, tc.release); got != tc.want {
+				t.Errorf("futuresVersion = %q, want %q", got, tc.want)
+			}
+		})
 	}
 }
 
