@@ -96,13 +96,48 @@ func submitDetached(f *factory, c *commonFlags, opt runner.Options, src input.So
 	return nil
 }
 
-// check refuses what the service cannot do yet: --service on a run that
-// is not --detach'ed (an attached run).
+// check refuses what does not go together: --service and --detach
+// with --dry-run.
 func (s *serviceFlags) check(c *commonFlags) error {
-	if s.service != "" && !s.detach {
-		return usagef("--service without --detach (a run attached to a service, sharing its workers) is not built yet; use --detach, or run without --service")
+	if s.detach && c.dryRun {
+		return usagef("--detach and --dry-run do not go together: a dry run submits nothing")
 	}
 	return nil
+}
+
+// attachedTo returns the service a run attaches to: --service, else
+// $FUTURES_SERVICE; "" when the run is not attached (or is detached).
+func (s *serviceFlags) attachedTo(f *factory) string {
+	if s.detach {
+		return ""
+	}
+	if s.service != "" {
+		return s.service
+	}
+	return f.getenv("FUTURES_SERVICE")
+}
+
+// attach attaches the run of opt to the service named (started when none
+// runs): each of its jobs then holds one of the service's slots while it
+// runs, and without -j it runs as many at once as the service does.
+// done ends the attachment.
+func attach(ctx context.Context, f *factory, c *commonFlags, name string, opt *runner.Options) (done func(), err error) {
+	p, err := service.Resolve(name)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	if err := ensureService(ctx, f, p); err != nil {
+		return nil, err
+	}
+	a, err := service.AttachRun(ctx, p, strconv.Itoa(os.Getpid()))
+	if err != nil {
+		return nil, err
+	}
+	opt.Slots = a
+	if c.jobs == "" {
+		opt.Workers = a.Workers()
+	}
+	return a.Close, nil
 }
 
 // countIDs counts the arguments of the form %N.

@@ -60,6 +60,18 @@ func execute(f *factory, c *commonFlags, opt runner.Options, fn func(context.Con
 	ctx, kill, stop := signals(context.Background())
 	defer stop()
 	opt.Kill = kill
+	if name := c.svc.attachedTo(f); name != "" && !opt.DryRun {
+		detach, err := attach(ctx, f, c, name, &opt)
+		var ue usageError
+		switch {
+		case errors.As(err, &ue):
+			return err
+		case err != nil:
+			fmt.Fprintf(f.stderr, "futures: %v\n", err)
+			return exitStatus(1)
+		}
+		defer detach()
+	}
 	prog := newProgress(c.progress, f.stderr)
 	if prog != nil && !opt.DryRun {
 		opt.Observer = prog

@@ -192,7 +192,7 @@ func (r *run) runAttempt(ctx context.Context, job *input.Job, c shell.Command, e
 			return
 		}
 		if r.throttle == nil {
-			r.attempt(ctx, job, c, env, files, js)
+			r.slotAttempt(ctx, job, c, env, files, js)
 			return
 		}
 		actx, s, err := r.throttle.start(ctx)
@@ -205,12 +205,30 @@ func (r *run) runAttempt(ctx context.Context, job *input.Job, c shell.Command, e
 			notStarted(res, r.halt.cause)
 			return
 		}
-		r.attempt(actx, job, c, env, files, js)
+		r.slotAttempt(actx, job, c, env, files, js)
 		if !r.throttle.end(s) || ctx.Err() != nil || r.halt.stopped() {
 			return
 		}
 		js.close()
 	}
+}
+
+// slotAttempt runs attempt holding one of opt.Slots, when they are set.
+func (r *run) slotAttempt(ctx context.Context, job *input.Job, c shell.Command, env []string, files *Files, js *jobState) {
+	if r.opt.Slots == nil {
+		r.attempt(ctx, job, c, env, files, js)
+		return
+	}
+	release, err := r.opt.Slots.Acquire(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			r.fault(err)
+		}
+		notStarted(js.res, err)
+		return
+	}
+	defer release()
+	r.attempt(ctx, job, c, env, files, js)
 }
 
 // notStarted marks res, a job none of whose attempts has run, cancelled

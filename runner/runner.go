@@ -176,6 +176,17 @@ type Options struct {
 	// any error. The Source's errors from then on are not faults. Run
 	// returns only after StopInput has returned.
 	StopInput func()
+	// Slots, if not nil, bounds the jobs running at once beyond Workers:
+	// each attempt holds one of its slots while it runs (an attached run,
+	// `--service NAME`, shares the slots of an executor service with its
+	// other clients).
+	Slots Slots
+}
+
+// Slots is a shared limit on running jobs: Acquire waits for a free slot
+// (or ctx to end, or fails) and returns the function that frees it.
+type Slots interface {
+	Acquire(ctx context.Context) (release func(), err error)
 }
 
 // run is one execution of a Source.

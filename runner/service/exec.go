@@ -115,6 +115,9 @@ type queued struct {
 	id      int64
 	spec    store.Spec
 	environ []string
+	// lease, when not nil, makes this entry a request for a slot by an
+	// attached run (attach.go) rather than a future.
+	lease *leaseReq
 }
 
 // running is a job the executor started.
@@ -137,15 +140,18 @@ type Executor struct {
 	st   *store.Store
 	opts ExecOptions
 
-	mu       sync.Mutex
-	queue    []queued
-	running  map[int64]*running
-	closed   bool
-	changed  chan struct{} // closed and replaced at every change of a future
-	draining map[int64]bool
-	again    map[int64]bool
-	slots    []int          // the free worker slots, lowest last
-	jobs     sync.WaitGroup // the goroutines of running jobs and callbacks
+	mu        sync.Mutex
+	queue     []queued
+	running   map[int64]*running
+	closed    bool
+	changed   chan struct{} // closed and replaced at every change of a future
+	draining  map[int64]bool
+	again     map[int64]bool
+	slots     []int               // the free worker slots, lowest last
+	leased    map[int]*Attachment // slots held by attached runs
+	attached  map[int64]*Attachment
+	attachSeq int64
+	jobs      sync.WaitGroup // the goroutines of running jobs and callbacks
 }
 
 // NewExecutor returns an executor of the futures in st.
@@ -165,6 +171,8 @@ func NewExecutor(st *store.Store, opts ExecOptions) *Executor {
 	}
 	return &Executor{
 		slots:    slots,
+		leased:   map[int]*Attachment{},
+		attached: map[int64]*Attachment{},
 		st:       st,
 		opts:     opts,
 		running:  map[int64]*running{},
@@ -215,12 +223,16 @@ func (e *Executor) Submit(ctx context.Context, sub Submission) ([]int64, error) 
 
 // dispatch starts queued futures while a worker is free; e.mu is held.
 func (e *Executor) dispatch() {
-	for len(e.running) < e.opts.Workers && len(e.queue) > 0 {
+	for len(e.slots) > 0 && len(e.queue) > 0 {
 		q := e.queue[0]
 		e.queue[0] = queued{}
 		e.queue = e.queue[1:]
 		if len(e.queue) == 0 {
 			e.queue = nil // let the array go
+		}
+		if q.lease != nil {
+			e.grant(q.lease)
+			continue
 		}
 		ctx, stop := context.WithCancel(context.Background())
 		slot := e.slots[len(e.slots)-1]
@@ -373,9 +385,11 @@ func (e *Executor) dropCancelled() {
 	if len(e.queue) == 0 {
 		return
 	}
-	ids := make([]int64, len(e.queue))
-	for i, q := range e.queue {
-		ids[i] = q.id
+	ids := make([]int64, 0, len(e.queue))
+	for _, q := range e.queue {
+		if q.lease == nil {
+			ids = append(ids, q.id)
+		}
 	}
 	fs, err := e.st.List(context.Background(), store.Filter{IDs: ids, States: []future.State{future.Pending}})
 	if err != nil {
@@ -387,7 +401,7 @@ func (e *Executor) dropCancelled() {
 	}
 	kept := e.queue[:0]
 	for _, q := range e.queue {
-		if pending[q.id] {
+		if q.lease != nil || pending[q.id] {
 			kept = append(kept, q)
 		}
 	}
@@ -543,8 +557,8 @@ func (e *Executor) Wait(ctx context.Context, ids []int64, rw ReturnWhen, timeout
 // deadlocked reports whether every worker is held by a job blocked in a
 // wait while futures are queued; e.mu is held.
 func (e *Executor) deadlocked() bool {
-	if len(e.queue) == 0 || len(e.running) < e.opts.Workers {
-		return false
+	if len(e.queue) == 0 || len(e.slots) > 0 || len(e.leased) > 0 {
+		return false // a free slot, or one an attached run will give back
 	}
 	for _, r := range e.running {
 		if r.waiting == 0 {
@@ -591,7 +605,9 @@ func (e *Executor) Shutdown(ctx context.Context, cancelFutures, terminate bool) 
 	var ids []int64
 	if cancelFutures {
 		for _, q := range e.queue {
-			ids = append(ids, q.id)
+			if q.lease == nil {
+				ids = append(ids, q.id)
+			}
 		}
 	}
 	if terminate {
@@ -612,7 +628,7 @@ func (e *Executor) Shutdown(ctx context.Context, cancelFutures, terminate bool) 
 func (e *Executor) Drain() {
 	for {
 		e.mu.Lock()
-		idle := len(e.queue) == 0 && len(e.running) == 0
+		idle := len(e.queue) == 0 && len(e.running) == 0 && len(e.leased) == 0
 		changed := e.changed
 		e.mu.Unlock()
 		if idle {

@@ -163,6 +163,7 @@ func Run(ctx context.Context, p Paths, opts RunOptions) (err error) {
 	ex := NewExecutor(st, ExecOptions{Workers: opts.Workers, Name: p.Name, Grace: opts.Grace, Log: logger, CallbackOutput: lf})
 	srv := NewServer(p, Options{Version: opts.Version, Workers: ex.Workers(), Log: logger})
 	handleFutures(srv, ex)
+	handleAttach(srv, ex)
 	stop := make(chan ShutdownRequest, 1)
 	var once sync.Once
 	srv.Handle(http.MethodPost, "/v1/shutdown", func(w http.ResponseWriter, r *http.Request) {
