@@ -22,6 +22,7 @@ import (
 	"github.com/futures-cli/futures/future"
 	"github.com/futures-cli/futures/pool/internal/wire"
 	"github.com/futures-cli/futures/pool/job"
+	"github.com/futures-cli/futures/pool/pgroup"
 	"github.com/futures-cli/futures/pool/shquote"
 )
 
@@ -88,7 +89,7 @@ func testExec(ctx context.Context, spec job.Spec, jio JobIO) job.Outcome {
 	if jio.Stderr != nil {
 		cmd.Stderr = gatedWriter{jio.Stderr, started}
 	}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = pgroup.Attr(syscall.SIGKILL)
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		return job.Outcome{ExitCode: 127, Err: err, Start: start}
