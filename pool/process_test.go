@@ -37,7 +37,13 @@ func TestMain(m *testing.M) {
 			exec = noopExec
 		}
 		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
-		err := ServeWorker(ctx, os.Stdin, os.Stdout, WorkerOptions{Exec: exec})
+		// As futures worker does (cmd/worker.go): a stdin whose Read a
+		// Close ends, for the worker to stop while its runner holds it open.
+		in := os.Stdin
+		if syscall.SetNonblock(0, true) == nil {
+			in = os.NewFile(0, "stdin")
+		}
+		err := ServeWorker(ctx, in, os.Stdout, WorkerOptions{Exec: exec})
 		stop()
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "test worker:", err)
