@@ -81,6 +81,31 @@ test: lint
 test-faults:
 	$(GO) test -tags faults -count=1 -timeout 10m -run '^TestFaultScale' .
 
+# The other systems futures is built for (README, Platforms): make cross
+# builds and vets (test files included) for each. make test-portable runs
+# the tests of the packages with platform code once more on Linux with the
+# portable fallbacks that macOS and FreeBSD take (FUTURES_FORCE_PORTABLE=1:
+# no Pdeathsig but the worker's parent watchdog, wait4 in place of waitid
+# and pidfd, a copy in place of splice, stdin read through select), the
+# CLI scripts but those that start sshd and Slurm (daemons.txtar: the
+# remote side is the same futures worker), and the fault tests of signals
+# and of a runner killed (about 1.5 minutes on 2 CPUs, the build cache warm).
+CROSS := darwin/amd64 darwin/arm64 freebsd/amd64 linux/arm64
+.PHONY: cross test-portable
+
+cross:
+	@set -e; for t in $(CROSS); do \
+		echo "GOOS=$${t%/*} GOARCH=$${t#*/} go build ./... && go vet ./..."; \
+		GOOS=$${t%/*} GOARCH=$${t#*/} $(GO) build ./...; \
+		GOOS=$${t%/*} GOARCH=$${t#*/} $(GO) vet ./...; \
+		GOOS=$${t%/*} GOARCH=$${t#*/} $(GO) vet -tags faults .; \
+	done
+
+test-portable: cross
+	FUTURES_FORCE_PORTABLE=1 $(GO) test -race -count=1 -timeout 10m ./internal/... ./pool/... ./runner/...
+	FUTURES_FORCE_PORTABLE=1 $(GO) test -race -count=1 -timeout 10m -skip '^TestScripts/daemons$$' \
+		-run '^(TestScripts|TestFaultRunnerKilledTakesItsJobsAlong|TestFaultInterruptWhileInputIsStillOpen|TestFaultGrandchildrenDieWithTheirJob|TestFaultSignalMidRunStopsEveryJobAndKeepsTheRecords)$$' .
+
 # staticcheck, pinned: release 2026.2.2 is module version v0.8.2, fetched
 # from the Go module proxy by go run (cached after the first run).
 # make lint runs it; LINT_STATICCHECK=0 skips it (offline, say).

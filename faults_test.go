@@ -1143,10 +1143,7 @@ var spoolFaults = []struct {
 		if err := os.Mkdir(dir, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=64k"); err != nil {
-			t.Skipf("cannot mount a tmpfs here: %v", err)
-		}
-		t.Cleanup(func() { _ = syscall.Unmount(dir, syscall.MNT_DETACH) })
+		mountTinyTmpfs(t, dir)
 		return dir, nil
 	}},
 	{"file size limit", func(t *testing.T) (string, []string) {

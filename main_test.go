@@ -7,6 +7,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/futures-cli/futures/cmd"
+	"github.com/futures-cli/futures/internal/platform"
 )
 
 // TestMain installs the futures command for the scripts, runs the tests,
@@ -31,6 +32,11 @@ func TestScripts(t *testing.T) {
 			// Under -race, futures is a race-built binary, whose every exit
 			// sleeps a second for late race reports: not in these scripts.
 			e.Setenv("GORACE", "atexit_sleep_ms=0")
+			// make test-portable: the scripts' futures takes the portable
+			// paths too (testscript passes on no other variable).
+			if v := os.Getenv(platform.ForceEnv); v != "" {
+				e.Setenv(platform.ForceEnv, v)
+			}
 			// The executor service's directories, never the real ones; a
 			// service a script left running is killed when it ends.
 			run, state := e.WorkDir+"/run", e.WorkDir+"/state"

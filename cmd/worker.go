@@ -24,8 +24,10 @@ type workerOptions struct {
 // process executor. It speaks the worker protocol (pool/internal/wire,
 // docs/process-executor.md) on its stdin and stdout and runs the jobs it is
 // given with proc.Exec. It exits when its stdin closes; SIGTERM (which a
-// local worker also gets when its runner dies), SIGINT or SIGHUP KILL its
-// running job's process group and make it exit at once.
+// local worker also gets when its runner dies, on Linux and FreeBSD),
+// SIGINT or SIGHUP KILL its running job's process group and make it exit at
+// once; so does its parent's death on macOS, where a watchdog stands in for
+// the signal (pool.WorkerOptions.ParentWatch).
 //
 // runF runs the parsed options; nil: runWorker, the real worker.
 func newCmdWorker(f *factory, runF func(*workerOptions) error) *cobra.Command {

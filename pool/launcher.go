@@ -59,7 +59,9 @@ type Process interface {
 // (Pdeathsig), even by SIGKILL: `futures worker` then KILLs its running
 // job's process group and exits. (SIGTERM rather than SIGKILL, so that the
 // worker can take its job's children down with it; the worker also exits
-// when its stdin closes, which is all a remote worker has.)
+// when its stdin closes, which is all a remote worker has.) On macOS, which
+// has no Pdeathsig, the worker watches its parent instead
+// (WorkerOptions.ParentWatch).
 type LocalLauncher struct {
 	// Command is the worker's argv; empty means os.Executable() and
 	// "worker".

@@ -22,6 +22,7 @@ import (
 	"github.com/futures-cli/futures/future"
 	"github.com/futures-cli/futures/pool/internal/wire"
 	"github.com/futures-cli/futures/pool/job"
+	"github.com/futures-cli/futures/pool/pgroup"
 	"github.com/futures-cli/futures/pool/shquote"
 )
 
@@ -36,7 +37,13 @@ func TestMain(m *testing.M) {
 			exec = noopExec
 		}
 		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
-		err := ServeWorker(ctx, os.Stdin, os.Stdout, WorkerOptions{Exec: exec})
+		// As futures worker does (cmd/worker.go): a stdin whose Read a
+		// Close ends, for the worker to stop while its runner holds it open.
+		in := os.Stdin
+		if syscall.SetNonblock(0, true) == nil {
+			in = os.NewFile(0, "stdin")
+		}
+		err := ServeWorker(ctx, in, os.Stdout, WorkerOptions{Exec: exec})
 		stop()
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "test worker:", err)
@@ -88,7 +95,7 @@ func testExec(ctx context.Context, spec job.Spec, jio JobIO) job.Outcome {
 	if jio.Stderr != nil {
 		cmd.Stderr = gatedWriter{jio.Stderr, started}
 	}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = pgroup.Attr(syscall.SIGKILL)
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		return job.Outcome{ExitCode: 127, Err: err, Start: start}

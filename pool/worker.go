@@ -29,6 +29,14 @@ type WorkerOptions struct {
 	// to the worker's stdout. Required;
 	// cmd/worker.go wires it to proc.ExecJob (runner/proc).
 	Exec func(ctx context.Context, spec job.Spec, jio JobIO) job.Outcome
+	// ParentWatch is how often the worker checks that its parent process
+	// is still the one that started it (getppid), standing in for a
+	// parent-death signal: once the parent is gone, ServeWorker KILLs the
+	// running job and returns an error matching ErrOrphaned. 0 means every
+	// 100 ms on a system without a parent-death signal
+	// (pgroup.DeathSignalDelivered false: macOS, or FUTURES_FORCE_PORTABLE=1)
+	// and never elsewhere; below 0, never.
+	ParentWatch time.Duration
 }
 
 // JobIO is where a job's output goes and how a worker stops it; see
@@ -58,7 +66,9 @@ type JobIO struct {
 // worker's stdin: a normal stop). When in ends while a job runs, the runner
 // is gone: the job is KILLed and ServeWorker returns an error matching
 // io.ErrUnexpectedEOF. When ctx ends, it KILLs the running job and returns
-// ctx.Err(). A garbled frame is an error, sent to the runner in an Error
+// ctx.Err(); when its parent process dies (see WorkerOptions.ParentWatch),
+// it KILLs the running job and returns an error matching ErrOrphaned. A
+// garbled frame is an error, sent to the runner in an Error
 // frame as well. While a job runs, the runner's frames (Cancel, Kill) and
 // the end of in are seen once it has run for watchDelay (2 ms).
 //
@@ -82,6 +92,13 @@ func ServeWorker(ctx context.Context, in io.Reader, out io.Writer, opts WorkerOp
 			_ = c.Close()
 		}
 	}
+	if period := parentWatchPeriod(opts.ParentWatch); period > 0 {
+		var cancel context.CancelCauseFunc
+		ctx, cancel = context.WithCancelCause(ctx)
+		defer cancel(nil)
+		ppid := os.Getppid()
+		s.watchers.Go(func() { watchParent(ppid, period, s.quit, cancel) })
+	}
 	stopAbort := context.AfterFunc(ctx, func() {
 		s.abort()
 		closeIn()
@@ -91,6 +108,9 @@ func ServeWorker(ctx context.Context, in io.Reader, out io.Writer, opts WorkerOp
 	close(s.quit)
 	closeIn()
 	s.watchers.Wait()
+	if cause := context.Cause(ctx); err != nil && errors.Is(cause, ErrOrphaned) {
+		return fmt.Errorf("pool: worker: %w", cause)
+	}
 	return err
 }
 

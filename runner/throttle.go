@@ -38,7 +38,7 @@ func ParseLoad(s string, cpus int) (float64, error) {
 // started again once there is memory.
 var ErrMemFree = errors.New("too little memory available (--memfree)")
 
-// checkEvery is how often the throttle reads /proc while it holds a job
+// checkEvery is how often the throttle reads the load while it holds a job
 // back, and how often --memfree looks at memory while jobs run.
 const checkEvery = 100 * time.Millisecond
 
@@ -48,7 +48,11 @@ type throttle struct {
 	delay   time.Duration
 	load    float64 // 0: no limit
 	memfree int64   // bytes; 0: no limit
-	proc    string  // where loadavg and meminfo are: /proc
+
+	// The system's readings (sysload.go): /proc's loadavg and meminfo on
+	// Linux, sysctl on the BSDs, or the files of Options.ProcDir.
+	loadAvg      func() (float64, error)
+	memAvailable func() (int64, error)
 
 	turn chan struct{} // held by the start being judged
 	last time.Time     // when the last job started; guarded by turn
@@ -72,28 +76,31 @@ type slot struct {
 	evicted bool // guarded by throttle.mu
 }
 
-// newThrottle returns the throttle that opt asks for, or nil. It reads
-// /proc once, so that a machine without the files is a usage error, and
-// starts the watcher of --memfree, which close stops.
+// newThrottle returns the throttle that opt asks for, or nil. It takes a
+// reading once, so that a machine without the files (or a system that
+// cannot tell, as macOS for --memfree) is a usage error, and starts the
+// watcher of --memfree, which close stops.
 func newThrottle(opt Options) (*throttle, error) {
 	if opt.Delay <= 0 && opt.Load <= 0 && opt.MemFree <= 0 {
 		return nil, nil
 	}
 	t := &throttle{
-		delay: opt.Delay, load: opt.Load, memfree: opt.MemFree, proc: opt.ProcDir,
+		delay: opt.Delay, load: opt.Load, memfree: opt.MemFree,
+		loadAvg: loadAvgReader, memAvailable: memAvailableReader,
 		turn: make(chan struct{}, 1), running: map[*slot]struct{}{},
 	}
-	if t.proc == "" {
-		t.proc = "/proc"
+	if dir := opt.ProcDir; dir != "" {
+		t.loadAvg = func() (float64, error) { return readLoad(dir) }
+		t.memAvailable = func() (int64, error) { return readMemAvailable(dir) }
 	}
 	if t.load > 0 {
-		if _, err := readLoad(t.proc); err != nil {
-			return nil, fmt.Errorf("--load: %w", err)
+		if _, err := t.loadAvg(); err != nil {
+			return nil, flagError("--load", err)
 		}
 	}
 	if t.memfree > 0 {
-		if _, err := readMemAvailable(t.proc); err != nil {
-			return nil, fmt.Errorf("--memfree: %w", err)
+		if _, err := t.memAvailable(); err != nil {
+			return nil, flagError("--memfree", err)
 		}
 		t.stop = make(chan struct{})
 		t.done.Go(t.watchMemory)
@@ -170,7 +177,7 @@ func (t *throttle) mayStart() bool {
 // checkEvery; an unreadable one counts as too high. t.mu is held.
 func (t *throttle) loadLocked() float64 {
 	if now := time.Now(); now.Sub(t.loadAt) >= checkEvery {
-		v, err := readLoad(t.proc)
+		v, err := t.loadAvg()
 		if err != nil {
 			v = t.load
 		}
@@ -183,7 +190,7 @@ func (t *throttle) loadLocked() float64 {
 // checkEvery; an unreadable one counts as none. t.mu is held.
 func (t *throttle) memLocked() int64 {
 	if now := time.Now(); now.Sub(t.memAt) >= checkEvery {
-		v, err := readMemAvailable(t.proc)
+		v, err := t.memAvailable()
 		if err != nil {
 			v = 0
 		}

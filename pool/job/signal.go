@@ -6,10 +6,11 @@ import (
 	"syscall"
 )
 
-// Outcome.Signal names the signal that killed a job, as Linux names it;
-// the joblog writes its number.
+// Outcome.Signal names the signal that killed a job, as the system names
+// it; the joblog writes its number.
 
-// signalNames are the names of Linux's standard signals.
+// signalNames are the names of the standard signals every POSIX system
+// has; platformSignals (signal_*.go) adds the system's own.
 var signalNames = map[syscall.Signal]string{
 	syscall.SIGHUP: "SIGHUP", syscall.SIGINT: "SIGINT", syscall.SIGQUIT: "SIGQUIT",
 	syscall.SIGILL: "SIGILL", syscall.SIGTRAP: "SIGTRAP", syscall.SIGABRT: "SIGABRT",
@@ -20,7 +21,7 @@ var signalNames = map[syscall.Signal]string{
 	syscall.SIGTSTP: "SIGTSTP", syscall.SIGTTIN: "SIGTTIN", syscall.SIGTTOU: "SIGTTOU",
 	syscall.SIGURG: "SIGURG", syscall.SIGXCPU: "SIGXCPU", syscall.SIGXFSZ: "SIGXFSZ",
 	syscall.SIGVTALRM: "SIGVTALRM", syscall.SIGPROF: "SIGPROF", syscall.SIGWINCH: "SIGWINCH",
-	syscall.SIGIO: "SIGIO", syscall.SIGPWR: "SIGPWR", syscall.SIGSYS: "SIGSYS",
+	syscall.SIGIO: "SIGIO", syscall.SIGSYS: "SIGSYS",
 }
 
 // SignalName returns a signal's name: "SIGKILL"; "SIG34" for one without.
@@ -28,14 +29,19 @@ func SignalName(s syscall.Signal) string {
 	if name, ok := signalNames[s]; ok {
 		return name
 	}
+	if name, ok := platformSignals[s]; ok {
+		return name
+	}
 	return "SIG" + strconv.Itoa(int(s))
 }
 
 // SignalNumber is the inverse of SignalName; it also takes a bare number.
 func SignalNumber(name string) (int, bool) {
-	for s, n := range signalNames {
-		if n == name {
-			return int(s), true
+	for _, names := range []map[syscall.Signal]string{signalNames, platformSignals} {
+		for s, n := range names {
+			if n == name {
+				return int(s), true
+			}
 		}
 	}
 	n, err := strconv.Atoi(strings.TrimPrefix(name, "SIG"))

@@ -13,16 +13,23 @@ import (
 
 // Attr returns the attributes that start a process as the leader of a new
 // process group (Setpgid), sent deathsig when the process that started it
-// dies (Pdeathsig; 0 for none).
+// dies (Pdeathsig; 0 for none) where the system has that
+// (DeathSignalDelivered); elsewhere the caller's child must notice its
+// parent's death itself (a worker's stdin closing, its parent watchdog).
 func Attr(deathsig syscall.Signal) *syscall.SysProcAttr {
-	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: deathsig}
+	a := &syscall.SysProcAttr{Setpgid: true}
+	setDeathSignal(a, deathsig)
+	return a
 }
 
 // SessionAttr returns the attributes that start a process as the leader of
 // a new session, and so of a new process group with no controlling
-// terminal (Setsid), sent deathsig when the process that started it dies.
+// terminal (Setsid), sent deathsig when the process that started it dies,
+// as Attr does.
 func SessionAttr(deathsig syscall.Signal) *syscall.SysProcAttr {
-	return &syscall.SysProcAttr{Setsid: true, Pdeathsig: deathsig}
+	a := &syscall.SysProcAttr{Setsid: true}
+	setDeathSignal(a, deathsig)
+	return a
 }
 
 // Signal sends sig to every process of the group pgid. A group that no

@@ -9,8 +9,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // start starts sh -c script as the leader of a new group; the script's
@@ -31,22 +29,6 @@ func start(t *testing.T, script string) *exec.Cmd {
 		t.Fatalf("waiting for the script to be ready: %v", err)
 	}
 	return cmd
-}
-
-// waitExit waits for pid to exit, leaving it a zombie (the group id stays
-// reserved), as a caller of Reap does.
-func waitExit(t *testing.T, pid int) {
-	t.Helper()
-	var info unix.Siginfo
-	for {
-		err := unix.Waitid(unix.P_PID, pid, &info, unix.WEXITED|unix.WNOWAIT, nil)
-		if err != unix.EINTR {
-			if err != nil {
-				t.Fatal(err)
-			}
-			return
-		}
-	}
 }
 
 // signalOf is the signal that killed cmd, or 0.

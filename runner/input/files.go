@@ -25,9 +25,10 @@ import (
 // more input returns at once (os.ErrDeadlineExceeded). Files opened by
 // name are pollable already. Stdin is a descriptor the process inherited,
 // often blocking and shared with other processes, so it is not touched:
-// when it is a pipe or a terminal, it is opened anew (/proc/self/fd/0: a
-// description of our own, made non-blocking by os); when it is a socket,
-// Stop shuts down its reading side. A regular file never waits, and is
+// when it is a pipe or a terminal, it is opened anew on Linux
+// (/proc/self/fd/0: a description of our own, made non-blocking by os), and
+// elsewhere read through select(2) with a pipe of its own that Stop closes
+// (selectReader); when it is a socket, Stop shuts down its reading side. A regular file never waits, and is
 // read as it is.
 type Files struct {
 	// Stdin is the run's standard input, read for "-" and when no FILE is
@@ -38,11 +39,12 @@ type Files struct {
 	// silently.
 	Notice io.Writer
 
-	mu      sync.Mutex  // guards the fields below
-	files   []*os.File  // whose reads Stop interrupts
-	sock    bool        // stdin is a socket: Stop shuts down its reading side
-	opened  []*os.File  // files opened for stdin, closed by Close
-	inputs  []inputFile // every regular file read, for CheckOutputs
+	mu      sync.Mutex      // guards the fields below
+	files   []*os.File      // whose reads Stop interrupts
+	sock    bool            // stdin is a socket: Stop shuts down its reading side
+	opened  []*os.File      // files opened for stdin, closed by Close
+	selects []*selectReader // stdin read through select, stopped by Stop, closed by Close
+	inputs  []inputFile     // every regular file read, for CheckOutputs
 	stopped bool
 	told    bool // Notice was told
 }
@@ -166,9 +168,19 @@ func (f *Files) stdin() io.Reader {
 			}
 			f.tell()
 		}
-		file, err := os.OpenFile("/proc/self/fd/0", os.O_RDONLY|syscall.O_NOCTTY, 0)
+		file, err := reopenStdin()
 		if err != nil {
-			return r
+			sr, err := newSelectReader(0)
+			if err != nil {
+				return r
+			}
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			f.selects = append(f.selects, sr)
+			if f.stopped {
+				sr.stop()
+			}
+			return sr
 		}
 		f.mu.Lock()
 		f.opened = append(f.opened, file)
@@ -211,6 +223,9 @@ func (f *Files) Stop() {
 	for _, file := range f.files {
 		_ = file.SetReadDeadline(time.Now())
 	}
+	for _, sr := range f.selects {
+		sr.stop()
+	}
 	if f.sock {
 		_ = syscall.Shutdown(0, syscall.SHUT_RD)
 	}
@@ -225,4 +240,8 @@ func (f *Files) Close() {
 		_ = file.Close()
 	}
 	f.opened = nil
+	for _, sr := range f.selects {
+		sr.close()
+	}
+	f.selects = nil
 }

@@ -15,7 +15,6 @@ import (
 	"sync"
 	"syscall"
 	"time"
-	"unsafe"
 
 	"github.com/futures-cli/futures/pool"
 	"github.com/futures-cli/futures/pool/job"
@@ -202,32 +201,47 @@ func Exec(ctx context.Context, c shell.Command, o ExecOptions) job.Outcome {
 	p.startCopying()
 
 	g := pgroup.Watch(ctx, proc.Pid, o.Grace, o.Kill)
-	if !p.pumpUntilExit(proc.Pid) {
-		waitExit(proc.Pid)
+	done, r := p.pumpUntilExit(proc.Pid)
+	if !done {
+		r = waitExit(proc.Pid)
 	}
 	end := time.Now()
 	canceled := g.Reap()
-	state, waitErr := proc.Wait()
+	var st *exitStatus
+	var waitErr error
+	if r != nil {
+		// The portable wait (wait4) has reaped the process: os.Process
+		// has nothing left to wait for.
+		_ = proc.Release()
+		st, waitErr = r, r.err
+	} else {
+		state, err := proc.Wait()
+		waitErr = err
+		if state != nil {
+			st = &exitStatus{}
+			st.ws, _ = state.Sys().(syscall.WaitStatus)
+			if ru, ok := state.SysUsage().(*syscall.Rusage); ok && ru != nil {
+				st.ru = *ru
+			}
+		}
+	}
 
 	errs := p.finish()
 	out := job.Outcome{Start: start, Duration: end.Sub(start), ExitCode: -1, Canceled: canceled}
 	if waitErr != nil {
 		errs = append([]error{fmt.Errorf("waiting for %s: %w", argv[0], waitErr)}, errs...)
 	}
-	if state != nil {
-		ws, _ := state.Sys().(syscall.WaitStatus)
-		switch {
+	if st != nil && waitErr == nil {
+		switch ws := st.ws; {
 		case ws.Signaled():
 			out.ExitCode = 128 + int(ws.Signal())
 			out.Signal = job.SignalName(ws.Signal())
 		default:
 			out.ExitCode = ws.ExitStatus()
 		}
-		if ru, ok := state.SysUsage().(*syscall.Rusage); ok && ru != nil {
-			out.MaxRSSKB = ru.Maxrss
-			out.User = time.Duration(ru.Utime.Nano())
-			out.Sys = time.Duration(ru.Stime.Nano())
-		}
+		out.MaxRSSKB = maxRSSKB(&st.ru)
+		out.User = time.Duration(st.ru.Utime.Nano())
+		out.Sys = time.Duration(st.ru.Stime.Nano())
 	}
 	out.Err = errors.Join(errs...)
 	return out
@@ -394,21 +408,6 @@ func hasKey(env []string, key string) bool {
 		}
 	}
 	return false
-}
-
-// waitExit blocks until process pid has exited, leaving it a zombie
-// (WNOWAIT): until os.Process.Wait reaps it, its pid and its process group
-// id stay reserved, so signalling the group cannot hit another one.
-func waitExit(pid int) {
-	const pPID = 1     // P_PID
-	var info [128]byte // siginfo_t
-	for {
-		_, _, e := syscall.Syscall6(syscall.SYS_WAITID, pPID, uintptr(pid),
-			uintptr(unsafe.Pointer(&info)), syscall.WEXITED|syscall.WNOWAIT, 0, 0)
-		if e != syscall.EINTR {
-			return
-		}
-	}
 }
 
 // plumbing is a job's standard files: the ones handed to the child, the

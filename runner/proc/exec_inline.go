@@ -6,7 +6,8 @@ import (
 	"os"
 	"syscall"
 	"time"
-	"unsafe"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/futures-cli/futures/runner/internal/copybuf"
 )
@@ -39,25 +40,11 @@ import (
 // descriptor that the runtime's poller does not know.
 type rawFD struct{ fd int }
 
-// sysPidfdOpen is the pidfd_open(2) system call (Linux 5.3); a variable
-// for a test of what happens without it.
-var sysPidfdOpen uintptr = 434
-
-// pollIn is POLLIN: readable, or (with POLLHUP) at its end.
-const pollIn = 0x1
-
-// pollFd is struct pollfd.
-type pollFd struct {
-	fd      int32
-	events  int16
-	revents int16
-}
-
 // rawOutput makes a pipe for w whose read end is raw: the child gets the
 // write end.
 func (p *plumbing) rawOutput(w io.Writer) (*os.File, error) {
 	var fds [2]int
-	if err := syscall.Pipe2(fds[:], syscall.O_CLOEXEC); err != nil {
+	if err := pipeCloexec(&fds); err != nil {
 		return nil, fmt.Errorf("output pipe: %w", err)
 	}
 	if err := syscall.SetNonblock(fds[0], true); err != nil {
@@ -86,37 +73,36 @@ func (p *plumbing) rawOpen() int {
 }
 
 // pumpUntilExit copies the raw pipes' output until the job's main process
-// pid has exited, leaving it a zombie as waitExit does. It reports false,
-// having done nothing, when there is no raw pipe.
-func (p *plumbing) pumpUntilExit(pid int) bool {
+// pid has exited, and reports true; it leaves the process a zombie as
+// waitExit does, or returns its status when the portable wait reaped it.
+// It reports false, having done nothing, when there is no raw pipe.
+func (p *plumbing) pumpUntilExit(pid int) (bool, *exitStatus) {
 	if p.rawOpen() == 0 {
-		return false
+		return false, nil
 	}
-	pidfd := -1
-	if fd, _, e := syscall.Syscall(sysPidfdOpen, uintptr(pid), 0, 0); e == 0 {
-		pidfd = int(fd)
-		defer syscall.Close(int(fd))
+	pidfd := openPidfd(pid)
+	if pidfd >= 0 {
+		defer syscall.Close(pidfd)
 	}
 	for {
 		if pidfd >= 0 {
 			done, err := p.poll(pidfd, -1)
 			switch {
 			case done:
-				return true
+				return true, nil
 			case err != nil && err != syscall.EINTR:
 				pidfd = -1 // cannot happen; if it does, check the exit by hand
 			}
 			continue
 		}
 		if p.rawOpen() == 0 {
-			waitExit(pid)
-			return true
+			return true, waitExit(pid)
 		}
 		if _, err := p.poll(-1, 10*time.Millisecond); err != nil && err != syscall.EINTR {
 			time.Sleep(time.Millisecond)
 		}
-		if exited(pid) {
-			return true
+		if done, st := exited(pid); done {
+			return true, st
 		}
 	}
 }
@@ -146,31 +132,29 @@ func (p *plumbing) pumpUntil(deadline time.Time) {
 // exited; it copies what the pipes hold and reports whether pidfd did.
 // Its error is poll(2)'s: EINTR, say.
 func (p *plumbing) poll(pidfd int, timeout time.Duration) (done bool, err error) {
-	var fds [3]pollFd // stdout, stderr, pidfd
+	var fds [3]unix.PollFd // stdout, stderr, pidfd
 	var of [3]*stream
 	n := 0
 	for _, s := range p.streams {
 		if s.raw != nil && n < 2 {
-			fds[n], of[n] = pollFd{fd: int32(s.raw.fd), events: pollIn}, s
+			fds[n], of[n] = unix.PollFd{Fd: int32(s.raw.fd), Events: unix.POLLIN}, s
 			n++
 		}
 	}
 	if pidfd >= 0 {
-		fds[n] = pollFd{fd: int32(pidfd), events: pollIn}
+		fds[n] = unix.PollFd{Fd: int32(pidfd), Events: unix.POLLIN}
 		n++
 	}
-	var ts *syscall.Timespec
+	ms := -1
 	if timeout >= 0 {
-		t := syscall.NsecToTimespec(int64(timeout))
-		ts = &t
+		ms = int((timeout + time.Millisecond - 1) / time.Millisecond)
 	}
-	_, _, e := syscall.Syscall6(syscall.SYS_PPOLL, uintptr(unsafe.Pointer(&fds[0])), uintptr(n), uintptr(unsafe.Pointer(ts)), 0, 0, 0)
-	if e != 0 {
-		return false, e
+	if _, err := unix.Poll(fds[:n], ms); err != nil {
+		return false, err
 	}
 	for i := range n {
 		switch {
-		case fds[i].revents == 0:
+		case fds[i].Revents == 0:
 		case of[i] != nil:
 			of[i].readRaw(*p.buf)
 		default:
@@ -222,19 +206,5 @@ func (s *stream) closeRaw() {
 	if s.raw != nil {
 		syscall.Close(s.raw.fd)
 		s.raw = nil
-	}
-}
-
-// exited reports whether process pid has exited, leaving it a zombie.
-func exited(pid int) bool {
-	const pPID = 1     // P_PID
-	var info [128]byte // siginfo_t; si_pid at offset 16
-	for {
-		_, _, e := syscall.Syscall6(syscall.SYS_WAITID, pPID, uintptr(pid),
-			uintptr(unsafe.Pointer(&info)), syscall.WEXITED|syscall.WNOWAIT|syscall.WNOHANG, 0, 0)
-		if e == syscall.EINTR {
-			continue
-		}
-		return e != 0 || *(*int32)(unsafe.Pointer(&info[16])) != 0
 	}
 }

@@ -16,22 +16,6 @@ import (
 	"github.com/futures-cli/futures/runner/output"
 )
 
-// TestExecInline runs, with ExecOptions.Inline, the cases of output and
-// cancellation that the goroutine readers are tested for, with and without
-// a pidfd to watch the job's exit.
-func TestExecInline(t *testing.T) {
-	for _, mode := range []string{"pidfd", "no pidfd"} {
-		t.Run(mode, func(t *testing.T) {
-			if mode == "no pidfd" {
-				saved := sysPidfdOpen
-				sysPidfdOpen = 1 << 20 // no such system call: ENOSYS
-				t.Cleanup(func() { sysPidfdOpen = saved })
-			}
-			testExecInline(t)
-		})
-	}
-}
-
 func testExecInline(t *testing.T) {
 	inline := func(o ExecOptions) ExecOptions { o.Inline = true; return o }
 	t.Run("the same writer for stdout and stderr keeps their order", func(t *testing.T) {

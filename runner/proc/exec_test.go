@@ -196,15 +196,20 @@ func TestExecSignals(t *testing.T) {
 }
 
 func TestExecRusage(t *testing.T) {
-	out := Exec(context.Background(),
-		shellCmd(`i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done`), ExecOptions{})
-	if out.ExitCode != 0 || out.Err != nil {
-		t.Fatalf("got %+v", out)
-	}
-	if out.User+out.Sys <= 0 || out.MaxRSSKB <= 0 || out.Duration <= 0 || out.Start.IsZero() {
-		t.Errorf("a busy job reports user %v, sys %v, max RSS %d KiB, duration %v, start %v",
-			out.User, out.Sys, out.MaxRSSKB, out.Duration, out.Start)
-	}
+	forEachWait(t, func(t *testing.T) {
+		for _, inline := range []bool{false, true} {
+			var w execOut
+			out := Exec(context.Background(),
+				shellCmd(`i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done; echo done`), ExecOptions{Stdout: &w, Inline: inline})
+			if out.ExitCode != 0 || out.Err != nil || w.String() != "done\n" {
+				t.Fatalf("inline %v: got %+v, output %q", inline, out, w.String())
+			}
+			if out.User+out.Sys <= 0 || out.MaxRSSKB <= 0 || out.Duration <= 0 || out.Start.IsZero() {
+				t.Errorf("inline %v: a busy job reports user %v, sys %v, max RSS %d KiB, duration %v, start %v",
+					inline, out.User, out.Sys, out.MaxRSSKB, out.Duration, out.Start)
+			}
+		}
+	})
 }
 
 func TestExecStdin(t *testing.T) {
@@ -620,7 +625,7 @@ func TestExecStartedComesBeforeOutput(t *testing.T) {
 				started := false
 				o.Started = func(pid int) {
 					started = true
-					waitExit(pid)
+					waitZombie(t, pid)
 					for range 1000 {
 						runtime.Gosched()
 					}

@@ -33,6 +33,9 @@ import (
 // environment (env -i). The sweep KILLs each marked process by its pid,
 // not by its process group (pool/pgroup): the group of a process that left
 // its job's group may hold processes the sweep leaves alone.
+//
+// The sweep reads /proc (each process's environ): Linux only. On macOS and
+// FreeBSD it finds nothing, and kills nothing (README, Platforms).
 
 // runEnv is the environment variable that marks the processes of a run.
 const runEnv = "FUTURES_RUN"

@@ -336,8 +336,11 @@ func (rs *Results) JobEnded(res *Result) error {
 }
 
 // replaceDir renames the directory tmp to dst, replacing a dst that
-// exists: the two are swapped at once (renameat2 RENAME_EXCHANGE), so a
-// reader sees the old result or the new one, and the old is removed.
+// exists: the two are swapped at once (exchangeDirs: renameat2
+// RENAME_EXCHANGE on Linux, renamex_np RENAME_SWAP on macOS), so a reader
+// sees the old result or the new one, and the old is removed. Where the
+// system or the file system cannot swap (FreeBSD), the old is removed
+// first, then the new renamed into place.
 func replaceDir(tmp, dst string) error {
 	err := os.Rename(tmp, dst)
 	if err == nil {
@@ -346,7 +349,7 @@ func replaceDir(tmp, dst string) error {
 	if !errors.Is(err, unix.ENOTEMPTY) && !errors.Is(err, unix.EEXIST) {
 		return err
 	}
-	if xerr := unix.Renameat2(unix.AT_FDCWD, tmp, unix.AT_FDCWD, dst, unix.RENAME_EXCHANGE); xerr != nil {
+	if xerr := exchangeDirs(tmp, dst); xerr != nil {
 		// No exchange on this file system: remove, then rename.
 		if err := os.RemoveAll(dst); err != nil {
 			return err

@@ -36,9 +36,10 @@ const (
 	lockFile   = "start.lock"
 )
 
-// maxSocketPath is the size of sockaddr_un's sun_path on Linux (104 on the
-// BSDs and macOS): a socket's path must be shorter, with its NUL.
-const maxSocketPath = 108
+// maxSocketPath is the size of sockaddr_un's sun_path on this system (108
+// on Linux, 104 on the BSDs and macOS): a socket's path must be shorter,
+// with its NUL.
+const maxSocketPath = len(syscall.RawSockaddrUnix{}.Path)
 
 // ErrBadName is wrapped by the error for a service name that cannot be a
 // directory name of its own.

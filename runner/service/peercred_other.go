@@ -1,4 +1,4 @@
-//go:build !linux
+//go:build !linux && !darwin && !freebsd
 
 package service
 
@@ -8,8 +8,9 @@ import (
 	"runtime"
 )
 
-// The BSDs and macOS have getpeereid(3) (LOCAL_PEERCRED); until it is
-// wired here, Listen refuses to serve rather than serve without the check.
+// On a system futures has no peer-credential check for (Linux has
+// SO_PEERCRED, macOS and FreeBSD LOCAL_PEERCRED), Listen refuses to serve
+// rather than serve without the check.
 const peerCheckSupported = false
 
 var errNoPeerCheck = errors.New("no peer-credential check on " + runtime.GOOS + " yet: refusing to listen")

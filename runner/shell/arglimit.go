@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"syscall"
 )
 
 // ArgLimits are how large a command may be for exec(2) to start it, as
@@ -20,37 +19,31 @@ type ArgLimits struct {
 	Arg int
 }
 
-// Linux's constants (include/uapi/linux/limits.h, fs/exec.c).
 const (
-	legacyArgMax = 128 << 10 // ARG_MAX: the room whatever the stack limit
-	stackLimit   = 8 << 20   // _STK_LIM: the room is at most ¾ of it
-	argMargin    = 4 << 10   // what SystemArgLimits leaves free
-	pointerSize  = 8
+	argMargin   = 4 << 10 // what SystemArgLimits leaves free
+	pointerSize = 8
 )
 
 // SystemArgLimits returns the limits for the commands this process starts:
-// the room the kernel gives arguments and environment together (a quarter
-// of the stack size limit, at least 128 KiB and at most 6 MiB, as Linux
-// computes it; getconf ARG_MAX gives the same below a 24 MiB stack limit),
-// less the size of this process's environment, which every job inherits,
-// and a margin of 4 KiB for the variables futures adds (FUTURES_SEQ…) and
-// the program's path (xargs leaves 2 KiB). One argument may be 32 pages
-// (MAX_ARG_STRLEN: 128 KiB).
+// the room the system gives arguments and environment together (on Linux,
+// a quarter of the stack size limit, at least 128 KiB and at most 6 MiB, as
+// Linux computes it; getconf ARG_MAX gives the same below a 24 MiB stack
+// limit; on macOS and FreeBSD, kern.argmax), less the size of this
+// process's environment, which every job inherits, and a margin of 4 KiB
+// for the variables futures adds (FUTURES_SEQ…) and the program's path
+// (xargs leaves 2 KiB). On Linux one argument may be 32 pages
+// (MAX_ARG_STRLEN: 128 KiB); elsewhere the whole room.
 //
 // What an --initializer of the process executor adds to its worker's
 // environment is not counted: a job whose command no longer fits fails
 // with "argument list too long".
 func SystemArgLimits() ArgLimits {
-	room := uint64(legacyArgMax)
-	var rl syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_STACK, &rl); err == nil {
-		room = max(room, min(rl.Cur/4, stackLimit/4*3))
-	}
-	total := int(room) - argMargin
+	room, arg := systemArgRoom()
+	total := room - argMargin
 	for _, kv := range os.Environ() {
 		total -= len(kv) + 1 + pointerSize
 	}
-	return ArgLimits{Total: max(total, 0), Arg: 32 * os.Getpagesize()}
+	return ArgLimits{Total: max(total, 0), Arg: arg}
 }
 
 // Measure returns the size of c, started under shell when it needs one,

@@ -5,7 +5,6 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
-	"strings"
 	"sync"
 )
 
@@ -118,11 +117,6 @@ func CheckHello(peer Hello) error {
 	return nil
 }
 
-// BootID is this machine's boot id, "" where there is none to read.
-var BootID = sync.OnceValue(func() string {
-	b, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
-	if err != nil {
-		return ""
-	}
-	return strings.TrimSpace(string(b))
-})
+// BootID is this machine's boot id (bootid_*.go), "" where there is none
+// to read.
+var BootID = sync.OnceValue(bootID)
