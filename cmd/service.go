@@ -8,13 +8,16 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/futures-cli/futures/future"
+	"github.com/futures-cli/futures/pool"
 	"github.com/futures-cli/futures/runner"
 	"github.com/futures-cli/futures/runner/service"
 	"github.com/futures-cli/futures/runner/service/store"
@@ -28,13 +31,98 @@ func serviceFlag(c *cobra.Command, name *string) {
 	_ = c.RegisterFlagCompletionFunc("service", completeServiceFlag)
 }
 
+// poolFlags are the flags of `futures start` that say how the service
+// runs its jobs; start passes them on to `futures service`.
+type poolFlags struct {
+	jobs         string
+	executor     string
+	initializer  string
+	maxTasks     int
+	workerPrefix string
+	shell        string
+	grace        time.Duration
+	remote       remoteFlags
+}
+
+func (pf *poolFlags) register(fs *pflag.FlagSet) {
+	fs.StringVarP(&pf.jobs, "max-workers", "j", "", "jobs at once: N, N% of the CPUs, cpu (CPUs+1) or io (5×CPUs); default: the number of CPUs (with -S: per host)")
+	fs.StringVar(&pf.executor, "executor", "thread", "thread (each job a process of the service) or process (long-lived worker processes: --initializer, --max-tasks-per-child, -S, --launcher)")
+	fs.StringVar(&pf.initializer, "initializer", "", "process executor: command run once per worker before its first job")
+	fs.IntVar(&pf.maxTasks, "max-tasks-per-child", 0, "process executor: replace a worker after N jobs; 0: never")
+	fs.StringVar(&pf.workerPrefix, "worker-prefix", "worker", "process executor: worker names are PREFIX_N")
+	fs.StringVar(&pf.shell, "shell", "/bin/sh", "shell for command lines that need one; run as SHELL -c LINE")
+	durationVar(fs, &pf.grace, "grace", 5*time.Second, "time between TERM and KILL when a job is stopped (cancel --terminate, SIGTERM)")
+	pf.remote.register(fs)
+}
+
+// runOptions checks the flags and turns them into the service's options;
+// errors are usage errors.
+func (pf *poolFlags) runOptions(f *factory) (service.RunOptions, error) {
+	ro := service.RunOptions{Grace: pf.grace}
+	c := &commonFlags{executor: pf.executor, remote: pf.remote}
+	if err := pf.remote.executor(c); err != nil {
+		return ro, err
+	}
+	if err := executorChoice.check(c.executor); err != nil {
+		return ro, err
+	}
+	n, err := runner.ParseWorkers(pf.jobs, f.numCPU())
+	if err != nil {
+		return ro, usageError{err}
+	}
+	if n == runner.NoLimit {
+		return ro, usagef("-j 0 (no limit) is not for a service: give a number")
+	}
+	ro.Workers = n
+	if c.executor != runner.ProcessExecutor {
+		if pf.initializer != "" || pf.maxTasks != 0 {
+			return ro, usagef("--initializer and --max-tasks-per-child need --executor process")
+		}
+		return ro, nil
+	}
+	if pf.maxTasks < 0 {
+		return ro, usagef("--max-tasks-per-child %d: want 0 (no limit) or more", pf.maxTasks)
+	}
+	var o runner.Options
+	o.Executor = c.executor
+	if err := pf.remote.apply(&o, pf.jobs); err != nil {
+		return ro, err
+	}
+	ro.Process = &pool.ProcessOptions{
+		NamePrefix: pf.workerPrefix, Initializer: pf.initializer, MaxTasksPerChild: pf.maxTasks,
+		Shell: []string{pf.shell, "-c"}, WorkerLoss: o.WorkerLoss,
+	}
+	ro.Remote = o.Remote
+	return ro, nil
+}
+
+// settings are the flags set in fs (but --service), as `futures service`
+// takes them: how start passes them on, and what a running service is
+// compared with.
+func settings(fs *pflag.FlagSet) []string {
+	var args []string
+	fs.Visit(func(fl *pflag.Flag) {
+		if fl.Name == "service" {
+			return
+		}
+		if sv, ok := fl.Value.(pflag.SliceValue); ok {
+			for _, v := range sv.GetSlice() {
+				args = append(args, "--"+fl.Name+"="+v)
+			}
+			return
+		}
+		args = append(args, "--"+fl.Name+"="+fl.Value.String())
+	})
+	return args
+}
+
 // newCmdService builds `futures service`, hidden: the executor service
 // itself, which `futures start` runs detached (service.Run).
 func newCmdService(f *factory) *cobra.Command {
 	var name string
-	var ro service.RunOptions
+	var pf poolFlags
 	c := &cobra.Command{
-		Use:    "service [--service NAME]",
+		Use:    "service [--service NAME] [start's flags]",
 		Short:  "Run the executor service in the foreground (started by futures start)",
 		Hidden: true,
 		Args:   cobra.NoArgs,
@@ -43,12 +131,14 @@ func newCmdService(f *factory) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			ro, err := pf.runOptions(f)
+			if err != nil {
+				return err
+			}
+			ro.Version = version()
+			ro.Settings = strings.Join(settings(cmd.Flags()), " ")
 			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 			defer stop()
-			ro.Version = version()
-			if ro.Workers <= 0 {
-				ro.Workers = f.numCPU()
-			}
 			if err := service.Run(ctx, p, ro); err != nil {
 				fmt.Fprintf(f.stderr, "futures service: %v\n", err)
 				return exitStatus(1)
@@ -57,24 +147,30 @@ func newCmdService(f *factory) *cobra.Command {
 		},
 	}
 	serviceFlag(c, &name)
-	c.Flags().IntVarP(&ro.Workers, "max-workers", "j", 0, "jobs at once; 0: the number of CPUs")
-	durationVar(c.Flags(), &ro.Grace, "grace", 5*time.Second, "time between TERM and KILL when a job is stopped")
+	pf.register(c.Flags())
 	return c
 }
 
 // newCmdStart builds `futures start`: find the service running or start
 // it, and return once it answers.
 func newCmdStart(f *factory) *cobra.Command {
-	var name, jobs string
-	var grace time.Duration
+	var name string
+	var pf poolFlags
 	c := &cobra.Command{
-		Use:   "start [--service NAME] [-j N] [--grace D]",
+		Use:   "start [--service NAME] [-j N] [--executor thread|process] [--initializer CMD] [--max-tasks-per-child N] [-S HOST... | --launcher srun|CMD]",
 		Short: "Start an executor service in the background (nothing to do when it runs)",
 		Long: `Start the executor service NAME in the background and return once it accepts
 work: at most -j jobs at once (N, N% of the CPUs, cpu, io; default the number of
-CPUs), in the order submitted. Starting a service that already runs succeeds and
-does nothing; asking it for another -j is an error. Its socket
-is in $XDG_RUNTIME_DIR/futures/NAME/, its store and log (service.log) in
+CPUs), in the order submitted. Each job is a process of the service's own
+(--executor thread, the default), or runs in a long-lived worker process
+(--executor process: --initializer, --max-tasks-per-child), here or on other
+hosts (-S HOST, --sshloginfile, --launcher srun|CMD, as for map), started once
+and kept warm for every client. Jobs on other hosts run in their worker's
+directory and environment; the others in the submitter's.
+
+Starting a service that already runs succeeds and does nothing; asking it for
+other settings is an error (shut it down first). Its socket is in
+$XDG_RUNTIME_DIR/futures/NAME/, its store and log (service.log) in
 $XDG_STATE_HOME/futures/NAME/ (docs/service.md).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -82,19 +178,11 @@ $XDG_STATE_HOME/futures/NAME/ (docs/service.md).`,
 			if err != nil {
 				return err
 			}
-			workers := 0
-			if jobs != "" {
-				if workers, err = runner.ParseWorkers(jobs, f.numCPU()); err != nil {
-					return usageError{err}
-				}
-				if workers == runner.NoLimit {
-					return usagef("start: -j 0 (no limit) is not for a service: give a number")
-				}
+			if _, err := pf.runOptions(f); err != nil {
+				return err
 			}
-			command := []string{"futures", "service", "--service", p.Name, "--grace", grace.String()}
-			if workers > 0 {
-				command = append(command, "-j", strconv.Itoa(workers))
-			}
+			set := settings(cmd.Flags())
+			command := append([]string{"futures", "service", "--service", p.Name}, set...)
 			info, started, err := service.Start(context.Background(), p, service.StartOptions{
 				Command: command,
 				Notify:  func(msg string) { fmt.Fprintf(f.stderr, "futures: %s\n", msg) },
@@ -103,16 +191,16 @@ $XDG_STATE_HOME/futures/NAME/ (docs/service.md).`,
 				fmt.Fprintf(f.stderr, "futures start: %v\n", err)
 				return exitStatus(1)
 			}
-			if !started && workers > 0 && info.Workers != workers {
-				fmt.Fprintf(f.stderr, "futures start: service %s already runs with -j %d, not -j %d: shut it down first (futures shutdown --service %s)\n", p.Name, info.Workers, workers, p.Name)
+			if want := strings.Join(set, " "); !started && len(set) > 0 && info.Settings != want {
+				fmt.Fprintf(f.stderr, "futures start: service %s already runs with other settings (%q, not %q): shut it down first (futures shutdown --service %s)\n", p.Name, info.Settings, want, p.Name)
 				return exitStatus(1)
 			}
 			return nil
 		},
 	}
 	serviceFlag(c, &name)
-	c.Flags().StringVarP(&jobs, "max-workers", "j", "", "jobs at once: N, N% of the CPUs, cpu (CPUs+1) or io (5×CPUs); default: the number of CPUs")
-	durationVar(c.Flags(), &grace, "grace", 5*time.Second, "time between TERM and KILL when a job is stopped (cancel --terminate, SIGTERM)")
+	pf.register(c.Flags())
+	completeChoices(c)
 	return c
 }
 
@@ -246,6 +334,8 @@ func printStatus(f *factory, p service.Paths, asJSON bool) error {
 		worker := r.Worker
 		if worker == "" {
 			worker = "-"
+		} else if r.Host != "" {
+			worker += "@" + r.Host
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, state, code, dur, worker, r.Command)
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/futures-cli/futures/future"
+	"github.com/futures-cli/futures/pool"
 	"github.com/futures-cli/futures/pool/job"
 	"github.com/futures-cli/futures/pool/shquote"
 	"github.com/futures-cli/futures/runner/proc"
@@ -107,6 +108,18 @@ type ExecOptions struct {
 	Log *log.Logger
 	// CallbackOutput receives the output of done-callbacks; nil discards.
 	CallbackOutput io.Writer
+	// Pool, if not nil, runs the jobs in its worker processes (the
+	// process executor, local or on other hosts: `futures start
+	// --executor process`, -S, --launcher); it must have Workers workers.
+	// Nil runs each job as a process of the service's own (the thread
+	// executor). Shell is the pool's shell for command lines; nil is
+	// /bin/sh -c.
+	Pool  pool.Executor[job.Outcome]
+	Shell []string
+	// Remote is true when Pool's workers run on other hosts: a job then
+	// runs in its worker's directory and environment, not the
+	// submitter's.
+	Remote bool
 }
 
 // queued is a future waiting for a worker, with what the store does not
@@ -251,7 +264,11 @@ func (e *Executor) dispatch() {
 // the waiters and runs its callbacks.
 func (e *Executor) run(ctx context.Context, q queued, r *running) {
 	defer r.stop()
-	e.start(ctx, q, r)
+	if e.opts.Pool != nil {
+		e.startOnPool(ctx, q, r)
+	} else {
+		e.start(ctx, q, r)
+	}
 	e.mu.Lock()
 	delete(e.running, q.id)
 	e.slots = append(e.slots, r.slot)
@@ -266,7 +283,7 @@ func (e *Executor) run(ctx context.Context, q queued, r *running) {
 // set_running_or_notify_cancel).
 func (e *Executor) start(ctx context.Context, q queued, r *running) {
 	bg := context.Background()
-	ok, err := e.st.Start(bg, q.id, "slot_"+strconv.Itoa(r.slot), "", time.Now())
+	ok, err := e.st.Start(bg, q.id, slotName(r.slot), "", time.Now())
 	if err != nil {
 		e.opts.Log.Printf("%%%d: %v", q.id, err)
 		return
@@ -283,6 +300,82 @@ func (e *Executor) start(ctx context.Context, q queued, r *running) {
 	}
 }
 
+// slotName names the worker of a job of the thread executor: its slot.
+func slotName(slot int) string { return "slot_" + strconv.Itoa(slot) }
+
+// errNotStarted is a pool task's error for a future cancelled before its
+// worker took it.
+var errNotStarted = errors.New("cancelled before it started")
+
+// startOnPool runs the future on a worker of opts.Pool: the task moves it
+// to RUNNING on that worker (so that status names the worker and host),
+// runs it there and stores its outcome.
+func (e *Executor) startOnPool(ctx context.Context, q queued, r *running) {
+	bg := context.Background()
+	fu, err := e.opts.Pool.Submit(ctx, func(tctx context.Context) (job.Outcome, error) {
+		ok, err := e.st.Start(bg, q.id, pool.WorkerName(tctx), pool.WorkerHost(tctx), time.Now())
+		if err != nil {
+			return job.Outcome{}, err
+		}
+		if !ok {
+			return job.Outcome{}, errNotStarted
+		}
+		e.mu.Lock()
+		e.broadcast()
+		e.mu.Unlock()
+		stdout, stderr, err := e.st.CreateOutput(q.id)
+		if err != nil {
+			return job.Outcome{ExitCode: -1, Err: fmt.Errorf("creating its output files: %w", err)}, nil
+		}
+		defer stdout.Close()
+		defer stderr.Close()
+		spec := job.Spec{
+			Line: q.spec.Line, Argv: q.spec.Argv, Shell: q.spec.Argv == nil, ShellCmd: e.opts.Shell,
+			Env: e.jobEnv(q, r, pool.WorkerName(tctx)), Grace: e.opts.Grace,
+		}
+		if !e.opts.Remote {
+			spec.Dir = q.spec.Dir
+		}
+		o, err := pool.RunJob(tctx, spec, stdout, stderr, r.kill)
+		if err != nil {
+			o.ExitCode, o.Err = -1, err
+		}
+		return o, nil
+	})
+	var o job.Outcome
+	if err == nil {
+		o, err = fu.Result(bg)
+	}
+	switch {
+	case errors.Is(err, errNotStarted):
+		return
+	case err != nil:
+		// The pool broke, or would not take the task: the future did
+		// not run. It is still PENDING when the task never started.
+		if f, gerr := e.st.Get(bg, q.id); gerr == nil && f.State == future.Pending {
+			if _, serr := e.st.Start(bg, q.id, "", "", time.Now()); serr != nil {
+				e.opts.Log.Printf("%%%d: %v", q.id, serr)
+				return
+			}
+		}
+		o = job.Outcome{ExitCode: -1, Err: err, Start: time.Now()}
+	}
+	if err := e.st.Finish(bg, q.id, o); err != nil {
+		e.opts.Log.Printf("%%%d: storing its outcome: %v", q.id, err)
+	}
+}
+
+// jobEnv is what a job of the service finds in its environment besides
+// its base one.
+func (e *Executor) jobEnv(q queued, r *running, worker string) []string {
+	return append([]string{
+		"FUTURES_SERVICE=" + e.opts.Name,
+		"FUTURES_ID=%" + strconv.FormatInt(q.id, 10),
+		"FUTURES_SLOT=" + strconv.Itoa(r.slot),
+		"FUTURES_WORKER=" + worker,
+	}, q.spec.Env...)
+}
+
 // exec runs the future's command with its output in the store's files.
 func (e *Executor) exec(ctx context.Context, q queued, r *running) (o job.Outcome) {
 	stdout, stderr, err := e.st.CreateOutput(q.id)
@@ -294,11 +387,7 @@ func (e *Executor) exec(ctx context.Context, q queued, r *running) (o job.Outcom
 	defer stdout.Close()
 	defer stderr.Close()
 	c := shell.Command{Line: q.spec.Line, Argv: q.spec.Argv, Shell: q.spec.Argv == nil}
-	env := append([]string{
-		"FUTURES_SERVICE=" + e.opts.Name,
-		"FUTURES_ID=%" + strconv.FormatInt(q.id, 10),
-		"FUTURES_SLOT=" + strconv.Itoa(r.slot),
-	}, q.spec.Env...)
+	env := e.jobEnv(q, r, slotName(r.slot))
 	if run := os.Getenv("FUTURES_RUN"); run != "" && q.environ != nil {
 		env = append(env, "FUTURES_RUN="+run) // the guard's mark
 	}

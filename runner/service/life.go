@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log"
 	"net/http"
 	"os"
@@ -17,7 +18,10 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/futures-cli/futures/pool"
+	"github.com/futures-cli/futures/pool/job"
 	"github.com/futures-cli/futures/pool/pgroup"
+	"github.com/futures-cli/futures/runner"
 	"github.com/futures-cli/futures/runner/proc"
 	"github.com/futures-cli/futures/runner/service/store"
 )
@@ -56,6 +60,37 @@ type RunOptions struct {
 	// Grace is the time between TERM and KILL when a job is stopped; 0
 	// is 5 s.
 	Grace time.Duration
+	// Process runs the jobs in worker processes (--executor process) with
+	// these options; Remote, when enabled, puts the workers on other
+	// hosts (-S, --launcher; then Workers is the sum of their workers).
+	// Nil Process: each job is a process of the service's own.
+	Process *pool.ProcessOptions
+	Remote  runner.RemoteOptions
+	// Settings is how the service was asked to run (its pool flags), for
+	// GET /v1/service: `futures start` refuses other settings for a
+	// service that runs.
+	Settings string
+}
+
+// newPool makes the process pool of opts, with its hosts prepared (the
+// futures binary found or sent there), or nil for the thread executor.
+func newPool(ctx context.Context, opts *RunOptions, logw io.Writer) (pool.Executor[job.Outcome], error) {
+	if opts.Process == nil {
+		return nil, nil
+	}
+	po := *opts.Process
+	if opts.Remote.Enabled() {
+		hosts, err := opts.Remote.Hosts(ctx, po.WorkerLoss, logw)
+		if err != nil {
+			return nil, err
+		}
+		po.Hosts, opts.Workers = hosts, 0
+		for _, h := range hosts {
+			opts.Workers += h.Workers
+		}
+	}
+	po.MaxWorkers = opts.Workers
+	return pool.NewProcessPool[job.Outcome](po), nil
 }
 
 // LogPath is the path of the service's log file.
@@ -160,8 +195,27 @@ func Run(ctx context.Context, p Paths, opts RunOptions) (err error) {
 	}
 	// The guard kills what our jobs leave if the service is killed.
 	defer proc.StartGuard()()
-	ex := NewExecutor(st, ExecOptions{Workers: opts.Workers, Name: p.Name, Grace: opts.Grace, Log: logger, CallbackOutput: lf})
-	srv := NewServer(p, Options{Version: opts.Version, Workers: ex.Workers(), Log: logger})
+	pl, err := newPool(ctx, &opts, lf)
+	if err != nil {
+		return fmt.Errorf("service %s: %w", p.Name, err)
+	}
+	if pl != nil {
+		defer func() {
+			sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			if err := pl.Shutdown(sctx, pool.ShutdownOptions{Wait: true}); err != nil {
+				logger.Printf("stopping the workers: %v", err)
+			}
+		}()
+	}
+	ex := NewExecutor(st, ExecOptions{
+		Workers: opts.Workers, Name: p.Name, Grace: opts.Grace, Log: logger, CallbackOutput: lf,
+		Pool: pl, Remote: opts.Remote.Enabled(),
+	})
+	if opts.Process != nil {
+		ex.opts.Shell = opts.Process.Shell
+	}
+	srv := NewServer(p, Options{Version: opts.Version, Workers: ex.Workers(), Settings: opts.Settings, Log: logger})
 	handleFutures(srv, ex)
 	handleAttach(srv, ex)
 	stop := make(chan ShutdownRequest, 1)

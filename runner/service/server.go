@@ -26,6 +26,8 @@ type Info struct {
 	StateDir string    `json:"state_dir"`
 	// Workers is how many jobs the service runs at once (-j).
 	Workers int `json:"workers"`
+	// Settings are the pool flags it was started with ("" for none).
+	Settings string `json:"settings,omitempty"`
 }
 
 // Options tune a Server. A zero field takes the default named beside it.
@@ -50,8 +52,9 @@ type Options struct {
 	// Default 4 MiB.
 	MaxBodyBytes int64
 	// Version and Workers are what GET /v1/service reports.
-	Version string
-	Workers int
+	Version  string
+	Workers  int
+	Settings string
 	// Log receives what the server refuses or fails at (refused peers,
 	// malformed connections); nil discards it.
 	Log *log.Logger
@@ -98,6 +101,7 @@ func NewServer(p Paths, opts Options) *Server {
 			Socket:   p.Socket,
 			StateDir: p.StateDir,
 			Workers:  opts.Workers,
+			Settings: opts.Settings,
 		},
 		opts:   opts,
 		routes: map[string]map[string]http.HandlerFunc{},
