@@ -262,22 +262,30 @@ func newCmdStatus(f *factory) *cobra.Command {
 	var name string
 	var asJSON bool
 	c := &cobra.Command{
-		Use:   "status [--service NAME] [--json]",
+		Use:   "status [--service NAME] [--json] [ID...]",
 		Short: "List the executor service's futures: id, state, exit code, duration, command",
 		Long: `List the futures of the executor service NAME, read from its store: one line
 each, id (%N), state, exit code, duration, worker and command; with --json one
 JSON object a line. It reads the store directly, so it works while the service
-is stopped too. When it finds the service dead (killed, crashed), it marks the
+is stopped too. With IDs (%N), only those. When it finds the service dead (killed, crashed), it marks the
 futures that service left pending or running broken: FINISHED with the broken
 error (Python's BrokenProcessPool), shown as BROKEN.
 No futures: prints nothing.`,
-		Args: cobra.NoArgs,
+		ValidArgsFunction: completeIDArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			p, err := service.Resolve(name)
 			if err != nil {
 				return err
 			}
-			if err := printStatus(f, p, asJSON); err != nil {
+			ids, err := parseIDs(args)
+			if err != nil {
+				return err
+			}
+			if err := printStatus(f, p, asJSON, ids); err != nil {
+				if errors.Is(err, store.ErrNoFuture) {
+					fmt.Fprintf(f.stderr, "futures status: %v\n", err)
+					return exitStatus(2)
+				}
 				fmt.Fprintf(f.stderr, "futures status: %v\n", err)
 				return exitStatus(1)
 			}
@@ -289,8 +297,11 @@ No futures: prints nothing.`,
 	return c
 }
 
-func printStatus(f *factory, p service.Paths, asJSON bool) error {
+func printStatus(f *factory, p service.Paths, asJSON bool, ids []int64) error {
 	if _, err := os.Stat(p.StateDir); errors.Is(err, os.ErrNotExist) {
+		if len(ids) > 0 {
+			return fmt.Errorf("%%%d: %w (service %s has never run)", ids[0], store.ErrNoFuture, p.Name)
+		}
 		return nil // never started: no futures
 	}
 	st, err := store.Open(p.StateDir)
@@ -302,7 +313,12 @@ func printStatus(f *factory, p service.Paths, asJSON bool) error {
 	if _, err := service.BreakIfDead(context.Background(), p, st); err != nil {
 		return err
 	}
-	fs, err := st.List(context.Background(), store.Filter{})
+	var fs []*store.Future
+	if len(ids) > 0 {
+		fs, err = service.Lookup(context.Background(), st, ids)
+	} else {
+		fs, err = st.List(context.Background(), store.Filter{})
+	}
 	if err != nil {
 		return err
 	}

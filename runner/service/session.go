@@ -48,19 +48,6 @@ func (s *Session) Close() {
 	}
 }
 
-// ensureStore opens the store once the service has made it.
-func (s *Session) ensureStore() error {
-	if s.Store != nil {
-		return nil
-	}
-	st, err := store.Open(s.Paths.StateDir)
-	if err != nil {
-		return err
-	}
-	s.Store = st
-	return nil
-}
-
 // Lookup returns the futures ids in the order given; an unknown id is an
 // error wrapping store.ErrNoFuture that names it.
 func (s *Session) Lookup(ctx context.Context, ids []int64) ([]*store.Future, error) {
