@@ -17,7 +17,7 @@ type Options struct {
 	// Wall is the run's own wall time, when the run makes the report;
 	// 0 takes the span of the records.
 	Wall time.Duration
-	// Width is the timeline's width in pixels; 0 is 1000.
+	// Width is the timeline's width in pixels; 0 is 900.
 	Width float64
 }
 
@@ -55,7 +55,7 @@ type view struct {
 	Failures                 []jobView
 	MoreFailures             int
 	NotStarted               int
-	Outcomes                 []string
+	Outcomes                 []countView
 }
 
 type countView struct {
@@ -96,7 +96,7 @@ type jobView struct {
 // command, item and error is escaped by html/template.
 func HTML(w io.Writer, jobs []Job, opt Options) error {
 	if opt.Width <= 0 {
-		opt.Width = 1000
+		opt.Width = 900
 	}
 	l := NewLayout(jobs, opt.Width)
 	s := Summarize(jobs, &l, opt.Wall)
@@ -121,7 +121,7 @@ func HTML(w io.Writer, jobs []Job, opt Options) error {
 		v.Counts = append(v.Counts, countView{c.name, c.class, c.n})
 	}
 	for o := Outcome(0); o < numOutcomes; o++ {
-		v.Outcomes = append(v.Outcomes, o.class())
+		v.Outcomes = append(v.Outcomes, countView{Name: o.String(), Class: o.class()})
 	}
 
 	// Rows, with a heading per host when there are several.
