@@ -161,7 +161,13 @@ func HTML(w io.Writer, jobs []Job, opt Options) error {
 		v.Slots = append(v.Slots, slotView{Name: clip(name, 40), Share: percent(u.Share), Jobs: u.Jobs, Percent: min(100, 100*u.Share)})
 	}
 	for _, j := range s.Slowest {
-		v.Slowest = append(v.Slowest, viewJob(j))
+		jv := viewJob(j)
+		label := j.Command // map: the item says which job it was
+		if item := j.Item(); item != "" && item != j.Command {
+			label = item
+		}
+		jv.Command = clip(oneLine(label), 60)
+		v.Slowest = append(v.Slowest, jv)
 	}
 	if s.Last != nil {
 		v.Tail = fmt.Sprintf("job %d ran alone for the last %s of the run (%s of the wall time)",
