@@ -69,10 +69,10 @@ TIME="/usr/bin/time -f %M -o $TMP/rss"
 # ---------------------------------------------------------------- sizes
 MiB=1048576
 if [ "$QUICK" = 1 ]; then
-	N_TRIVIAL=500 N_GROUP=50 N_DRY=100000 N_JSON=10000 N_JSON_SMALL=1000 N_GIB=128 N_EXEC=500 N_PIPE=128 N_SSH=100 N_SLURM=50
+	N_TRIVIAL=500 N_GROUP=50 N_DRY=100000 N_JSON=10000 N_JSON_SMALL=1000 N_GIB=128 N_EXEC=500 N_PIPE=128 N_SSH=100 N_SLURM=50 N_REPORT=100000
 	ROUNDS=2 ONE_RUNS=3 RSS_RUNS=1 PIPE_ROUNDS=1
 else
-	N_TRIVIAL=2000 N_GROUP=200 N_DRY=1000000 N_JSON=100000 N_JSON_SMALL=10000 N_GIB=1024 N_EXEC=2000 N_PIPE=2048 N_SSH=500 N_SLURM=200
+	N_TRIVIAL=2000 N_GROUP=200 N_DRY=1000000 N_JSON=100000 N_JSON_SMALL=10000 N_GIB=1024 N_EXEC=2000 N_PIPE=2048 N_SSH=500 N_SLURM=200 N_REPORT=100000
 	ROUNDS=7 ONE_RUNS=5 RSS_RUNS=3 PIPE_ROUNDS=3
 fi
 SANITY_TIMEOUT=600
@@ -394,6 +394,37 @@ slurm_workload() {
 }
 ! selected 7 || ssh_workload
 ! selected 8 || slurm_workload
+
+# ================================================================ 9. report
+# futures report of N_REPORT --json records (8 workers, 10-16 ms jobs, one
+# in 997 failing with a line of stderr; made by awk, not by running them):
+# its time against jq parsing the same records once, the page's size, and
+# its peak RSS.
+report_workload() {
+	local W="9. report of $N_REPORT --json records" rec=$TMP/records.jsonl page=$TMP/report.html size
+	log "9. report of $N_REPORT records"
+	awk -v n="$N_REPORT" 'BEGIN {
+		base = 1796600000
+		for (i = 1; i <= n; i++) {
+			w = (i - 1) % 8; t = base + int((i - 1) / 8) * 0.02 + w * 0.001
+			sec = int(t); ms = int((t - sec) * 1000 + 0.5); if (ms == 1000) { sec++; ms = 0 }
+			ec = (i % 997 == 0) ? 1 : 0
+			printf "{\"seq\":%d,\"command\":\"process item-%d\",\"args\":[\"item-%d\"],\"worker\":\"worker_%d\",\"state\":\"FINISHED\",\"exit_code\":%d,\"signal\":\"\",\"error\":\"\",\"start\":\"%s.%03dZ\",\"duration_ms\":%d,\"max_rss_kb\":2048,\"user_ms\":1.1,\"sys_ms\":0.9,\"stdout\":\"ok\\n\",\"stderr\":\"%s\"}\n",
+				i, i, i, w, ec, strftime("%Y-%m-%dT%H:%M:%S", sec, 1), ms, 10 + (i % 7), ec ? "error: item failed\\n" : ""
+		}
+	}' >"$rec"
+	local fut="$F report -o $page $rec" peer="jq -c . $rec > /dev/null"
+	measure w9 "$ONE_RUNS" "" "$fut" "$peer"
+	time_row "$W" "$fut" "$peer" 2 "jq -c ."
+	peer_row "$W" "$peer"
+	if [ -s "$page" ]; then
+		size=$(wc -c <"$page")
+		row "$W: page size" "$fut" "$(awk -v x="$size" 'BEGIN { printf "%.0f KiB", x / 1024 }')" "" "< 2 MiB" "$(yesno "$size < 2 * $MiB")"
+	fi
+	rss "$TIME $fut" 1
+	rss_row "$W: peak RSS" "$TIME $fut" 256
+}
+! selected 9 || report_workload
 
 # ================================================================ report
 leftover=$(find "$TMP/spool" -mindepth 1 | wc -l)

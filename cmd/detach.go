@@ -97,10 +97,13 @@ func submitDetached(f *factory, c *commonFlags, opt runner.Options, src input.So
 }
 
 // check refuses what does not go together: --service and --detach
-// with --dry-run.
+// with --dry-run, --detach with --report.
 func (s *serviceFlags) check(c *commonFlags) error {
 	if s.detach && c.dryRun {
 		return usagef("--detach and --dry-run do not go together: a dry run submits nothing")
+	}
+	if s.detach && c.report.path != "" {
+		return usagef("--detach and --report do not go together: a detached submit runs nothing here (futures report --service NAME draws the service's futures)")
 	}
 	return nil
 }

@@ -55,6 +55,7 @@ type commonFlags struct {
 	remote       remoteFlags   // -S, --sshloginfile, --ssh, --launcher, --worker-loss… (remote.go)
 	files        transferFlags // --transferfile, --transfer, --return, --cleanup, --trc (transfer.go)
 	svc          serviceFlags  // --detach, --service (detach.go)
+	report       reportFlag    // --report (report.go)
 }
 
 func (c *commonFlags) register(fs *pflag.FlagSet, keepOrderDefault bool) {
@@ -87,6 +88,7 @@ func (c *commonFlags) register(fs *pflag.FlagSet, keepOrderDefault bool) {
 	c.remote.register(fs)
 	c.files.register(fs)
 	c.svc.register(fs)
+	c.report.register(fs)
 }
 
 // runnerOptions checks the flags and turns them into runner.Options, over

@@ -26,7 +26,7 @@ func NewRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(newCmdSubmit(f, nil), newCmdMap(f, nil), newCmdWait(f, nil),
 		newCmdVersion(f, nil), newCmdWorker(f, nil), newCmdGuard(f, nil),
 		newCmdService(f), newCmdStart(f), newCmdShutdown(f), newCmdStatus(f),
-		newCmdMan(f))
+		newCmdMan(f), newCmdReport(f, nil))
 	root.AddCommand(futureCommands(f)...)
 	return root
 }

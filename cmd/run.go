@@ -77,6 +77,7 @@ func execute(f *factory, c *commonFlags, opt runner.Options, fn func(context.Con
 		opt.Observer = prog
 		opt.WriteHook = prog
 	}
+	c.report.observe(&opt)
 	stopGuard := func() {}
 	if !opt.DryRun {
 		stopGuard = proc.StartGuard()
@@ -84,6 +85,7 @@ func execute(f *factory, c *commonFlags, opt runner.Options, fn func(context.Con
 	sum := fn(ctx, opt)
 	stopGuard()
 	prog.finish()
+	c.report.write(f, sum)
 	var se runner.SetupError
 	if errors.As(sum.Err, &se) {
 		fmt.Fprintf(f.stderr, "futures: %v\n", se.Err)
