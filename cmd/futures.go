@@ -101,15 +101,11 @@ before it finished: BrokenProcessPool), 2 for an unknown id.`,
 				return err
 			}
 			return withSession(f, cmd, name, func(ctx context.Context, s *service.Session) error {
-				fs, err := s.Await(ctx, ids, service.AllCompleted, timeout)
+				fu, err := awaitOne(ctx, f, s, cmd, ids[0], timeout)
 				if err != nil {
 					return err
 				}
-				fu := fs[0]
 				switch {
-				case !fu.Done():
-					fmt.Fprintf(f.stderr, "futures result: %s: not done after %v (%s)\n", args[0], timeout, fu.State)
-					return exitStatus(exitTimeout)
 				case fu.State == future.Cancelled:
 					fmt.Fprintf(f.stderr, "futures result: %s: cancelled\n", args[0])
 					return exitStatus(exitCancelled)
@@ -141,6 +137,21 @@ before it finished: BrokenProcessPool), 2 for an unknown id.`,
 	return c
 }
 
+// awaitOne waits for future id to be done, for up to timeout (0: for
+// ever); when the timeout comes first it says so and returns exit status
+// 124 (TimeoutError).
+func awaitOne(ctx context.Context, f *factory, s *service.Session, cmd *cobra.Command, id int64, timeout time.Duration) (*store.Future, error) {
+	fs, err := s.Await(ctx, []int64{id}, service.AllCompleted, timeout)
+	if err != nil {
+		return nil, err
+	}
+	if !fs[0].Done() {
+		fmt.Fprintf(f.stderr, "futures %s: %%%d: not done after %v (%s)\n", cmd.Name(), id, timeout, fs[0].State)
+		return nil, exitStatus(exitTimeout)
+	}
+	return fs[0], nil
+}
+
 // newCmdException builds `futures exception`, Python's Future.exception().
 func newCmdException(f *factory) *cobra.Command {
 	var name string
@@ -158,15 +169,11 @@ print nothing when it succeeded. Exit 0 either way, 124 when --timeout came firs
 				return err
 			}
 			return withSession(f, cmd, name, func(ctx context.Context, s *service.Session) error {
-				fs, err := s.Await(ctx, ids, service.AllCompleted, timeout)
+				fu, err := awaitOne(ctx, f, s, cmd, ids[0], timeout)
 				if err != nil {
 					return err
 				}
-				if !fs[0].Done() {
-					fmt.Fprintf(f.stderr, "futures exception: %s: not done after %v (%s)\n", args[0], timeout, fs[0].State)
-					return exitStatus(exitTimeout)
-				}
-				if r := service.Reason(fs[0]); r != "" {
+				if r := service.Reason(fu); r != "" {
 					fmt.Fprintln(f.stdout, r)
 				}
 				return nil
