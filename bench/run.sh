@@ -443,7 +443,8 @@ batch_workload() {
 	# Each run leaves N_BATCH jobs queued: a fresh service before each run
 	# (untimed) keeps them from running under the next one.
 	fut="seq $N_BATCH | sed 's/^/echo /' | $F submit --detach --service batch | wc -l"
-	PREPARE="$F shutdown --cancel-futures --service batch > /dev/null 2>&1; $F start -j1 --service batch > /dev/null" \
+	# Cancelling 10,000 futures takes seconds: 2 rounds (an absolute target).
+	ROUNDS=$PIPE_ROUNDS PREPARE="$F shutdown --cancel-futures --service batch > /dev/null 2>&1; $F start -j1 --service batch > /dev/null" \
 		measure w10 "$ONE_RUNS" "$N_BATCH" "$fut"
 	if [ -n "${FAIL[$fut]:-}" ]; then
 		row "$W" "$fut" "FAIL: ${FAIL[$fut]}" - "< 1 s" no
