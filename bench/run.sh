@@ -31,6 +31,8 @@ command -v parallel >/dev/null 2>&1 || need+=(parallel)
 command -v jq >/dev/null 2>&1 || need+=(jq)
 [ -x /usr/bin/time ] || need+=(time)
 command -v xargs >/dev/null 2>&1 || need+=(findutils)
+# task-spooler's client is tsp on Debian (ts elsewhere); rows 9-11 only.
+if selected 9 && ! command -v tsp >/dev/null 2>&1 && ! command -v ts >/dev/null 2>&1; then need+=(task-spooler); fi
 if [ ${#need[@]} -gt 0 ]; then
 	log "installing ${need[*]} with apt-get"
 	SUDO=()
@@ -69,10 +71,10 @@ TIME="/usr/bin/time -f %M -o $TMP/rss"
 # ---------------------------------------------------------------- sizes
 MiB=1048576
 if [ "$QUICK" = 1 ]; then
-	N_TRIVIAL=500 N_GROUP=50 N_DRY=100000 N_JSON=10000 N_JSON_SMALL=1000 N_GIB=128 N_EXEC=500 N_PIPE=128 N_SSH=100 N_SLURM=50 N_REPORT=100000
+	N_TRIVIAL=500 N_GROUP=50 N_DRY=100000 N_JSON=10000 N_JSON_SMALL=1000 N_GIB=128 N_EXEC=500 N_PIPE=128 N_SSH=100 N_SLURM=50 N_REPORT=100000 N_SUBMIT=200 N_SEM=20 N_BATCH=10000 N_HOLD=10000
 	ROUNDS=2 ONE_RUNS=3 RSS_RUNS=1 PIPE_ROUNDS=1
 else
-	N_TRIVIAL=2000 N_GROUP=200 N_DRY=1000000 N_JSON=100000 N_JSON_SMALL=10000 N_GIB=1024 N_EXEC=2000 N_PIPE=2048 N_SSH=500 N_SLURM=200 N_REPORT=100000
+	N_TRIVIAL=2000 N_GROUP=200 N_DRY=1000000 N_JSON=100000 N_JSON_SMALL=10000 N_GIB=1024 N_EXEC=2000 N_PIPE=2048 N_SSH=500 N_SLURM=200 N_REPORT=100000 N_SUBMIT=1000 N_SEM=50 N_BATCH=10000 N_HOLD=100000
 	ROUNDS=7 ONE_RUNS=5 RSS_RUNS=3 PIPE_ROUNDS=3
 fi
 SANITY_TIMEOUT=600
@@ -130,11 +132,13 @@ sanity() {
 
 # measure ID RUNS EXPECTED CMD...: check each command once, then ROUNDS
 # hyperfine rounds of RUNS runs of every command, the order rotating each
-# round; MED[cmd] = median over all rounds.
+# round; MED[cmd] = median over all rounds. PREPARE, when set, is a command
+# hyperfine runs before each run, untimed (it is not run before the check).
 measure() {
 	local id=$1 runs=$2 expected=$3 c r i
 	shift 3
-	local -a ok=() order=() warm=()
+	local -a ok=() order=() warm=() prep=()
+	[ -z "${PREPARE:-}" ] || prep=(--prepare "$PREPARE")
 	for c in "$@"; do
 		if sanity "$c" "$expected"; then ok+=("$c"); fi
 	done
@@ -145,7 +149,7 @@ measure() {
 		warm=()
 		[ $r != 0 ] || warm=(--warmup 1)
 		log "$id: round $((r + 1))/$ROUNDS"
-		if ! hyperfine "${warm[@]}" --runs "$runs" --style none \
+		if ! hyperfine "${warm[@]}" "${prep[@]}" --runs "$runs" --style none \
 			--export-json "$TMP/$id.$r.json" "${order[@]}" >"$TMP/hf.log" 2>&1; then
 			cat "$TMP/hf.log" >&2
 			for c in "${ok[@]}"; do FAIL[$c]="hyperfine failed"; done
@@ -395,14 +399,97 @@ slurm_workload() {
 ! selected 7 || ssh_workload
 ! selected 8 || slurm_workload
 
-# ================================================================ 9. report
+# ================================================================ 9-11. the executor service
+# A private service (its socket and store under $TMP), one slot (-j1) like
+# tsp's default and sem -j1, so a queue that ran its last job ran them all:
+# each command submits in a loop, then waits for its last job (futures wait,
+# tsp -w, sem --wait). What is compared is the cost of a submit call.
+export XDG_RUNTIME_DIR=$TMP/xdg-run XDG_STATE_HOME=$TMP/xdg-state
+mkdir -p -m 0700 "$XDG_RUNTIME_DIR" "$XDG_STATE_HOME"
+# svc_pid NAME: the pid of the service NAME; vm PID FIELD: its VmRSS or
+# VmHWM in KiB (/proc/PID/status).
+svc_pid() { cat "$XDG_RUNTIME_DIR/futures/$1/service.pid"; }
+vm() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"; }
+
+submit_workload() {
+	local W fut tsp sem TSP r lim
+	W="9. $N_SUBMIT × submit one \`true\` from a shell loop (-j1)"
+	log "9. submit calls ($N_SUBMIT × futures submit --detach, tsp; $N_SEM × sem)"
+	TSP=$(command -v tsp || command -v ts)
+	export TS_SOCKET=$TMP/tsp.sock TS_SLOTS=1
+	mkdir -p "$TMP/tsp-out"
+	"$F" start -j1 --service bench >/dev/null || die "futures start failed"
+	fut="for i in \$(seq $N_SUBMIT); do $F submit --detach --service bench -- true; done > $TMP/ids && $F wait --service bench \$(tail -n 1 $TMP/ids) > /dev/null"
+	# tsp writes each job's output to a file in TMPDIR: keep them apart from the spool.
+	tsp="export TMPDIR=$TMP/tsp-out; for i in \$(seq $N_SUBMIT); do $TSP true; done > /dev/null && $TSP -w"
+	sem="for i in \$(seq $N_SEM); do sem -j1 --id futures-bench true; done && sem --wait --id futures-bench"
+	measure w9 1 "" "$fut" "$tsp" "$sem"
+	time_row "$W" "$fut" "$tsp" 1.5 tsp
+	if [ -z "${FAIL[$fut]:-}" ] && [ -z "${FAIL[$sem]:-}" ] && [ -n "${MED[$sem]:-}" ]; then
+		# sem takes ~0.15 s a call: it makes N_SEM calls, scaled to N_SUBMIT.
+		r=$(calc "(${MED[$fut]} / $N_SUBMIT) / (${MED[$sem]} / $N_SEM)")
+		row "$W" "$fut" "$(fmt_s "${MED[$fut]}")" "$(fmt_r "$r")× sem (per call)" "≤ 0.033× sem (30× faster)" "$(yesno "$r <= 1 / 30")"
+	fi
+	peer_row "$W" "$tsp"
+	peer_row "9. $N_SEM × sem (scaled ×$((N_SUBMIT / N_SEM)) in the ratio)" "$sem"
+	"$TSP" -K >/dev/null 2>&1 || true
+	"$F" shutdown --cancel-futures --service bench >/dev/null 2>&1 || true
+}
+
+batch_workload() {
+	local W fut
+	W="10. $N_BATCH lines to one submit --detach"
+	log "10. seq $N_BATCH | futures submit --detach"
+	# Each run leaves N_BATCH jobs queued: a fresh service before each run
+	# (untimed) keeps them from running under the next one.
+	fut="seq $N_BATCH | sed 's/^/echo /' | $F submit --detach --service batch | wc -l"
+	# Cancelling 10,000 futures takes seconds: 2 rounds (an absolute target).
+	ROUNDS=$PIPE_ROUNDS PREPARE="$F shutdown --cancel-futures --service batch > /dev/null 2>&1; $F start -j1 --service batch > /dev/null" \
+		measure w10 "$ONE_RUNS" "$N_BATCH" "$fut"
+	if [ -n "${FAIL[$fut]:-}" ]; then
+		row "$W" "$fut" "FAIL: ${FAIL[$fut]}" - "< 1 s" no
+	else
+		row "$W" "$fut" "$(fmt_s "${MED[$fut]}")" "" "< 1 s" "$(yesno "${MED[$fut]} < 1")"
+	fi
+	"$F" shutdown --cancel-futures --service batch >/dev/null 2>&1 || true
+}
+
+# memory_workload: the service's memory (/proc/PID/status) idle, after one
+# future, and holding N_HOLD finished futures, submitted N_BATCH at a time,
+# each batch waited for (its last id: one slot runs them in order).
+memory_workload() {
+	local W="11. service memory" pid idle n=0 last rss hwm c
+	log "11. service memory (idle; $N_HOLD finished futures)"
+	c="$F start -j1 --service mem"
+	if ! sanity "$c"; then row "$W: idle" "$c" "FAIL: ${FAIL[$c]}" - "< 20 MiB" no; return 0; fi
+	pid=$(svc_pid mem)
+	sanity "$F submit --detach --service mem -- true > $TMP/ids && $F wait --service mem \$(cat $TMP/ids)" || return 0
+	idle=$(vm "$pid" VmHWM)
+	row "$W: idle, after one future (peak, VmHWM)" "$c" "$(fmt_mib "$idle")" "" "< 20 MiB" "$(yesno "$idle < 20 * 1024")"
+	repeat "$N_BATCH" true >"$TMP/true-lines"
+	c="$F submit --detach --service mem < $TMP/true-lines > $TMP/ids && $F wait --service mem \$(tail -n 1 $TMP/ids) > /dev/null"
+	while [ $n -lt "$N_HOLD" ]; do
+		sanity "$c" || { row "$W: holding $N_HOLD finished futures" "$c" "FAIL: ${FAIL[$c]}" - "< 64 MiB" no; return 0; }
+		n=$((n + N_BATCH))
+		log "11. $n futures finished"
+	done
+	rss=$(vm "$pid" VmRSS) hwm=$(vm "$pid" VmHWM)
+	row "$W: holding $N_HOLD finished futures (VmRSS)" "$c" "$(fmt_mib "$rss")" "" "< 64 MiB" "$(yesno "$rss < 64 * 1024")"
+	row "$W: peak while running them, $N_BATCH queued at a time (VmHWM)" "$c" "$(fmt_mib "$hwm")" "" "< 64 MiB" "$(yesno "$hwm < 64 * 1024")"
+	"$F" shutdown --service mem >/dev/null 2>&1 || true
+}
+! selected 9 || submit_workload
+! selected 10 || batch_workload
+! selected 11 || memory_workload
+
+# ================================================================ 12. report
 # futures report of N_REPORT --json records (8 workers, 10-16 ms jobs, one
 # in 997 failing with a line of stderr; made by awk, not by running them):
 # its time against jq parsing the same records once, the page's size, and
 # its peak RSS.
 report_workload() {
-	local W="9. report of $N_REPORT --json records" rec=$TMP/records.jsonl page=$TMP/report.html size
-	log "9. report of $N_REPORT records"
+	local W="12. report of $N_REPORT --json records" rec=$TMP/records.jsonl page=$TMP/report.html size
+	log "12. report of $N_REPORT records"
 	awk -v n="$N_REPORT" 'BEGIN {
 		base = 1796600000
 		for (i = 1; i <= n; i++) {
@@ -414,7 +501,7 @@ report_workload() {
 		}
 	}' >"$rec"
 	local fut="$F report -o $page $rec" peer="jq -c . $rec > /dev/null"
-	measure w9 "$ONE_RUNS" "" "$fut" "$peer"
+	measure w12 "$ONE_RUNS" "" "$fut" "$peer"
 	time_row "$W" "$fut" "$peer" 2 "jq -c ."
 	peer_row "$W" "$peer"
 	if [ -s "$page" ]; then
@@ -424,7 +511,7 @@ report_workload() {
 	rss "$TIME $fut" 1
 	rss_row "$W: peak RSS" "$TIME $fut" 256
 }
-! selected 9 || report_workload
+! selected 12 || report_workload
 
 # ================================================================ report
 leftover=$(find "$TMP/spool" -mindepth 1 | wc -l)
@@ -435,7 +522,7 @@ elapsed=$(($(date +%s) - T0))
 	echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')$([ "$QUICK" = 1 ] && echo ' — QUICK=1 (fewer items and runs: smoke check only)')"
 	echo "- machine: $(nproc) CPUs, $(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), kernel $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo "- futures: $("$FUT" --version 2>/dev/null | head -1) ($FUT; $(cd "$ROOT" && git describe --tags --always --dirty 2>/dev/null || echo no git))"
-	echo "- peers: $(xargs --version | head -1); $(parallel --version | head -1); $(hyperfine --version)"
+	echo "- peers: $(xargs --version | head -1); $(parallel --version | head -1); $(hyperfine --version)$(t=$(command -v tsp || command -v ts) && echo "; $("$t" -V 2>&1 | head -1)")"
 	echo "- method: hyperfine, $ROUNDS alternating rounds (order rotated each round); medians of all runs; ratio = futures median / peer median; peak RSS = largest /usr/bin/time %M of $RSS_RUNS run(s)"
 	echo "- spool files left in \$TMPDIR: $leftover; wall time of this benchmark: ${elapsed}s"
 	[ -z "${BENCH_ROWS:-}" ] || echo "- workloads: $BENCH_ROWS only (BENCH_ROWS)"

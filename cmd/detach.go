@@ -42,10 +42,6 @@ func submitDetached(f *factory, c *commonFlags, opt runner.Options, src input.So
 	}
 	ctx, _, stop := signals(context.Background())
 	defer stop()
-	if err := ensureService(ctx, f, p); err != nil {
-		fmt.Fprintf(f.stderr, "futures: %v\n", err)
-		return exitStatus(1)
-	}
 	cl := service.Dial(p)
 	defer cl.Close()
 	dir, _ := os.Getwd()
@@ -55,7 +51,17 @@ func submitDetached(f *factory, c *commonFlags, opt runner.Options, src input.So
 		if len(req.Futures) == 0 {
 			return nil
 		}
+		// The fast path: a running service takes the batch at once, one
+		// request. Only when nobody listens (the dial failed, so nothing
+		// was sent) is the service started, under the start lock, and the
+		// batch sent again.
 		ids, err := cl.Submit(ctx, req)
+		if errors.Is(err, service.ErrNotRunning) {
+			if err := ensureService(ctx, f, p); err != nil {
+				return err
+			}
+			ids, err = cl.Submit(ctx, req)
+		}
 		if err != nil {
 			return err
 		}
