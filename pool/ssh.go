@@ -121,14 +121,14 @@ func (rf RemoteFutures) ShortPath() string {
 
 // PrepareSSH makes sure that h can run `futures worker` of this version, as
 // described above, and returns the binary to run there with what it said
-// in its handshake, and that worker, still running (RemoteFutures.Worker,
-// which the caller must hand on or Close). ctx bounds the preparation (its
-// end kills the ssh sessions), not the life of the worker returned. Errors
-// name the host: one that cannot be reached (with ssh's own message),
-// another OS or architecture without a futures of our version on its PATH,
-// a cache that cannot be written (the remote's message), a binary whose
-// hash does not match after the trip, a --remote-futures that
-// cannot be started or is another version.
+// in its handshake, and, unless it had to send the binary, that worker,
+// still running (RemoteFutures.Worker, which the caller must hand on or
+// Close). ctx bounds the preparation (its end kills the ssh sessions), not
+// the life of the worker returned. Errors name the host: one that cannot
+// be reached (with ssh's own message), another OS or architecture without
+// a futures of our version on its PATH, a cache that cannot be written (the
+// remote's message), a binary whose hash does not match after the trip, a
+// --remote-futures that cannot be started or is another version.
 func PrepareSSH(ctx context.Context, h SSHHost) (RemoteFutures, error) {
 	label := h.Label
 	if label == "" {
