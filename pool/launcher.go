@@ -89,8 +89,8 @@ func (l *LocalLauncher) Launch(ctx context.Context, name string) (Process, error
 	cmd.Env = l.Env
 	cmd.Dir = l.Dir
 	cmd.SysProcAttr = pgroup.Attr(syscall.SIGTERM)
-	lp := &cmdProcess{cmd: cmd}
-	cmd.Stderr = &lp.stderr
+	lp := &cmdProcess{cmd: cmd, stderr: new(headBuffer)}
+	cmd.Stderr = lp.stderr
 	// The worker's stderr is ours alone (its jobs get pipes of their own):
 	// this only bounds Wait if a job detaches and keeps it anyway.
 	cmd.WaitDelay = time.Second
@@ -117,7 +117,7 @@ type cmdProcess struct {
 	remote bool
 	stdin  io.WriteCloser
 	stdout io.Reader
-	stderr headBuffer
+	stderr *headBuffer // the start of what the command wrote there
 }
 
 func (p *cmdProcess) Stdin() io.WriteCloser { return p.stdin }

@@ -120,7 +120,9 @@ type ProcessOptions struct {
 // it. The pool breaks only when no host is left.
 //
 // Shutdown with Wait waits for the worker processes to exit: each is asked
-// to (its stdin is closed), and killed after StopTimeout.
+// to (its stdin is closed), and killed after StopTimeout; then it closes
+// the hosts' Launchers that are io.Closers (a [RemoteLauncher] ends the
+// worker it was given with Adopt, if no Launch took it).
 //
 // The cost of a task over a ThreadPool's is one Job frame out and a Started
 // and an Outcome frame back (a few hundred bytes; one write each way for a
@@ -249,7 +251,27 @@ func (p *ProcessPool[T]) Shutdown(ctx context.Context, o ShutdownOptions) error 
 	if o.CancelFutures {
 		p.abort()
 	}
-	return p.stop(ctx, o)
+	if err := p.stop(ctx, o); err != nil || !o.Wait {
+		return err
+	}
+	p.closeLaunchers()
+	return nil
+}
+
+// closeLaunchers closes the Launchers of the pool's hosts that are
+// io.Closers (a RemoteLauncher holding a worker that no Launch took), once
+// the pool has exited.
+func (p *ProcessPool[T]) closeLaunchers() {
+	seen := map[*hostState]bool{}
+	for _, s := range p.slots {
+		if seen[s.host] {
+			continue
+		}
+		seen[s.host] = true
+		if c, ok := s.host.Launcher.(io.Closer); ok {
+			_ = c.Close()
+		}
+	}
 }
 
 // maxWorkers implements sizer.
@@ -914,6 +936,13 @@ func (pr *proc) fail(stage string, cause error) error {
 // stop asks the worker to exit (closes its stdin) and waits for it, killing
 // it after stopTO.
 func (pr *proc) stop() { _ = pr.reap(false) }
+
+// stopProcess asks p, a worker process that runs no task, to exit (closes
+// its stdin) and waits for it, killing it after 5 s.
+func stopProcess(p Process) error {
+	pr := &proc{p: p, stopTO: 5 * time.Second}
+	return pr.reap(false)
+}
 
 // reap closes the worker's stdin, KILLs it at once if kill (or after
 // stopTO) and waits for it to exit; it returns how the worker ended.

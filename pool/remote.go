@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -31,6 +32,12 @@ import (
 // The worker's jobs run on another machine, so the Process's KillJob does
 // nothing: there, a worker that loses its runner takes its jobs down
 // itself.
+//
+// A RemoteLauncher may hold one worker that runs already ([Adopt]: the one
+// that answered [PrepareSSH], in the ssh session it opened): its next
+// Launch hands that one out instead of running Command, so that the first
+// worker on a host costs no session of its own. Close ends it if no Launch
+// took it. A RemoteLauncher must not be copied once used.
 type RemoteLauncher struct {
 	// Command is the argv that starts the worker, the worker command
 	// included (its last words are `FUTURES worker`, or for ssh, a remote
@@ -41,6 +48,9 @@ type RemoteLauncher struct {
 	Label string
 	// Env is the command's environment; nil means this process's.
 	Env []string
+
+	mu      sync.Mutex
+	adopted Process // a worker for the next Launch, or nil; guarded by mu
 }
 
 // SSHLauncher is a RemoteLauncher that runs `SSH... LOGIN 'exec FUTURES
@@ -83,12 +93,19 @@ func (l *RemoteLauncher) Launch(ctx context.Context, name string) (Process, erro
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	l.mu.Lock()
+	p := l.adopted
+	l.adopted = nil
+	l.mu.Unlock()
+	if p != nil {
+		return p, nil
+	}
 	if len(l.Command) == 0 {
 		return nil, errors.New("pool: RemoteLauncher with no Command")
 	}
 	cmd := remoteCmd(l.Command, l.Env)
-	rp := &cmdProcess{cmd: cmd, label: l.label(), remote: true}
-	cmd.Stderr = &rp.stderr
+	rp := &cmdProcess{cmd: cmd, label: l.label(), remote: true, stderr: new(headBuffer)}
+	cmd.Stderr = rp.stderr
 	var err error
 	if rp.stdin, err = cmd.StdinPipe(); err != nil {
 		return nil, err
@@ -100,6 +117,38 @@ func (l *RemoteLauncher) Launch(ctx context.Context, name string) (Process, erro
 		return nil, fmt.Errorf("%s: starting %s: %w", rp.label, l.Command[0], err)
 	}
 	return rp, nil
+}
+
+// Adopt gives l a worker that runs already, reached the way Command reaches
+// one (a Process of [RemoteFutures].Worker), and that has said nothing but
+// its Hello, still to be read: l's next Launch returns it instead of
+// starting another. l owns it from now on (see Close). A worker that l
+// held already is ended first.
+func (l *RemoteLauncher) Adopt(p Process) {
+	l.mu.Lock()
+	old := l.adopted
+	l.adopted = p
+	l.mu.Unlock()
+	if old != nil {
+		_ = stopProcess(old)
+	}
+}
+
+// Close ends the worker given to Adopt that no Launch took, if there is
+// one: it closes its stdin, which makes the worker exit, and waits for it
+// (killing it after 5 s). It returns how that worker ended (nil for a clean
+// exit). l can still Launch afterwards. A [ProcessPool] closes the
+// Launchers of its hosts that have a Close method when Shutdown with Wait
+// returns.
+func (l *RemoteLauncher) Close() error {
+	l.mu.Lock()
+	p := l.adopted
+	l.adopted = nil
+	l.mu.Unlock()
+	if p == nil {
+		return nil
+	}
+	return stopProcess(p)
 }
 
 func (l *RemoteLauncher) label() string {

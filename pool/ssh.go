@@ -2,6 +2,7 @@ package pool
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -25,7 +26,8 @@ import (
 //
 // A host reached over ssh needs a futures of our version to run as `futures
 // worker`. PrepareSSH finds one, or puts one there, in at most two ssh
-// sessions:
+// sessions, and leaves the worker that answered running, as the host's
+// first worker:
 //
 //  1. The probe: a small sh script prints the host's `uname -s` and
 //     `uname -m`, then execs, as `worker`, our cache entry
@@ -33,16 +35,20 @@ import (
 //     first 16 hex digits of this binary's SHA-256) when it is there and the
 //     host's OS and architecture are ours, or else the `futures` on the
 //     host's PATH. The runner reads that worker's Hello (its version, OS,
-//     architecture and CPU count) and closes its stdin, and the worker
-//     exits. The cache entry is this very binary; the one on the PATH is used
-//     when its Hello names our version (and ours is a release or a clean VCS
-//     build, whose version says what it is).
+//     architecture and CPU count). The cache entry is this very binary; the
+//     one on the PATH is used when its Hello names our version (and ours is
+//     a release or a clean VCS build, whose version says what it is). Either
+//     one is kept running (RemoteFutures.Worker): when the binary is there,
+//     the first worker costs one ssh session, the probe's. Any other worker
+//     that answered is asked to exit (its stdin closed).
 //  2. Else, when the host's OS and architecture are ours, the send: this
 //     binary goes to the host over ssh's stdin, is written to a temporary
 //     name in the cache directory, checked against its SHA-256 there
 //     (sha256sum, shasum -a 256 or openssl dgst -sha256), made executable and
 //     renamed into place (two runners that send at once both end well: the
-//     last rename wins, with the same bytes), and its Hello is read as above.
+//     last rename wins, with the same bytes), and its Hello is read as
+//     above; that worker, whose stdin carried the binary, exits. (Here
+//     Worker is nil: the host's first worker costs a session of its own.)
 //
 // Both scripts are one line without single quotes, backslashes or `!`, run
 // as `exec /bin/sh -c '…'`, so that any login shell (sh, bash, zsh, csh,
@@ -82,6 +88,25 @@ type RemoteFutures struct {
 	// Home is the remote $HOME, to shorten Path in messages ("" with
 	// SSHHost.Futures).
 	Home string
+	// Worker, unless PrepareSSH had to send the binary (Sent > 0), is the
+	// worker whose Hello this is, still running in the ssh session
+	// PrepareSSH started it in, its Hello to be read again by whoever
+	// takes it: a worker ready for a pool's handshake, as if
+	// [SSHLauncher] had just started it. The caller owns it: hand it to
+	// that launcher ([RemoteLauncher.Adopt]), or end it with Close.
+	Worker Process
+}
+
+// Close ends rf.Worker, if it is set, and sets it to nil: it closes the
+// worker's stdin, which makes it exit, and waits for it (killing it after
+// 5 s). Do not call it for a Worker handed to a launcher.
+func (rf *RemoteFutures) Close() error {
+	w := rf.Worker
+	rf.Worker = nil
+	if w == nil {
+		return nil
+	}
+	return stopProcess(w)
 }
 
 // ShortPath is Path with a leading $HOME written ~.
@@ -96,12 +121,14 @@ func (rf RemoteFutures) ShortPath() string {
 
 // PrepareSSH makes sure that h can run `futures worker` of this version, as
 // described above, and returns the binary to run there with what it said
-// in its handshake. ctx bounds the whole of it (its end kills the ssh
-// sessions). Errors name the host: one that cannot be reached (with ssh's
-// own message), another OS or architecture without a futures of our version
-// on its PATH, a cache that cannot be written (the remote's message), a
-// binary whose hash does not match after the trip, a --remote-futures that
-// cannot be started or is another version.
+// in its handshake, and, unless it had to send the binary, that worker,
+// still running (RemoteFutures.Worker, which the caller must hand on or
+// Close). ctx bounds the preparation (its end kills the ssh sessions), not
+// the life of the worker returned. Errors name the host: one that cannot
+// be reached (with ssh's own message), another OS or architecture without
+// a futures of our version on its PATH, a cache that cannot be written (the
+// remote's message), a binary whose hash does not match after the trip, a
+// --remote-futures that cannot be started or is another version.
 func PrepareSSH(ctx context.Context, h SSHHost) (RemoteFutures, error) {
 	label := h.Label
 	if label == "" {
@@ -183,16 +210,23 @@ func identifies(version string) bool {
 // prepareSSH is PrepareSSH without a --remote-futures, sending self when
 // needed.
 func prepareSSH(ctx context.Context, h SSHHost, self futuresBinary, label string) (RemoteFutures, error) {
-	p, err := probe(ctx, h, self)
+	p, s, err := probe(ctx, h, self)
 	if err != nil {
 		return RemoteFutures{}, err
 	}
+	if s != nil {
+		defer s.kill()
+	}
 	switch {
 	case p.kind == "cache" && p.err == nil:
-		return RemoteFutures{Path: p.path, Hello: p.hello, Home: p.home}, nil
+		return RemoteFutures{Path: p.path, Hello: p.hello, Home: p.home, Worker: s.worker(h.Login)}, nil
 	case p.kind == "path" && p.err == nil && p.hello.Futures == self.version && identifies(self.version) &&
 		wire.CheckHello(p.hello) == nil:
-		return RemoteFutures{Path: p.path, Hello: p.hello, Home: p.home}, nil
+		return RemoteFutures{Path: p.path, Hello: p.hello, Home: p.home, Worker: s.worker(h.Login)}, nil
+	}
+	if s != nil {
+		// A worker that will not do (another version): it exits.
+		_ = s.end()
 	}
 	if p.goos != self.goos || p.goarch != self.goarch {
 		msg := fmt.Sprintf("is %s/%s, this futures is %s/%s: install futures there and pass --remote-futures PATH",
@@ -275,8 +309,10 @@ func shScript(script string, args ...string) string {
 	return b.String()
 }
 
-// probe runs session 1 on h.
-func probe(ctx context.Context, h SSHHost, self futuresBinary) (probed, error) {
+// probe runs session 1 on h. When a worker answered (p.err is nil and
+// p.kind is not ""), it returns that session too, for the caller to end or
+// hand over.
+func probe(ctx context.Context, h SSHHost, self futuresBinary) (p probed, _ *sshSession, err error) {
 	args := []string{self.entry()}
 	for _, s := range unameOS[self.goos] {
 		for _, m := range unameArch[self.goarch] {
@@ -285,42 +321,46 @@ func probe(ctx context.Context, h SSHHost, self futuresBinary) (probed, error) {
 	}
 	s, err := startSession(ctx, sshCommand(h.SSH, h.Login, shScript(probeScript, args...)))
 	if err != nil {
-		return probed{}, err
+		return p, nil, err
 	}
-	defer s.kill()
-	var p probed
+	answered := false
+	defer func() {
+		if !answered {
+			s.kill()
+		}
+	}()
 	line, err := s.lineWith("futures-probe ")
 	if err != nil {
-		return p, s.fail("probing the host", err)
+		return p, nil, s.fail("probing the host", err)
 	}
 	f := strings.Fields(line)
 	if len(f) != 3 {
-		return p, s.fail("probing the host", fmt.Errorf("unexpected answer %q", line))
+		return p, nil, s.fail("probing the host", fmt.Errorf("unexpected answer %q", line))
 	}
 	p.uname = f[1] + " " + f[2]
 	p.goos, p.goarch = goosOf(f[1]), goarchOf(f[2])
 	if p.home, err = s.field("home "); err != nil {
-		return p, s.fail("probing the host", err)
+		return p, nil, s.fail("probing the host", err)
 	}
 	line, err = s.line()
 	if err != nil {
-		return p, s.fail("probing the host", err)
+		return p, nil, s.fail("probing the host", err)
 	}
 	if line == "none" {
-		return p, s.end()
+		return p, nil, s.end()
 	}
 	what, ok := strings.CutPrefix(line, "exec ")
 	if !ok {
-		return p, s.fail("probing the host", fmt.Errorf("unexpected answer %q", line))
+		return p, nil, s.fail("probing the host", fmt.Errorf("unexpected answer %q", line))
 	}
 	p.kind, p.path, _ = strings.Cut(what, " ")
 	p.hello, p.err = s.hello()
 	if p.err != nil {
 		p.err = s.fail(p.path+" worker", p.err)
-		return p, nil
+		return p, nil, nil
 	}
-	_ = s.end()
-	return p, nil
+	answered = true
+	return p, s, nil
 }
 
 // send runs session 2 on h: it sends self and reads the Hello of the copy.
@@ -362,6 +402,8 @@ func send(ctx context.Context, h SSHHost, self futuresBinary) (RemoteFutures, er
 	if err != nil {
 		return RemoteFutures{}, s.fail(path+" worker", err)
 	}
+	// Its stdin carried the binary and is closed: this worker exits, and
+	// the host's first worker is launched anew.
 	_ = s.end()
 	return RemoteFutures{Path: path, Hello: hello, Sent: self.size}, nil
 }
@@ -377,26 +419,30 @@ func probeGiven(ctx context.Context, h SSHHost) (RemoteFutures, error) {
 	if err != nil {
 		return RemoteFutures{}, s.fail("starting "+h.Futures+" worker", err)
 	}
-	_ = s.end()
 	if err := wire.CheckHello(hello); err != nil {
+		_ = s.end()
 		return RemoteFutures{}, fmt.Errorf("%s: %w", h.Futures, err)
 	}
 	if v := wire.FuturesVersion(); hello.Futures != v {
+		_ = s.end()
 		return RemoteFutures{}, fmt.Errorf("%s is futures %s, this futures is %s: install the same version there", h.Futures, hello.Futures, v)
 	}
-	return RemoteFutures{Path: h.Futures, Hello: hello}, nil
+	return RemoteFutures{Path: h.Futures, Hello: hello, Worker: s.worker(h.Login)}, nil
 }
 
 // sshSession is one ssh session of PrepareSSH: lines of text from our
-// scripts, then maybe the frames of a worker.
+// scripts, then maybe the frames of a worker, which it may hand over as a
+// Process (worker).
 type sshSession struct {
 	cmd     *exec.Cmd
 	stdin   io.WriteCloser
 	out     *bufio.Reader
 	stderr  headBuffer
+	said    bytes.Buffer // what the worker's Hello came in, to say again
 	waited  bool
 	err     error  // of Wait
 	unwatch func() // stops watching ctx
+	handed  bool   // the session is a Process's now: worker was called
 }
 
 func startSession(ctx context.Context, argv []string) (*sshSession, error) {
@@ -468,11 +514,23 @@ func (s *sshSession) field(prefix string) (string, error) {
 	return strings.TrimPrefix(line, prefix), err
 }
 
-// hello reads the Hello of the worker the script started.
+// hello reads the Hello of the worker the script started, keeping the
+// bytes read (the frame, and any read past it) in s.said.
 func (s *sshSession) hello() (Hello, error) {
 	var h Hello
-	err := wire.NewReader(s.out).NextJSON(wire.FrameHello, &h)
+	err := wire.NewReader(io.TeeReader(s.out, &s.said)).NextJSON(wire.FrameHello, &h)
 	return h, err
+}
+
+// worker hands the session, whose worker has said its Hello, over to a
+// Process for [RemoteLauncher.Adopt] (login names it in messages, as
+// SSHLauncher's do): ctx no longer ends it, nor does s, and its Stdout
+// gives the Hello again, then the rest of the stream.
+func (s *sshSession) worker(login string) Process {
+	s.handed = true
+	s.unwatch()
+	return &cmdProcess{cmd: s.cmd, label: "ssh " + login, remote: true, stdin: s.stdin,
+		stdout: io.MultiReader(bytes.NewReader(s.said.Bytes()), s.out), stderr: &s.stderr}
 }
 
 // end closes the session's stdin, which makes a worker exit, and waits for
@@ -494,9 +552,10 @@ func (s *sshSession) wait() error {
 	return s.err
 }
 
-// kill ends the session at once, and waits for it.
+// kill ends the session at once, and waits for it, unless it has been
+// handed over.
 func (s *sshSession) kill() {
-	if !s.waited {
+	if !s.waited && !s.handed {
 		_ = pgroup.Kill(s.cmd.Process.Pid)
 		_ = s.wait()
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/futures-cli/futures/pool/internal/wire"
+	"github.com/futures-cli/futures/pool/job"
 )
 
 // These tests run PrepareSSH through a stand-in for ssh: a script that
@@ -23,12 +24,14 @@ import (
 // top-level package (remote_test.go).
 
 // fakeSSH writes the stand-in for ssh into a new directory and returns its
-// argv and the directory.
+// argv and the directory. Each session it opens is a line of
+// DIR/sessions.log (see sessions).
 func fakeSSH(t *testing.T) ([]string, string) {
 	t.Helper()
 	dir := t.TempDir()
 	script := `#!/bin/sh
 h=$1; shift
+echo "$h" >>"` + dir + `/sessions.log"
 [ -f "` + dir + `/$h/noise" ] && echo "Welcome to $h, a login script that talks"
 [ -f "` + dir + `/$h/down" ] && { echo "ssh: connect to host $h port 22: Connection refused" >&2; exit 255; }
 export XDG_CACHE_HOME="` + dir + `/$h/cache" PATH="` + dir + `/$h/bin:$PATH"
@@ -60,11 +63,33 @@ func testWorkerOnHosts(t *testing.T) {
 	t.Setenv("GORACE", "atexit_sleep_ms=0")
 }
 
+// prepare is PrepareSSH, and the end of the worker it leaves running when
+// the test ends.
 func prepare(t *testing.T, h SSHHost) (RemoteFutures, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	return PrepareSSH(ctx, h)
+	rf, err := PrepareSSH(ctx, h)
+	w := rf.Worker
+	t.Cleanup(func() {
+		rf := RemoteFutures{Worker: w}
+		if err := rf.Close(); err != nil {
+			t.Errorf("the worker PrepareSSH left running on %s ended: %v", h.Login, err)
+		}
+	})
+	return rf, err
+}
+
+// sessions is how many ssh sessions fakeSSH of dir has opened, and
+// starts the count again.
+func sessions(t *testing.T, dir string) int {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "sessions.log"))
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	_ = os.Remove(filepath.Join(dir, "sessions.log"))
+	return strings.Count(string(b), "\n")
 }
 
 func TestPrepareSSHSendsThisBinaryOnceThenUsesTheCache(t *testing.T) {
@@ -120,6 +145,109 @@ func TestPrepareSSHSendsThisBinaryOnceThenUsesTheCache(t *testing.T) {
 	}
 	if rf3.Sent == 0 || !strings.HasPrefix(rf3.Path, filepath.Join(dir, "h2")) {
 		t.Errorf("h2: path %s, sent %d", rf3.Path, rf3.Sent)
+	}
+}
+
+// runOnHost runs n jobs `echo hi` on a pool of one worker on h1, started
+// by l, and shuts the pool down.
+func runOnHost(t *testing.T, l Launcher, n int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), patience)
+	defer cancel()
+	p := NewProcessPool[string](ProcessOptions{Hosts: []Host{{Name: "h1", Launcher: l, Workers: 1}}})
+	for range n {
+		f, err := p.Submit(ctx, func(ctx context.Context) (string, error) {
+			var out strings.Builder
+			_, err := RunJob(ctx, job.Spec{Line: "echo hi", Shell: true}, &out, nil, nil)
+			return out.String(), err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := f.Result(ctx); got != "hi\n" || err != nil {
+			t.Errorf("job: %q, %v", got, err)
+		}
+	}
+	if err := p.Shutdown(ctx, ShutdownOptions{Wait: true}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestTheFirstWorkerOnAHostWithTheBinaryIsTheProbesSession(t *testing.T) {
+	testWorkerOnHosts(t)
+	ssh, dir := fakeSSH(t)
+	ctx, cancel := context.WithTimeout(context.Background(), patience)
+	defer cancel()
+
+	// Not there yet: a session probes, one sends, and the worker that
+	// answered there exits (its stdin carried the binary); the first
+	// worker is a session of its own.
+	rf, err := PrepareSSH(ctx, SSHHost{SSH: ssh, Login: "h1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rf.Sent == 0 || rf.Worker != nil {
+		t.Fatalf("first time: sent %d, worker %v; want the binary sent and no worker", rf.Sent, rf.Worker)
+	}
+	l := SSHLauncher(ssh, "h1", rf.Path)
+	runOnHost(t, l, 2)
+	if got := sessions(t, dir); got != 3 {
+		t.Errorf("the binary sent: %d ssh sessions to prepare h1 and run its worker, want 3", got)
+	}
+
+	// Cached: the probe's worker is the first worker, and the pool's
+	// handshake reads its Hello again. One session in all.
+	rf, err = PrepareSSH(ctx, SSHHost{SSH: ssh, Login: "h1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rf.Sent != 0 || rf.Worker == nil || rf.Hello.Role != "worker" {
+		t.Fatalf("cached: sent %d, worker %v, hello %+v; want a worker running", rf.Sent, rf.Worker, rf.Hello)
+	}
+	if !strings.HasPrefix(rf.Worker.String(), "ssh h1 pid ") {
+		t.Errorf("the worker is %q, want it named like SSHLauncher's: ssh h1 pid N", rf.Worker)
+	}
+	l = SSHLauncher(ssh, "h1", rf.Path)
+	l.Adopt(rf.Worker)
+	runOnHost(t, l, 2)
+	if got := sessions(t, dir); got != 1 {
+		t.Errorf("the binary cached: %d ssh sessions to prepare h1 and run its worker, want 1", got)
+	}
+
+	// The next pool of that launcher starts its worker anew.
+	runOnHost(t, l, 1)
+	if got := sessions(t, dir); got != 1 {
+		t.Errorf("a second pool: %d ssh sessions, want 1", got)
+	}
+}
+
+func TestAWorkerNoLaunchTookEndsWithThePool(t *testing.T) {
+	testWorkerOnHosts(t)
+	ssh, _ := fakeSSH(t)
+	ctx, cancel := context.WithTimeout(context.Background(), patience)
+	defer cancel()
+	for i := range 2 { // the second time, the binary is cached
+		rf, err := PrepareSSH(ctx, SSHHost{SSH: ssh, Login: "h1"})
+		if err != nil || (rf.Worker == nil) != (i == 0) {
+			t.Fatalf("prepare %d: worker %v, %v", i, rf.Worker, err)
+		}
+		if i == 0 {
+			continue
+		}
+		cmd := rf.Worker.(*cmdProcess).cmd
+		l := SSHLauncher(ssh, "h1", rf.Path)
+		l.Adopt(rf.Worker)
+		// No task: no Launch.
+		p := NewProcessPool[int](ProcessOptions{Hosts: []Host{{Name: "h1", Launcher: l, Workers: 1}}})
+		if err := p.Shutdown(ctx, ShutdownOptions{Wait: true}); err != nil {
+			t.Fatal(err)
+		}
+		if cmd.ProcessState == nil || !cmd.ProcessState.Success() {
+			t.Errorf("the worker no Launch took: %v after Shutdown, want a clean exit", cmd.ProcessState)
+		}
+		if err := l.Close(); err != nil {
+			t.Errorf("a second Close: %v", err)
+		}
 	}
 }
 

@@ -315,7 +315,14 @@ const maxPreparing = 16
 // it is dropped instead, with a message on stderr, and only when no host
 // is left is it an error. Errors of the options themselves (see Check) are
 // returned as they are. ctx bounds the preparation.
-func (o RemoteOptions) Hosts(ctx context.Context, loss pool.WorkerLoss, stderr io.Writer) ([]pool.Host, error) {
+//
+// The worker that answered a host's preparation keeps running: the host's
+// launcher (a pool.RemoteLauncher) hands it out as the first worker it
+// launches, so that when the binary is already on the host, its first
+// worker costs one ssh session. The pool ends it at Shutdown if it was
+// never used; a caller that makes no pool of the hosts must close their
+// launchers (io.Closer).
+func (o RemoteOptions) Hosts(ctx context.Context, loss pool.WorkerLoss, stderr io.Writer) (hosts []pool.Host, err error) {
 	if !o.Enabled() {
 		return nil, nil
 	}
@@ -359,11 +366,24 @@ func (o RemoteOptions) Hosts(ctx context.Context, loss pool.WorkerLoss, stderr i
 		})
 	}
 	wg.Wait()
+	// The worker that answered each preparation runs on: it becomes the
+	// first worker of its host's launcher (one ssh session for it, not
+	// two), or ends here when there will be no pool.
+	var launchers []*pool.RemoteLauncher
+	defer func() {
+		if err != nil {
+			for _, pr := range preps {
+				_ = pr.rf.Close()
+			}
+			for _, l := range launchers {
+				_ = l.Close()
+			}
+		}
+	}()
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 
-	var hosts []pool.Host
 	var failed []error
 	for _, l := range p.logins {
 		if l.Local() {
@@ -393,7 +413,13 @@ func (o RemoteOptions) Hosts(ctx context.Context, loss pool.WorkerLoss, stderr i
 		if ssh == nil {
 			ssh = p.ssh
 		}
-		hosts = append(hosts, pool.Host{Name: l.Name, Launcher: pool.SSHLauncher(ssh, l.Host, pr.rf.Path), Workers: n})
+		launcher := pool.SSHLauncher(ssh, l.Host, pr.rf.Path)
+		hosts = append(hosts, pool.Host{Name: l.Name, Launcher: launcher, Workers: n})
+		launchers = append(launchers, launcher)
+		if pr.rf.Worker != nil {
+			launcher.Adopt(pr.rf.Worker)
+			pr.rf.Worker = nil
+		}
 	}
 	if len(failed) > 0 {
 		if loss != pool.LossRequeue || len(hosts) == 0 {

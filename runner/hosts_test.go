@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -284,6 +285,68 @@ func TestAHostThatCannotBeReached(t *testing.T) {
 	o.Logins = []string{"down1"}
 	if _, err := o.Hosts(context.Background(), pool.LossRequeue, &stderr); !errors.Is(err, pool.ErrBrokenProcessPool) {
 		t.Errorf("under requeue, no host left: %v", err)
+	}
+}
+
+// cachedSSH is a stand-in for ssh: host "up" answers the probe as a
+// host with our binary cached would (its lines, then a worker's Hello),
+// then waits for its stdin to end and writes "ended" to the log it
+// returns; any other host cannot be reached.
+func cachedSSH(t *testing.T) (ssh, log string) {
+	t.Helper()
+	dir := t.TempDir()
+	log = filepath.Join(dir, "ended.log")
+	hello := `{"protocol":1,"futures":"devel","role":"worker","cpus":1}`
+	script := fmt.Sprintf(`#!/bin/sh
+case $1 in up) ;; *) echo "ssh: connect to host $1 port 22: Connection refused" >&2; exit 255;; esac
+printf 'futures-probe Linux x86_64\nhome /home/u\nexec cache /home/u/.cache/futures/v-0/futures\n'
+printf '\000\000\000\%03o\001%%s' '%s'
+cat >/dev/null
+echo ended >>%s
+`, len(hello), hello, log)
+	ssh = filepath.Join(dir, "ssh")
+	if err := os.WriteFile(ssh, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return ssh, log
+}
+
+// ended is how many of cachedSSH's workers have ended.
+func ended(t *testing.T, log string) int {
+	t.Helper()
+	b, err := os.ReadFile(log)
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	return strings.Count(string(b), "ended\n")
+}
+
+func TestTheWorkerAPreparationLeftRunningEndsWithoutAPool(t *testing.T) {
+	ssh, log := cachedSSH(t)
+	o := RemoteOptions{Logins: []string{"1/up,down"}, SSH: ssh}
+
+	// Under break, down ends the run before any pool: up's worker, which
+	// the probe left running for the pool, has ended when Hosts returns.
+	if _, err := o.Hosts(context.Background(), pool.LossBreak, nil); !errors.Is(err, pool.ErrBrokenProcessPool) {
+		t.Fatalf("under break: %v", err)
+	}
+	if n := ended(t, log); n != 1 {
+		t.Errorf("under break: %d workers ended, want 1", n)
+	}
+
+	// Under requeue, up's launcher holds its worker for the pool's first
+	// Launch; a caller that makes no pool closes the launchers.
+	var stderr strings.Builder
+	hosts, err := o.Hosts(context.Background(), pool.LossRequeue, &stderr)
+	if err != nil || len(hosts) != 1 || hosts[0].Name != "up" {
+		t.Fatalf("under requeue: %+v, %v", hosts, err)
+	}
+	if n := ended(t, log); n != 1 {
+		t.Errorf("under requeue: %d workers ended before the launchers were closed, want 1 (the first run's)", n)
+	}
+	closeLaunchers(hosts)
+	if n := ended(t, log); n != 2 {
+		t.Errorf("under requeue: %d workers ended after the launchers were closed, want 2", n)
 	}
 }
 

@@ -231,16 +231,23 @@ func Run(ctx context.Context, opt Options, src input.Source) *Summary {
 	return r.finish()
 }
 
-func newRun(ctx context.Context, opt Options) (*run, error) {
+func newRun(ctx context.Context, opt Options) (_ *run, err error) {
 	if opt.Remote.Enabled() && len(opt.Hosts) == 0 && !opt.DryRun {
 		stderr := opt.Stderr
 		if stderr == nil {
 			stderr = os.Stderr
 		}
-		hosts, err := opt.Remote.Hosts(ctx, opt.WorkerLoss, stderr)
-		if err != nil {
-			return nil, err
+		hosts, herr := opt.Remote.Hosts(ctx, opt.WorkerLoss, stderr)
+		if herr != nil {
+			return nil, herr
 		}
+		// A worker the preparation left running for the pool ends here if
+		// there will be no pool (the pool's Shutdown ends it otherwise).
+		defer func() {
+			if err != nil {
+				closeLaunchers(hosts)
+			}
+		}()
 		opt.Hosts, opt.Workers = hosts, 0
 		for _, h := range hosts {
 			opt.Workers += h.Workers
@@ -281,7 +288,6 @@ func newRun(ctx context.Context, opt Options) (*run, error) {
 	r.stderr = output.NewOutput(output.WithHook(opt.Stderr, opt.WriteHook))
 	r.budget = output.NewBudget(16 << 20)
 	r.gate = newGate(r.stderr)
-	var err error
 	if opt.Joblog != "" && (opt.Resume || opt.ResumeFailed) {
 		if r.resume, err = record.ReadResume(opt.Joblog, !opt.Resume, opt.ResumeBy, opt.Workers); err != nil {
 			return nil, err
@@ -450,4 +456,14 @@ func setupSummary(ctx context.Context, err error) *Summary {
 		return &Summary{Broken: err}
 	}
 	return &Summary{Err: SetupError{Err: err}}
+}
+
+// closeLaunchers closes the launchers of hosts that are io.Closers: the
+// workers RemoteOptions.Hosts left running that no pool will take.
+func closeLaunchers(hosts []pool.Host) {
+	for _, h := range hosts {
+		if c, ok := h.Launcher.(io.Closer); ok {
+			_ = c.Close()
+		}
+	}
 }
