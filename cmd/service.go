@@ -46,6 +46,7 @@ func newCmdService(f *factory) *cobra.Command {
 			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 			defer stop()
 			ro.Version = version()
+			ro.Crash = f.getenv("FUTURES_TEST_CRASH") // a test hook (docs/service.md)
 			if ro.Workers <= 0 {
 				ro.Workers = f.numCPU()
 			}

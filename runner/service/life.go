@@ -56,6 +56,10 @@ type RunOptions struct {
 	// Grace is the time between TERM and KILL when a job is stopped; 0
 	// is 5 s.
 	Grace time.Duration
+	// Crash is a test hook, FUTURES_TEST_CRASH (docs/service.md): "" is
+	// none; CrashAfterCommit makes the service SIGKILL itself in a submit
+	// between the commit of its futures and the reply.
+	Crash string
 }
 
 // LogPath is the path of the service's log file.
@@ -114,6 +118,9 @@ func Alive(p Paths) bool {
 // /v1/shutdown. It logs to service.log in the state directory; on its way
 // out it stops serving (which removes the socket) and closes the store.
 func Run(ctx context.Context, p Paths, opts RunOptions) (err error) {
+	if opts.Crash != "" && opts.Crash != CrashAfterCommit {
+		return fmt.Errorf("service %s: %w: %q", p.Name, ErrBadCrashPoint, opts.Crash)
+	}
 	if err := p.Ensure(); err != nil {
 		return err
 	}
@@ -162,7 +169,7 @@ func Run(ctx context.Context, p Paths, opts RunOptions) (err error) {
 	defer proc.StartGuard()()
 	ex := NewExecutor(st, ExecOptions{Workers: opts.Workers, Name: p.Name, Grace: opts.Grace, Log: logger, CallbackOutput: lf})
 	srv := NewServer(p, Options{Version: opts.Version, Workers: ex.Workers(), Log: logger})
-	handleFutures(srv, ex)
+	handleFutures(srv, ex, opts.Crash)
 	stop := make(chan ShutdownRequest, 1)
 	var once sync.Once
 	srv.Handle(http.MethodPost, "/v1/shutdown", func(w http.ResponseWriter, r *http.Request) {
@@ -177,6 +184,9 @@ func Run(ctx context.Context, p Paths, opts RunOptions) (err error) {
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	logger.Printf("serving on %s (store %s)", p.Socket, st.Path())
+	if opts.Crash != "" {
+		logger.Printf("test hook FUTURES_TEST_CRASH=%s: the service will SIGKILL itself there", opts.Crash)
+	}
 
 	select {
 	case <-ctx.Done():
