@@ -271,3 +271,42 @@ func Reason(f *store.Future) string {
 	}
 	return ""
 }
+
+// LostSubmit is what a client makes of a submit whose connection broke
+// before the answer came (the service died, or was killed, while it took
+// the submit): the futures may have been committed, and their ids were
+// never printed. It waits, up to patience, for the service process to be
+// gone; then it breaks what the dead service left (BreakIfDead), so that
+// every future is final, and returns the ids of the futures of client
+// submitted at or after since with an id above after: those the service
+// committed before it died, now broken. alive is true when the service
+// still runs after patience (the connection broke for another reason):
+// then nothing is known, and nothing is returned.
+func (s *Session) LostSubmit(ctx context.Context, client string, since time.Time, after int64, patience time.Duration) (ids []int64, alive bool, err error) {
+	wctx, cancel := context.WithTimeout(ctx, patience)
+	err = awaitExit(wctx, s.Paths)
+	cancel()
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, false, ctx.Err()
+		}
+		return nil, true, nil
+	}
+	if err := s.ensureStore(); err != nil {
+		return nil, false, err
+	}
+	if _, err := BreakIfDead(ctx, s.Paths, s.Store); err != nil {
+		return nil, false, err
+	}
+	fs, err := s.Store.List(ctx, store.Filter{Client: client})
+	if err != nil {
+		return nil, false, err
+	}
+	since = since.Truncate(time.Millisecond) // the store's precision
+	for _, f := range fs {
+		if f.ID > after && !f.Submitted.Before(since) {
+			ids = append(ids, f.ID)
+		}
+	}
+	return ids, false, nil
+}
