@@ -369,3 +369,94 @@ func TestFaultGarbageOnTheSocketWhileJobsRun(t *testing.T) {
 	s.ok("", "shutdown")
 	s.noLeftovers("shutdown")
 }
+
+// TestFaultManyClientsSubmitAtOnce: 10 clients submitting 100 futures
+// each at once (the scale of the issue, 50 × 200, is in
+// faults_slow_test.go).
+func TestFaultManyClientsSubmitAtOnce(t *testing.T) {
+	checkManyClients(t, 10, 100, 10*time.Minute)
+}
+
+// checkManyClients starts a service with -j 8, then clients `futures
+// submit --detach` processes together, each with each lines on stdin,
+// and checks that clients×each unique ids were printed, %1 to %N (none
+// lost), and that each job ran exactly once (each appends its id to a
+// file, O_APPEND) and FINISHED with exit 0. hang bounds the wait for the
+// jobs.
+func checkManyClients(t *testing.T, clients, each int, hang time.Duration) {
+	s := newSvcTest(t)
+	s.ok("", "start", "-j", "8")
+	t0 := time.Now()
+	lines := strings.Repeat("echo $FUTURES_ID >> ran\n", each)
+	fs := make([]*fut, clients)
+	for i := range fs {
+		fs[i] = s.start(lines, nil, "submit", "--detach")
+	}
+	n := clients * each
+	printed := map[string]int{}
+	var ids []string
+	for i, f := range fs {
+		if st := f.wait(); st != 0 {
+			t.Fatalf("client %d: exit status %d\nstderr:\n%s", i, st, tail(f.errText()))
+		}
+		got := strings.Fields(f.outText())
+		if len(got) != each {
+			t.Errorf("client %d printed %d ids, want %d", i, len(got), each)
+		}
+		for _, id := range got {
+			printed[id]++
+			ids = append(ids, id)
+		}
+	}
+	for i := 1; i <= n; i++ {
+		if id := "%" + strconv.Itoa(i); printed[id] != 1 {
+			t.Errorf("%s printed %d times, want once", id, printed[id])
+		}
+	}
+	if len(printed) != n {
+		t.Fatalf("%d unique ids printed, want %d", len(printed), n)
+	}
+
+	t1 := time.Now()
+	w := s.start("", nil, append([]string{"wait", "--return-when", "ALL_COMPLETED"}, ids...)...)
+	select {
+	case <-w.exited:
+	case <-time.After(hang):
+		t.Fatalf("futures wait on %d futures did not return within %v", n, hang)
+	}
+	if st := w.wait(); st != 0 {
+		t.Fatalf("wait: exit status %d\nstderr:\n%s", st, tail(w.errText()))
+	}
+	t.Logf("%d clients submitted %d futures in %v; they ran in %v", clients, n, t1.Sub(t0), time.Since(t1))
+	b, err := os.ReadFile(filepath.Join(s.dir, "ran"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ran := map[string]int{}
+	lineCount := 0
+	for _, id := range strings.Fields(string(b)) {
+		ran[id]++
+		lineCount++
+	}
+	if lineCount != n || len(ran) != n {
+		t.Errorf("the jobs ran %d times, %d of them distinct; want %d, each once", lineCount, len(ran), n)
+	}
+	for id, k := range ran {
+		if k != 1 || printed[id] != 1 {
+			t.Errorf("%s ran %d times, printed %d times; want once each", id, k, printed[id])
+		}
+	}
+	finished := 0
+	for id, r := range s.status() {
+		if r.State == "FINISHED" && r.ExitCode == 0 && !r.Broken {
+			finished++
+		} else {
+			t.Errorf("%s: %+v; want FINISHED with exit status 0", id, r)
+		}
+	}
+	if finished != n {
+		t.Errorf("%d futures FINISHED with exit status 0, want %d", finished, n)
+	}
+	s.ok("", "shutdown")
+	s.noLeftovers("shutdown")
+}
