@@ -366,7 +366,20 @@ func TestFaultGarbageOnTheSocketWhileJobsRun(t *testing.T) {
 	if len(rows) != 4 {
 		t.Errorf("status lists %d futures, want the 4 submitted: %v", len(rows), rows)
 	}
+	// The client that sent nothing does not hold up shutdown (net/http
+	// alone waits 5 s for it): the service closes it and says so.
 	s.ok("", "shutdown")
+	log, err := os.ReadFile(s.paths.LogPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(log), "closed 1 connection(s) that had sent no request") {
+		t.Errorf("the service's log does not say it closed the idle client's connection at shutdown:\n%s", log)
+	}
+	idle.SetDeadline(time.Now().Add(patience))
+	if n, err := idle.Read(make([]byte, 1)); err != io.EOF {
+		t.Errorf("the idle client's connection after shutdown: read %d bytes, %v; want EOF", n, err)
+	}
 	s.noLeftovers("shutdown")
 }
 
