@@ -213,8 +213,20 @@ func TestFaultServiceKilledWithJobsRunningAndPending(t *testing.T) {
 		children = append(children, pid)
 	}
 
+	// Clients waiting on the service when it dies (most likely in their
+	// long poll already; either way they must end, with the truth).
+	waiter := s.start("", nil, "wait", "%2", "%3")
+	resulter := s.start("", nil, "result", "%4")
+	s.waitUntil("the clients waiting", func() bool { return len(clientsOf(s.mark, "wait", "result")) == 2 })
+
 	if err := killService(s.paths); err != nil {
 		t.Fatalf("killing the service: %v", err)
+	}
+	if st := waiter.wait(); st != 1 || !strings.Contains(waiter.outText(), "done\t%2\tBROKEN") || !strings.Contains(waiter.outText(), "done\t%3\tBROKEN") {
+		t.Errorf("wait %%2 %%3 across the kill: exit %d, stdout %q, stderr %q; want 1 and both done", st, waiter.outText(), waiter.errText())
+	}
+	if st := resulter.wait(); st != 3 || !strings.Contains(resulter.errText(), "broken: the service died") {
+		t.Errorf("result %%4 across the kill: exit %d, stderr %q; want 3, broken", st, resulter.errText())
 	}
 	s.noLeftovers("the service was killed")
 	for _, pid := range children {
@@ -248,6 +260,19 @@ func TestFaultServiceKilledWithJobsRunningAndPending(t *testing.T) {
 	}
 	s.ok("", "shutdown")
 	s.noLeftovers("shutdown")
+}
+
+// clientsOf returns the processes of mark that run futures with one of
+// cmds as their first argument.
+func clientsOf(mark string, cmds ...string) []process {
+	var ps []process
+	for _, p := range markedProcesses(mark) {
+		f := strings.Fields(p.cmdline)
+		if len(f) > 1 && slices.Contains(cmds, f[1]) {
+			ps = append(ps, p)
+		}
+	}
+	return ps
 }
 
 // alive reports whether pid is a live process (not a zombie).
