@@ -44,7 +44,8 @@ func submitDetached(f *factory, c *commonFlags, opt runner.Options, src input.So
 	}
 	ctx, _, stop := signals(context.Background())
 	defer stop()
-	if err := ensureService(ctx, f, p); err != nil {
+	info, err := ensureService(ctx, f, p)
+	if err != nil {
 		fmt.Fprintf(f.stderr, "futures: %v\n", err)
 		return exitStatus(1)
 	}
@@ -65,7 +66,7 @@ func submitDetached(f *factory, c *commonFlags, opt runner.Options, src input.So
 			if errors.As(err, &refused) || errors.Is(err, service.ErrNotRunning) {
 				return err // answered, or never sent: nothing committed
 			}
-			return lostSubmit(ctx, p, req.Client, since, last, err)
+			return lostSubmit(ctx, p, info.PID, req.Client, since, last, err)
 		}
 		req.Futures = req.Futures[:0]
 		for _, id := range ids {
@@ -109,13 +110,13 @@ func submitDetached(f *factory, c *commonFlags, opt runner.Options, src input.So
 // service answered (err): it finds out, from the store, whether the
 // service died and which futures of this client it had committed (now
 // broken: final, never to run), and says so.
-func lostSubmit(ctx context.Context, p service.Paths, client string, since time.Time, last int64, err error) error {
+func lostSubmit(ctx context.Context, p service.Paths, pid int, client string, since time.Time, last int64, err error) error {
 	s, serr := service.OpenSession(p)
 	if serr != nil {
 		return fmt.Errorf("%w; and reading its store: %v", err, serr)
 	}
 	defer s.Close()
-	ids, alive, serr := s.LostSubmit(ctx, client, since, last, 5*time.Second)
+	ids, alive, serr := s.LostSubmit(ctx, pid, client, since, last, 5*time.Second)
 	switch {
 	case serr != nil:
 		return fmt.Errorf("%w; and reading its store: %v", err, serr)

@@ -99,6 +99,21 @@ func flock(f *os.File, how int) error {
 	}
 }
 
+// ServicePID returns the pid written in p's pid file: the running
+// service's, or the last one's; 0 when there is none (or it is being
+// written).
+func ServicePID(p Paths) int {
+	b, err := os.ReadFile(p.PIDPath())
+	if err != nil {
+		return 0
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		return 0
+	}
+	return pid
+}
+
 // Alive reports whether a service process holds p's pid file lock, that
 // is, still lives (it may have stopped serving already).
 func Alive(p Paths) bool {
