@@ -498,3 +498,51 @@ func checkManyClients(t *testing.T, clients, each int, hang time.Duration) {
 	s.ok("", "shutdown")
 	s.noLeftovers("shutdown")
 }
+
+// A service that dies as a client reaches it (its socket accepted the
+// client's probe, then the connection broke on the first request, and no
+// service process is left): submit --detach starts a new one and goes on.
+// A fake service plays the dying one: it answers nothing, and leaves its
+// socket behind as a killed service does.
+func TestFaultServiceDiesAsAClientReachesIt(t *testing.T) {
+	s := newSvcTest(t)
+	if err := s.paths.Ensure(); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("unix", s.paths.Socket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln.(*net.UnixListener).SetUnlinkOnClose(false)
+	died := make(chan struct{})
+	go func() {
+		defer close(died)
+		defer ln.Close()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.SetReadDeadline(time.Now().Add(patience))
+			n, _ := c.Read(make([]byte, 1))
+			c.Close()
+			if n > 0 { // a request, not a probe that connects and goes
+				return
+			}
+		}
+	}()
+	f := s.start("", nil, "submit", "--detach", "--", "sh", "-c", "echo hi")
+	st := f.wait()
+	<-died
+	if st != 0 || f.outText() != "%1\n" {
+		t.Fatalf("submit to a service that died as it reached it: exit %d, stdout %q, stderr %q; want %%1 from a new service", st, f.outText(), f.errText())
+	}
+	if !strings.Contains(f.errText(), "service default died as this command reached it") {
+		t.Errorf("submit did not say the service it reached died: %q", f.errText())
+	}
+	if out := s.ok("", "result", "%1"); out != "hi\n" {
+		t.Errorf("result %%1 printed %q", out)
+	}
+	s.ok("", "shutdown")
+	s.noLeftovers("shutdown")
+}

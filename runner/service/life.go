@@ -274,7 +274,13 @@ func Start(ctx context.Context, p Paths, opts StartOptions) (info Info, started 
 	switch state {
 	case Live:
 		info, err := c.Service(ctx)
-		return info, false, err
+		if err == nil || !diedMidCall(ctx, p, err) {
+			return info, false, err
+		}
+		// It died (killed) between the probe and the call: start one.
+		if opts.Notify != nil {
+			opts.Notify(fmt.Sprintf("service %s died as this command reached it (%v): starting a new one", p.Name, err))
+		}
 	case Stale:
 		if opts.Notify != nil {
 			opts.Notify(StaleMessage(p))
@@ -334,6 +340,20 @@ func Start(ctx context.Context, p Paths, opts StartOptions) (info Info, started 
 		return info, false, err
 	}
 	return info, err == nil, err
+}
+
+// diedMidCall reports whether err, a call's error that is no answer of
+// the service (a broken connection, the socket gone), came from a service
+// that died: no service process is left within a few seconds (a killed
+// process closes its socket a moment before its pid lock goes).
+func diedMidCall(ctx context.Context, p Paths, err error) bool {
+	var answered *Error
+	if errors.As(err, &answered) || ctx.Err() != nil {
+		return false
+	}
+	wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	return awaitExit(wctx, p) == nil
 }
 
 // errExited is awaitService's error when the service process it waited
