@@ -65,3 +65,10 @@ func TestFaultScaleSignalsAtRandomMoments(t *testing.T) {
 		}
 	})
 }
+
+// TestFaultScaleManyClientsSubmitAtOnce: 50 clients submitting 200
+// futures each at once (issue 16): 10,000 unique ids, each job run
+// exactly once, none lost.
+func TestFaultScaleManyClientsSubmitAtOnce(t *testing.T) {
+	checkManyClients(t, 50, 200, 8*time.Minute) // within make test-faults' -timeout 10m
+}

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
 
@@ -47,6 +49,8 @@ func submitDetached(f *factory, c *commonFlags, opt runner.Options, src input.So
 	dir, _ := os.Getwd()
 	req := service.SubmitRequest{Client: strconv.Itoa(os.Getpid()), Environ: os.Environ()}
 	out := bufio.NewWriter(f.stdout)
+	since := time.Now()
+	var last int64 // the last id printed
 	flush := func() error {
 		if len(req.Futures) == 0 {
 			return nil
@@ -55,19 +59,27 @@ func submitDetached(f *factory, c *commonFlags, opt runner.Options, src input.So
 		// request. Only when nobody listens (the dial failed, so nothing
 		// was sent) is the service started, under the start lock, and the
 		// batch sent again.
+		pid := service.ServicePID(p) // the service this request reaches
 		ids, err := cl.Submit(ctx, req)
 		if errors.Is(err, service.ErrNotRunning) {
-			if err := ensureService(ctx, f, p); err != nil {
-				return err
+			info, err2 := ensureService(ctx, f, p)
+			if err2 != nil {
+				return err2
 			}
+			pid = info.PID
 			ids, err = cl.Submit(ctx, req)
 		}
 		if err != nil {
-			return err
+			var refused *service.Error
+			if errors.As(err, &refused) || errors.Is(err, service.ErrNotRunning) {
+				return err // answered, or never sent: nothing committed
+			}
+			return lostSubmit(ctx, p, pid, req.Client, since, last, err)
 		}
 		req.Futures = req.Futures[:0]
 		for _, id := range ids {
 			fmt.Fprintf(out, "%%%d\n", id)
+			last = id
 		}
 		return out.Flush()
 	}
@@ -100,6 +112,37 @@ func submitDetached(f *factory, c *commonFlags, opt runner.Options, src input.So
 		return exitStatus(1) // each bad line was named; the others are submitted
 	}
 	return nil
+}
+
+// lostSubmit is the error of a submit whose connection broke before the
+// service answered (err): it finds out, from the store, whether the
+// service died and which futures of this client it had committed (now
+// broken: final, never to run), and says so.
+func lostSubmit(ctx context.Context, p service.Paths, pid int, client string, since time.Time, last int64, err error) error {
+	s, serr := service.OpenSession(p)
+	if serr != nil {
+		return fmt.Errorf("%w; and reading its store: %v", err, serr)
+	}
+	defer s.Close()
+	ids, alive, serr := s.LostSubmit(ctx, pid, client, since, last, 5*time.Second)
+	switch {
+	case serr != nil:
+		return fmt.Errorf("%w; and reading its store: %v", err, serr)
+	case alive:
+		return fmt.Errorf("%w: the service still runs, and its futures of this submit may have been committed: see futures status", err)
+	case len(ids) == 0:
+		return fmt.Errorf("service %s died (killed or crashed) while it took this submit: none of its futures was committed; the next submit starts a new service", p.Name)
+	}
+	names := make([]string, len(ids))
+	for i, id := range ids {
+		names[i] = "%" + strconv.FormatInt(id, 10)
+	}
+	list, status := strings.Join(names, " "), "futures status "+strings.Join(names, " ")
+	if len(names) > 10 { // a batch holds up to detachBatch
+		list = fmt.Sprintf("%d futures (%s … %s)", len(names), names[0], names[len(names)-1])
+		status = "futures status"
+	}
+	return fmt.Errorf("service %s died (killed or crashed) while it took this submit, after it committed %s: they are broken and will not run (%s); the next submit starts a new service", p.Name, list, status)
 }
 
 // check refuses what does not go together: --service and --detach
@@ -135,7 +178,7 @@ func attach(ctx context.Context, f *factory, c *commonFlags, name string, opt *r
 	if err != nil {
 		return nil, usageError{err}
 	}
-	if err := ensureService(ctx, f, p); err != nil {
+	if _, err := ensureService(ctx, f, p); err != nil {
 		return nil, err
 	}
 	a, err := service.AttachRun(ctx, p, strconv.Itoa(os.Getpid()))

@@ -337,7 +337,7 @@ the service's log, and a failing one is logged there and changes nothing.`,
 				if _, err := s.Lookup(ctx, ids); err != nil {
 					return err
 				}
-				if err := ensureService(ctx, f, s.Paths); err != nil {
+				if _, err := ensureService(ctx, f, s.Paths); err != nil {
 					return err
 				}
 				_, err := s.Client.AddCallback(ctx, ids[0], argv)
@@ -350,13 +350,14 @@ the service's log, and a failing one is logged there and changes nothing.`,
 }
 
 // ensureService starts the service at p with default settings when it
-// does not run (submit --detach, add-done-callback).
-func ensureService(ctx context.Context, f *factory, p service.Paths) error {
-	_, _, err := service.Start(ctx, p, service.StartOptions{
+// does not run (submit --detach, add-done-callback), and returns who it
+// is.
+func ensureService(ctx context.Context, f *factory, p service.Paths) (service.Info, error) {
+	info, _, err := service.Start(ctx, p, service.StartOptions{
 		Command: []string{"futures", "service", "--service", p.Name},
 		Notify:  func(msg string) { fmt.Fprintf(f.stderr, "futures: %s\n", msg) },
 	})
-	return err
+	return info, err
 }
 
 // runWaitIDs is `futures wait ID...`: Python's wait over held futures.

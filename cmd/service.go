@@ -139,6 +139,7 @@ func newCmdService(f *factory) *cobra.Command {
 			ro.Settings = strings.Join(settings(cmd.Flags()), " ")
 			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 			defer stop()
+			ro.Crash = f.getenv("FUTURES_TEST_CRASH") // a test hook (docs/service.md)
 			if err := service.Run(ctx, p, ro); err != nil {
 				fmt.Fprintf(f.stderr, "futures service: %v\n", err)
 				return exitStatus(1)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"os"
+	"syscall"
 	"time"
 
 	"github.com/futures-cli/futures/runner/service/store"
@@ -103,8 +105,25 @@ type CallbackReply struct {
 // bytes with an environment fit well.
 const maxSubmitBody = 64 << 20
 
-// handleFutures routes the futures endpoints of srv to ex.
-func handleFutures(srv *Server, ex *Executor) {
+// CrashAfterCommit is the one value of the test hook RunOptions.Crash
+// (FUTURES_TEST_CRASH of `futures service`, docs/service.md): the
+// service SIGKILLs itself in a submit, right after its futures are
+// committed and queued, before it replies.
+const CrashAfterCommit = "after-commit"
+
+// ErrBadCrashPoint is Run's error for a RunOptions.Crash it does not know.
+var ErrBadCrashPoint = errors.New("unknown crash point (FUTURES_TEST_CRASH): the one test hook is " + CrashAfterCommit)
+
+// crash SIGKILLs this process, as the kernel's OOM killer would: no
+// deferred function runs, no reply is written.
+func crash() {
+	_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
+	select {} // the signal is on its way
+}
+
+// handleFutures routes the futures endpoints of srv to ex; crashPoint is
+// RunOptions.Crash.
+func handleFutures(srv *Server, ex *Executor, crashPoint string) {
 	srv.Handle(http.MethodPost, SubmitPath, func(w http.ResponseWriter, r *http.Request) {
 		var req SubmitRequest
 		if err := DecodeRequest(w, r, &req, maxSubmitBody); err != nil {
@@ -130,6 +149,9 @@ func handleFutures(srv *Server, ex *Executor) {
 		if err != nil {
 			writeFutureError(w, srv, err)
 			return
+		}
+		if crashPoint == CrashAfterCommit {
+			crash()
 		}
 		WriteJSON(w, http.StatusOK, SubmitReply{IDs: ids})
 	})

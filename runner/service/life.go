@@ -70,6 +70,10 @@ type RunOptions struct {
 	// GET /v1/service: `futures start` refuses other settings for a
 	// service that runs.
 	Settings string
+	// Crash is a test hook, FUTURES_TEST_CRASH (docs/service.md): "" is
+	// none; CrashAfterCommit makes the service SIGKILL itself in a submit
+	// between the commit of its futures and the reply.
+	Crash string
 }
 
 // newPool makes the process pool of opts, with its hosts prepared (the
@@ -130,6 +134,21 @@ func flock(f *os.File, how int) error {
 	}
 }
 
+// ServicePID returns the pid written in p's pid file: the running
+// service's, or the last one's; 0 when there is none (or it is being
+// written).
+func ServicePID(p Paths) int {
+	b, err := os.ReadFile(p.PIDPath())
+	if err != nil {
+		return 0
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		return 0
+	}
+	return pid
+}
+
 // Alive reports whether a service process holds p's pid file lock, that
 // is, still lives (it may have stopped serving already).
 func Alive(p Paths) bool {
@@ -149,6 +168,9 @@ func Alive(p Paths) bool {
 // /v1/shutdown. It logs to service.log in the state directory; on its way
 // out it stops serving (which removes the socket) and closes the store.
 func Run(ctx context.Context, p Paths, opts RunOptions) (err error) {
+	if opts.Crash != "" && opts.Crash != CrashAfterCommit {
+		return fmt.Errorf("service %s: %w: %q", p.Name, ErrBadCrashPoint, opts.Crash)
+	}
 	if err := p.Ensure(); err != nil {
 		return err
 	}
@@ -216,7 +238,7 @@ func Run(ctx context.Context, p Paths, opts RunOptions) (err error) {
 		ex.opts.Shell = opts.Process.Shell
 	}
 	srv := NewServer(p, Options{Version: opts.Version, Workers: ex.Workers(), Settings: opts.Settings, Log: logger})
-	handleFutures(srv, ex)
+	handleFutures(srv, ex, opts.Crash)
 	handleAttach(srv, ex)
 	stop := make(chan ShutdownRequest, 1)
 	var once sync.Once
@@ -232,6 +254,9 @@ func Run(ctx context.Context, p Paths, opts RunOptions) (err error) {
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	logger.Printf("serving on %s (store %s)", p.Socket, st.Path())
+	if opts.Crash != "" {
+		logger.Printf("test hook FUTURES_TEST_CRASH=%s: the service will SIGKILL itself there", opts.Crash)
+	}
 
 	select {
 	case <-ctx.Done():
@@ -304,7 +329,13 @@ func Start(ctx context.Context, p Paths, opts StartOptions) (info Info, started 
 	switch state {
 	case Live:
 		info, err := c.Service(ctx)
-		return info, false, err
+		if err == nil || !diedMidCall(ctx, p, err) {
+			return info, false, err
+		}
+		// It died (killed) between the probe and the call: start one.
+		if opts.Notify != nil {
+			opts.Notify(fmt.Sprintf("service %s died as this command reached it (%v): starting a new one", p.Name, err))
+		}
 	case Stale:
 		if opts.Notify != nil {
 			opts.Notify(StaleMessage(p))
@@ -364,6 +395,20 @@ func Start(ctx context.Context, p Paths, opts StartOptions) (info Info, started 
 		return info, false, err
 	}
 	return info, err == nil, err
+}
+
+// diedMidCall reports whether err, a call's error that is no answer of
+// the service (a broken connection, the socket gone), came from a service
+// that died: no service process is left within a few seconds (a killed
+// process closes its socket a moment before its pid lock goes).
+func diedMidCall(ctx context.Context, p Paths, err error) bool {
+	var answered *Error
+	if errors.As(err, &answered) || ctx.Err() != nil {
+		return false
+	}
+	wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	return awaitExit(wctx, p) == nil
 }
 
 // errExited is awaitService's error when the service process it waited

@@ -10,6 +10,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/futures-cli/futures/runner/service/store"
@@ -87,6 +88,13 @@ type Server struct {
 	opts   Options
 	routes map[string]map[string]http.HandlerFunc // path → method → handler; written before Serve only
 	http   *http.Server
+
+	// mu guards fresh and closing.
+	mu sync.Mutex
+	// fresh are the connections that have sent no request yet
+	// (http.StateNew): Shutdown closes them rather than wait for them.
+	fresh   map[net.Conn]struct{}
+	closing bool
 }
 
 // NewServer returns a server for the service at p; Serve starts it.
@@ -105,9 +113,11 @@ func NewServer(p Paths, opts Options) *Server {
 		},
 		opts:   opts,
 		routes: map[string]map[string]http.HandlerFunc{},
+		fresh:  map[net.Conn]struct{}{},
 	}
 	s.http = &http.Server{
 		Handler:           s,
+		ConnState:         s.connState,
 		ReadHeaderTimeout: opts.ReadHeaderTimeout,
 		ReadTimeout:       opts.ReadTimeout,
 		IdleTimeout:       opts.IdleTimeout,
@@ -141,9 +151,40 @@ func (s *Server) Handle(method, path string, h http.HandlerFunc) {
 // http.Server.Serve it returns http.ErrServerClosed after them.
 func (s *Server) Serve(ln net.Listener) error { return s.http.Serve(ln) }
 
-// Shutdown stops accepting, waits for requests in flight until ctx is
-// done, and closes the listener (which removes the socket).
-func (s *Server) Shutdown(ctx context.Context) error { return s.http.Shutdown(ctx) }
+// Shutdown stops accepting, closes the connections that have sent no
+// request (net/http would wait up to 5 s for each, so a client that
+// connects and sends nothing would hold up the service's exit), waits for
+// requests in flight until ctx is done, and closes the listener (which
+// removes the socket).
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.closing = true
+	n := len(s.fresh)
+	for c := range s.fresh {
+		c.Close()
+	}
+	clear(s.fresh)
+	s.mu.Unlock()
+	if n > 0 && s.opts.Log != nil {
+		s.opts.Log.Printf("shutting down: closed %d connection(s) that had sent no request", n)
+	}
+	return s.http.Shutdown(ctx)
+}
+
+// connState keeps fresh: the connections that have sent no request yet;
+// one that arrives while the server shuts down is closed at once.
+func (s *Server) connState(c net.Conn, state http.ConnState) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case state == http.StateNew && s.closing:
+		c.Close()
+	case state == http.StateNew:
+		s.fresh[c] = struct{}{}
+	default:
+		delete(s.fresh, c)
+	}
+}
 
 // Close closes the listener and every connection at once.
 func (s *Server) Close() error { return s.http.Close() }

@@ -48,6 +48,19 @@ func (s *Session) Close() {
 	}
 }
 
+// ensureStore opens the store once the service has made it.
+func (s *Session) ensureStore() error {
+	if s.Store != nil {
+		return nil
+	}
+	st, err := store.Open(s.Paths.StateDir)
+	if err != nil {
+		return err
+	}
+	s.Store = st
+	return nil
+}
+
 // Lookup returns the futures ids in the order given; an unknown id is an
 // error wrapping store.ErrNoFuture that names it.
 func (s *Session) Lookup(ctx context.Context, ids []int64) ([]*store.Future, error) {
@@ -257,4 +270,61 @@ func Reason(f *store.Future) string {
 		return fmt.Sprintf("exit status %d", f.ExitCode)
 	}
 	return ""
+}
+
+// LostSubmit is what a client makes of a submit whose connection broke
+// before the answer came (the service died, or was killed, while it took
+// the submit): the futures may have been committed, and their ids were
+// never printed. pid is the service the client talked to (Info.PID). It
+// waits, up to patience, until that service is gone: no service process
+// left, whose futures it then breaks (BreakIfDead), or another one in its
+// place (started by another client meanwhile), which broke them when it
+// started, and is awaited until it answers. So every future is final;
+// LostSubmit returns the ids of the futures of client submitted at or
+// after since with an id above after: those the dead service committed,
+// now broken. alive is true when service pid still runs after patience
+// (the connection broke for another reason): nothing is known then, and
+// nothing is returned.
+func (s *Session) LostSubmit(ctx context.Context, pid int, client string, since time.Time, after int64, patience time.Duration) (ids []int64, alive bool, err error) {
+	deadline := time.Now().Add(patience)
+	delay := time.Millisecond
+	for {
+		if !Alive(s.Paths) {
+			if err := s.ensureStore(); err != nil {
+				return nil, false, err
+			}
+			if _, err := BreakIfDead(ctx, s.Paths, s.Store); err != nil {
+				return nil, false, err
+			}
+			break
+		}
+		if now := ServicePID(s.Paths); now != 0 && now != pid {
+			// Another service holds the pid lock: it broke what ours left
+			// before it listens.
+			if _, err := awaitService(ctx, s.Paths, s.Client, 0, time.Until(deadline)); err == nil {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			return nil, true, nil
+		}
+		if err := sleep(ctx, delay); err != nil {
+			return nil, false, err
+		}
+		delay = min(delay*2, 100*time.Millisecond)
+	}
+	if err := s.ensureStore(); err != nil {
+		return nil, false, err
+	}
+	fs, err := s.Store.List(ctx, store.Filter{Client: client})
+	if err != nil {
+		return nil, false, err
+	}
+	since = since.Truncate(time.Millisecond) // the store's precision
+	for _, f := range fs {
+		if f.ID > after && !f.Submitted.Before(since) {
+			ids = append(ids, f.ID)
+		}
+	}
+	return ids, false, nil
 }
