@@ -61,20 +61,28 @@ func submitDetached(f *factory, c *commonFlags, opt runner.Options, src input.So
 		// batch sent again.
 		pid := service.ServicePID(p) // the service this request reaches
 		ids, err := cl.Submit(ctx, req)
-		if errors.Is(err, service.ErrNotRunning) {
+		for try := 0; err != nil; try++ {
+			var refused *service.Error
+			if errors.As(err, &refused) {
+				return err // answered: nothing committed
+			}
+			if !errors.Is(err, service.ErrNotRunning) {
+				// Sent, but no answer came: the service died as it took
+				// the batch. When it committed nothing, a new one takes it.
+				err = lostSubmit(ctx, p, pid, req.Client, since, last, err)
+				if !errors.Is(err, errNothingCommitted) || try > 0 {
+					return err
+				}
+			}
+			if try > 0 {
+				return err
+			}
 			info, err2 := ensureService(ctx, f, p)
 			if err2 != nil {
 				return err2
 			}
 			pid = info.PID
 			ids, err = cl.Submit(ctx, req)
-		}
-		if err != nil {
-			var refused *service.Error
-			if errors.As(err, &refused) || errors.Is(err, service.ErrNotRunning) {
-				return err // answered, or never sent: nothing committed
-			}
-			return lostSubmit(ctx, p, pid, req.Client, since, last, err)
 		}
 		req.Futures = req.Futures[:0]
 		for _, id := range ids {
@@ -114,6 +122,10 @@ func submitDetached(f *factory, c *commonFlags, opt runner.Options, src input.So
 	return nil
 }
 
+// errNothingCommitted is lostSubmit's error when the dead service had
+// committed none of the batch: it can be sent again, to a new service.
+var errNothingCommitted = errors.New("none of its futures was committed")
+
 // lostSubmit is the error of a submit whose connection broke before the
 // service answered (err): it finds out, from the store, whether the
 // service died and which futures of this client it had committed (now
@@ -131,7 +143,7 @@ func lostSubmit(ctx context.Context, p service.Paths, pid int, client string, si
 	case alive:
 		return fmt.Errorf("%w: the service still runs, and its futures of this submit may have been committed: see futures status", err)
 	case len(ids) == 0:
-		return fmt.Errorf("service %s died (killed or crashed) while it took this submit: none of its futures was committed; the next submit starts a new service", p.Name)
+		return fmt.Errorf("service %s died (killed or crashed) while it took this submit: %w; the next submit starts a new service", p.Name, errNothingCommitted)
 	}
 	names := make([]string, len(ids))
 	for i, id := range ids {
