@@ -153,18 +153,21 @@ type Executor struct {
 	st   *store.Store
 	opts ExecOptions
 
-	mu        sync.Mutex
-	queue     []queued
-	running   map[int64]*running
-	closed    bool
-	changed   chan struct{} // closed and replaced at every change of a future
-	draining  map[int64]bool
-	again     map[int64]bool
-	slots     []int               // the free worker slots, lowest last
-	leased    map[int]*Attachment // slots held by attached runs
-	attached  map[int64]*Attachment
-	attachSeq int64
-	jobs      sync.WaitGroup // the goroutines of running jobs and callbacks
+	mu       sync.Mutex
+	queue    []queued
+	running  map[int64]*running
+	closed   bool
+	changed  chan struct{} // closed and replaced at every change of a future
+	draining map[int64]bool
+	again    map[int64]bool
+	// withCallbacks are the futures that were given a callback (by this
+	// service): only they are looked at for callbacks when done.
+	withCallbacks map[int64]bool
+	slots         []int               // the free worker slots, lowest last
+	leased        map[int]*Attachment // slots held by attached runs
+	attached      map[int64]*Attachment
+	attachSeq     int64
+	jobs          sync.WaitGroup // the goroutines of running jobs and callbacks
 }
 
 // NewExecutor returns an executor of the futures in st.
@@ -183,15 +186,16 @@ func NewExecutor(st *store.Store, opts ExecOptions) *Executor {
 		slots[i] = opts.Workers - i
 	}
 	return &Executor{
-		slots:    slots,
-		leased:   map[int]*Attachment{},
-		attached: map[int64]*Attachment{},
-		st:       st,
-		opts:     opts,
-		running:  map[int64]*running{},
-		changed:  make(chan struct{}),
-		draining: map[int64]bool{},
-		again:    map[int64]bool{},
+		slots:         slots,
+		leased:        map[int]*Attachment{},
+		attached:      map[int64]*Attachment{},
+		st:            st,
+		opts:          opts,
+		running:       map[int64]*running{},
+		changed:       make(chan struct{}),
+		draining:      map[int64]bool{},
+		withCallbacks: map[int64]bool{},
+		again:         map[int64]bool{},
 	}
 }
 
@@ -505,9 +509,12 @@ func (e *Executor) AddCallback(ctx context.Context, id int64, argv []string) (in
 	if err != nil {
 		return 0, err
 	}
+	e.mu.Lock()
+	e.withCallbacks[id] = true
+	e.mu.Unlock()
 	f, err := e.st.Get(ctx, id)
 	if err == nil && f.Done() {
-		e.drainCallbacks(id)
+		e.markAndDrain(id)
 	}
 	return seq, nil
 }
@@ -515,8 +522,20 @@ func (e *Executor) AddCallback(ctx context.Context, id int64, argv []string) (in
 // drainCallbacks runs the callbacks of the done future id that have not
 // run yet, in order, in a goroutine of the executor; a drain already at
 // work on id runs the new ones after its own.
-func (e *Executor) drainCallbacks(id int64) {
+func (e *Executor) drainCallbacks(id int64) { e.drain(id, false) }
+
+// markAndDrain is drainCallbacks for a future just given a callback.
+func (e *Executor) markAndDrain(id int64) { e.drain(id, true) }
+
+func (e *Executor) drain(id int64, mark bool) {
 	e.mu.Lock()
+	if mark {
+		e.withCallbacks[id] = true
+	}
+	if !e.withCallbacks[id] {
+		e.mu.Unlock()
+		return
+	}
 	if e.draining[id] {
 		e.again[id] = true
 		e.mu.Unlock()
@@ -536,6 +555,7 @@ func (e *Executor) drainCallbacks(id int64) {
 				continue
 			}
 			delete(e.draining, id)
+			delete(e.withCallbacks, id) // done, and all ran
 			e.mu.Unlock()
 			return
 		}
@@ -607,13 +627,21 @@ func (e *Executor) Wait(ctx context.Context, ids []int64, rw ReturnWhen, timeout
 			e.mu.Unlock()
 		}
 	}()
-	for {
+	// A done future stays done: each pass reads again only those that
+	// were not, so a wait over N ids costs N reads in all, not N per
+	// change.
+	fs, err := e.get(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	for first := true; ; first = false {
 		e.mu.Lock()
 		changed := e.changed
 		e.mu.Unlock()
-		fs, err := e.get(ctx, ids)
-		if err != nil {
-			return nil, err
+		if !first {
+			if err := e.refresh(ctx, fs); err != nil {
+				return nil, err
+			}
 		}
 		if Satisfied(fs, rw) {
 			return fs, nil
@@ -636,7 +664,7 @@ func (e *Executor) Wait(ctx context.Context, ids []int64, rw ReturnWhen, timeout
 		select {
 		case <-changed:
 		case <-expired:
-			return e.get(ctx, ids)
+			return fs, e.refresh(ctx, fs)
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
@@ -655,6 +683,29 @@ func (e *Executor) deadlocked() bool {
 		}
 	}
 	return true
+}
+
+// refresh reads again, in place, the futures of fs that are not done.
+func (e *Executor) refresh(ctx context.Context, fs []*store.Future) error {
+	var ids []int64
+	at := map[int64]int{}
+	for i, f := range fs {
+		if !f.Done() {
+			ids = append(ids, f.ID)
+			at[f.ID] = i
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	now, err := e.st.List(ctx, store.Filter{IDs: ids})
+	if err != nil {
+		return err
+	}
+	for _, f := range now {
+		fs[at[f.ID]] = f
+	}
+	return nil
 }
 
 // get returns the futures ids in the order given; an unknown id is an
