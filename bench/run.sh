@@ -513,6 +513,31 @@ report_workload() {
 }
 ! selected 12 || report_workload
 
+# ================================================================ 13. a warm remote service
+# A service whose workers run on the loopback ssh host h1, warmed by one
+# job: a job submitted to it and its result, against one `ssh h1 true`.
+warm_remote_workload() {
+	local W fut peer d="$ROOT/testdata/daemons" sshdir="$TMP/sshd13"
+	W="13. one job on a warm remote service (-S h1) vs ssh h1 true"
+	log "13. warm remote service"
+	if ! bash "$d/sshd" start "$sshdir" >"$TMP/sshd13.log" 2>&1; then
+		log "sshd could not start: $(tail -n 3 "$TMP/sshd13.log")"
+		ROWS+=("| $W | sshd could not start (testdata/daemons/sshd) | | | ≤ 1× ssh h1 true | n/a |")
+		return 0
+	fi
+	local SSH="ssh -F $sshdir/ssh_config"
+	"$F" start --service warm -S 1/h1 --ssh "$SSH" >/dev/null || die "futures start -S h1 failed"
+	"$F" result --service warm "$("$F" submit --detach --service warm -- true)" >/dev/null || die "the warm-up job failed"
+	fut="$F result --service warm \$($F submit --detach --service warm -- true)"
+	peer="$SSH h1 true"
+	measure w13 "$ONE_RUNS" "" "$fut" "$peer"
+	time_row "$W" "$fut" "$peer" 1 "ssh h1 true"
+	peer_row "$W" "$peer"
+	"$F" shutdown --service warm >/dev/null 2>&1 || true
+	bash "$d/sshd" stop "$sshdir" >/dev/null 2>&1 || true
+}
+! selected 13 || warm_remote_workload
+
 # ================================================================ report
 leftover=$(find "$TMP/spool" -mindepth 1 | wc -l)
 elapsed=$(($(date +%s) - T0))
