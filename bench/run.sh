@@ -71,10 +71,10 @@ TIME="/usr/bin/time -f %M -o $TMP/rss"
 # ---------------------------------------------------------------- sizes
 MiB=1048576
 if [ "$QUICK" = 1 ]; then
-	N_TRIVIAL=500 N_GROUP=50 N_DRY=100000 N_JSON=10000 N_JSON_SMALL=1000 N_GIB=128 N_EXEC=500 N_PIPE=128 N_SSH=100 N_SLURM=50 N_REPORT=100000 N_SUBMIT=200 N_SEM=20 N_BATCH=10000 N_HOLD=10000
+	N_TRIVIAL=500 N_GROUP=50 N_DRY=100000 N_JSON=10000 N_JSON_SMALL=1000 N_GIB=128 N_EXEC=500 N_PIPE=128 N_SSH=100 N_SLURM=50 N_REPORT=100000 N_SUBMIT=200 N_SEM=20 N_BATCH=10000 N_HOLD=10000 N_PIPEPART=512
 	ROUNDS=2 ONE_RUNS=3 RSS_RUNS=1 PIPE_ROUNDS=1
 else
-	N_TRIVIAL=2000 N_GROUP=200 N_DRY=1000000 N_JSON=100000 N_JSON_SMALL=10000 N_GIB=1024 N_EXEC=2000 N_PIPE=2048 N_SSH=500 N_SLURM=200 N_REPORT=100000 N_SUBMIT=1000 N_SEM=50 N_BATCH=10000 N_HOLD=100000
+	N_TRIVIAL=2000 N_GROUP=200 N_DRY=1000000 N_JSON=100000 N_JSON_SMALL=10000 N_GIB=1024 N_EXEC=2000 N_PIPE=2048 N_SSH=500 N_SLURM=200 N_REPORT=100000 N_SUBMIT=1000 N_SEM=50 N_BATCH=10000 N_HOLD=100000 N_PIPEPART=2048
 	ROUNDS=7 ONE_RUNS=5 RSS_RUNS=3 PIPE_ROUNDS=3
 fi
 SANITY_TIMEOUT=600
@@ -321,7 +321,8 @@ pipe_workload() {
 	head -c $((MiB * 3 / 4)) /dev/urandom | base64 -w 99 | head -c $MiB >"$TMP/pipe-mib"
 	for ((i = 0; i < N_PIPE; i++)); do cat "$TMP/pipe-mib"; done >"$TMP/pipe-in"
 	want=$(wc -l <"$TMP/pipe-in")
-	fut="$F map -q --pipe -j2 wc -l < $TMP/pipe-in $sum"
+	# --block 1M: a regular file without --block is cut one block per slot (workload 10).
+	fut="$F map -q --pipe --block 1M -j2 wc -l < $TMP/pipe-in $sum"
 	futb="$F map -q --pipe --block 64M -j2 wc -l < $TMP/pipe-in $sum"
 	futp="cat $TMP/pipe-in | $F map -q --pipe -j2 wc -l $sum"
 	par="parallel --pipe -j2 wc -l < $TMP/pipe-in $sum"
@@ -537,6 +538,34 @@ warm_remote_workload() {
 	bash "$d/sshd" stop "$sshdir" >/dev/null 2>&1 || true
 }
 ! selected 13 || warm_remote_workload
+
+# ================================================================ 14. a file through --pipe
+# pipepart_workload: a regular file of N_PIPEPART MiB of ~100-byte lines through
+# `--pipe -j2 wc -l` with the default block (one block per slot: each job reads
+# its region of the file, the runner copies nothing), from stdin and with -a,
+# against one `wc -l` and GNU parallel's --pipe-part --block -1; and futures'
+# peak RSS, which should not grow with the file.
+pipepart_workload() {
+	local W="14. a file through --pipe: $N_PIPEPART MiB, wc -l" sum="| awk '{ s += \$1 } END { print s }'"
+	local in=$TMP/part-in fut futa par one want i
+	log "14. a file through --pipe ($N_PIPEPART MiB through wc -l, -j2, default block)"
+	head -c $((MiB * 3 / 4)) /dev/urandom | base64 -w 99 | head -c $MiB >"$TMP/part-mib"
+	for ((i = 0; i < N_PIPEPART; i++)); do cat "$TMP/part-mib"; done >"$in"
+	want=$(wc -l <"$in")
+	fut="$F map -q --pipe -j2 wc -l < $in $sum"
+	futa="$F map -q --pipe -j2 -a $in wc -l $sum"
+	par="parallel --pipe-part -a $in --block -1 -j2 wc -l $sum"
+	one="wc -l < $in"
+	ROUNDS=$PIPE_ROUNDS measure w14 1 "$want" "$fut" "$futa" "$par" "$one"
+	time_row "$W" "$fut" "$one" 1.2 "wc -l" "$par" 1 "parallel --pipe-part"
+	time_row "$W" "$futa" "$one" 1.2 "wc -l"
+	peer_row "$W" "$par"
+	peer_row "$W" "$one"
+	rss "$TIME $fut" "$RSS_RUNS" "$want"
+	rss_row "14. peak RSS: --pipe, a $N_PIPEPART MiB file" "$TIME $fut" 32
+	rm -f "$in" "$TMP/part-mib"
+}
+! selected 14 || pipepart_workload
 
 # ================================================================ report
 leftover=$(find "$TMP/spool" -mindepth 1 | wc -l)

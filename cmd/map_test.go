@@ -144,11 +144,13 @@ func TestMapPipeOptions(t *testing.T) {
 		args []string
 		want input.PipeOptions
 	}{
-		{[]string{"--pipe", "wc"}, input.PipeOptions{BlockSize: 1 << 20, RecEnd: "\n"}},
-		{[]string{"--pipe", "--block", "512K", "--recend", `\0`, "wc"}, input.PipeOptions{BlockSize: 512 << 10, RecEnd: "\x00"}},
-		{[]string{"--pipe", "--block", "2m", "wc"}, input.PipeOptions{BlockSize: 2e6, RecEnd: "\n"}},
-		{[]string{"--pipe", "-N", "5", "--recend", `;\x0a`, "-a", "in", "wc"}, input.PipeOptions{BlockSize: 1 << 20, RecEnd: ";\n", Records: 5}},
-		{[]string{"--pipe", "--recend", "", "--block", "10", "wc"}, input.PipeOptions{BlockSize: 10}},
+		{[]string{"--pipe", "wc"}, input.PipeOptions{RecEnd: "\n", Slots: testCPUs}},
+		{[]string{"--pipe", "-j3", "wc"}, input.PipeOptions{RecEnd: "\n", Slots: 3}},
+		{[]string{"--pipe", "--block", "1M", "-j3", "wc"}, input.PipeOptions{BlockSize: 1 << 20, RecEnd: "\n", Slots: 3}},
+		{[]string{"--pipe", "--block", "512K", "--recend", `\0`, "wc"}, input.PipeOptions{BlockSize: 512 << 10, RecEnd: "\x00", Slots: testCPUs}},
+		{[]string{"--pipe", "--block", "2m", "wc"}, input.PipeOptions{BlockSize: 2e6, RecEnd: "\n", Slots: testCPUs}},
+		{[]string{"--pipe", "-N", "5", "--recend", `;\x0a`, "-a", "in", "wc"}, input.PipeOptions{RecEnd: ";\n", Records: 5, Slots: testCPUs}},
+		{[]string{"--pipe", "--recend", "", "--block", "10", "wc"}, input.PipeOptions{BlockSize: 10, Slots: testCPUs}},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			f, _, _ := testFactory(nil)

@@ -17,11 +17,14 @@ type pipeFlags struct {
 	block   string
 	recend  string
 	records int
+
+	fs *pflag.FlagSet // to tell a --block given from the default
 }
 
 func (p *pipeFlags) register(fs *pflag.FlagSet) {
+	p.fs = fs
 	fs.BoolVar(&p.on, "pipe", false, "block mode: cut stdin into blocks at record ends and feed each block to one job's stdin")
-	fs.StringVar(&p.block, "block", "1M", "with --pipe: the size of a block (1M, 512k, 10M); blocks end at a record end")
+	fs.StringVar(&p.block, "block", "1M", "with --pipe: the size of a block (1M, 512k, 10M); blocks end at a record end; unset, a regular file is cut into one block per job slot (1M to 1G)")
 	fs.StringVar(&p.recend, "recend", `\n`, `with --pipe: the end of a record (\n, \0, \t, \xHH, any string; '' for none)`)
 	fs.IntVarP(&p.records, "records", "N", 0, "with --pipe: N records per block instead of --block")
 }
@@ -60,7 +63,10 @@ func (o *mapOptions) pipeOptions(opt runner.Options, tmpl *template.Template) (i
 	if o.pipe.records > 0 && recend == "" {
 		return po, usagef("-N needs a record end: --recend must not be empty")
 	}
-	return input.PipeOptions{BlockSize: size, RecEnd: recend, Records: o.pipe.records, TempDir: opt.TempDir}, nil
+	if o.pipe.fs != nil && !o.pipe.fs.Changed("block") {
+		size = 0 // the default: 1M, or a regular file's share of each slot
+	}
+	return input.PipeOptions{BlockSize: size, RecEnd: recend, Records: o.pipe.records, TempDir: opt.TempDir, Slots: opt.Workers}, nil
 }
 
 // runPipe is `futures map --pipe`: the blocks of stdin (or of the one -a

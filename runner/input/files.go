@@ -90,6 +90,9 @@ func (f *Files) Open(names []string) (r io.Reader, close func(), err error) {
 		f.noteInput(name, file)
 		rs = append(rs, file)
 	}
+	if len(rs) == 1 {
+		return rs[0], closeAll, nil // as it is: --pipe cuts a regular file by offset
+	}
 	return io.MultiReader(rs...), closeAll, nil
 }
 

@@ -203,3 +203,23 @@ func errString(err error) string {
 	}
 	return err.Error()
 }
+
+// A single FILE is handed over as the *os.File itself, not wrapped, so
+// that --pipe can see a regular file and cut it by offset.
+func TestFilesOpenOneFileIsTheFileItself(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"a": "a1\n"})
+	f := &Files{Stdin: strings.NewReader("s1\n")}
+	defer f.Close()
+	r, close, err := f.Open([]string{filepath.Join(dir, "a")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer close()
+	file, ok := r.(*os.File)
+	if !ok {
+		t.Fatalf("Open of one FILE returned a %T, not the *os.File", r)
+	}
+	if got, err := io.ReadAll(file); err != nil || string(got) != "a1\n" {
+		t.Fatalf("read %q, %v", got, err)
+	}
+}

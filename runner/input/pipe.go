@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"sync"
 
 	"github.com/futures-cli/futures/runner/internal/copybuf"
@@ -23,10 +24,12 @@ const DefaultBlockSize = 1 << 20
 
 // PipeOptions configure PipeSource.
 type PipeOptions struct {
-	// BlockSize is the size a block aims at (--block); 0 is
-	// DefaultBlockSize. A block ends at the last record end within its
-	// first BlockSize bytes, so it is at most that long, unless a single
-	// record is longer: then the block is that record.
+	// BlockSize is the size a block aims at (--block). A block ends at
+	// the last record end within its first BlockSize bytes, so it is at
+	// most that long, unless a single record is longer: then the block is
+	// that record. 0 is DefaultBlockSize, but for a regular file, whose
+	// size is known: then it is the file's share of each of the Slots,
+	// between DefaultBlockSize and MaxFileBlock (see PipeSource).
 	BlockSize int64
 	// RecEnd ends a record (--recend): "\n" for lines. "" means the input
 	// has no records: blocks are cut at exactly BlockSize bytes.
@@ -37,7 +40,14 @@ type PipeOptions struct {
 	// TempDir is where a block too big to hold in memory is spooled;
 	// "" is os.TempDir().
 	TempDir string
+	// Slots is the number of jobs that run at once (-j; NoLimit: as many
+	// as the CPUs). With BlockSize 0 and a regular file for input, it
+	// chooses the block size: the file's share of each slot.
+	Slots int
 }
+
+// numCPU is runtime.NumCPU, for the slots of -j 0.
+var numCPU = runtime.NumCPU
 
 // PipeSource cuts r into blocks as o says and makes a job of each: the
 // template t with no input item ({} is empty, {#} is the block's number,
@@ -56,12 +66,21 @@ type PipeOptions struct {
 // The jobs must run on the thread executor: a worker process of the
 // process executor is given no stdin.
 //
-// When r is a regular file (stdin redirected from a file) and Records is
-// 0, nothing is read but the few bytes around each cut: a block is a
-// region of the file, which the job's stdin pipe is filled from with
-// splice(2), and memory does not grow with BlockSize at all.
+// When r is a regular file (stdin redirected from a file, or a single -a
+// FILE), as GNU parallel's --pipe-part does, the runner reads nothing but
+// the few bytes around each cut (or, with Records, the bytes it counts
+// records in, through one small buffer): a block is a region of the file,
+// which the job's stdin pipe is filled from with splice(2) where it can
+// be, so no block is held in memory or spooled, and memory does not grow
+// with BlockSize. The blocks are the same as those of the same bytes
+// through a pipe. Without a BlockSize, the file (from its offset to its
+// end) is cut into one block per slot, as GNU parallel's --block -1: the
+// k-th cut is at the last record end before k × (size / Slots), and a
+// block is at least DefaultBlockSize and at most MaxFileBlock bytes
+// (unless one record is longer).
 func PipeSource(t *template.Template, r io.Reader, o PipeOptions) (Source, error) {
-	if o.BlockSize <= 0 {
+	auto := o.BlockSize <= 0
+	if auto {
 		o.BlockSize = DefaultBlockSize
 	}
 	if o.Records > 0 && o.RecEnd == "" {
@@ -82,9 +101,13 @@ func PipeSource(t *template.Template, r io.Reader, o PipeOptions) (Source, error
 		fi, err := f.Stat()
 		switch {
 		case err != nil:
-		case fi.Mode().IsRegular() && o.Records == 0:
+		case fi.Mode().IsRegular():
 			if pos, err := f.Seek(0, io.SeekCurrent); err == nil {
 				p.file, p.pos = f, pos
+				if auto && o.Records == 0 {
+					p.size = fileBlock(fi.Size()-pos, o.Slots)
+					p.aim, p.share = pos, int64(p.size)
+				}
 			}
 		case fi.Mode()&os.ModeNamedPipe != 0:
 			// Fewer, larger reads; and the writer blocks less often.
@@ -96,6 +119,22 @@ func PipeSource(t *template.Template, r io.Reader, o PipeOptions) (Source, error
 
 // maxBlock bounds BlockSize: a block is an in-memory buffer.
 const maxBlock = 1 << 30
+
+// MaxFileBlock bounds the block size PipeSource chooses for a regular
+// file, so that a huge file is still cut into pieces a failed job can be
+// retried on.
+const MaxFileBlock = 1 << 30
+
+// fileBlock is the default block of n bytes of a regular file over slots
+// job slots (NoLimit: the CPUs): n / slots, rounded up, within
+// [DefaultBlockSize, MaxFileBlock].
+func fileBlock(n int64, slots int) int {
+	if slots < 1 {
+		slots = numCPU()
+	}
+	share := (n + int64(slots) - 1) / int64(slots)
+	return int(min(max(share, DefaultBlockSize), MaxFileBlock))
+}
 
 // pipeSource is the state of one PipeSource; only the producer uses it.
 type pipeSource struct {
@@ -118,6 +157,8 @@ type pipeSource struct {
 	file    *os.File // region mode: r, a regular file
 	pos     int64    // region mode: where the next block starts
 	scratch []byte   // region mode: for finding record ends
+	share   int64    // region mode without a BlockSize: size (each slot's share)
+	aim     int64    // region mode without a BlockSize: where the last cut aimed
 }
 
 func (p *pipeSource) next() (*Job, error) {
@@ -127,6 +168,8 @@ func (p *pipeSource) next() (*Job, error) {
 	var b *block
 	var err error
 	switch {
+	case p.file != nil && p.o.Records > 0:
+		b, err = p.nextRegionRecords()
 	case p.file != nil:
 		b, err = p.nextRegion()
 	case p.o.Records > 0:
@@ -445,6 +488,15 @@ func (p *pipeSource) nextRegion() (*block, error) {
 		return nil, io.EOF
 	}
 	end := p.pos + int64(p.size)
+	if p.share > 0 {
+		// Cuts aim at multiples of the share from the start, not at a
+		// share from the last cut: that leaves no small block at the end.
+		p.aim += p.share
+		for p.aim <= p.pos {
+			p.aim += p.share // a long record went past it
+		}
+		end = p.aim
+	}
 	cut := end
 	switch {
 	case end >= size:
@@ -456,7 +508,7 @@ func (p *pipeSource) nextRegion() (*block, error) {
 			return nil, err
 		}
 		if i < 0 {
-			if i, err = p.indexAt(end-int64(len(p.recend))+1, size); err != nil {
+			if i, err = p.indexAt(max(p.pos, end-int64(len(p.recend))+1), size); err != nil {
 				return nil, err
 			}
 		}
@@ -464,6 +516,52 @@ func (p *pipeSource) nextRegion() (*block, error) {
 		if i >= 0 {
 			cut = i + int64(len(p.recend))
 		}
+	}
+	b := &block{file: p.file, off: p.pos, n: cut - p.pos}
+	p.pos = cut
+	return b, nil
+}
+
+// nextRegionRecords finds the next block of p.o.Records records of the
+// regular file p.file: it counts record ends from p.pos, reading the file
+// through p.scratch, a window at a time.
+func (p *pipeSource) nextRegionRecords() (*block, error) {
+	fi, err := p.file.Stat()
+	if err != nil {
+		return nil, err
+	}
+	size := fi.Size()
+	if p.pos >= size {
+		_, _ = p.file.Seek(p.pos, io.SeekStart)
+		return nil, io.EOF
+	}
+	keep := int64(len(p.recend) - 1)
+	win := max(int64(64<<10), 2*int64(len(p.recend)))
+	cut, from := size, p.pos
+	for count := 0; from < size && count < p.o.Records; {
+		end := min(size, from+win)
+		buf, err := p.readAt(from, end)
+		if err != nil {
+			return nil, err
+		}
+		used := 0
+		for count < p.o.Records {
+			i := bytes.Index(buf[used:], p.recend)
+			if i < 0 {
+				break
+			}
+			used += i + len(p.recend)
+			count++
+		}
+		if count == p.o.Records {
+			cut = from + int64(used)
+			break
+		}
+		if end == size {
+			break
+		}
+		// A record end may start in the last keep bytes: read them again.
+		from = max(from+int64(used), end-keep)
 	}
 	b := &block{file: p.file, off: p.pos, n: cut - p.pos}
 	p.pos = cut
