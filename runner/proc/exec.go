@@ -541,14 +541,80 @@ func (p *plumbing) closeAll() {
 // stream copies one output pipe to its writer: from r, in a goroutine of
 // its own, or from raw, in inline mode.
 type stream struct {
-	raw  *rawFD // inline mode: the pipe's read end; nil once closed
-	r    *os.File
-	w    io.Writer
-	err  error // the first write error; later output is read and dropped
-	held bool  // reading stopped at the drain deadline with the pipe still open
+	raw *rawFD // inline mode: the pipe's read end; nil once closed
+	r   *os.File
+	w   io.Writer
+	err error // the first write error; later output is read and dropped
+	// small is where copy reads first; a pooled 32 KiB buffer is taken
+	// only while output keeps coming.
+	small [512]byte
+	held  bool // reading stopped at the drain deadline with the pipe still open
 }
 
 func (s *stream) copy() {
+	rc, err := s.r.SyscallConn()
+	if err != nil {
+		s.copyBuffered()
+		return
+	}
+	small := true
+	for {
+		// A pooled buffer is taken only while output flows: a read starts
+		// in the stream's own small buffer, which is also where a job that
+		// prints nothing reads its end of file, so a thousand idle jobs do
+		// not hold (or, all ending at once, allocate) a thousand buffers.
+		// Each chunk is one rc.Read, which checks the read deadline first.
+		var (
+			bp   *[]byte
+			buf  []byte
+			n    int
+			rerr error
+		)
+		err := rc.Read(func(fd uintptr) bool {
+			if small {
+				buf = s.small[:]
+			} else {
+				if bp == nil {
+					bp = copybuf.Pool.Get().(*[]byte)
+				}
+				buf = *bp
+			}
+			n, rerr = syscall.Read(int(fd), buf)
+			for rerr == syscall.EINTR {
+				n, rerr = syscall.Read(int(fd), buf)
+			}
+			if rerr == syscall.EAGAIN {
+				if bp != nil {
+					copybuf.Pool.Put(bp)
+					bp = nil
+				}
+				small = true // the pipe is empty: wait with no buffer held
+				return false
+			}
+			return true
+		})
+		if n > 0 {
+			s.deliver(buf[:n])
+		}
+		if bp != nil {
+			copybuf.Pool.Put(bp)
+		}
+		small = n < len(s.small) // a full small read: more is coming
+		switch {
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			bp := copybuf.Pool.Get().(*[]byte)
+			s.held = s.drainBuffered(*bp)
+			copybuf.Pool.Put(bp)
+			return
+		case err != nil, n <= 0: // EOF, or an error that ends the pipe anyway
+			return
+		}
+	}
+}
+
+// copyBuffered is copy for a pipe without a raw descriptor: a Read loop
+// through a pooled buffer.
+func (s *stream) copyBuffered() {
 	bp := copybuf.Pool.Get().(*[]byte)
 	defer copybuf.Pool.Put(bp)
 	buf := *bp
