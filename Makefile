@@ -23,8 +23,11 @@ MAN1 := $(DESTDIR)$(PREFIX)/share/man/man1
 
 .PHONY: build man completions install uninstall release-snapshot test test-faults bench lint fuzz clean
 
+# CGO_ENABLED=0, as the release archives are built (.goreleaser.yaml): a
+# static binary starts without the dynamic loader (about 2 ms less for a
+# one-job run; docs/performance.md).
 build:
-	$(GO) build -buildvcs=true -ldflags '$(LDFLAGS)' -o $(BIN) .
+	CGO_ENABLED=0 $(GO) build -buildvcs=true -ldflags '$(LDFLAGS)' -o $(BIN) .
 
 $(BIN):
 	$(MAKE) build

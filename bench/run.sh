@@ -48,7 +48,7 @@ else
 	FUT=$ROOT/bin/futures
 	if [ ! -x "$FUT" ] || [ -n "$(find "$ROOT" -path "$ROOT/.git" -prune -o \( -name '*.go' -o -name go.mod -o -name go.sum \) -newer "$FUT" -print -quit)" ]; then
 		log "building bin/futures"
-		(cd "$ROOT" && go build -o bin/futures .)
+		(cd "$ROOT" && CGO_ENABLED=0 go build -o bin/futures .) # static, as make build and the releases
 	fi
 fi
 [ -x "$FUT" ] || die "no futures binary at $FUT"
