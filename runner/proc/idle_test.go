@@ -14,20 +14,22 @@ import (
 	"github.com/futures-cli/futures/pool/job"
 )
 
-// parkedIn counts the goroutines whose stack holds fn and that are parked
-// (on the poller or in a system call).
-func parkedIn(fn string) int {
+// goroutinesIn counts the goroutines whose stack holds fn, and those of
+// them that are parked (on the poller or in a system call).
+func goroutinesIn(fn string) (all, parked int) {
 	buf := make([]byte, 8<<20)
 	buf = buf[:runtime.Stack(buf, true)]
-	n := 0
 	for _, g := range bytes.Split(buf, []byte("\n\n")) {
+		if !bytes.Contains(g, []byte(fn)) {
+			continue
+		}
+		all++
 		head, _, _ := bytes.Cut(g, []byte("\n"))
-		if bytes.Contains(g, []byte(fn)) &&
-			(bytes.Contains(head, []byte("[IO wait")) || bytes.Contains(head, []byte("[syscall"))) {
-			n++
+		if bytes.Contains(head, []byte("[IO wait")) || bytes.Contains(head, []byte("[syscall")) {
+			parked++
 		}
 	}
-	return n
+	return all, parked
 }
 
 // threads returns the number of OS threads of this process.
@@ -78,9 +80,11 @@ func TestExecIdleJobsCostLittle(t *testing.T) {
 	}
 	defer wg.Wait()
 	execEventually(t, patience, "every job started and parked", func() bool {
-		return parkedIn("proc.(*stream).copy") == 2*n && parkedIn("proc.waitExit") == n
+		_, execs := goroutinesIn("proc.Exec(")
+		readers, parked := goroutinesIn("proc.(*stream).copy")
+		return execs == n && parked == readers
 	})
-	runtime.GC() // parkedIn's garbage
+	runtime.GC() // goroutinesIn's garbage
 	var during runtime.MemStats
 	runtime.ReadMemStats(&during)
 	threadsN := threads(t)
