@@ -561,14 +561,11 @@ func (p *plumbing) closeAll() {
 // stream copies one output pipe to its writer: from r, in a goroutine of
 // its own, or from raw, in inline mode.
 type stream struct {
-	raw *rawFD // inline mode: the pipe's read end; nil once closed
-	r   *os.File
-	w   io.Writer
-	err error // the first write error; later output is read and dropped
-	// small is where copy reads first; a pooled 32 KiB buffer is taken
-	// only while output keeps coming.
-	small [512]byte
-	held  bool // reading stopped at the drain deadline with the pipe still open
+	raw  *rawFD // inline mode: the pipe's read end; nil once closed
+	r    *os.File
+	w    io.Writer
+	err  error // the first write error; later output is read and dropped
+	held bool  // reading stopped at the drain deadline with the pipe still open
 }
 
 func (s *stream) copy() {
@@ -577,6 +574,9 @@ func (s *stream) copy() {
 		s.copyBuffered()
 		return
 	}
+	// Reads start in a small buffer of the stream's own; a pooled 32 KiB
+	// one is taken only while output keeps coming.
+	first := make([]byte, 512)
 	small := true
 	for {
 		// A pooled buffer is taken only while output flows: a read starts
@@ -592,7 +592,7 @@ func (s *stream) copy() {
 		)
 		err := rc.Read(func(fd uintptr) bool {
 			if small {
-				buf = s.small[:]
+				buf = first
 			} else {
 				if bp == nil {
 					bp = copybuf.Pool.Get().(*[]byte)
@@ -619,7 +619,7 @@ func (s *stream) copy() {
 		if bp != nil {
 			copybuf.Pool.Put(bp)
 		}
-		small = n < len(s.small) // a full small read: more is coming
+		small = n < len(first) // a full small read: more is coming
 		switch {
 		case errors.Is(err, os.ErrDeadlineExceeded):
 			bp := copybuf.Pool.Get().(*[]byte)
