@@ -50,7 +50,7 @@ else
 	FUT=$ROOT/bin/futures
 	if [ ! -x "$FUT" ] || [ -n "$(find "$ROOT" -path "$ROOT/.git" -prune -o \( -name '*.go' -o -name go.mod -o -name go.sum \) -newer "$FUT" -print -quit)" ]; then
 		log "building bin/futures"
-		(cd "$ROOT" && go build -o bin/futures .)
+		(cd "$ROOT" && CGO_ENABLED=0 go build -o bin/futures .) # static, as make build and the releases
 	fi
 fi
 [ -x "$FUT" ] || die "no futures binary at $FUT"
@@ -73,9 +73,11 @@ MiB=1048576
 if [ "$QUICK" = 1 ]; then
 	N_TRIVIAL=500 N_GROUP=50 N_DRY=100000 N_JSON=10000 N_JSON_SMALL=1000 N_GIB=128 N_EXEC=500 N_PIPE=128 N_SSH=100 N_SLURM=50 N_REPORT=100000 N_SUBMIT=200 N_SEM=20 N_BATCH=10000 N_HOLD=10000 N_PIPEPART=512
 	ROUNDS=2 ONE_RUNS=3 RSS_RUNS=1 PIPE_ROUNDS=1
+	N_SLEEP=3000 SLEEP_ROUNDS=1 N_MILLION=100000
 else
 	N_TRIVIAL=2000 N_GROUP=200 N_DRY=1000000 N_JSON=100000 N_JSON_SMALL=10000 N_GIB=1024 N_EXEC=2000 N_PIPE=2048 N_SSH=500 N_SLURM=200 N_REPORT=100000 N_SUBMIT=1000 N_SEM=50 N_BATCH=10000 N_HOLD=100000 N_PIPEPART=2048
 	ROUNDS=7 ONE_RUNS=5 RSS_RUNS=3 PIPE_ROUNDS=3
+	N_SLEEP=3000 SLEEP_ROUNDS=3 N_MILLION=1000000
 fi
 SANITY_TIMEOUT=600
 
@@ -566,6 +568,70 @@ pipepart_workload() {
 	rm -f "$in" "$TMP/part-mib"
 }
 ! selected 14 || pipepart_workload
+
+# ================================================================ 15-17. at scale
+# (issue 19) 11: N_SLEEP × `sleep 1` at -j1000, a thousand jobs at once that
+# print nothing: peak RSS (what each running job costs) and wall time against
+# xargs -P1000. 12: one job, `futures map -q echo ::: hi`, against xargs:
+# start-up. 13: N_MILLION trivial jobs at -j2 against xargs, one run each
+# (about 4 min each at 1,000,000 on 2 CPUs), and peak RSS against a tenth of
+# them (flat); its timed runs are the RSS runs at n.
+sleep_workload() {
+	local W="15. $N_SLEEP × sleep 1, -j1000" fut xa
+	log "15. $N_SLEEP × sleep 1 at -j1000"
+	repeat "$N_SLEEP" 1 >"$TMP/ones"
+	fut="$F map -q -j1000 sleep < $TMP/ones"
+	xa="xargs -P1000 -n1 sleep < $TMP/ones"
+	ROUNDS=$SLEEP_ROUNDS measure w15 1 "" "$fut" "$xa"
+	time_row "$W" "$fut" "$xa" 1.05 xargs
+	peer_row "$W" "$xa"
+	rss "$TIME $fut" "$RSS_RUNS"
+	rss_row "$W: peak RSS" "$TIME $fut" 24
+	rss "$TIME $xa" 1
+	row "$W: peak RSS" "$xa" "$(fmt_mib "${RSS[$TIME $xa]:-0}")" "" "(peer)" ""
+}
+! selected 15 || sleep_workload
+
+one_workload() {
+	local W="16. one job" fut xa lim
+	log "16. one job (start-up)"
+	fut="$F map -q echo ::: hi"
+	xa="xargs echo hi < /dev/null"
+	measure w16 $((ONE_RUNS * 10)) hi "$fut" "$xa"
+	if [ -n "${FAIL[$fut]:-}" ] || [ -n "${FAIL[$xa]:-}" ]; then
+		row "$W" "$fut" "FAIL: ${FAIL[$fut]:-${FAIL[$xa]}}" - "≤ xargs + 2 ms" no
+	else
+		lim=$(calc "${MED[$xa]} + 0.002")
+		row "$W" "$fut" "$(fmt_s "${MED[$fut]}")" "+$(awk -v a="${MED[$fut]}" -v b="${MED[$xa]}" 'BEGIN { printf "%.1f ms", (a - b) * 1000 }') over xargs" \
+			"≤ xargs + 2 ms (= $(fmt_s "$lim") s)" "$(yesno "${MED[$fut]} <= $lim")"
+	fi
+	peer_row "$W" "$xa"
+}
+! selected 16 || one_workload
+
+million_workload() {
+	local n=$N_MILLION tenth=$((N_MILLION / 10)) W fut xa futt r
+	W="17. $n trivial jobs, -j2"
+	log "17. $n × true at -j2 (one run each)"
+	fut="seq $n | $TIME $F map -q -j2 true"
+	futt="seq $tenth | $TIME $F map -q -j2 true"
+	xa="seq $n | xargs -P2 -n1 true"
+	ROUNDS=1 measure w17 1 "" "$fut" "$xa"
+	time_row "$W" "$fut" "$xa" 1.10 xargs
+	peer_row "$W" "$xa"
+	# The timed runs wrapped futures in $TIME (xargs not): the last %M
+	# written is futures' at n jobs, so n jobs run only twice in all.
+	[ -n "${FAIL[$fut]:-}" ] || RSS[$fut]=$(tail -n 1 "$TMP/rss")
+	rss "$futt" 1
+	if [ -n "${RSS[$fut]:-}" ] && [ -n "${RSS[$futt]:-}" ]; then
+		r=$(calc "${RSS[$fut]} / ${RSS[$futt]}")
+		row "$W: peak RSS" "$futt" "$(fmt_mib "${RSS[$futt]}")" "" "(baseline)" ""
+		row "$W: peak RSS" "$fut" "$(fmt_mib "${RSS[$fut]}")" "$(fmt_r "$r")× $tenth jobs" "≤ 1.2× (flat)" "$(yesno "$r <= 1.2")"
+	else
+		row "$W: peak RSS" "$fut" "FAIL" - "≤ 1.2× (flat)" no
+	fi
+}
+! selected 17 || million_workload
 
 # ================================================================ report
 leftover=$(find "$TMP/spool" -mindepth 1 | wc -l)

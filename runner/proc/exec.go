@@ -75,8 +75,9 @@ type ExecOptions struct {
 	// poll(2), rather than with a goroutine per pipe on the runtime's
 	// poller (see exec_inline.go). A process that runs one job at a time
 	// (a process-pool worker) so wakes fewer threads per job; one that runs
-	// many at once is better served by the goroutines. With a Stdin reader
-	// to feed, Exec uses the goroutines anyway.
+	// many at once waits on the runtime's poller instead where it can
+	// (Linux), also inline, and otherwise uses the goroutines. With a Stdin
+	// reader to feed, Exec uses the goroutines anyway.
 	Inline bool
 	// Refusable, if true, has Exec return at once, having written
 	// nothing, when the system refuses to start the job for lack of a
@@ -132,9 +133,11 @@ var (
 //
 // The cost per job is the fork/exec, a wait and the pipes: the program's
 // path is looked up once per name (while PATH is unchanged), /dev/null is
-// opened once per process, and the only goroutines are the output readers
-// (none when o.Stdout and o.Stderr are files or nil, or with o.Inline), plus
-// one that exists only once ctx has ended.
+// opened once per process, and while the job runs Exec's goroutine is
+// parked on the runtime's poller (Linux: the job's pipes and pidfd in an
+// epoll set of its own, netpoll_linux.go) holding no read buffer and no
+// thread. Elsewhere, and with a Stdin reader to feed, each output pipe has
+// a reader goroutine; one more goroutine exists only once ctx has ended.
 func Exec(ctx context.Context, c shell.Command, o ExecOptions) job.Outcome {
 	if err := ctx.Err(); err != nil {
 		return job.Outcome{ExitCode: -1, Canceled: true, Err: fmt.Errorf("not started: %w", err)}
@@ -417,8 +420,9 @@ type plumbing struct {
 	streams   []*stream  // output pipes Exec reads
 	feed      *feeder    // the stdin pipe Exec writes, if any
 	wg        sync.WaitGroup
-	inline    bool    // the output pipes are raw and read by pump, in Exec's goroutine
-	buf       *[]byte // pump's buffer, when inline
+	inline    bool       // the output pipes are raw and read by pump, in Exec's goroutine
+	np        *netPoller // inline: where pump waits, if not in poll(2)
+	buf       *[]byte    // pump's buffer, when inline, while it reads
 }
 
 func (p *plumbing) setup(o ExecOptions, null *os.File) ([]*os.File, error) {
@@ -437,6 +441,12 @@ func (p *plumbing) setup(o ExecOptions, null *os.File) ([]*os.File, error) {
 		stdin = pr
 	}
 	p.inline = o.Inline && p.feed == nil
+	if !p.inline && p.feed == nil && (piped(o.Stdout) || piped(o.Stderr)) {
+		// A job that only waits holds one parked goroutine (netpoll_linux.go).
+		if p.np = newNetPoller(); p.np != nil {
+			p.inline = true
+		}
+	}
 	stdout, err := p.output(o.Stdout, null)
 	if err != nil {
 		return nil, err
@@ -448,6 +458,15 @@ func (p *plumbing) setup(o ExecOptions, null *os.File) ([]*os.File, error) {
 		}
 	}
 	return []*os.File{stdin, stdout, stderr}, nil
+}
+
+// piped reports whether output to w goes through a pipe that Exec reads.
+func piped(w io.Writer) bool {
+	switch w.(type) {
+	case nil, *os.File:
+		return false
+	}
+	return true
 }
 
 // output returns the file the child writes to for w.
@@ -529,9 +548,10 @@ func (p *plumbing) closeAll() {
 		}
 		s.closeRaw()
 	}
-	if p.buf != nil {
-		copybuf.Pool.Put(p.buf)
-		p.buf = nil
+	p.releaseBuf()
+	if p.np != nil {
+		p.np.close()
+		p.np = nil
 	}
 	if p.feed != nil {
 		p.feed.w.Close()
@@ -549,6 +569,72 @@ type stream struct {
 }
 
 func (s *stream) copy() {
+	rc, err := s.r.SyscallConn()
+	if err != nil {
+		s.copyBuffered()
+		return
+	}
+	// Reads start in a small buffer of the stream's own; a pooled 32 KiB
+	// one is taken only while output keeps coming.
+	first := make([]byte, 512)
+	small := true
+	for {
+		// A pooled buffer is taken only while output flows: a read starts
+		// in the stream's own small buffer, which is also where a job that
+		// prints nothing reads its end of file, so a thousand idle jobs do
+		// not hold (or, all ending at once, allocate) a thousand buffers.
+		// Each chunk is one rc.Read, which checks the read deadline first.
+		var (
+			bp   *[]byte
+			buf  []byte
+			n    int
+			rerr error
+		)
+		err := rc.Read(func(fd uintptr) bool {
+			if small {
+				buf = first
+			} else {
+				if bp == nil {
+					bp = copybuf.Pool.Get().(*[]byte)
+				}
+				buf = *bp
+			}
+			n, rerr = syscall.Read(int(fd), buf)
+			for rerr == syscall.EINTR {
+				n, rerr = syscall.Read(int(fd), buf)
+			}
+			if rerr == syscall.EAGAIN {
+				if bp != nil {
+					copybuf.Pool.Put(bp)
+					bp = nil
+				}
+				small = true // the pipe is empty: wait with no buffer held
+				return false
+			}
+			return true
+		})
+		if n > 0 {
+			s.deliver(buf[:n])
+		}
+		if bp != nil {
+			copybuf.Pool.Put(bp)
+		}
+		small = n < len(first) // a full small read: more is coming
+		switch {
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			bp := copybuf.Pool.Get().(*[]byte)
+			s.held = s.drainBuffered(*bp)
+			copybuf.Pool.Put(bp)
+			return
+		case err != nil, n <= 0: // EOF, or an error that ends the pipe anyway
+			return
+		}
+	}
+}
+
+// copyBuffered is copy for a pipe without a raw descriptor: a Read loop
+// through a pooled buffer.
+func (s *stream) copyBuffered() {
 	bp := copybuf.Pool.Get().(*[]byte)
 	defer copybuf.Pool.Put(bp)
 	buf := *bp

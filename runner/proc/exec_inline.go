@@ -52,8 +52,12 @@ func (p *plumbing) rawOutput(w io.Writer) (*os.File, error) {
 		syscall.Close(fds[1])
 		return nil, fmt.Errorf("output pipe: %w", err)
 	}
-	if p.buf == nil {
-		p.buf = copybuf.Pool.Get().(*[]byte)
+	if p.np != nil {
+		if err := p.np.watch(fds[0]); err != nil {
+			syscall.Close(fds[0])
+			syscall.Close(fds[1])
+			return nil, fmt.Errorf("output pipe: %w", err)
+		}
 	}
 	p.streams = append(p.streams, &stream{raw: &rawFD{fds[0]}, w: w})
 	pw := os.NewFile(uintptr(fds[1]), "|1") // blocking: not on the poller
@@ -83,6 +87,9 @@ func (p *plumbing) pumpUntilExit(pid int) (bool, *exitStatus) {
 	pidfd := openPidfd(pid)
 	if pidfd >= 0 {
 		defer syscall.Close(pidfd)
+		if p.np != nil && p.np.watch(pidfd) != nil {
+			return false, nil // cannot happen; if it does, wait as the goroutines do
+		}
 	}
 	for {
 		if pidfd >= 0 {
@@ -116,7 +123,7 @@ func (p *plumbing) pumpUntil(deadline time.Time) {
 		if d <= 0 {
 			for _, s := range p.streams {
 				if s.raw != nil {
-					s.held = s.takeRaw(*p.buf)
+					s.held = s.takeRaw(p.readBuf())
 				}
 			}
 			return
@@ -130,7 +137,8 @@ func (p *plumbing) pumpUntil(deadline time.Time) {
 // poll waits, for at most timeout (< 0: no limit), until a raw pipe has
 // output or is at its end, or pidfd (if >= 0) says that its process has
 // exited; it copies what the pipes hold and reports whether pidfd did.
-// Its error is poll(2)'s: EINTR, say.
+// Its error is poll(2)'s: EINTR, say. With a netPoller it waits on the
+// runtime's poller (netpoll_linux.go); otherwise in poll(2).
 func (p *plumbing) poll(pidfd int, timeout time.Duration) (done bool, err error) {
 	var fds [3]unix.PollFd // stdout, stderr, pidfd
 	var of [3]*stream
@@ -145,23 +153,58 @@ func (p *plumbing) poll(pidfd int, timeout time.Duration) (done bool, err error)
 		fds[n] = unix.PollFd{Fd: int32(pidfd), Events: unix.POLLIN}
 		n++
 	}
+	defer p.releaseBuf() // a job waiting for output holds no buffer
+	if p.np != nil {
+		p.np.wait(timeout, func() bool {
+			var any bool
+			done, any, err = p.service(fds[:n], &of, 0)
+			return any || err != nil
+		})
+		return done, err
+	}
 	ms := -1
 	if timeout >= 0 {
 		ms = int((timeout + time.Millisecond - 1) / time.Millisecond)
 	}
-	if _, err := unix.Poll(fds[:n], ms); err != nil {
-		return false, err
+	done, _, err = p.service(fds[:n], &of, ms)
+	return done, err
+}
+
+// service waits in poll(2) for at most ms (-1: no limit; 0: not at all)
+// for fds, copies what the ready pipes among them (of) hold, and reports
+// whether the pidfd was ready, and whether any was.
+func (p *plumbing) service(fds []unix.PollFd, of *[3]*stream, ms int) (done, any bool, err error) {
+	if _, err := unix.Poll(fds, ms); err != nil {
+		return false, false, err
 	}
-	for i := range n {
+	for i := range fds {
 		switch {
 		case fds[i].Revents == 0:
 		case of[i] != nil:
-			of[i].readRaw(*p.buf)
+			any = true
+			of[i].readRaw(p.readBuf())
 		default:
-			done = true
+			done, any = true, true
 		}
 	}
-	return done, nil
+	return done, any, nil
+}
+
+// readBuf returns the buffer the raw pipes are read through, taken from
+// the pool when first needed.
+func (p *plumbing) readBuf() []byte {
+	if p.buf == nil {
+		p.buf = copybuf.Pool.Get().(*[]byte)
+	}
+	return *p.buf
+}
+
+// releaseBuf puts the read buffer back in the pool, if one was taken.
+func (p *plumbing) releaseBuf() {
+	if p.buf != nil {
+		copybuf.Pool.Put(p.buf)
+		p.buf = nil
+	}
 }
 
 // readRaw delivers what the raw pipe holds; at its end (or on an error,

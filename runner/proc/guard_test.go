@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // TestSweepKillsTheMarkedProcessesOnly starts two processes in this
@@ -41,5 +42,51 @@ func TestSweepKillsTheMarkedProcessesOnly(t *testing.T) {
 	}
 	if n := Sweep(id); n != 0 {
 		t.Errorf("a second Sweep killed %d processes, want 0", n)
+	}
+}
+
+// The end of a run does not wait for its guard to have started: stop KILLs
+// the guard's process group, whatever the guard is doing (here a "shell"
+// that never gets to read the runner's line), and reaps it.
+func TestStopGuardDoesNotWaitForTheGuard(t *testing.T) {
+	dir := t.TempDir()
+	slow := dir + "/slow-sh"
+	if err := os.WriteFile(slow, []byte("#!/bin/sh\necho $$ > "+dir+"/pid\nexec sleep 600\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	defer func(old string) { guardShell = old }(guardShell)
+	guardShell = slow
+	defer func(old string, had bool) {
+		if had {
+			os.Setenv(runEnv, old)
+		} else {
+			os.Unsetenv(runEnv)
+		}
+	}(os.LookupEnv(runEnv))
+
+	stop := StartGuard()
+	var pid int
+	execEventually(t, patience, "the guard to start", func() bool {
+		b, err := os.ReadFile(dir + "/pid")
+		if err != nil || len(b) == 0 || b[len(b)-1] != '\n' {
+			return false
+		}
+		pid, err = strconv.Atoi(string(b[:len(b)-1]))
+		return err == nil
+	})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		stop()
+	}()
+	select {
+	case <-done:
+	case <-time.After(patience):
+		syscall.Kill(-pid, syscall.SIGKILL)
+		<-done
+		t.Fatal("stop waited for the guard to read its line")
+	}
+	if procAlive(pid) {
+		t.Errorf("the guard (pid %d) is still there after stop", pid)
 	}
 }

@@ -1,6 +1,7 @@
 package proc
 
 import (
+	"os"
 	"syscall"
 	"unsafe"
 
@@ -12,9 +13,17 @@ import (
 // its pid and its process group id stay reserved, so signalling the group
 // cannot hit another one. With the portable paths forced, it reaps it with
 // wait4 and returns what wait4 said.
+//
+// It waits on the runtime's poller, through a pidfd, where there is one: the
+// goroutine parks and no OS thread is held, so a thousand running jobs are
+// not a thousand threads blocked in waitid (each with its stacks). Without a
+// pidfd (Linux before 5.3) it blocks in waitid.
 func waitExit(pid int) *exitStatus {
 	if platform.Portable {
 		return wait4(pid)
+	}
+	if waitPolled(pid) {
+		return nil
 	}
 	const pPID = 1     // P_PID
 	var info [128]byte // siginfo_t
@@ -25,6 +34,32 @@ func waitExit(pid int) *exitStatus {
 			return nil
 		}
 	}
+}
+
+// waitPolled waits on the runtime's poller for process pid to exit, leaving
+// it a zombie, and reports true; or reports false at once, having waited for
+// nothing, when it cannot (no pidfd, or the poller refuses it).
+func waitPolled(pid int) bool {
+	fd := openPidfd(pid)
+	if fd < 0 {
+		return false
+	}
+	// Non-blocking, so that os.NewFile puts it on the poller: a pidfd is
+	// readable once its process has exited.
+	if err := syscall.SetNonblock(fd, true); err != nil {
+		syscall.Close(fd)
+		return false
+	}
+	f := os.NewFile(uintptr(fd), "pidfd")
+	defer f.Close()
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return false
+	}
+	return rc.Read(func(uintptr) bool {
+		done, _ := exited(pid)
+		return done
+	}) == nil
 }
 
 // exited reports whether process pid has exited. On Linux it leaves it a
