@@ -578,14 +578,26 @@ func (s *stream) copy() {
 	// one is taken only while output keeps coming.
 	first := make([]byte, 512)
 	small := true
+	// bp is the pooled buffer, held from the first full small read for as
+	// long as output keeps coming (not taken and given back per chunk:
+	// a pool drops what it is given back now and then, at every GC, and
+	// always a quarter of it under the race detector), and given back
+	// once the pipe is empty or at the end.
+	var bp *[]byte
+	release := func() {
+		if bp != nil {
+			copybuf.Pool.Put(bp)
+			bp = nil
+		}
+	}
+	defer release()
 	for {
-		// A pooled buffer is taken only while output flows: a read starts
-		// in the stream's own small buffer, which is also where a job that
-		// prints nothing reads its end of file, so a thousand idle jobs do
-		// not hold (or, all ending at once, allocate) a thousand buffers.
-		// Each chunk is one rc.Read, which checks the read deadline first.
+		// A read starts in the stream's own small buffer, which is also
+		// where a job that prints nothing reads its end of file, so a
+		// thousand idle jobs do not hold (or, all ending at once,
+		// allocate) a thousand buffers. Each chunk is one rc.Read, which
+		// checks the read deadline first.
 		var (
-			bp   *[]byte
 			buf  []byte
 			n    int
 			rerr error
@@ -604,10 +616,7 @@ func (s *stream) copy() {
 				n, rerr = syscall.Read(int(fd), buf)
 			}
 			if rerr == syscall.EAGAIN {
-				if bp != nil {
-					copybuf.Pool.Put(bp)
-					bp = nil
-				}
+				release()
 				small = true // the pipe is empty: wait with no buffer held
 				return false
 			}
@@ -616,12 +625,15 @@ func (s *stream) copy() {
 		if n > 0 {
 			s.deliver(buf[:n])
 		}
-		if bp != nil {
-			copybuf.Pool.Put(bp)
+		if n < len(first) {
+			small = true // a short read: the pipe was drained
+			release()
+		} else {
+			small = false // a full read: more is coming
 		}
-		small = n < len(first) // a full small read: more is coming
 		switch {
 		case errors.Is(err, os.ErrDeadlineExceeded):
+			release()
 			bp := copybuf.Pool.Get().(*[]byte)
 			s.held = s.drainBuffered(*bp)
 			copybuf.Pool.Put(bp)
