@@ -207,10 +207,16 @@ func (p *plumbing) releaseBuf() {
 	}
 }
 
-// readRaw delivers what the raw pipe holds; at its end (or on an error,
-// which ends it too) it closes it.
+// readRawChunks bounds the reads of one readRaw: a writer that never lets
+// the pipe run empty (a detached grandchild printing for ever) must not
+// keep the caller from its deadline. What is left is read at the next
+// poll, which looks at the pipes before it waits.
+const readRawChunks = 16
+
+// readRaw delivers what the raw pipe holds, up to readRawChunks reads; at
+// its end (or on an error, which ends it too) it closes it.
 func (s *stream) readRaw(buf []byte) {
-	for {
+	for range readRawChunks {
 		n, err := syscall.Read(s.raw.fd, buf)
 		switch {
 		case n > 0:

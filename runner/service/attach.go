@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -128,6 +129,11 @@ func (e *Executor) Acquire(ctx context.Context, id int64) (int, error) {
 	for {
 		e.mu.Lock()
 		changed := e.changed
+		if e.attached[id] == nil { // detached meanwhile: its slots are gone
+			req.abandoned = true
+			e.mu.Unlock()
+			return 0, fmt.Errorf("attached run %d: %w", id, errDetached)
+		}
 		deadlock := waiting != nil && len(req.slot) == 0 && e.deadlocked()
 		if deadlock {
 			req.abandoned = true
@@ -139,6 +145,18 @@ func (e *Executor) Acquire(ctx context.Context, id int64) (int, error) {
 		}
 		select {
 		case slot := <-req.slot:
+			e.mu.Lock()
+			held := a.held[slot]
+			e.mu.Unlock()
+			if ctx.Err() != nil || !held {
+				// Its requester went away as it was granted, or the run
+				// detached: the slot is not this caller's to use.
+				e.Release(id, slot)
+				if ctx.Err() != nil {
+					return 0, ctx.Err()
+				}
+				return 0, fmt.Errorf("attached run %d: %w", id, errDetached)
+			}
 			return slot, nil
 		case <-changed:
 		case <-ctx.Done():
@@ -156,6 +174,9 @@ func (e *Executor) Acquire(ctx context.Context, id int64) (int, error) {
 		}
 	}
 }
+
+// errDetached is Acquire's error for a run that detached while it waited.
+var errDetached = errors.New("detached")
 
 // Release gives back slot, held by attachment id.
 func (e *Executor) Release(id int64, slot int) {
@@ -228,7 +249,9 @@ func handleAttach(srv *Server, ex *Executor) {
 			writeFutureError(w, srv, err)
 			return
 		}
-		WriteJSON(w, http.StatusOK, SlotReply{Slot: slot})
+		if !WriteJSON(w, http.StatusOK, SlotReply{Slot: slot}) || r.Context().Err() != nil {
+			ex.Release(req.Attachment, slot) // nobody will use it
+		}
 	})
 	srv.Handle(http.MethodPost, ReleasePath, func(w http.ResponseWriter, r *http.Request) {
 		var req SlotRequest
@@ -285,6 +308,10 @@ func (a *Attached) Acquire(ctx context.Context) (func(), error) {
 			return nil, ctx.Err()
 		}
 		return nil, fmt.Errorf("service %s: a slot for the next job: %w", a.c.paths.Name, err)
+	}
+	if ctx.Err() != nil { // granted as this attempt was given up
+		_ = a.c.Do(context.Background(), http.MethodPost, ReleasePath, SlotRequest{Attachment: a.id, Slot: rep.Slot}, nil)
+		return nil, ctx.Err()
 	}
 	return func() {
 		// Best effort: when the service is gone, so is the slot.

@@ -163,11 +163,14 @@ type Executor struct {
 	// withCallbacks are the futures that were given a callback (by this
 	// service): only they are looked at for callbacks when done.
 	withCallbacks map[int64]bool
-	slots         []int               // the free worker slots, lowest last
-	leased        map[int]*Attachment // slots held by attached runs
-	attached      map[int64]*Attachment
-	attachSeq     int64
-	jobs          sync.WaitGroup // the goroutines of running jobs and callbacks
+	// drained is set by Drain once nothing runs: no callback starts
+	// after it.
+	drained   bool
+	slots     []int               // the free worker slots, lowest last
+	leased    map[int]*Attachment // slots held by attached runs
+	attached  map[int64]*Attachment
+	attachSeq int64
+	jobs      sync.WaitGroup // the goroutines of running jobs and callbacks
 }
 
 // NewExecutor returns an executor of the futures in st.
@@ -230,6 +233,15 @@ func (e *Executor) Submit(ctx context.Context, sub Submission) ([]int64, error) 
 		return nil, err
 	}
 	e.mu.Lock()
+	if e.closed {
+		// Shut down between the check and the commit: the futures are
+		// on disk, but will not run.
+		e.mu.Unlock()
+		if _, err := e.st.Cancel(context.Background(), ids); err != nil {
+			e.opts.Log.Printf("cancelling %v, submitted as the service shut down: %v", ids, err)
+		}
+		return nil, ErrShutdown
+	}
 	defer e.mu.Unlock()
 	for i, id := range ids {
 		e.queue = append(e.queue, queued{id: id, spec: sub.Specs[i], environ: sub.Environ})
@@ -276,10 +288,10 @@ func (e *Executor) run(ctx context.Context, q queued, r *running) {
 	e.mu.Lock()
 	delete(e.running, q.id)
 	e.slots = append(e.slots, r.slot)
+	e.drainLocked(q.id)
 	e.dispatch()
 	e.broadcast()
 	e.mu.Unlock()
-	e.drainCallbacks(q.id)
 }
 
 // start moves the future to RUNNING, runs it and stores its outcome; a
@@ -505,6 +517,12 @@ func (e *Executor) dropCancelled() {
 // AddCallback adds argv as a done-callback of id and runs it at once when
 // the future is done already.
 func (e *Executor) AddCallback(ctx context.Context, id int64, argv []string) (int, error) {
+	e.mu.Lock()
+	drained := e.drained
+	e.mu.Unlock()
+	if drained {
+		return 0, ErrShutdown // the service is on its way out: nothing would run it
+	}
 	seq, err := e.st.AddCallback(ctx, id, argv)
 	if err != nil {
 		return 0, err
@@ -529,21 +547,26 @@ func (e *Executor) markAndDrain(id int64) { e.drain(id, true) }
 
 func (e *Executor) drain(id int64, mark bool) {
 	e.mu.Lock()
+	defer e.mu.Unlock()
 	if mark {
 		e.withCallbacks[id] = true
 	}
-	if !e.withCallbacks[id] {
-		e.mu.Unlock()
+	e.drainLocked(id)
+}
+
+// drainLocked is drainCallbacks with e.mu held: a future's last moment in
+// e.running and the start of its drain are one step, so that Drain never
+// finds the executor idle in between.
+func (e *Executor) drainLocked(id int64) {
+	if !e.withCallbacks[id] || e.drained {
 		return
 	}
 	if e.draining[id] {
 		e.again[id] = true
-		e.mu.Unlock()
 		return
 	}
 	e.draining[id] = true
 	e.jobs.Add(1)
-	e.mu.Unlock()
 	go func() {
 		defer e.jobs.Done()
 		for {
@@ -556,6 +579,7 @@ func (e *Executor) drain(id int64, mark bool) {
 			}
 			delete(e.draining, id)
 			delete(e.withCallbacks, id) // done, and all ran
+			e.broadcast()               // Drain waits for the drains
 			e.mu.Unlock()
 			return
 		}
@@ -768,7 +792,10 @@ func (e *Executor) Shutdown(ctx context.Context, cancelFutures, terminate bool) 
 func (e *Executor) Drain() {
 	for {
 		e.mu.Lock()
-		idle := len(e.queue) == 0 && len(e.running) == 0 && len(e.leased) == 0
+		idle := len(e.queue) == 0 && len(e.running) == 0 && len(e.leased) == 0 && len(e.draining) == 0
+		if idle {
+			e.drained = true // no callback drain starts from now on
+		}
 		changed := e.changed
 		e.mu.Unlock()
 		if idle {

@@ -268,8 +268,9 @@ func WriteError(w http.ResponseWriter, err error) {
 	WriteJSON(w, status, errorBody{Error: err.Error(), Code: code})
 }
 
-// WriteJSON answers v as JSON with status.
-func WriteJSON(w http.ResponseWriter, status int, v any) {
+// WriteJSON answers v as JSON with status, and reports whether the
+// answer was written whole (false: the client went away).
+func WriteJSON(w http.ResponseWriter, status int, v any) bool {
 	b, err := json.Marshal(v)
 	if err != nil {
 		status = http.StatusInternalServerError
@@ -277,5 +278,6 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	w.Write(append(b, '\n'))
+	_, err = w.Write(append(b, '\n'))
+	return err == nil
 }

@@ -1,0 +1,101 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"os"
+	"testing"
+	"time"
+)
+
+// An Acquire pending when its attachment detaches returns at once (it
+// used to wait until its own context ended).
+func TestDetachWakesAPendingAcquire(t *testing.T) {
+	ex, _ := newTestExecutor(t, 1)
+	a, _ := ex.Attach("a", 0)
+	if _, err := ex.Acquire(context.Background(), a.ID); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := ex.Attach("b", 0)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { _, err := ex.Acquire(ctx, b.ID); done <- err }()
+	time.Sleep(50 * time.Millisecond)
+	begin := time.Now()
+	ex.Detach(b.ID)
+	err := <-done
+	if d := time.Since(begin); d > time.Second {
+		t.Errorf("Acquire of a detached run returned after %v (%v): only its context ended it", d.Round(time.Millisecond), err)
+	}
+	ex.Detach(a.ID)
+}
+
+// A slot granted as the requester gives up is given back, not returned
+// (it used to be, about half the time: select picks at random, and the
+// slot was then held by nobody who knew, until the attachment ended).
+func TestAGrantRacingACancelIsGivenBack(t *testing.T) {
+	ex, _ := newTestExecutor(t, 1)
+	a, _ := ex.Attach("a", 0)
+	leaked := 0
+	for range 50 {
+		s, _ := ex.Acquire(context.Background(), a.ID)
+		ctx, cancel := context.WithCancel(context.Background())
+		got := make(chan error, 1)
+		go func() { _, err := ex.Acquire(ctx, a.ID); got <- err }()
+		for {
+			ex.mu.Lock()
+			n := len(ex.queue)
+			ex.mu.Unlock()
+			if n > 0 {
+				break
+			}
+			time.Sleep(time.Millisecond)
+		}
+		time.Sleep(5 * time.Millisecond) // parked in its select
+		ex.mu.Lock()
+		ex.releaseLocked(a, s)
+		ex.dispatch() // grants the pending acquire
+		cancel()      // as its client goes away
+		ex.broadcast()
+		ex.mu.Unlock()
+		if err := <-got; err == nil {
+			leaked++ // returned a slot with ctx done: the handler writes it to a closed connection
+			ex.mu.Lock()
+			for sl := range a.held {
+				ex.releaseLocked(a, sl)
+			}
+			ex.mu.Unlock()
+		}
+	}
+	if leaked > 0 {
+		t.Errorf("%d of 50 acquires returned a slot though their context had ended", leaked)
+	}
+	ex.Detach(a.ID)
+}
+
+// After Drain no callback starts (one used to, that nothing waited for:
+// the service would exit under it): AddCallback is refused.
+func TestNoCallbackStartsAfterDrain(t *testing.T) {
+	ex, _ := newTestExecutor(t, 1)
+	ids := submitLines(t, ex, "true")
+	if _, err := ex.Wait(context.Background(), ids, AllCompleted, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	ex.Shutdown(context.Background(), false, false)
+	drained := make(chan struct{})
+	go func() { ex.Drain(); close(drained) }()
+	<-drained
+	f := t.TempDir() + "/ran"
+	_, err := ex.AddCallback(context.Background(), ids[0], []string{"sh", "-c", "sleep 0.3; touch " + f})
+	if errors.Is(err, ErrShutdown) {
+		return // refused: nothing would run it
+	}
+	if err != nil {
+		t.Fatalf("AddCallback after Shutdown and Drain: %v, want ErrShutdown", err)
+	}
+	time.Sleep(600 * time.Millisecond)
+	if _, err := os.Stat(f); err == nil {
+		t.Errorf("a callback started and ran after Drain returned: nothing waited for it (the service would have exited under it)")
+	}
+}
