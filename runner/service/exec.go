@@ -658,14 +658,14 @@ func (e *Executor) Wait(ctx context.Context, ids []int64, rw ReturnWhen, timeout
 	if err != nil {
 		return nil, err
 	}
-	for first := true; ; first = false {
+	for {
+		// The snapshot of changed comes before the read: a change after
+		// the read closes it.
 		e.mu.Lock()
 		changed := e.changed
 		e.mu.Unlock()
-		if !first {
-			if err := e.refresh(ctx, fs); err != nil {
-				return nil, err
-			}
+		if err := e.refresh(ctx, fs); err != nil {
+			return nil, err
 		}
 		if Satisfied(fs, rw) {
 			return fs, nil
