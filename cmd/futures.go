@@ -81,6 +81,19 @@ func withSession(f *factory, cmd *cobra.Command, name string, fn func(ctx contex
 	return exitStatus(1)
 }
 
+// withIDs parses the %N arguments (a malformed one is a usage error) and
+// runs fn on them with the session of the service named by name, as
+// withSession does.
+func withIDs(f *factory, cmd *cobra.Command, name string, args []string, fn func(ctx context.Context, s *service.Session, ids []int64) error) error {
+	ids, err := parseIDs(args)
+	if err != nil {
+		return err
+	}
+	return withSession(f, cmd, name, func(ctx context.Context, s *service.Session) error {
+		return fn(ctx, s, ids)
+	})
+}
+
 // newCmdResult builds `futures result`, Python's Future.result().
 func newCmdResult(f *factory) *cobra.Command {
 	var name string
@@ -96,11 +109,7 @@ future was cancelled (CancelledError), 3 when it is broken (the service died
 before it finished: BrokenProcessPool), 2 for an unknown id.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ids, err := parseIDs(args)
-			if err != nil {
-				return err
-			}
-			return withSession(f, cmd, name, func(ctx context.Context, s *service.Session) error {
+			return withIDs(f, cmd, name, args, func(ctx context.Context, s *service.Session, ids []int64) error {
 				fu, err := awaitOne(ctx, f, s, cmd, ids[0], timeout)
 				if err != nil {
 					return err
@@ -164,11 +173,7 @@ signal that killed it, "cancelled", why it could not start, or why it is broken;
 print nothing when it succeeded. Exit 0 either way, 124 when --timeout came first.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ids, err := parseIDs(args)
-			if err != nil {
-				return err
-			}
-			return withSession(f, cmd, name, func(ctx context.Context, s *service.Session) error {
+			return withIDs(f, cmd, name, args, func(ctx context.Context, s *service.Session, ids []int64) error {
 				fu, err := awaitOne(ctx, f, s, cmd, ids[0], timeout)
 				if err != nil {
 					return err
@@ -195,11 +200,7 @@ func newCmdPredicate(f *factory, use, short string, pred func(*store.Future) boo
 		Long:  short + ".\nThe answer is the exit status, as test(1)'s: 0 yes, 1 no, 2 for an unknown id.",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ids, err := parseIDs(args)
-			if err != nil {
-				return err
-			}
-			return withSession(f, cmd, name, func(ctx context.Context, s *service.Session) error {
+			return withIDs(f, cmd, name, args, func(ctx context.Context, s *service.Session, ids []int64) error {
 				fs, err := s.Lookup(ctx, ids)
 				if err != nil {
 					return err
@@ -256,11 +257,7 @@ for TERM, 137 for KILL), not CANCELLED: it had started. Exit 0 then when every
 one was cancelled or terminated, 1 when one had already finished.`,
 		Args: idArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ids, err := parseIDs(args)
-			if err != nil {
-				return err
-			}
-			return withSession(f, cmd, name, func(ctx context.Context, s *service.Session) error {
+			return withIDs(f, cmd, name, args, func(ctx context.Context, s *service.Session, ids []int64) error {
 				fs, err := s.Lookup(ctx, ids)
 				if err != nil {
 					return err
@@ -456,11 +453,7 @@ succeeded, 1 when one failed or was cancelled, 4 when --timeout came before all
 were done (Python's as_completed raising TimeoutError).`,
 		Args: idArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ids, err := parseIDs(args)
-			if err != nil {
-				return err
-			}
-			return withSession(f, cmd, name, func(ctx context.Context, s *service.Session) error {
+			return withIDs(f, cmd, name, args, func(ctx context.Context, s *service.Session, ids []int64) error {
 				var deadline time.Time
 				if timeout > 0 {
 					deadline = time.Now().Add(timeout)
@@ -518,11 +511,7 @@ done and all of its output is written: 0, whatever the job's exit status (result
 gives that).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ids, err := parseIDs(args)
-			if err != nil {
-				return err
-			}
-			return withSession(f, cmd, name, func(ctx context.Context, s *service.Session) error {
+			return withIDs(f, cmd, name, args, func(ctx context.Context, s *service.Session, ids []int64) error {
 				return s.Follow(ctx, ids[0], f.stdout, f.stderr, 50*time.Millisecond)
 			})
 		},
@@ -548,11 +537,7 @@ yet is not forgotten: it is named on stderr, and the exit status is 1.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ids, err := parseIDs(args)
-			if err != nil {
-				return err
-			}
-			return withSession(f, cmd, name, func(ctx context.Context, s *service.Session) error {
+			return withIDs(f, cmd, name, args, func(ctx context.Context, s *service.Session, ids []int64) error {
 				if s.Store == nil {
 					if all {
 						return nil
