@@ -45,23 +45,13 @@ const (
 // ParseReturnWhen parses FIRST_COMPLETED, FIRST_EXCEPTION or
 // ALL_COMPLETED (case-insensitive; "" is ALL_COMPLETED).
 func ParseReturnWhen(s string) (ReturnWhen, error) {
-	switch r := ReturnWhen(upper(s)); r {
+	switch r := ReturnWhen(strings.ToUpper(s)); r {
 	case "":
 		return AllCompleted, nil
 	case FirstCompleted, FirstException, AllCompleted:
 		return r, nil
 	}
 	return "", fmt.Errorf("bad return-when %q: want FIRST_COMPLETED, FIRST_EXCEPTION or ALL_COMPLETED", s)
-}
-
-func upper(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if 'a' <= c && c <= 'z' {
-			b[i] = c - 'a' + 'A'
-		}
-	}
-	return string(b)
 }
 
 // Failed reports whether a done future counts as an exception for
@@ -140,6 +130,7 @@ type running struct {
 	kill chan struct{}
 	// terminated is set once a client asked to terminate it.
 	terminated bool
+	killOnce   sync.Once // closes kill
 	// waiting counts the waits this job's own process is blocked in
 	// (nested use), for deadlock detection.
 	waiting int
@@ -452,7 +443,7 @@ func (e *Executor) Cancel(ctx context.Context, ids []int64, terminate bool, grac
 				r.terminated = true
 				r.stop()
 				if grace > 0 && grace < e.opts.Grace {
-					time.AfterFunc(grace, func() { closeOnce(r.kill) })
+					time.AfterFunc(grace, func() { r.killOnce.Do(func() { close(r.kill) }) })
 				}
 			}
 		}
@@ -470,18 +461,6 @@ func (e *Executor) Cancel(ctx context.Context, ids []int64, terminate bool, grac
 		}
 	}
 	return res, nil
-}
-
-var closeMu sync.Mutex
-
-func closeOnce(c chan struct{}) {
-	closeMu.Lock()
-	defer closeMu.Unlock()
-	select {
-	case <-c:
-	default:
-		close(c)
-	}
 }
 
 // dropCancelled removes cancelled futures from the queue; e.mu is held.
