@@ -33,10 +33,13 @@ $(BIN):
 	$(MAKE) build
 
 # make man writes a man page per command (futures.1, futures-map.1 …) into
-# build/man, from the command tree (futures man, hidden).
-man: build
+# build/man, from the command tree, by futures-man (internal/mangen: not a
+# command of futures, whose every start would pay for its libraries),
+# built with the same flags as the binary so the pages name its version.
+MANGEN := $(GO) run -buildvcs=true -ldflags '$(LDFLAGS)' ./internal/mangen/futures-man
+man:
 	rm -rf $(BUILD)/man
-	$(BIN) man $(BUILD)/man
+	$(MANGEN) $(BUILD)/man
 
 # make completions writes the completion scripts into build/completions,
 # as the release archives ship them.
@@ -49,7 +52,7 @@ completions: build
 install: $(BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(MAN1) $(BASH_COMPLETIONS) $(ZSH_COMPLETIONS) $(FISH_COMPLETIONS)
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/futures
-	$(BIN) man $(MAN1)
+	$(MANGEN) $(MAN1)
 	$(BIN) completion bash > $(BASH_COMPLETIONS)/futures
 	$(BIN) completion zsh > $(ZSH_COMPLETIONS)/_futures
 	$(BIN) completion fish > $(FISH_COMPLETIONS)/futures.fish

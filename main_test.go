@@ -7,6 +7,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/futures-cli/futures/cmd"
+	"github.com/futures-cli/futures/internal/mangen"
 	"github.com/futures-cli/futures/internal/platform"
 )
 
@@ -14,7 +15,8 @@ import (
 // then stops the daemons they started (daemons_test.go).
 func TestMain(m *testing.M) {
 	testscript.Main(daemonsAfter{m}, map[string]func(){
-		"futures": func() { os.Exit(cmd.Main(os.Args[1:])) },
+		"futures":     func() { os.Exit(cmd.Main(os.Args[1:])) },
+		"futures-man": func() { os.Exit(mangen.Main(os.Args[1:], os.Stderr)) },
 	})
 }
 

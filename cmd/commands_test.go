@@ -38,7 +38,7 @@ func TestTheSmallCommandsTakeTheirArguments(t *testing.T) {
 	// The real runF of version writes to the factory's stdout.
 	root := newRoot(f)
 	root.AddCommand(newCmdVersion(f, nil))
-	if status := runRoot(root, f.stderr, []string{"version"}); status != 0 || stdout.String() != "futures "+version()+"\n" {
+	if status := runRoot(root, f.stderr, []string{"version"}); status != 0 || stdout.String() != "futures "+Version()+"\n" {
 		t.Errorf("version: exit status %d, stdout %q", status, stdout)
 	}
 }

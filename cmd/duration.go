@@ -5,6 +5,7 @@ import (
 	"math"
 	"regexp"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -47,7 +48,10 @@ func (v *durationValue) String() string {
 
 // bareSeconds is a number of seconds without a unit: digits with an
 // optional decimal point (no exponent, no hexadecimal, no infinity).
-var bareSeconds = regexp.MustCompile(`^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)$`)
+// Compiled at its first use, not at start-up.
+var bareSeconds = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)$`)
+})
 
 var (
 	errDurationSyntax   = errors.New("want a duration like 10, 0.5, 1m30s")
@@ -59,7 +63,7 @@ var (
 func parseDuration(s string) (time.Duration, error) {
 	d, err := time.ParseDuration(s)
 	if err != nil {
-		if !bareSeconds.MatchString(s) {
+		if !bareSeconds().MatchString(s) {
 			return 0, errDurationSyntax
 		}
 		secs, err := strconv.ParseFloat(s, 64)

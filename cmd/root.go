@@ -26,7 +26,7 @@ func NewRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(newCmdSubmit(f, nil), newCmdMap(f, nil), newCmdWait(f, nil),
 		newCmdVersion(f, nil), newCmdWorker(f, nil), newCmdGuard(f, nil),
 		newCmdService(f), newCmdStart(f), newCmdShutdown(f), newCmdStatus(f),
-		newCmdMan(f), newCmdReport(f, nil))
+		newCmdReport(f, nil))
 	root.AddCommand(futureCommands(f)...)
 	return root
 }
@@ -43,7 +43,7 @@ and futures waits on them to stream results, a progress bar and an exit-code sum
 
 Exit status: 0 all jobs succeeded; 1 a job failed; 2 usage error (nothing ran);
 3 the pool broke; 4 the overall --timeout passed; 128+N stopped by signal N.`,
-		Version:       version(),
+		Version:       Version(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}

@@ -135,7 +135,7 @@ func newCmdService(f *factory) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ro.Version = version()
+			ro.Version = Version()
 			ro.Settings = strings.Join(settings(cmd.Flags()), " ")
 			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 			defer stop()

@@ -11,11 +11,11 @@ import (
 	"github.com/futures-cli/futures/pool"
 )
 
-// version is what `futures version` and `futures --version` say after
+// Version is what `futures version` and `futures --version` say after
 // "futures ": this binary's versionLine, named by the release tag it was
 // linked with when it has one (pool.Release: make build at a tag, and
 // GoReleaser, set it), the same version its workers' Hello names.
-func version() string {
+func Version() string {
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
 		bi = nil
@@ -105,6 +105,6 @@ func newCmdVersion(f *factory, runF func(*versionOptions) error) *cobra.Command 
 
 // runVersion prints the version line.
 func runVersion(o *versionOptions) error {
-	fmt.Fprintf(o.f.stdout, "futures %s\n", version())
+	fmt.Fprintf(o.f.stdout, "futures %s\n", Version())
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -24,7 +25,11 @@ type Options struct {
 //go:embed report.html.tmpl
 var pageText string
 
-var page = template.Must(template.New("report").Parse(pageText))
+// page is the parsed template, parsed at its first use rather than at
+// start-up: every run of the binary would pay for it otherwise.
+var page = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("report").Parse(pageText))
+})
 
 // Geometry of the timeline, in pixels.
 const (
@@ -185,7 +190,7 @@ func HTML(w io.Writer, jobs []Job, opt Options) error {
 			v.NotStarted++
 		}
 	}
-	return page.Execute(w, v)
+	return page().Execute(w, v)
 }
 
 func viewJob(j *Job) jobView {

@@ -1,26 +1,30 @@
-package cmd
+package mangen
 
 import (
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/futures-cli/futures/cmd"
 )
 
-// TestManWritesAPageForEveryVisibleCommand runs `futures man DIR` over the
+// TestManWritesAPageForEveryVisibleCommand runs `futures-man DIR` over the
 // whole command tree and checks that each visible command, and only those,
 // has its page, FUTURES-SUB(1), that names it and its flags.
 func TestManWritesAPageForEveryVisibleCommand(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv("SOURCE_DATE_EPOCH", "1764979200") // 2025-12-06: pages do not change with the clock
-	var stdout, stderr strings.Builder
-	root := NewRootCmd(strings.NewReader(""), &stdout, &stderr)
-	if status := runRoot(root, &stderr, []string{"man", dir}); status != 0 || stdout.Len() > 0 || stderr.Len() > 0 {
-		t.Fatalf("futures man: exit status %d, stdout %q, stderr %q", status, stdout.String(), stderr.String())
+	var stderr strings.Builder
+	if status := Main([]string{dir}, &stderr); status != 0 || stderr.Len() > 0 {
+		t.Fatalf("futures-man: exit status %d, stderr %q", status, stderr.String())
 	}
+	root := cmd.NewRootCmd(strings.NewReader(""), io.Discard, io.Discard)
 	want := map[string]bool{}
 	var walk func(c *cobra.Command)
 	walk = func(c *cobra.Command) {
@@ -66,11 +70,26 @@ func TestManWritesAPageForEveryVisibleCommand(t *testing.T) {
 }
 
 func TestManTakesOneDirectory(t *testing.T) {
-	for _, args := range [][]string{{"man"}, {"man", "a", "b"}} {
-		var stdout, stderr strings.Builder
-		root := NewRootCmd(strings.NewReader(""), &stdout, &stderr)
-		if status := runRoot(root, &stderr, args); status != 2 || !strings.Contains(stderr.String(), "accepts 1 arg(s)") {
-			t.Errorf("futures %s: exit status %d, stderr %q; want 2, a usage error", strings.Join(args, " "), status, stderr.String())
+	for _, args := range [][]string{{}, {"a", "b"}, {"--help"}} {
+		var stderr strings.Builder
+		if status := Main(args, &stderr); status != 2 || stderr.String() != "usage: futures-man DIR\n" {
+			t.Errorf("futures-man %s: exit status %d, stderr %q; want 2, the usage", strings.Join(args, " "), status, stderr.String())
+		}
+	}
+}
+
+// TestFuturesDoesNotLinkTheManPageRenderer: futures itself does not import
+// cobra/doc (nor its Markdown and YAML libraries), whose initialisers every
+// run would pay for.
+func TestFuturesDoesNotLinkTheManPageRenderer(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "github.com/futures-cli/futures").Output()
+	if err != nil {
+		t.Skipf("go list: %v", err)
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		switch dep {
+		case "github.com/spf13/cobra/doc", "github.com/russross/blackfriday/v2", "go.yaml.in/yaml/v3", "gopkg.in/yaml.v3":
+			t.Errorf("futures links %s", dep)
 		}
 	}
 }
