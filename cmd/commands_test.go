@@ -1,8 +1,11 @@
 package cmd
 
 import (
-	"github.com/spf13/cobra"
+	"io"
+	"strings"
 	"testing"
+
+	"github.com/spf13/cobra"
 )
 
 // TestTheSmallCommandsTakeTheirArguments: version and worker take none,
@@ -47,4 +50,32 @@ func TestTheSmallCommandsTakeTheirArguments(t *testing.T) {
 func runNone[T any](t *testing.T, f *factory, newCmd func(*factory, func(*T) error) *cobra.Command, args ...string) (int, string) {
 	t.Helper()
 	return runArgs(t, f, newCmd, func(*T) error { t.Errorf("%q: runF called", args); return nil }, args...)
+}
+
+// TestARunBuildsOnlyTheCommandItRuns: the table of subcommands names each
+// command as it is built (else `futures NAME` would be an unknown command),
+// a run of one builds that one alone, and help, completion, flags and
+// unknown words get the whole tree.
+func TestARunBuildsOnlyTheCommandItRuns(t *testing.T) {
+	f := newFactory(strings.NewReader(""), io.Discard, io.Discard)
+	whole := buildRoot(f, "")
+	if len(whole.Commands()) != len(subcommands) {
+		t.Fatalf("the whole tree has %d commands, the table %d", len(whole.Commands()), len(subcommands))
+	}
+	for _, s := range subcommands {
+		if got := s.build(f).Name(); got != s.name {
+			t.Errorf("the table's %q builds the command %q", s.name, got)
+		}
+		if runs([]string{s.name, "x"}) != s.name {
+			t.Errorf("runs(%s x) = %q", s.name, runs([]string{s.name, "x"}))
+		}
+		if cmds := buildRoot(f, s.name).Commands(); len(cmds) != 1 || cmds[0].Name() != s.name {
+			t.Errorf("a run of %s builds %d commands", s.name, len(cmds))
+		}
+	}
+	for _, args := range [][]string{nil, {"help", "map"}, {"completion", "bash"}, {"__complete", "ma"}, {"--version"}, {"-h"}, {"mapp"}} {
+		if got := runs(args); got != "" {
+			t.Errorf("runs(%q) = %q, want the whole tree", args, got)
+		}
+	}
 }

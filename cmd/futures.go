@@ -568,15 +568,18 @@ yet is not forgotten: it is named on stderr, and the exit status is 1.`,
 	return c
 }
 
-// futureCommands are the commands on ids, for root.
-func futureCommands(f *factory) []*cobra.Command {
-	cmds := []*cobra.Command{
-		newCmdResult(f), newCmdException(f), newCmdDone(f), newCmdRunning(f), newCmdCancelled(f),
-		newCmdCancel(f), newCmdAsCompleted(f), newCmdFollow(f), newCmdForget(f),
-	}
-	for _, c := range cmds {
+// idCommand makes build's commands complete their arguments as ids.
+func idCommand(build func(*factory) *cobra.Command) func(*factory) *cobra.Command {
+	return func(f *factory) *cobra.Command {
+		c := build(f)
 		c.ValidArgsFunction = completeIDArgs
+		return c
 	}
+}
+
+// newCmdAddDoneCallbackCompleted is add-done-callback, completing its first
+// argument as an id and the command after it as files.
+func newCmdAddDoneCallbackCompleted(f *factory) *cobra.Command {
 	cb := newCmdAddDoneCallback(f)
 	cb.ValidArgsFunction = func(cmd *cobra.Command, args []string, typed string) ([]cobra.Completion, cobra.ShellCompDirective) {
 		if len(args) == 0 {
@@ -584,5 +587,5 @@ func futureCommands(f *factory) []*cobra.Command {
 		}
 		return nil, cobra.ShellCompDirectiveDefault
 	}
-	return append(cmds, cb)
+	return cb
 }

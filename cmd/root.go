@@ -21,14 +21,68 @@ import (
 
 // NewRootCmd builds the futures command tree over the given streams.
 func NewRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
-	f := newFactory(stdin, stdout, stderr)
+	return buildRoot(newFactory(stdin, stdout, stderr), "")
+}
+
+// subcommand is a subcommand of futures and how to build it.
+type subcommand struct {
+	name  string
+	build func(f *factory) *cobra.Command
+}
+
+// subcommands are the subcommands of futures, in the order they are added.
+var subcommands = []subcommand{
+	{"submit", func(f *factory) *cobra.Command { return newCmdSubmit(f, nil) }},
+	{"map", func(f *factory) *cobra.Command { return newCmdMap(f, nil) }},
+	{"wait", func(f *factory) *cobra.Command { return newCmdWait(f, nil) }},
+	{"version", func(f *factory) *cobra.Command { return newCmdVersion(f, nil) }},
+	{"worker", func(f *factory) *cobra.Command { return newCmdWorker(f, nil) }},
+	{"guard", func(f *factory) *cobra.Command { return newCmdGuard(f, nil) }},
+	{"service", newCmdService},
+	{"start", newCmdStart},
+	{"shutdown", newCmdShutdown},
+	{"status", newCmdStatus},
+	{"report", func(f *factory) *cobra.Command { return newCmdReport(f, nil) }},
+	{"result", idCommand(newCmdResult)},
+	{"exception", idCommand(newCmdException)},
+	{"done", idCommand(newCmdDone)},
+	{"running", idCommand(newCmdRunning)},
+	{"cancelled", idCommand(newCmdCancelled)},
+	{"cancel", idCommand(newCmdCancel)},
+	{"as-completed", idCommand(newCmdAsCompleted)},
+	{"follow", idCommand(newCmdFollow)},
+	{"forget", idCommand(newCmdForget)},
+	{"add-done-callback", newCmdAddDoneCallbackCompleted},
+}
+
+// buildRoot builds the root command over f with its subcommands: all of
+// them, or, when only names one, that one alone. A run builds only the
+// command it runs (Main): each one built is flag sets, defaults and help
+// texts allocated at every start, which a shell loop of submit --detach
+// pays for at each call.
+func buildRoot(f *factory, only string) *cobra.Command {
 	root := newRoot(f)
-	root.AddCommand(newCmdSubmit(f, nil), newCmdMap(f, nil), newCmdWait(f, nil),
-		newCmdVersion(f, nil), newCmdWorker(f, nil), newCmdGuard(f, nil),
-		newCmdService(f), newCmdStart(f), newCmdShutdown(f), newCmdStatus(f),
-		newCmdReport(f, nil))
-	root.AddCommand(futureCommands(f)...)
+	for _, s := range subcommands {
+		if only == "" || s.name == only {
+			root.AddCommand(s.build(f))
+		}
+	}
 	return root
+}
+
+// runs returns the subcommand that args run when their first word names
+// one, or "": help, completion, a flag, an unknown word, or nothing, which
+// need the whole tree (to list, complete or suggest its commands).
+func runs(args []string) string {
+	if len(args) == 0 {
+		return ""
+	}
+	for _, s := range subcommands {
+		if s.name == args[0] {
+			return s.name
+		}
+	}
+	return ""
 }
 
 // newRoot builds the root command over f's streams, without its
@@ -63,7 +117,8 @@ func Execute() {
 // Main runs the command line args over the process's streams and returns
 // the exit status.
 func Main(args []string) int {
-	return runRoot(NewRootCmd(os.Stdin, os.Stdout, os.Stderr), os.Stderr, args)
+	f := newFactory(os.Stdin, os.Stdout, os.Stderr)
+	return runRoot(buildRoot(f, runs(args)), os.Stderr, args)
 }
 
 // runRoot runs root with args and returns the exit status: 0, the status a
