@@ -1,6 +1,7 @@
 package service
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -10,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -22,33 +24,104 @@ var ErrNotRunning = errors.New("no service running")
 const maxResponseBytes = 64 << 20
 
 // Client talks to the service at Paths over its unix socket: HTTP/1.1
-// with JSON bodies, connections kept alive between calls. Its methods
-// take a context for their deadline; it is safe for concurrent use.
+// with JSON bodies, a connection per call. Its methods take a context for
+// their deadline; it is safe for concurrent use.
 type Client struct {
 	paths Paths
 	http  *http.Client
 }
 
-// Dial returns a client for the service at p. It connects lazily, at the
-// first call, as http.Client does; when nothing listens on the socket
-// each call fails with an error wrapping ErrNotRunning that says
-// "no service NAME running (socket PATH)".
+// Dial returns a client for the service at p. It connects at each call;
+// when nothing listens on the socket each call fails with an error
+// wrapping ErrNotRunning that says "no service NAME running (socket PATH)".
 func Dial(p Paths) *Client {
-	dialer := &net.Dialer{Timeout: 10 * time.Second}
-	tr := &http.Transport{
-		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			return dialer.DialContext(ctx, "unix", p.Socket)
-		},
-		MaxIdleConns:           4,
-		IdleConnTimeout:        time.Minute,
-		DisableCompression:     true,
-		MaxResponseHeaderBytes: 64 << 10,
-	}
+	tr := &unixTransport{socket: p.Socket, dialer: net.Dialer{Timeout: 10 * time.Second}}
 	return &Client{paths: p, http: &http.Client{Transport: tr}}
 }
 
-// Close closes the client's idle connections.
-func (c *Client) Close() { c.http.CloseIdleConnections() }
+// unixTransport is the client's http.RoundTripper: a connection to the
+// socket per request, closed with the response's body. http.Transport
+// keeps a pool of idle connections and runs a reader and a writer
+// goroutine per connection; a command of futures makes one call or a few
+// and exits, and setting that machinery up and tearing it down was a good
+// part of the cost of a `submit --detach` call. A connection on a unix
+// socket costs a few microseconds.
+type unixTransport struct {
+	socket string
+	dialer net.Dialer
+}
+
+// RoundTrip sends req on a new connection and reads the head of its
+// answer; the body is read from the connection, which closes with it.
+// The request's context cancels all of it, the body's reads included.
+func (t *unixTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	ctx := req.Context()
+	conn, err := t.dialer.DialContext(ctx, "unix", t.socket)
+	if err != nil {
+		if req.Body != nil {
+			req.Body.Close()
+		}
+		return nil, err
+	}
+	// A cancelled context ends a blocked read or write at once.
+	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
+	fail := func(err error) (*http.Response, error) {
+		stop()
+		conn.Close()
+		if cerr := ctx.Err(); cerr != nil {
+			return nil, cerr
+		}
+		return nil, err
+	}
+	if err := req.Write(conn); err != nil {
+		return fail(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), req)
+	if err != nil {
+		return fail(err)
+	}
+	resp.Body = &connBody{ReadCloser: resp.Body, ctx: ctx, conn: conn, stop: stop}
+	return resp, nil
+}
+
+// connBody is a response's body, read from its connection, which Close
+// closes.
+type connBody struct {
+	io.ReadCloser
+	ctx  context.Context
+	conn net.Conn
+	stop func() bool
+	once sync.Once
+}
+
+// Read reads the body; when the request's context ended the read, its
+// error says so.
+func (b *connBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && err != io.EOF {
+		if cerr := b.ctx.Err(); cerr != nil {
+			err = cerr
+		}
+	}
+	return n, err
+}
+
+// Close closes the body and its connection, without reading the rest.
+func (b *connBody) Close() error {
+	var err error
+	b.once.Do(func() {
+		b.stop()
+		// The connection first: the body's Close reads what is left of
+		// it, which a held-open answer (attach) never ends.
+		err = b.conn.Close()
+		b.ReadCloser.Close()
+	})
+	return err
+}
+
+// Close releases what the client holds: nothing between calls, today; a
+// call's connection closes with its answer.
+func (c *Client) Close() {}
 
 // Service asks the service who it is (GET /v1/service).
 func (c *Client) Service(ctx context.Context) (Info, error) {
