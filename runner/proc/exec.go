@@ -134,10 +134,11 @@ var (
 // The cost per job is the fork/exec, a wait and the pipes: the program's
 // path is looked up once per name (while PATH is unchanged), /dev/null is
 // opened once per process, and while the job runs Exec's goroutine is
-// parked on the runtime's poller (Linux: the job's pipes and pidfd in an
-// epoll set of its own, netpoll_linux.go) holding no read buffer and no
-// thread, and the runner holds one pidfd for it, not os.Process's too (each
-// exec copies every descriptor the runner holds, then closes it). Elsewhere, and with a Stdin reader to feed, each output pipe has
+// parked (Linux: the job's pipes and pidfd in an epoll set that all running
+// jobs share, on the runtime's poller, netpoll_linux.go) holding no read
+// buffer and no thread, and the runner holds three descriptors for it: its
+// two pipes and its pidfd (each exec copies every descriptor the runner
+// holds, then closes it). Elsewhere, and with a Stdin reader to feed, each output pipe has
 // a reader goroutine; one more goroutine exists only once ctx has ended.
 func Exec(ctx context.Context, c shell.Command, o ExecOptions) job.Outcome {
 	if err := ctx.Err(); err != nil {
