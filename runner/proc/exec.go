@@ -134,9 +134,11 @@ var (
 // The cost per job is the fork/exec, a wait and the pipes: the program's
 // path is looked up once per name (while PATH is unchanged), /dev/null is
 // opened once per process, and while the job runs Exec's goroutine is
-// parked on the runtime's poller (Linux: the job's pipes and pidfd in an
-// epoll set of its own, netpoll_linux.go) holding no read buffer and no
-// thread. Elsewhere, and with a Stdin reader to feed, each output pipe has
+// parked (Linux: the job's pipes and pidfd in an epoll set that all running
+// jobs share, on the runtime's poller, netpoll_linux.go) holding no read
+// buffer and no thread, and the runner holds three descriptors for it: its
+// two pipes and its pidfd (each exec copies every descriptor the runner
+// holds, then closes it). Elsewhere, and with a Stdin reader to feed, each output pipe has
 // a reader goroutine; one more goroutine exists only once ctx has ended.
 func Exec(ctx context.Context, c shell.Command, o ExecOptions) job.Outcome {
 	if err := ctx.Err(); err != nil {
@@ -179,13 +181,13 @@ func Exec(ctx context.Context, c shell.Command, o ExecOptions) job.Outcome {
 		Sys:   pgroup.Attr(syscall.SIGKILL),
 	}
 	start := time.Now()
-	proc, err := os.StartProcess(path, argv, attr)
+	pid, pidfd, err := startProcess(path, argv, attr)
 	if err != nil && path != argv[0] && errors.Is(err, syscall.ENOENT) {
 		// The program found earlier is gone: look it up afresh, once.
 		lookups.Delete(argv[0])
 		if path, err = lookPath(argv[0], o.Environ); err == nil {
 			start = time.Now()
-			proc, err = os.StartProcess(path, argv, attr)
+			pid, pidfd, err = startProcess(path, argv, attr)
 		}
 	}
 	if errno := pool.Refusal(err); errno != 0 && !errors.Is(err, errno) {
@@ -196,45 +198,36 @@ func Exec(ctx context.Context, c shell.Command, o ExecOptions) job.Outcome {
 		code, err := classify(argv[0], path, o.Dir, err)
 		return o.startFailed(code, err)
 	}
+	if pidfd >= 0 {
+		defer syscall.Close(pidfd)
+	}
 	// Started first: a worker sends its Started frame from it, and the
 	// protocol has it come before the job's first output.
 	if o.Started != nil {
-		o.Started(proc.Pid)
+		o.Started(pid)
 	}
 	p.startCopying()
 
-	g := pgroup.Watch(ctx, proc.Pid, o.Grace, o.Kill)
-	done, r := p.pumpUntilExit(proc.Pid)
+	g := pgroup.Watch(ctx, pid, o.Grace, o.Kill)
+	done, st := p.pumpUntilExit(pid, pidfd)
 	if !done {
-		r = waitExit(proc.Pid)
+		st = waitExit(pid, pidfd)
 	}
 	end := time.Now()
 	canceled := g.Reap()
-	var st *exitStatus
-	var waitErr error
-	if r != nil {
-		// The portable wait (wait4) has reaped the process: os.Process
-		// has nothing left to wait for.
-		_ = proc.Release()
-		st, waitErr = r, r.err
-	} else {
-		state, err := proc.Wait()
-		waitErr = err
-		if state != nil {
-			st = &exitStatus{}
-			st.ws, _ = state.Sys().(syscall.WaitStatus)
-			if ru, ok := state.SysUsage().(*syscall.Rusage); ok && ru != nil {
-				st.ru = *ru
-			}
-		}
+	if st == nil {
+		// A zombie (Linux): reap it now that its group is gone. The
+		// portable wait has reaped it already.
+		st = wait4(pid)
 	}
+	waitErr := st.err
 
 	errs := p.finish()
 	out := job.Outcome{Start: start, Duration: end.Sub(start), ExitCode: -1, Canceled: canceled}
 	if waitErr != nil {
 		errs = append([]error{fmt.Errorf("waiting for %s: %w", argv[0], waitErr)}, errs...)
 	}
-	if st != nil && waitErr == nil {
+	if waitErr == nil {
 		switch ws := st.ws; {
 		case ws.Signaled():
 			out.ExitCode = 128 + int(ws.Signal())

@@ -13,8 +13,8 @@ import (
 )
 
 // Inline mode (ExecOptions.Inline): Exec reads the job's output pipes in
-// its own goroutine, with poll(2) on the pipes and on a pidfd of the job's
-// main process, instead of with a goroutine per pipe on the runtime's
+// its own goroutine, with poll(2) on the pipes and on the pidfd of the job's
+// main process (startProcess), instead of with a goroutine per pipe on the runtime's
 // poller and a waitid for the exit.
 //
 // Why: in a process that runs one job at a time (a process-pool worker) the
@@ -77,19 +77,16 @@ func (p *plumbing) rawOpen() int {
 }
 
 // pumpUntilExit copies the raw pipes' output until the job's main process
-// pid has exited, and reports true; it leaves the process a zombie as
-// waitExit does, or returns its status when the portable wait reaped it.
-// It reports false, having done nothing, when there is no raw pipe.
-func (p *plumbing) pumpUntilExit(pid int) (bool, *exitStatus) {
+// pid, whose pidfd is pidfd (-1: none; it stays the caller's to close), has
+// exited, and reports true; it leaves the process a zombie as waitExit
+// does, or returns its status when the portable wait reaped it. It reports
+// false, having done nothing, when there is no raw pipe.
+func (p *plumbing) pumpUntilExit(pid, pidfd int) (bool, *exitStatus) {
 	if p.rawOpen() == 0 {
 		return false, nil
 	}
-	pidfd := openPidfd(pid)
-	if pidfd >= 0 {
-		defer syscall.Close(pidfd)
-		if p.np != nil && p.np.watch(pidfd) != nil {
-			return false, nil // cannot happen; if it does, wait as the goroutines do
-		}
+	if pidfd >= 0 && p.np != nil && p.np.watch(pidfd) != nil {
+		return false, nil // cannot happen; if it does, wait as the goroutines do
 	}
 	for {
 		if pidfd >= 0 {
@@ -103,7 +100,7 @@ func (p *plumbing) pumpUntilExit(pid int) (bool, *exitStatus) {
 			continue
 		}
 		if p.rawOpen() == 0 {
-			return true, waitExit(pid)
+			return true, waitExit(pid, -1)
 		}
 		if _, err := p.poll(-1, 10*time.Millisecond); err != nil && err != syscall.EINTR {
 			time.Sleep(time.Millisecond)

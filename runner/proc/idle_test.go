@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/futures-cli/futures/internal/platform"
@@ -15,7 +16,7 @@ import (
 )
 
 // goroutinesIn counts the goroutines whose stack holds fn, and those of
-// them that are parked (on the poller or in a system call).
+// them that are parked (on the poller, in a system call, or on a channel).
 func goroutinesIn(fn string) (all, parked int) {
 	buf := make([]byte, 8<<20)
 	buf = buf[:runtime.Stack(buf, true)]
@@ -25,7 +26,8 @@ func goroutinesIn(fn string) (all, parked int) {
 		}
 		all++
 		head, _, _ := bytes.Cut(g, []byte("\n"))
-		if bytes.Contains(head, []byte("[IO wait")) || bytes.Contains(head, []byte("[syscall")) {
+		if bytes.Contains(head, []byte("[IO wait")) || bytes.Contains(head, []byte("[syscall")) ||
+			bytes.Contains(head, []byte("[chan receive")) || bytes.Contains(head, []byte("[select")) {
 			parked++
 		}
 	}
@@ -51,50 +53,67 @@ func threads(t *testing.T) int {
 	return 0
 }
 
+// idleJobs starts n jobs that print nothing, their stdout and stderr
+// piped to writers of their own (cat, reading a stdin that all share and
+// that stays open until release is called), and waits until every one has
+// started and its Exec is parked. release ends them and waits for their
+// Exec, which must report success.
+func idleJobs(t *testing.T, n int) (release func()) {
+	t.Helper()
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	end := sync.OnceFunc(func() {
+		pw.Close()
+		wg.Wait()
+		pr.Close()
+	})
+	t.Cleanup(end)
+	var started atomic.Int32
+	outs := make([]job.Outcome, n)
+	for i := range n {
+		wg.Go(func() {
+			// cat prints nothing until its stdin (shared by all) ends.
+			outs[i] = Exec(context.Background(), argvCmd("cat"), ExecOptions{
+				Stdin: pr, Stdout: &execOut{}, Stderr: &execOut{},
+				Started: func(int) { started.Add(1) },
+			})
+		})
+	}
+	execEventually(t, patience, "every job started and parked", func() bool {
+		_, execs := goroutinesIn("proc.Exec(")
+		readers, parked := goroutinesIn("proc.(*stream).copy")
+		return started.Load() == int32(n) && execs == n && parked == readers
+	})
+	return func() {
+		t.Helper()
+		end()
+		for i, o := range outs {
+			if o.ExitCode != 0 || o.Err != nil {
+				t.Fatalf("job %d: exit %d, %v", i, o.ExitCode, o.Err)
+			}
+		}
+	}
+}
+
 // A running job that prints nothing costs a few KiB: no output buffer
 // before there is output, and no OS thread blocked waiting for its exit
 // (a thousand jobs at -j1000 are a thousand waits).
 func TestExecIdleJobsCostLittle(t *testing.T) {
 	const n = 100
-	pr, pw, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pr.Close()
-	closeW := sync.OnceFunc(func() { pw.Close() })
-	defer closeW()
-
 	runtime.GC()
 	var before runtime.MemStats
 	runtime.ReadMemStats(&before)
 	threads0 := threads(t)
 
-	var wg sync.WaitGroup
-	outs := make([]job.Outcome, n)
-	for i := range n {
-		wg.Go(func() {
-			// cat prints nothing until its stdin (shared by all) ends.
-			outs[i] = Exec(context.Background(), argvCmd("cat"),
-				ExecOptions{Stdin: pr, Stdout: &execOut{}, Stderr: &execOut{}})
-		})
-	}
-	defer wg.Wait()
-	execEventually(t, patience, "every job started and parked", func() bool {
-		_, execs := goroutinesIn("proc.Exec(")
-		readers, parked := goroutinesIn("proc.(*stream).copy")
-		return execs == n && parked == readers
-	})
+	release := idleJobs(t, n)
 	runtime.GC() // goroutinesIn's garbage
 	var during runtime.MemStats
 	runtime.ReadMemStats(&during)
 	threadsN := threads(t)
-	closeW()
-	wg.Wait()
-	for i, o := range outs {
-		if o.ExitCode != 0 || o.Err != nil {
-			t.Fatalf("job %d: exit %d, %v", i, o.ExitCode, o.Err)
-		}
-	}
+	release()
 
 	perJob := (int64(during.HeapInuse+during.StackInuse) - int64(before.HeapInuse+before.StackInuse)) / n
 	t.Logf("%d idle jobs: %d B of heap and stacks per job, %d more threads in all", n, perJob, threadsN-threads0)

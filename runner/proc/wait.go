@@ -6,9 +6,10 @@ import (
 )
 
 // Waiting for a job's main process. On Linux, Exec waits for the exit
-// without reaping (waitid WNOWAIT, or a pidfd in inline mode): the process
-// stays a zombie until os.Process.Wait, so its pid, and so its process
-// group's id, cannot be reused while Exec KILLs what is left of the group.
+// without reaping (its pidfd, or waitid WNOWAIT without one): the process
+// stays a zombie until Exec reaps it (wait4, which returns its status and
+// rusage), so its pid, and so its process group's id, cannot be reused
+// while Exec KILLs what is left of the group.
 //
 // The portable wait (macOS, FreeBSD; Linux with FUTURES_FORCE_PORTABLE=1)
 // is wait4(2), POSIX's, which reaps at once and returns the status and the

@@ -2,27 +2,31 @@ package proc
 
 import (
 	"os"
+	"sync"
 	"syscall"
 	"unsafe"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/futures-cli/futures/internal/platform"
 )
 
 // waitExit blocks until process pid has exited. On Linux it leaves it a
-// zombie (waitid WNOWAIT) and returns nil: until os.Process.Wait reaps it,
-// its pid and its process group id stay reserved, so signalling the group
+// zombie (waitid WNOWAIT) and returns nil: until it is reaped (wait4), its
+// pid and its process group id stay reserved, so signalling the group
 // cannot hit another one. With the portable paths forced, it reaps it with
 // wait4 and returns what wait4 said.
 //
-// It waits on the runtime's poller, through a pidfd, where there is one: the
-// goroutine parks and no OS thread is held, so a thousand running jobs are
-// not a thousand threads blocked in waitid (each with its stacks). Without a
+// It waits on the runtime's poller, through pidfd (the process's, or -1:
+// none; it stays the caller's to close), where there is one: the goroutine
+// parks and no OS thread is held, so a thousand running jobs are not a
+// thousand threads blocked in waitid (each with its stacks). Without a
 // pidfd (Linux before 5.3) it blocks in waitid.
-func waitExit(pid int) *exitStatus {
+func waitExit(pid, pidfd int) *exitStatus {
 	if platform.Portable {
 		return wait4(pid)
 	}
-	if waitPolled(pid) {
+	if waitPolled(pid, pidfd) {
 		return nil
 	}
 	const pPID = 1     // P_PID
@@ -36,30 +40,27 @@ func waitExit(pid int) *exitStatus {
 	}
 }
 
-// waitPolled waits on the runtime's poller for process pid to exit, leaving
-// it a zombie, and reports true; or reports false at once, having waited for
-// nothing, when it cannot (no pidfd, or the poller refuses it).
-func waitPolled(pid int) bool {
-	fd := openPidfd(pid)
-	if fd < 0 {
+// waitPolled waits on the runtime's poller, through a netPoller
+// (netpoll_linux.go), for process pid, whose pidfd is pidfd, to exit,
+// leaving it a zombie, and reports true; or reports false at once, having
+// waited for nothing, when it cannot (no pidfd, or no netPoller).
+func waitPolled(pid, pidfd int) bool {
+	if pidfd < 0 {
 		return false
 	}
-	// Non-blocking, so that os.NewFile puts it on the poller: a pidfd is
-	// readable once its process has exited.
-	if err := syscall.SetNonblock(fd, true); err != nil {
-		syscall.Close(fd)
+	np := newNetPoller()
+	if np == nil {
 		return false
 	}
-	f := os.NewFile(uintptr(fd), "pidfd")
-	defer f.Close()
-	rc, err := f.SyscallConn()
-	if err != nil {
+	defer np.close()
+	if np.watch(pidfd) != nil {
 		return false
 	}
-	return rc.Read(func(uintptr) bool {
+	np.wait(-1, func() bool {
 		done, _ := exited(pid)
 		return done
-	}) == nil
+	})
+	return true
 }
 
 // exited reports whether process pid has exited. On Linux it leaves it a
@@ -82,22 +83,25 @@ func exited(pid int) (bool, *exitStatus) {
 	}
 }
 
-// sysPidfdOpen is the pidfd_open(2) system call (Linux 5.3); a variable
-// for a test of what happens without it.
-var sysPidfdOpen uintptr = 434
+// havePidfd reports whether the kernel has pidfds (Linux 5.3: pidfd_open,
+// which came after clone's CLONE_PIDFD, 5.2); a variable for a test of what
+// happens without them.
+var havePidfd = sync.OnceValue(func() bool {
+	fd, err := unix.PidfdOpen(os.Getpid(), 0)
+	if err != nil {
+		return false
+	}
+	unix.Close(fd)
+	return true
+})
 
-// openPidfd returns a pidfd of process pid, which poll(2) reports readable
-// once the process has exited, or -1 where there is none (Linux before
-// 5.3; the portable paths forced).
-func openPidfd(pid int) int {
-	if platform.Portable {
-		return -1
+// askPidfd has the clone that starts a child with sys store a pidfd of it
+// in *fd (readable once the child has exited), where there are pidfds and
+// the portable paths are not forced; *fd is left as it is otherwise.
+func askPidfd(sys *syscall.SysProcAttr, fd *int) {
+	if !platform.Portable && havePidfd() {
+		sys.PidFD = fd
 	}
-	fd, _, e := syscall.Syscall(sysPidfdOpen, uintptr(pid), 0, 0)
-	if e != 0 {
-		return -1
-	}
-	return int(fd)
 }
 
 // maxRSSKB is the rusage's maximum resident set size in KiB: Linux counts

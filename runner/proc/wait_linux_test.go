@@ -43,27 +43,27 @@ func waitZombie(t *testing.T, pid int) {
 
 func TestWaitExitLeavesAZombieOnLinuxAndReapsWithRusageWhenPortable(t *testing.T) {
 	forEachWait(t, func(t *testing.T) {
-		p, err := os.StartProcess("/bin/sh", []string{"sh", "-c", "exit 7"}, &os.ProcAttr{})
+		pid, pidfd, err := startProcess("/bin/sh", []string{"sh", "-c", "exit 7"}, &os.ProcAttr{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		st := waitExit(p.Pid)
+		if pidfd >= 0 {
+			defer syscall.Close(pidfd)
+		}
+		if (pidfd >= 0) == platform.Portable {
+			t.Errorf("pidfd %d with Portable %v", pidfd, platform.Portable)
+		}
+		st := waitExit(pid, pidfd)
 		if !platform.Portable {
 			if st != nil {
 				t.Fatalf("waitExit returned %+v, want nil: the process left a zombie", st)
 			}
-			ps, err := p.Wait()
-			if err != nil || ps.ExitCode() != 7 {
-				t.Fatalf("reaping the zombie: %v, %v", ps, err)
-			}
-			return
-		}
-		_ = p.Release()
-		if st == nil || st.err != nil || st.ws.ExitStatus() != 7 || st.ru.Maxrss <= 0 {
-			t.Fatalf("waitExit returned %+v, want exit status 7 and a rusage", st)
-		}
-		if _, err := syscall.Wait4(p.Pid, nil, syscall.WNOHANG, nil); err != syscall.ECHILD {
+			st = wait4(pid)
+		} else if _, err := syscall.Wait4(pid, nil, syscall.WNOHANG, nil); err != syscall.ECHILD {
 			t.Errorf("wait4 after waitExit: %v, want ECHILD (already reaped)", err)
+		}
+		if st == nil || st.err != nil || st.ws.ExitStatus() != 7 || st.ru.Maxrss <= 0 {
+			t.Fatalf("got %+v, want exit status 7 and a rusage", st)
 		}
 	})
 }
@@ -76,9 +76,9 @@ func TestExecInline(t *testing.T) {
 		t.Run(mode, func(t *testing.T) {
 			switch mode {
 			case "no pidfd":
-				saved := sysPidfdOpen
-				sysPidfdOpen = 1 << 20 // no such system call: ENOSYS
-				t.Cleanup(func() { sysPidfdOpen = saved })
+				saved := havePidfd
+				havePidfd = func() bool { return false } // as Linux before 5.3
+				t.Cleanup(func() { havePidfd = saved })
 			case "portable wait4":
 				saved := platform.Portable
 				platform.Portable = true // as macOS and FreeBSD: no pidfd, wait4

@@ -2,9 +2,12 @@
 
 package proc
 
+import "syscall"
+
 // waitExit blocks until process pid has exited, reaps it (wait4) and
-// returns its status: this system has no waitid WNOWAIT that Go can call.
-func waitExit(pid int) *exitStatus { return wait4(pid) }
+// returns its status: this system has no waitid WNOWAIT that Go can call,
+// and no pidfd (pidfd is always -1).
+func waitExit(pid, pidfd int) *exitStatus { return wait4(pid) }
 
 // exited reports whether process pid has exited; if it has, it reaps it
 // (wait4 WNOHANG) and returns its status.
@@ -13,5 +16,5 @@ func exited(pid int) (bool, *exitStatus) {
 	return st != nil, st
 }
 
-// openPidfd returns -1: pidfds are Linux's.
-func openPidfd(pid int) int { return -1 }
+// askPidfd does nothing: pidfds are Linux's.
+func askPidfd(*syscall.SysProcAttr, *int) {}
