@@ -3,6 +3,7 @@ package proc
 import (
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"unsafe"
 
@@ -95,13 +96,49 @@ var havePidfd = sync.OnceValue(func() bool {
 	return true
 })
 
-// askPidfd has the clone that starts a child with sys store a pidfd of it
-// in *fd (readable once the child has exited), where there are pidfds and
-// the portable paths are not forced; *fd is left as it is otherwise.
-func askPidfd(sys *syscall.SysProcAttr, fd *int) {
-	if !platform.Portable && havePidfd() {
-		sys.PidFD = fd
+// pidfdRefused is set once a clone that asked for a pidfd has been
+// refused where the same start without one went through: pidfds do not
+// work here, whatever pidfd_open says (a seccomp filter that allows
+// pidfd_open but refuses clone's CLONE_PIDFD, as Go's os package checks
+// for; a kernel emulation without it), and no later job asks.
+var pidfdRefused atomic.Bool
+
+// forkExecPidfd starts a child as syscall.ForkExec does, with the clone
+// that makes it also making a pidfd of it (CLONE_PIDFD; readable once the
+// child has exited) where there are pidfds and the portable paths are not
+// forced; pidfd is -1 otherwise. attr.Sys must not be nil; its PidFD is
+// the function's to set.
+//
+// A clone that refuses the pidfd (EINVAL, EPERM, ENOSYS) refuses the
+// child: that start is made again without the pidfd. Those errnos may also
+// be the exec's own (nothing tells them apart), so the refusal is
+// remembered (pidfdRefused) only when the start without the pidfd went
+// through or failed otherwise; a job whose exec fails so costs two forks.
+func forkExecPidfd(path string, argv []string, attr *syscall.ProcAttr) (pid, pidfd int, err error) {
+	pidfd = -1
+	if platform.Portable || pidfdRefused.Load() || !havePidfd() {
+		attr.Sys.PidFD = nil
+		pid, err = forkExec(path, argv, attr)
+		return pid, -1, err
 	}
+	attr.Sys.PidFD = &pidfd
+	pid, err = forkExec(path, argv, attr)
+	if err == nil {
+		return pid, pidfd, nil
+	}
+	first, ok := err.(syscall.Errno)
+	if !ok || (first != syscall.EINVAL && first != syscall.EPERM && first != syscall.ENOSYS) {
+		return 0, -1, err // a failed exec has closed the pidfd
+	}
+	attr.Sys.PidFD = nil
+	pid, err = forkExec(path, argv, attr)
+	if err == nil || err != first {
+		pidfdRefused.Store(true)
+	}
+	if err != nil {
+		return 0, -1, err
+	}
+	return pid, -1, nil
 }
 
 // maxRSSKB is the rusage's maximum resident set size in KiB: Linux counts

@@ -16,5 +16,9 @@ func exited(pid int) (bool, *exitStatus) {
 	return st != nil, st
 }
 
-// askPidfd does nothing: pidfds are Linux's.
-func askPidfd(*syscall.SysProcAttr, *int) {}
+// forkExecPidfd starts a child as syscall.ForkExec does; pidfd is always
+// -1: pidfds are Linux's.
+func forkExecPidfd(path string, argv []string, attr *syscall.ProcAttr) (pid, pidfd int, err error) {
+	pid, err = forkExec(path, argv, attr)
+	return pid, -1, err
+}
