@@ -86,7 +86,11 @@ func (p *plumbing) pumpUntilExit(pid, pidfd int) (bool, *exitStatus) {
 		return false, nil
 	}
 	if pidfd >= 0 && p.np != nil && p.np.watch(pidfd) != nil {
-		return false, nil // cannot happen; if it does, wait as the goroutines do
+		// The set refused it (ENOMEM; ENOSPC, past max_user_watches):
+		// its exit would wake nobody. Check it by hand, as without a
+		// pidfd; the raw pipes have no reader but this loop, so it must
+		// not hand the wait over to waitExit while they are open.
+		pidfd = -1
 	}
 	for {
 		if pidfd >= 0 {

@@ -197,12 +197,16 @@ func (n *netPoller) watch(fd int) error {
 	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLET, Fd: int32(uint32(n.token)), Pad: int32(uint32(n.token >> 32))}
 	var err error
 	if cerr := n.set.rc.Control(func(ep uintptr) {
-		err = unix.EpollCtl(int(ep), unix.EPOLL_CTL_ADD, fd, &ev)
+		err = epollCtl(int(ep), unix.EPOLL_CTL_ADD, fd, &ev)
 	}); cerr != nil {
 		return cerr
 	}
 	return err
 }
+
+// epollCtl is epoll_ctl(2); a variable for a test of a set that refuses a
+// member (ENOMEM; ENOSPC, past fs.epoll.max_user_watches).
+var epollCtl = unix.EpollCtl
 
 // wait parks the goroutine until ready reports true, calling it once at
 // once and again each time one of the job's descriptors is ready, or until
