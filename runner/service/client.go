@@ -73,8 +73,24 @@ func (t *unixTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		return nil, err
 	}
-	if err := req.Write(conn); err != nil {
-		return fail(err)
+	w := &sendConn{Writer: conn}
+	if werr := req.Write(w); werr != nil {
+		// The service may have answered before it read the whole body,
+		// then closed its end (413: a body larger than it takes): that
+		// answer is in the socket and is the answer, as http.Transport,
+		// which reads while it writes, would have returned it. Reading
+		// it cannot block: the other end is closed. A service that died
+		// left no answer, and the write's error stands (a connection
+		// broken after sending, not ErrNotRunning).
+		if ctx.Err() != nil || !(errors.Is(w.err, syscall.EPIPE) || errors.Is(w.err, syscall.ECONNRESET)) {
+			return fail(werr)
+		}
+		resp, err := http.ReadResponse(bufio.NewReader(conn), req)
+		if err != nil {
+			return fail(werr)
+		}
+		resp.Body = &connBody{ReadCloser: resp.Body, ctx: ctx, conn: conn, stop: stop}
+		return resp, nil
 	}
 	resp, err := http.ReadResponse(bufio.NewReader(conn), req)
 	if err != nil {
@@ -82,6 +98,23 @@ func (t *unixTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	resp.Body = &connBody{ReadCloser: resp.Body, ctx: ctx, conn: conn, stop: stop}
 	return resp, nil
+}
+
+// sendConn is a connection as a request is written to it: it keeps the
+// first error of its writes, which req.Write may return wrapped where
+// errors.Is cannot see it (a body that writes itself, bytes.Reader's
+// WriteTo, has its write errors reported as its read errors).
+type sendConn struct {
+	io.Writer
+	err error
+}
+
+func (w *sendConn) Write(p []byte) (int, error) {
+	n, err := w.Writer.Write(p)
+	if err != nil && w.err == nil {
+		w.err = err
+	}
+	return n, err
 }
 
 // connBody is a response's body, read from its connection, which Close

@@ -1,8 +1,15 @@
 package service
 
 import (
+	"bufio"
 	"context"
 	"errors"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -30,5 +37,76 @@ func TestClosingAnAttachmentDoesNotWaitForItsAnswerToEnd(t *testing.T) {
 	cancel()
 	if _, err := Dial(p).Service(ctx); !errors.Is(err, context.Canceled) {
 		t.Errorf("a call with a cancelled context: %v, want context.Canceled", err)
+	}
+}
+
+// A request whose body the service refuses before reading it (413: larger
+// than MaxBodyBytes by its Content-Length) gets that answer, not the
+// broken pipe of the rest of its body, which the service closed on: a
+// submit too large must not look like one lost to a dying service
+// (cmd/detach.go lostSubmit).
+func TestAnAnswerBeforeTheWholeBodyIsSentIsTheAnswer(t *testing.T) {
+	ts := serve(t, "early", Options{MaxBodyBytes: 1 << 10})
+	// Far more than the socket buffers hold: the service answers and
+	// closes while the client is still writing.
+	big := strings.Repeat("x", 4<<20)
+	for _, path := range []string{"/v1/service", "/v1/nowhere"} {
+		err := Dial(ts.paths).Do(ctx(t), http.MethodPost, path, map[string]string{"S": big}, nil)
+		var e *Error
+		if !errors.As(err, &e) || e.Status != http.StatusRequestEntityTooLarge {
+			t.Errorf("POST %s of %d bytes: %v, want the service's 413", path, len(big), err)
+		}
+	}
+}
+
+// A connection that breaks after the request went out (the service died
+// as it read it, or once it had read it) is an error that is neither
+// ErrNotRunning nor an answer: cmd/detach.go then looks in the store for
+// what the service committed. Only a dial that finds nobody is
+// ErrNotRunning.
+func TestABrokenConnectionIsNotNotRunning(t *testing.T) {
+	p := testPaths(t, "broken")
+	if err := Dial(p).Do(ctx(t), http.MethodGet, "/v1/service", nil, nil); !errors.Is(err, ErrNotRunning) {
+		t.Fatalf("no socket: %v, want ErrNotRunning", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(p.Socket), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("unix", p.Socket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	for _, tc := range []struct {
+		desc string
+		read int64 // bytes read before the service dies; -1: the whole request
+	}{{"dies having read part of the body", 64 << 10}, {"dies having read it all", -1}} {
+		t.Run(tc.desc, func(t *testing.T) {
+			served := make(chan error, 1)
+			go func() {
+				c, err := ln.Accept()
+				if err != nil {
+					served <- err
+					return
+				}
+				defer c.Close()
+				if tc.read >= 0 {
+					_, err = io.CopyN(io.Discard, c, tc.read)
+				} else if req, rerr := http.ReadRequest(bufio.NewReader(c)); rerr != nil {
+					err = rerr
+				} else {
+					_, err = io.Copy(io.Discard, req.Body)
+				}
+				served <- err
+			}()
+			err := Dial(p).Do(ctx(t), http.MethodPost, "/v1/submit", map[string]string{"S": strings.Repeat("x", 4<<20)}, nil)
+			if serr := <-served; serr != nil {
+				t.Fatalf("the dying service: %v", serr)
+			}
+			var answer *Error
+			if err == nil || errors.Is(err, ErrNotRunning) || errors.As(err, &answer) {
+				t.Errorf("got %v, want a broken connection: neither ErrNotRunning nor an answer", err)
+			}
+		})
 	}
 }
