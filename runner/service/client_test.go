@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -106,6 +107,64 @@ func TestABrokenConnectionIsNotNotRunning(t *testing.T) {
 			var answer *Error
 			if err == nil || errors.Is(err, ErrNotRunning) || errors.As(err, &answer) {
 				t.Errorf("got %v, want a broken connection: neither ErrNotRunning nor an answer", err)
+			}
+		})
+	}
+}
+
+// A call whose context ends while it waits for the answer's head, or
+// reads its body, returns the context's error at once and closes its
+// connection (the service sees its request go away: an Acquire's slot is
+// not granted to nobody).
+func TestACancelledCallEndsAndClosesItsConnection(t *testing.T) {
+	p := testPaths(t, "cancel")
+	if err := os.MkdirAll(filepath.Dir(p.Socket), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("unix", p.Socket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	for _, tc := range []struct{ desc, answer string }{
+		{"waiting for the head", ""},
+		{"reading the body", "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"Name\":"},
+	} {
+		t.Run(tc.desc, func(t *testing.T) {
+			received := make(chan struct{})
+			closed := make(chan error, 1)
+			go func() {
+				c, err := ln.Accept()
+				if err != nil {
+					close(received)
+					closed <- err
+					return
+				}
+				defer c.Close()
+				br := bufio.NewReader(c)
+				_, err = http.ReadRequest(br)
+				if err == nil {
+					_, err = io.WriteString(c, tc.answer)
+				}
+				close(received)
+				if err == nil {
+					_ = c.SetReadDeadline(time.Now().Add(patience))
+					// The client's close: EOF, or a reset when
+					// it closed with the answer unread.
+					_, err = br.ReadByte()
+					if err == io.EOF || errors.Is(err, syscall.ECONNRESET) {
+						err = nil
+					}
+				}
+				closed <- err
+			}()
+			cctx, cancel := context.WithCancel(ctx(t))
+			go func() { <-received; cancel() }()
+			if _, err := Dial(p).Service(cctx); !errors.Is(err, context.Canceled) {
+				t.Errorf("got %v, want context.Canceled", err)
+			}
+			if err := <-closed; err != nil {
+				t.Errorf("the service's end of the connection: %v, want it closed by the client", err)
 			}
 		})
 	}
