@@ -29,9 +29,14 @@ func (s *serviceFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&s.service, "service", "", "the executor service's `NAME` (default $FUTURES_SERVICE, else \"default\")")
 }
 
-// detachBatch is how many futures one submit request carries: ids are
-// printed after each batch is committed.
-const detachBatch = 1000
+// detachBatch is how many futures one submit request carries at most, and
+// detachBatchBytes about how many bytes of command lines, arguments and
+// directories: ids are printed after each batch is committed. The service
+// refuses a request body over 4 MiB; JSON escapes a byte in up to six.
+const (
+	detachBatch      = 1000
+	detachBatchBytes = 512 << 10
+)
 
 // submitDetached submits the jobs of src (expanded as a run would: the
 // templates, the inputs) to the service, one future each, and prints
@@ -51,6 +56,7 @@ func submitDetached(f *factory, c *commonFlags, opt runner.Options, src input.So
 	out := bufio.NewWriter(f.stdout)
 	since := time.Now()
 	var last int64 // the last id printed
+	size := 0      // the bytes of the batch's futures
 	flush := func() error {
 		if len(req.Futures) == 0 {
 			return nil
@@ -84,7 +90,7 @@ func submitDetached(f *factory, c *commonFlags, opt runner.Options, src input.So
 			pid = info.PID
 			ids, err = cl.Submit(ctx, req)
 		}
-		req.Futures = req.Futures[:0]
+		req.Futures, size = req.Futures[:0], 0
 		for _, id := range ids {
 			fmt.Fprintf(out, "%%%d\n", id)
 			last = id
@@ -97,7 +103,11 @@ func submitDetached(f *factory, c *commonFlags, opt runner.Options, src input.So
 			fs.Argv = cmd.Argv
 		}
 		req.Futures = append(req.Futures, fs)
-		if len(req.Futures) >= detachBatch {
+		size += len(fs.Line) + len(fs.Dir)
+		for _, a := range fs.Argv {
+			size += len(a)
+		}
+		if len(req.Futures) >= detachBatch || size >= detachBatchBytes {
 			return flush()
 		}
 		return nil
