@@ -79,7 +79,9 @@ else
 	ROUNDS=7 ONE_RUNS=5 RSS_RUNS=3 PIPE_ROUNDS=3
 	N_SLEEP=3000 SLEEP_ROUNDS=3 N_MILLION=1000000
 fi
-SANITY_TIMEOUT=600
+# A command's sanity run is stopped after this long: 600 s, or more for row
+# 17's million jobs (about 15 min a command on a 2-CPU VM).
+SANITY_TIMEOUT=$((N_MILLION / 400 > 600 ? N_MILLION / 400 : 600))
 
 head -c $MiB /dev/urandom >"$TMP/mib"
 repeat() { # repeat N LINE: N lines
