@@ -9,12 +9,13 @@ import (
 	"time"
 )
 
-// slowOut takes output slowly, as a terminal or a busy disk does.
+// slowOut takes output slowly, as a terminal or a busy disk does (the sleep
+// paces the writes only; the test waits on Exec's return).
 type slowOut struct{ execOut }
 
 func (w *slowOut) Write(p []byte) (int, error) {
 	time.Sleep(2 * time.Millisecond)
-	return w.execOut.Write(p[:0+len(p)])
+	return w.execOut.Write(p)
 }
 
 // A grandchild detached with setsid that keeps writing: Exec must stop

@@ -70,14 +70,7 @@ func TestABrokenConnectionIsNotNotRunning(t *testing.T) {
 	if err := Dial(p).Do(ctx(t), http.MethodGet, "/v1/service", nil, nil); !errors.Is(err, ErrNotRunning) {
 		t.Fatalf("no socket: %v, want ErrNotRunning", err)
 	}
-	if err := os.MkdirAll(filepath.Dir(p.Socket), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("unix", p.Socket)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
+	ln := listenAt(t, p)
 	for _, tc := range []struct {
 		desc string
 		read int64 // bytes read before the service dies; -1: the whole request
@@ -118,14 +111,7 @@ func TestABrokenConnectionIsNotNotRunning(t *testing.T) {
 // not granted to nobody).
 func TestACancelledCallEndsAndClosesItsConnection(t *testing.T) {
 	p := testPaths(t, "cancel")
-	if err := os.MkdirAll(filepath.Dir(p.Socket), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("unix", p.Socket)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
+	ln := listenAt(t, p)
 	for _, tc := range []struct{ desc, answer string }{
 		{"waiting for the head", ""},
 		{"reading the body", "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"Name\":"},
@@ -168,4 +154,19 @@ func TestACancelledCallEndsAndClosesItsConnection(t *testing.T) {
 			}
 		})
 	}
+}
+
+// listenAt listens on p's socket, as a service would, for a test that
+// plays the service's part by hand; the listener closes with the test.
+func listenAt(t *testing.T, p Paths) net.Listener {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(p.Socket), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("unix", p.Socket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	return ln
 }
