@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"io"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -62,14 +63,14 @@ func StartGuard() (stop func()) {
 	}
 	return func() {
 		Sweep(id)
-		if guard != nil {
+		if guard > 0 {
 			// KILLed, not told: telling it means waiting for the shell to
 			// have started and read the line, which costs a one-job run
 			// milliseconds. The kill comes before the pipe closes, which
 			// would have it sweep. Its pid, not yet reaped, is its group's.
-			_ = pgroup.Kill(guard.Pid)
+			_ = pgroup.Kill(guard)
 			pw.Close()
-			_, _ = guard.Wait()
+			wait4(guard)
 		}
 	}
 }
@@ -77,20 +78,27 @@ func StartGuard() (stop func()) {
 // guardShell is the shell that runs the guard; a variable for a test.
 var guardShell = "/bin/sh"
 
-// spawnGuard starts the guard shell, or returns nils.
-func spawnGuard(id string) (*os.Process, *os.File) {
+// spawnGuard starts the guard shell and returns its pid and the write end
+// of its pipe, or 0 and nil.
+//
+// It forks with syscall.ForkExec, not os.StartProcess: the first
+// os.StartProcess of a process checks that pidfds work by starting a
+// child that exits at once (os's checkPidfd), and keeps a pidfd in the
+// os.Process; the guard needs neither, and a one-job run paid for both.
+// The guard is reaped with wait4.
+func spawnGuard(id string) (int, *os.File) {
 	exe, err := os.Executable()
 	if err != nil {
-		return nil, nil
+		return 0, nil
 	}
 	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
 	if err != nil {
-		return nil, nil
+		return 0, nil
 	}
 	defer null.Close()
 	pr, pw, err := os.Pipe()
 	if err != nil {
-		return nil, nil
+		return 0, nil
 	}
 	defer pr.Close()
 	// Not marked, not even by an outer run (futures inside a job of
@@ -101,16 +109,18 @@ func spawnGuard(id string) (*os.Process, *os.File) {
 			env = append(env, kv)
 		}
 	}
-	p, err := os.StartProcess(guardShell, []string{"sh", "-c", guardScript, "sh", exe, id}, &os.ProcAttr{
+	pid, err := syscall.ForkExec(guardShell, []string{"sh", "-c", guardScript, "sh", exe, id}, &syscall.ProcAttr{
 		Env:   env,
-		Files: []*os.File{pr, null, null},
+		Files: []uintptr{pr.Fd(), null.Fd(), null.Fd()},
 		Sys:   pgroup.Attr(0),
 	})
+	runtime.KeepAlive(pr) // its finalizer must not close it before the fork
+	runtime.KeepAlive(null)
 	if err != nil {
 		pw.Close()
-		return nil, nil
+		return 0, nil
 	}
-	return p, pw
+	return pid, pw
 }
 
 // Sweep KILLs the processes of this session whose environment holds
