@@ -52,12 +52,13 @@ func (p *plumbing) rawOutput(w io.Writer) (*os.File, error) {
 		syscall.Close(fds[1])
 		return nil, fmt.Errorf("output pipe: %w", err)
 	}
-	if p.np != nil {
-		if err := p.np.watch(fds[0]); err != nil {
-			syscall.Close(fds[0])
-			syscall.Close(fds[1])
-			return nil, fmt.Errorf("output pipe: %w", err)
-		}
+	if p.np != nil && p.np.watch(fds[0]) != nil {
+		// The set refused it (ENOMEM; ENOSPC, past max_user_watches):
+		// the job leaves the set and its pipes are read through
+		// poll(2), as where there is no set. A pipe already in the set
+		// stays there, its events for nobody, until it is closed.
+		p.np.close()
+		p.np = nil
 	}
 	p.streams = append(p.streams, &stream{raw: &rawFD{fds[0]}, w: w})
 	pw := os.NewFile(uintptr(fds[1]), "|1") // blocking: not on the poller
