@@ -550,3 +550,34 @@ func TestFaultServiceDiesAsAClientReachesIt(t *testing.T) {
 	s.ok("", "shutdown")
 	s.noLeftovers("shutdown")
 }
+
+// A closed stdout stops `submit --detach` quietly, with exit status 141, as
+// it stops a run (README, "Exit status"), not with "broken pipe" and 1:
+// for one command after --, and for lines on stdin.
+func TestFaultClosedStdoutStopsADetachedSubmitQuietly(t *testing.T) {
+	s := newSvcTest(t)
+	s.ok("", "start")
+	for _, tc := range []struct {
+		name, stdin string
+		args        []string
+	}{
+		{"argv", "", []string{"submit", "--detach", "--", "true"}},
+		{"lines", "true\ntrue\n", []string{"submit", "--detach"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pr, pw, err := os.Pipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			pr.Close()
+			f := start(t, futOpts{args: tc.args, stdin: strings.NewReader(tc.stdin), dir: s.dir, env: s.env, stdout: pw})
+			pw.Close()
+			if st := f.wait(); st != 141 {
+				t.Errorf("exit status %d, want 141", st)
+			}
+			if e := f.errText(); e != "" {
+				t.Errorf("stderr not quiet:\n%s", e)
+			}
+		})
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -47,7 +48,16 @@ func submitDetached(f *factory, c *commonFlags, opt runner.Options, src input.So
 	if err != nil {
 		return usageError{err}
 	}
-	ctx, _, stop := signals(context.Background())
+	// One command after -- is one request, over in milliseconds: it keeps
+	// the signals' default actions (Ctrl-C ends it with status 130, a
+	// closed stdout with 141, quietly), which cost nothing, where
+	// os/signal's handler (its goroutine, a thread, and its stop) cost
+	// about a tenth of such a call. Lines from the input may take long:
+	// a signal stops them between batches, each printed once committed.
+	ctx, stop := context.Background(), func() {}
+	if argv == nil {
+		ctx, _, stop = signals(context.Background())
+	}
 	defer stop()
 	cl := service.Dial(p)
 	defer cl.Close()
@@ -95,7 +105,13 @@ func submitDetached(f *factory, c *commonFlags, opt runner.Options, src input.So
 			fmt.Fprintf(out, "%%%d\n", id)
 			last = id
 		}
-		return out.Flush()
+		if err := out.Flush(); err != nil {
+			if errors.Is(err, syscall.EPIPE) {
+				return errClosedStdout
+			}
+			return err
+		}
+		return nil
 	}
 	add := func(cmd shell.Command) error {
 		fs := service.FutureSpec{Line: cmd.Line, Dir: dir}
@@ -123,6 +139,10 @@ func submitDetached(f *factory, c *commonFlags, opt runner.Options, src input.So
 		err = flush()
 	}
 	switch {
+	case errors.Is(err, errClosedStdout):
+		// Stopped quietly, as a run is (README, "Exit status"): the
+		// futures whose ids were written run on.
+		return exitStatus(128 + int(syscall.SIGPIPE))
 	case err != nil && !bad:
 		fmt.Fprintf(f.stderr, "futures: %v\n", err)
 		return exitStatus(1)
@@ -131,6 +151,10 @@ func submitDetached(f *factory, c *commonFlags, opt runner.Options, src input.So
 	}
 	return nil
 }
+
+// errClosedStdout is submitDetached's error when the reader of its
+// standard output has gone.
+var errClosedStdout = errors.New("standard output closed")
 
 // errNothingCommitted is lostSubmit's error when the dead service had
 // committed none of the batch: it can be sent again, to a new service.
