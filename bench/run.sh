@@ -68,6 +68,15 @@ export TMPDIR=$TMP/spool
 F=$(printf %q "$FUT")
 TIME="/usr/bin/time -f %M -o $TMP/rss"
 
+# The start-up floors (rows 9 and 16): a Go program that does nothing
+# (bench/floor/hello), and one that links the modules futures must use,
+# cobra, progressbar (which links net/http) and modernc.org/sqlite, and
+# nothing of futures (bench/floor/stack). Built as futures is.
+if selected 9 || selected 16; then
+	(cd "$ROOT" && CGO_ENABLED=0 go build -o "$TMP/floor-hello" ./bench/floor/hello &&
+		CGO_ENABLED=0 go build -o "$TMP/floor-stack" ./bench/floor/stack) || die "building bench/floor failed"
+fi
+
 # ---------------------------------------------------------------- sizes
 MiB=1048576
 if [ "$QUICK" = 1 ]; then
@@ -190,6 +199,15 @@ peer_row() {
 	local w=$1 cmd=$2
 	if [ -n "${FAIL[$cmd]:-}" ]; then row "$w" "$cmd" "FAIL: ${FAIL[$cmd]}" - "(peer)" ""; return; fi
 	row "$w" "$cmd" "$(fmt_s "${MED[$cmd]}")" "" "(peer)" ""
+}
+
+# floor_row WORKLOAD CMD PEER NAME: a start-up floor (bench/floor), its
+# time and its ratio to PEER's, judged against no target.
+floor_row() {
+	local w=$1 cmd=$2 peer=$3 name=$4
+	if [ -n "${FAIL[$cmd]:-}" ]; then row "$w" "$cmd" "FAIL: ${FAIL[$cmd]}" - "(floor)" ""; return; fi
+	if [ -n "${FAIL[$peer]:-}" ] || [ -z "${MED[$peer]:-}" ]; then row "$w" "$cmd" "$(fmt_s "${MED[$cmd]}")" "" "(floor)" ""; return; fi
+	row "$w" "$cmd" "$(fmt_s "${MED[$cmd]}")" "$(fmt_r "$(calc "${MED[$cmd]} / ${MED[$peer]}")")× $name" "(floor)" ""
 }
 
 # rss CMD RUNS [EXPECTED]: the largest peak RSS (KiB) of the process that
@@ -428,7 +446,11 @@ submit_workload() {
 	# tsp writes each job's output to a file in TMPDIR: keep them apart from the spool.
 	tsp="export TMPDIR=$TMP/tsp-out; for i in \$(seq $N_SUBMIT); do $TSP true; done > /dev/null && $TSP -w"
 	sem="for i in \$(seq $N_SEM); do sem -j1 --id futures-bench true; done && sem --wait --id futures-bench"
-	measure w9 1 "" "$fut" "$tsp" "$sem"
+	# The floors: the same loop starting a Go program that does nothing,
+	# and one built on futures' modules (see "The start-up floors").
+	hello="for i in \$(seq $N_SUBMIT); do $TMP/floor-hello x; done > /dev/null"
+	stack="for i in \$(seq $N_SUBMIT); do $TMP/floor-stack x; done > /dev/null"
+	measure w9 1 "" "$fut" "$tsp" "$sem" "$hello" "$stack"
 	time_row "$W" "$fut" "$tsp" 1.5 tsp
 	if [ -z "${FAIL[$fut]:-}" ] && [ -z "${FAIL[$sem]:-}" ] && [ -n "${MED[$sem]:-}" ]; then
 		# sem takes ~0.15 s a call: it makes N_SEM calls, scaled to N_SUBMIT.
@@ -437,6 +459,8 @@ submit_workload() {
 	fi
 	peer_row "$W" "$tsp"
 	peer_row "9. $N_SEM × sem (scaled ×$((N_SUBMIT / N_SEM)) in the ratio)" "$sem"
+	floor_row "$W: floor, a Go program that does nothing" "$hello" "$tsp" tsp
+	floor_row "$W: floor, a Go program on futures' modules" "$stack" "$tsp" tsp
 	"$TSP" -K >/dev/null 2>&1 || true
 	"$F" shutdown --cancel-futures --service bench >/dev/null 2>&1 || true
 }
@@ -599,7 +623,9 @@ one_workload() {
 	log "16. one job (start-up)"
 	fut="$F map -q echo ::: hi"
 	xa="xargs echo hi < /dev/null"
-	measure w16 $((ONE_RUNS * 10)) hi "$fut" "$xa"
+	hello="$TMP/floor-hello hi"
+	stack="$TMP/floor-stack hi"
+	measure w16 $((ONE_RUNS * 10)) hi "$fut" "$xa" "$hello" "$stack"
 	if [ -n "${FAIL[$fut]:-}" ] || [ -n "${FAIL[$xa]:-}" ]; then
 		row "$W" "$fut" "FAIL: ${FAIL[$fut]:-${FAIL[$xa]}}" - "≤ xargs + 2 ms" no
 	else
@@ -608,6 +634,8 @@ one_workload() {
 			"≤ xargs + 2 ms (= $(fmt_s "$lim") s)" "$(yesno "${MED[$fut]} <= $lim")"
 	fi
 	peer_row "$W" "$xa"
+	floor_row "$W: floor, a Go program that does nothing" "$hello" "$xa" xargs
+	floor_row "$W: floor, a Go program on futures' modules" "$stack" "$xa" xargs
 }
 ! selected 16 || one_workload
 
