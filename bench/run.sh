@@ -68,13 +68,16 @@ export TMPDIR=$TMP/spool
 F=$(printf %q "$FUT")
 TIME="/usr/bin/time -f %M -o $TMP/rss"
 
-# The start-up floors (rows 9 and 16): a Go program that does nothing
+# The floors. Start-up (rows 9 and 16): a Go program that does nothing
 # (bench/floor/hello), and one that links the modules futures must use,
 # cobra, progressbar (which links net/http) and modernc.org/sqlite, and
-# nothing of futures (bench/floor/stack). Built as futures is.
-if selected 9 || selected 16; then
+# nothing of futures (bench/floor/stack). Memory (row 15): futures' own
+# binary running the jobs with no goroutine per job (bench/floor/jobs).
+# Built as futures is.
+if selected 9 || selected 15 || selected 16; then
 	(cd "$ROOT" && CGO_ENABLED=0 go build -o "$TMP/floor-hello" ./bench/floor/hello &&
-		CGO_ENABLED=0 go build -o "$TMP/floor-stack" ./bench/floor/stack) || die "building bench/floor failed"
+		CGO_ENABLED=0 go build -o "$TMP/floor-stack" ./bench/floor/stack &&
+		CGO_ENABLED=0 go build -o "$TMP/floor-jobs" ./bench/floor/jobs) || die "building bench/floor failed"
 fi
 
 # ---------------------------------------------------------------- sizes
@@ -108,6 +111,7 @@ ROWS=()
 show() { # a command as the table shows it
 	local s=$1
 	s=${s//"$TIME $F"/futures}
+	s=${s//"$TIME "/}
 	s=${s//"$F"/futures}
 	s=${s//"$TMP"/\$TMP}
 	s=${s//|/\\|}
@@ -435,7 +439,7 @@ svc_pid() { cat "$XDG_RUNTIME_DIR/futures/$1/service.pid"; }
 vm() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"; }
 
 submit_workload() {
-	local W fut tsp sem TSP r lim
+	local W fut tsp sem TSP r lim hello stack
 	W="9. $N_SUBMIT × submit one \`true\` from a shell loop (-j1)"
 	log "9. submit calls ($N_SUBMIT × futures submit --detach, tsp; $N_SEM × sem)"
 	TSP=$(command -v tsp || command -v ts)
@@ -615,11 +619,14 @@ sleep_workload() {
 	rss_row "$W: peak RSS" "$TIME $fut" 24
 	rss "$TIME $xa" 1
 	row "$W: peak RSS" "$xa" "$(fmt_mib "${RSS[$TIME $xa]:-0}")" "" "(peer)" ""
+	# The floor: futures' binary, one epoll loop, no goroutine per job.
+	rss "$TIME $TMP/floor-jobs < $TMP/ones" 1
+	row "$W: peak RSS, floor of futures' binary with no goroutine per job" "$TIME $TMP/floor-jobs < $TMP/ones" "$(fmt_mib "${RSS[$TIME $TMP/floor-jobs < $TMP/ones]:-0}")" "" "(floor)" ""
 }
 ! selected 15 || sleep_workload
 
 one_workload() {
-	local W="16. one job" fut xa lim
+	local W="16. one job" fut xa lim hello stack
 	log "16. one job (start-up)"
 	fut="$F map -q echo ::: hi"
 	xa="xargs echo hi < /dev/null"
