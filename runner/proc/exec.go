@@ -141,8 +141,28 @@ var (
 // holds, then closes it). Elsewhere, and with a Stdin reader to feed, each output pipe has
 // a reader goroutine; one more goroutine exists only once ctx has ended.
 func Exec(ctx context.Context, c shell.Command, o ExecOptions) job.Outcome {
+	r, out := begin(ctx, c, o)
+	if r == nil {
+		return out
+	}
+	return r.end(r.wait())
+}
+
+// running is a job between its start (begin) and its end (end).
+type running struct {
+	p     plumbing
+	argv0 string
+	pid   int
+	pidfd int // -1: none
+	start time.Time
+	g     *pgroup.Group
+}
+
+// begin starts c as Exec does and returns the running job; or nil and the
+// outcome of a job that did not start, everything it made released.
+func begin(ctx context.Context, c shell.Command, o ExecOptions) (*running, job.Outcome) {
 	if err := ctx.Err(); err != nil {
-		return job.Outcome{ExitCode: -1, Canceled: true, Err: fmt.Errorf("not started: %w", err)}
+		return nil, job.Outcome{ExitCode: -1, Canceled: true, Err: fmt.Errorf("not started: %w", err)}
 	}
 	argv := c.Argv
 	if shell.RunsFunction(c, o.Environ) {
@@ -156,23 +176,24 @@ func Exec(ctx context.Context, c shell.Command, o ExecOptions) job.Outcome {
 		argv = append(append(make([]string, 0, len(sh)+1), sh...), c.Line)
 	}
 	if len(argv) == 0 {
-		return startFailed(o.Stderr, 127, fmt.Errorf("empty command: %w", ErrNotFound))
+		return nil, startFailed(o.Stderr, 127, fmt.Errorf("empty command: %w", ErrNotFound))
 	}
 	path, err := lookPath(argv[0], o.Environ)
 	if err != nil {
 		code, err := classify(argv[0], "", "", err)
-		return startFailed(o.Stderr, code, err)
+		return nil, startFailed(o.Stderr, code, err)
 	}
 	null, err := devNull()
 	if err != nil {
-		return o.startFailed(126, fmt.Errorf("opening %s: %w", os.DevNull, err))
+		return nil, o.startFailed(126, fmt.Errorf("opening %s: %w", os.DevNull, err))
 	}
 
-	var p plumbing
-	defer p.closeAll()
+	r := &running{argv0: argv[0], pidfd: -1}
+	p := &r.p
 	files, err := p.setup(o, null)
 	if err != nil {
-		return o.startFailed(126, fmt.Errorf("%s: %w", argv[0], err))
+		p.closeAll()
+		return nil, o.startFailed(126, fmt.Errorf("%s: %w", argv[0], err))
 	}
 	attr := &os.ProcAttr{
 		Dir:   o.Dir,
@@ -180,14 +201,14 @@ func Exec(ctx context.Context, c shell.Command, o ExecOptions) job.Outcome {
 		Files: files,
 		Sys:   pgroup.Attr(syscall.SIGKILL),
 	}
-	start := time.Now()
-	pid, pidfd, err := startProcess(path, argv, attr)
+	r.start = time.Now()
+	r.pid, r.pidfd, err = startProcess(path, argv, attr)
 	if err != nil && path != argv[0] && errors.Is(err, syscall.ENOENT) {
 		// The program found earlier is gone: look it up afresh, once.
 		lookups.Delete(argv[0])
 		if path, err = lookPath(argv[0], o.Environ); err == nil {
-			start = time.Now()
-			pid, pidfd, err = startProcess(path, argv, attr)
+			r.start = time.Now()
+			r.pid, r.pidfd, err = startProcess(path, argv, attr)
 		}
 	}
 	if errno := pool.Refusal(err); errno != 0 && !errors.Is(err, errno) {
@@ -195,37 +216,54 @@ func Exec(ctx context.Context, c shell.Command, o ExecOptions) job.Outcome {
 	}
 	p.closeChildEnds()
 	if err != nil {
+		p.closeAll()
 		code, err := classify(argv[0], path, o.Dir, err)
-		return o.startFailed(code, err)
-	}
-	if pidfd >= 0 {
-		defer syscall.Close(pidfd)
+		return nil, o.startFailed(code, err)
 	}
 	// Started first: a worker sends its Started frame from it, and the
 	// protocol has it come before the job's first output.
 	if o.Started != nil {
-		o.Started(pid)
+		o.Started(r.pid)
 	}
 	p.startCopying()
+	r.g = pgroup.Watch(ctx, r.pid, o.Grace, o.Kill)
+	return r, job.Outcome{}
+}
 
-	g := pgroup.Watch(ctx, pid, o.Grace, o.Kill)
-	done, st := p.pumpUntilExit(pid, pidfd)
+// wait blocks until the job's main process has exited, reading its raw
+// pipes meanwhile; it returns the process's status if the wait reaped it,
+// or nil (a zombie left for end to reap).
+func (r *running) wait() *exitStatus {
+	done, st := r.p.pumpUntilExit(r.pid, r.pidfd)
 	if !done {
-		st = waitExit(pid, pidfd)
+		st = waitExit(r.pid, r.pidfd)
+	}
+	return st
+}
+
+// end finishes a job whose main process has exited (st: its status, or
+// nil if not yet reaped): it KILLs what is left of its group, reaps it,
+// waits for its output to be delivered, releases what it held, and
+// returns its outcome.
+func (r *running) end(st *exitStatus) job.Outcome {
+	p := &r.p
+	defer p.closeAll()
+	if r.pidfd >= 0 {
+		defer syscall.Close(r.pidfd)
 	}
 	end := time.Now()
-	canceled := g.Reap()
+	canceled := r.g.Reap()
 	if st == nil {
 		// A zombie (Linux): reap it now that its group is gone. The
 		// portable wait has reaped it already.
-		st = wait4(pid)
+		st = wait4(r.pid)
 	}
 	waitErr := st.err
 
 	errs := p.finish()
-	out := job.Outcome{Start: start, Duration: end.Sub(start), ExitCode: -1, Canceled: canceled}
+	out := job.Outcome{Start: r.start, Duration: end.Sub(r.start), ExitCode: -1, Canceled: canceled}
 	if waitErr != nil {
-		errs = append([]error{fmt.Errorf("waiting for %s: %w", argv[0], waitErr)}, errs...)
+		errs = append([]error{fmt.Errorf("waiting for %s: %w", r.argv0, waitErr)}, errs...)
 	}
 	if waitErr == nil {
 		switch ws := st.ws; {
