@@ -142,19 +142,7 @@ func (p *plumbing) pumpUntil(deadline time.Time) {
 // Its error is poll(2)'s: EINTR, say. With a netPoller it waits on the
 // runtime's poller (netpoll_linux.go); otherwise in poll(2).
 func (p *plumbing) poll(pidfd int, timeout time.Duration) (done bool, err error) {
-	var fds [3]unix.PollFd // stdout, stderr, pidfd
-	var of [3]*stream
-	n := 0
-	for _, s := range p.streams {
-		if s.raw != nil && n < 2 {
-			fds[n], of[n] = unix.PollFd{Fd: int32(s.raw.fd), Events: unix.POLLIN}, s
-			n++
-		}
-	}
-	if pidfd >= 0 {
-		fds[n] = unix.PollFd{Fd: int32(pidfd), Events: unix.POLLIN}
-		n++
-	}
+	fds, of, n := p.pollFds(pidfd)
 	defer p.releaseBuf() // a job waiting for output holds no buffer
 	if p.np != nil {
 		p.np.wait(timeout, func() bool {
@@ -170,6 +158,22 @@ func (p *plumbing) poll(pidfd int, timeout time.Duration) (done bool, err error)
 	}
 	done, _, err = p.service(fds[:n], &of, ms)
 	return done, err
+}
+
+// pollFds returns the poll(2) entries of the raw pipes still open and of
+// pidfd (-1: none), the stream of each pipe's entry, and how many there are.
+func (p *plumbing) pollFds(pidfd int) (fds [3]unix.PollFd, of [3]*stream, n int) {
+	for _, s := range p.streams {
+		if s.raw != nil && n < 2 {
+			fds[n], of[n] = unix.PollFd{Fd: int32(s.raw.fd), Events: unix.POLLIN}, s
+			n++
+		}
+	}
+	if pidfd >= 0 {
+		fds[n] = unix.PollFd{Fd: int32(pidfd), Events: unix.POLLIN}
+		n++
+	}
+	return fds, of, n
 }
 
 // service waits in poll(2) for at most ms (-1: no limit; 0: not at all)

@@ -45,21 +45,23 @@ var jobSet pollSet
 // pollSet is an epoll set on the runtime's poller, and the goroutine that
 // waits on it.
 type pollSet struct {
-	mu      sync.Mutex                 // guards the fields below
-	f       *os.File                   // the epoll descriptor, on the runtime's poller; nil until first needed
-	rc      syscall.RawConn            // f's
-	jobs    map[uint64]chan<- struct{} // the members' wake channels, by the token their events carry
-	next    uint64                     // the token of the next netPoller
-	serving bool                       // serve has started and not yet returned
-	served  chan struct{}              // closed when the last serve started has returned
+	mu      sync.Mutex            // guards the fields below
+	f       *os.File              // the epoll descriptor, on the runtime's poller; nil until first needed
+	rc      syscall.RawConn       // f's
+	jobs    map[uint64]*netPoller // the members, by the token their events carry
+	next    uint64                // the token of the next netPoller
+	serving bool                  // serve has started and not yet returned
+	served  chan struct{}         // closed when the last serve started has returned
 }
 
 // netPoller is a running job's place in jobSet: its descriptors are in the
-// set with its token, and serve wakes it through wake.
+// set with its token, and serve wakes it through wake, or calls its handler
+// when it has one (a job that no goroutine waits for: Start).
 type netPoller struct {
-	set   *pollSet
-	token uint64
-	wake  chan struct{} // buffered: one wakeup pending at most
+	set     *pollSet
+	token   uint64
+	wake    chan struct{} // buffered: one wakeup pending at most
+	handler func()        // guarded by set.mu; called by serve with set.mu held
 }
 
 // newNetPoller returns a job's place in jobSet, with no descriptor yet, or
@@ -98,7 +100,7 @@ func (s *pollSet) join() *netPoller {
 	}
 	n := &netPoller{set: s, token: s.next, wake: make(chan struct{}, 1)}
 	s.next++
-	s.jobs[n.token] = n.wake
+	s.jobs[n.token] = n
 	return n
 }
 
@@ -125,7 +127,7 @@ func (s *pollSet) open() bool {
 		f.Close()
 		return false
 	}
-	s.f, s.rc, s.jobs = f, rc, make(map[uint64]chan<- struct{})
+	s.f, s.rc, s.jobs = f, rc, make(map[uint64]*netPoller)
 	return true
 }
 
@@ -171,9 +173,14 @@ func (s *pollSet) serve(served chan struct{}) {
 			}
 			s.mu.Lock()
 			for _, ev := range evs[:n] {
-				if wake, ok := s.jobs[tokenOf(ev)]; ok {
+				j, ok := s.jobs[tokenOf(ev)]
+				switch {
+				case !ok:
+				case j.handler != nil:
+					j.handler()
+				default:
 					select {
-					case wake <- struct{}{}:
+					case j.wake <- struct{}{}:
 					default: // a wakeup is pending already
 					}
 				}
@@ -231,6 +238,15 @@ func (n *netPoller) wait(timeout time.Duration, ready func() bool) bool {
 			return false
 		}
 	}
+}
+
+// handle has serve call f, instead of waking wait, when one of the job's
+// descriptors is ready; nil goes back to waking wait. serve calls f with
+// the set's lock held: f must not block, nor use the set.
+func (n *netPoller) handle(f func()) {
+	n.set.mu.Lock()
+	n.handler = f
+	n.set.mu.Unlock()
 }
 
 // close takes the job out of the set.
