@@ -259,23 +259,28 @@ func (e *Executor) dispatch() {
 		e.slots = e.slots[:len(e.slots)-1]
 		r := &running{slot: slot, stop: stop, kill: make(chan struct{})}
 		e.running[q.id] = r
-		e.jobs.Add(1)
-		go func() {
-			defer e.jobs.Done()
-			e.run(ctx, q, r)
-		}()
+		e.jobs.Add(1) // done by ended, when the future is
+		go e.run(ctx, q, r)
 	}
 }
 
-// run runs one queued future to its end, then frees its worker, wakes
-// the waiters and runs its callbacks.
+// run runs one queued future to its end, then (ended) frees its worker,
+// wakes the waiters and runs its callbacks. A future of the thread
+// executor ends on another goroutine: while its job runs, no goroutine
+// waits for it (proc.Start).
 func (e *Executor) run(ctx context.Context, q queued, r *running) {
-	defer r.stop()
 	if e.opts.Pool != nil {
 		e.startOnPool(ctx, q, r)
-	} else {
-		e.start(ctx, q, r)
+		e.ended(q, r)
+		return
 	}
+	e.start(ctx, q, r, func() { e.ended(q, r) })
+}
+
+// ended accounts for the end of future q, run by r.
+func (e *Executor) ended(q queued, r *running) {
+	defer e.jobs.Done()
+	r.stop()
 	e.mu.Lock()
 	delete(e.running, q.id)
 	e.slots = append(e.slots, r.slot)
@@ -285,26 +290,30 @@ func (e *Executor) run(ctx context.Context, q queued, r *running) {
 	e.mu.Unlock()
 }
 
-// start moves the future to RUNNING, runs it and stores its outcome; a
-// future cancelled meanwhile does not run (Python's
-// set_running_or_notify_cancel).
-func (e *Executor) start(ctx context.Context, q queued, r *running) {
+// start moves the future to RUNNING, starts it and, once it has ended,
+// stores its outcome and calls end; a future cancelled meanwhile does not
+// run (Python's set_running_or_notify_cancel), and end is called at once.
+func (e *Executor) start(ctx context.Context, q queued, r *running, end func()) {
 	bg := context.Background()
 	ok, err := e.st.Start(bg, q.id, slotName(r.slot), "", time.Now())
 	if err != nil {
 		e.opts.Log.Printf("%%%d: %v", q.id, err)
+		end()
 		return
 	}
 	if !ok {
+		end()
 		return
 	}
 	e.mu.Lock()
 	e.broadcast()
 	e.mu.Unlock()
-	o := e.exec(ctx, q, r)
-	if err := e.st.Finish(bg, q.id, o); err != nil {
-		e.opts.Log.Printf("%%%d: storing its outcome: %v", q.id, err)
-	}
+	e.exec(ctx, q, r, func(o job.Outcome) {
+		if err := e.st.Finish(bg, q.id, o); err != nil {
+			e.opts.Log.Printf("%%%d: storing its outcome: %v", q.id, err)
+		}
+		end()
+	})
 }
 
 // slotName names the worker of a job of the thread executor: its slot.
@@ -383,22 +392,20 @@ func (e *Executor) jobEnv(q queued, r *running, worker string) []string {
 	}, q.spec.Env...)
 }
 
-// exec runs the future's command with its output in the store's files.
-func (e *Executor) exec(ctx context.Context, q queued, r *running) (o job.Outcome) {
+// exec starts the future's command with its output in the store's files,
+// and calls done with its outcome once it has ended.
+func (e *Executor) exec(ctx context.Context, q queued, r *running, done func(job.Outcome)) {
 	stdout, stderr, err := e.st.CreateOutput(q.id)
 	if err != nil {
-		o.ExitCode = -1
-		o.Err = fmt.Errorf("creating its output files: %w", err)
-		return o
+		done(job.Outcome{ExitCode: -1, Err: fmt.Errorf("creating its output files: %w", err)})
+		return
 	}
-	defer stdout.Close()
-	defer stderr.Close()
 	c := shell.Command{Line: q.spec.Line, Argv: q.spec.Argv, Shell: q.spec.Argv == nil}
 	env := e.jobEnv(q, r, slotName(r.slot))
 	if run := os.Getenv("FUTURES_RUN"); run != "" && q.environ != nil {
 		env = append(env, "FUTURES_RUN="+run) // the guard's mark
 	}
-	return proc.Exec(ctx, c, proc.ExecOptions{
+	proc.Start(ctx, c, proc.ExecOptions{
 		Env:     env,
 		Environ: q.environ,
 		Dir:     q.spec.Dir,
@@ -406,6 +413,10 @@ func (e *Executor) exec(ctx context.Context, q queued, r *running) (o job.Outcom
 		Stderr:  stderr,
 		Grace:   e.opts.Grace,
 		Kill:    r.kill,
+	}, func(o job.Outcome) {
+		stdout.Close()
+		stderr.Close()
+		done(o)
 	})
 }
 

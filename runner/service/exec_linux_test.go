@@ -1,0 +1,66 @@
+package service
+
+import (
+	"context"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/futures-cli/futures/future"
+	"github.com/futures-cli/futures/internal/platform"
+)
+
+// A service's running futures hold no goroutine each (Linux: their
+// processes are waited for in the shared epoll set, proc.Start): a
+// service at -j1000 holds a thousand small structs, not a thousand parked
+// goroutines and their stacks. Terminated, they all finish, by the signal.
+func TestRunningFuturesHoldNoGoroutine(t *testing.T) {
+	if platform.Portable {
+		t.Skip("jobs wait on goroutines with the portable paths")
+	}
+	const n = 40
+	ex, _ := newTestExecutor(t, n)
+	ctx := context.Background()
+	before := runtime.NumGoroutine()
+	lines := make([]string, n)
+	for i := range lines {
+		lines[i] = "exec sleep 600"
+	}
+	ids := submitLines(t, ex, lines...)
+	deadline := time.Now().Add(time.Minute) // a hang detector only
+	for {
+		_, running := ex.Counts()
+		fs, err := ex.get(ctx, ids)
+		if err != nil {
+			t.Fatal(err)
+		}
+		started := 0
+		for _, f := range fs {
+			if f.State == future.Running {
+				started++
+			}
+		}
+		if running == n && started == n && runtime.NumGoroutine()-before <= n/4 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d futures RUNNING, %d goroutines more than before (want at most %d)",
+				started, n, runtime.NumGoroutine()-before, n/4)
+		}
+		time.Sleep(5 * time.Millisecond) // polls the state; a hang detector bounds it
+	}
+	res, err := ex.Cancel(ctx, ids, true, 0)
+	if err != nil || len(res.Terminated) != n {
+		t.Fatalf("Cancel --terminate: %+v, %v", res, err)
+	}
+	fs, err := ex.Wait(ctx, ids, AllCompleted, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range fs {
+		if f.State != future.Finished || !strings.HasPrefix(f.Signal, "SIG") {
+			t.Errorf("%%%d: %v, signal %q; want FINISHED by a signal", f.ID, f.State, f.Signal)
+		}
+	}
+}
