@@ -36,7 +36,7 @@ func (s *Store) AddCallback(ctx context.Context, id int64, argv []string) (int, 
 	}
 	now := ms(s.now())
 	var seq int
-	err = s.write(ctx, func(tx *sql.Tx) error {
+	err = s.write(ctx, nil, func(tx *txn) error {
 		if _, err := state(ctx, tx, id); err != nil {
 			return err
 		}
@@ -98,7 +98,7 @@ func (s *Store) MarkCallbackRan(ctx context.Context, id int64, seq int, at time.
 	if runErr != nil {
 		errText = runErr.Error()
 	}
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, nil, func(tx *txn) error {
 		res, err := tx.ExecContext(ctx,
 			`UPDATE callbacks SET ran_ms = ?, exit_code = ?, error = ? WHERE future_id = ? AND seq = ?`,
 			ms(at), exitCode, errText, id, seq)

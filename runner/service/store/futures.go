@@ -98,19 +98,15 @@ func (s *Store) Submit(ctx context.Context, specs []Spec) ([]int64, error) {
 	}
 	ids := make([]int64, 0, len(specs))
 	now := ms(s.now())
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		ins, err := tx.PrepareContext(ctx,
-			`INSERT INTO futures (client, line, argv, dir, env, submitted_ms) VALUES (?, ?, ?, ?, ?, ?)`)
+	err := s.write(ctx, submitStmts, func(tx *txn) error {
+		ins, err := tx.prepare(ctx, qInsertFuture)
 		if err != nil {
 			return fmt.Errorf("store: %w", err)
 		}
-		defer ins.Close()
-		tr, err := tx.PrepareContext(ctx,
-			`INSERT INTO transitions (future_id, from_state, to_state, at_ms) VALUES (?, NULL, 'PENDING', ?)`)
+		tr, err := tx.prepare(ctx, qInsertSubmit)
 		if err != nil {
 			return fmt.Errorf("store: %w", err)
 		}
-		defer tr.Close()
 		for i, sp := range specs {
 			argv, err := nullJSON(sp.Argv)
 			if err != nil {
@@ -142,9 +138,9 @@ func (s *Store) Submit(ctx context.Context, specs []Spec) ([]int64, error) {
 }
 
 // state reads id's state inside tx; ErrNoFuture when it has no row.
-func state(ctx context.Context, tx *sql.Tx, id int64) (future.State, error) {
+func state(ctx context.Context, tx *txn, id int64) (future.State, error) {
 	var text string
-	err := tx.QueryRowContext(ctx, `SELECT state FROM futures WHERE id = ?`, id).Scan(&text)
+	err := tx.queryRow(ctx, qState, id).Scan(&text)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, fmt.Errorf("future %d: %w", id, ErrNoFuture)
 	}
@@ -154,17 +150,16 @@ func state(ctx context.Context, tx *sql.Tx, id int64) (future.State, error) {
 	return parseState(text)
 }
 
-// move sets id's state from → to with the columns in set (a list of
-// "col = ?" and their args) and records the transition at at.
-func move(ctx context.Context, tx *sql.Tx, id int64, from, to future.State, at time.Time, set string, args ...any) error {
-	q := `UPDATE futures SET state = ?` + set + ` WHERE id = ? AND state = ?`
+// move sets id's state from → to by q, one of the qMove UPDATEs, with
+// args for the columns its SET list has after state, and records the
+// transition at at.
+func move(ctx context.Context, tx *txn, q string, id int64, from, to future.State, at time.Time, args ...any) error {
 	a := append([]any{stateName(to)}, args...)
 	a = append(a, id, stateName(from))
-	if _, err := tx.ExecContext(ctx, q, a...); err != nil {
+	if _, err := tx.exec(ctx, q, a...); err != nil {
 		return fmt.Errorf("store: future %d: %w", id, err)
 	}
-	if _, err := tx.ExecContext(ctx,
-		`INSERT INTO transitions (future_id, from_state, to_state, at_ms) VALUES (?, ?, ?, ?)`,
+	if _, err := tx.exec(ctx, qTransition,
 		id, stateName(from), stateName(to), ms(at)); err != nil {
 		return fmt.Errorf("store: future %d: %w", id, err)
 	}
@@ -178,7 +173,7 @@ func move(ctx context.Context, tx *sql.Tx, id int64, from, to future.State, at t
 // wrapping ErrIllegalMove; an unknown id, ErrNoFuture.
 func (s *Store) Start(ctx context.Context, id int64, worker, host string, at time.Time) (bool, error) {
 	started := false
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, startStmts, func(tx *txn) error {
 		st, err := state(ctx, tx, id)
 		if err != nil {
 			return err
@@ -191,8 +186,8 @@ func (s *Store) Start(ctx context.Context, id int64, worker, host string, at tim
 			return fmt.Errorf("future %d: starting a %s future: %w", id, st, ErrIllegalMove)
 		}
 		started = true
-		return move(ctx, tx, id, future.Pending, future.Running, at,
-			`, started_ms = ?, worker = ?, host = ?`, ms(at), worker, host)
+		return move(ctx, tx, qMoveStart, id, future.Pending, future.Running, at,
+			ms(at), worker, host)
 	})
 	return started && err == nil, err
 }
@@ -217,7 +212,7 @@ func (s *Store) Finish(ctx context.Context, id int64, o job.Outcome) error {
 	if err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, finishStmts, func(tx *txn) error {
 		st, err := state(ctx, tx, id)
 		if err != nil {
 			return err
@@ -225,9 +220,7 @@ func (s *Store) Finish(ctx context.Context, id int64, o job.Outcome) error {
 		if st != future.Running {
 			return fmt.Errorf("future %d: finishing a %s future: %w", id, st, ErrIllegalMove)
 		}
-		return move(ctx, tx, id, future.Running, future.Finished, end,
-			`, exit_code = ?, signal = ?, error = ?, error_kinds = ?, finished_ms = ?,
-			   max_rss_kb = ?, user_ms = ?, sys_ms = ?`,
+		return move(ctx, tx, qMoveFinish, id, future.Running, future.Finished, end,
 			o.ExitCode, o.Signal, errText, kindsJSON, ms(end),
 			o.MaxRSSKB, o.User.Milliseconds(), o.Sys.Milliseconds())
 	})
@@ -235,11 +228,11 @@ func (s *Store) Finish(ctx context.Context, id int64, o job.Outcome) error {
 
 // checkIDs returns an error wrapping ErrNoFuture that names every id of
 // ids with no row, or nil.
-func checkIDs(ctx context.Context, tx *sql.Tx, ids []int64) error {
+func checkIDs(ctx context.Context, tx *txn, ids []int64) error {
 	var missing []string
 	for _, id := range ids {
 		var one int
-		err := tx.QueryRowContext(ctx, `SELECT 1 FROM futures WHERE id = ?`, id).Scan(&one)
+		err := tx.queryRow(ctx, qExists, id).Scan(&one)
 		if errors.Is(err, sql.ErrNoRows) {
 			missing = append(missing, strconv.FormatInt(id, 10))
 			continue
@@ -262,7 +255,7 @@ func checkIDs(ctx context.Context, tx *sql.Tx, ids []int64) error {
 // is cancelled.
 func (s *Store) Cancel(ctx context.Context, ids []int64) (notCancelled []int64, err error) {
 	now := s.now()
-	err = s.write(ctx, func(tx *sql.Tx) error {
+	err = s.write(ctx, cancelStmts, func(tx *txn) error {
 		if err := checkIDs(ctx, tx, ids); err != nil {
 			return err
 		}
@@ -275,8 +268,8 @@ func (s *Store) Cancel(ctx context.Context, ids []int64) (notCancelled []int64, 
 			switch st {
 			case future.Cancelled:
 			case future.Pending:
-				if err := move(ctx, tx, id, future.Pending, future.Cancelled, now,
-					`, finished_ms = ?`, ms(now)); err != nil {
+				if err := move(ctx, tx, qMoveCancel, id, future.Pending, future.Cancelled, now,
+					ms(now)); err != nil {
 					return err
 				}
 			default:
@@ -299,7 +292,7 @@ func (s *Store) Cancel(ctx context.Context, ids []int64) (notCancelled []int64, 
 func (s *Store) BreakUnfinished(ctx context.Context, reason string) ([]int64, error) {
 	now := s.now()
 	var broke []int64
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, nil, func(tx *txn) error {
 		broke = nil
 		rows, err := tx.QueryContext(ctx,
 			`SELECT id, state FROM futures WHERE state IN ('PENDING', 'RUNNING') ORDER BY id`)
@@ -331,8 +324,8 @@ func (s *Store) BreakUnfinished(ctx context.Context, reason string) ([]int64, er
 			return fmt.Errorf("store: %w", err)
 		}
 		for _, r := range todo {
-			if err := move(ctx, tx, r.id, r.st, future.Finished, now,
-				`, broken = 1, exit_code = -1, error = ?, finished_ms = ?`, reason, ms(now)); err != nil {
+			if err := move(ctx, tx, qMoveBreak, r.id, r.st, future.Finished, now,
+				reason, ms(now)); err != nil {
 				return err
 			}
 			broke = append(broke, r.id)
@@ -403,7 +396,14 @@ func scanFuture(sc scanner) (*Future, error) {
 // Get returns the future id; an error wrapping ErrNoFuture when it has no
 // row (never submitted, or forgotten).
 func (s *Store) Get(ctx context.Context, id int64) (*Future, error) {
-	f, err := scanFuture(s.db.QueryRowContext(ctx, `SELECT `+columns+` FROM futures WHERE id = ?`, id))
+	s.stmts.prepare(ctx, s.db, qGet)
+	var row *sql.Row
+	if st := s.stmts.lookup(qGet); st != nil {
+		row = st.QueryRowContext(ctx, id)
+	} else {
+		row = s.db.QueryRowContext(ctx, qGet, id)
+	}
+	f, err := scanFuture(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("future %d: %w", id, ErrNoFuture)
 	}
@@ -542,7 +542,7 @@ func (s *Store) removeOutput(id int64) error {
 // is forgotten. A forgotten id is never handed out again.
 func (s *Store) Forget(ctx context.Context, ids []int64) (notForgotten []int64, err error) {
 	var gone []int64
-	err = s.write(ctx, func(tx *sql.Tx) error {
+	err = s.write(ctx, nil, func(tx *txn) error {
 		if err := checkIDs(ctx, tx, ids); err != nil {
 			return err
 		}
@@ -573,7 +573,7 @@ func (s *Store) Forget(ctx context.Context, ids []int64) (notForgotten []int64, 
 // ids.
 func (s *Store) ForgetAll(ctx context.Context) ([]int64, error) {
 	var gone []int64
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, nil, func(tx *txn) error {
 		gone = nil
 		rows, err := tx.QueryContext(ctx,
 			`SELECT id FROM futures WHERE state IN ('CANCELLED', 'FINISHED') ORDER BY id`)
@@ -606,7 +606,7 @@ func (s *Store) ForgetAll(ctx context.Context) ([]int64, error) {
 
 // deleteFuture deletes id's rows in every table (not relying on the
 // foreign keys' cascade, which a sqlite3 session does not enable).
-func deleteFuture(ctx context.Context, tx *sql.Tx, id int64) error {
+func deleteFuture(ctx context.Context, tx *txn, id int64) error {
 	for _, q := range []string{
 		`DELETE FROM callbacks WHERE future_id = ?`,
 		`DELETE FROM transitions WHERE future_id = ?`,

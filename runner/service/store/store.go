@@ -119,6 +119,9 @@ type Store struct {
 	// now is the clock for the times the store takes itself (submitted,
 	// cancelled, broken); tests may replace it.
 	now func() time.Time
+	// stmts are the statements run for every future, prepared once
+	// (stmts.go).
+	stmts stmtCache
 }
 
 // Open opens the store in dir, creating dir (0700), its out/ directory
@@ -220,8 +223,11 @@ func checkHeader(path string) error {
 	return nil
 }
 
-// Close closes the database. The Store is not usable afterwards.
-func (s *Store) Close() error { return s.db.Close() }
+// Close closes the prepared statements and the database. The Store is not
+// usable afterwards.
+func (s *Store) Close() error {
+	return errors.Join(s.stmts.close(), s.db.Close())
+}
 
 // Path is the database file's path, for messages and for sqlite3.
 func (s *Store) Path() string { return s.path }
@@ -305,16 +311,19 @@ func (s *Store) migrate(ctx context.Context) error {
 }
 
 // write runs fn in one write transaction and commits it; fn's error, or a
-// failure to commit, rolls it back.
-func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+// failure to commit, rolls it back. The queries of prepared are prepared
+// first, when they are not yet (stmtCache), for fn to run them through
+// tx.exec, tx.queryRow and tx.prepare.
+func (s *Store) write(ctx context.Context, prepared []string, fn func(tx *txn) error) error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
+	s.stmts.prepare(ctx, s.db, prepared...)
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store %s: %w", s.path, err)
 	}
 	defer tx.Rollback()
-	if err := fn(tx); err != nil {
+	if err := fn(newTxn(tx, &s.stmts)); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
