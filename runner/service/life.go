@@ -248,8 +248,17 @@ func Run(ctx context.Context, p Paths, opts RunOptions) (err error) {
 			WriteError(w, err)
 			return
 		}
+		once.Do(func() {
+			// Before the answer: a client that returns at once
+			// (--wait=false) finds the service taking no new futures,
+			// its pending ones cancelled with --cancel-futures (Python's
+			// shutdown cancels them before it returns), and the log
+			// saying so.
+			logger.Printf("stopping: shutdown requested (wait=%v, cancel_futures=%v)", req.Wait, req.CancelFutures)
+			ex.Shutdown(context.Background(), req.CancelFutures, false)
+			stop <- req
+		})
 		WriteJSON(w, http.StatusOK, ShutdownReply{PID: os.Getpid()})
-		once.Do(func() { stop <- req })
 	})
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -263,9 +272,7 @@ func Run(ctx context.Context, p Paths, opts RunOptions) (err error) {
 		// SIGTERM or SIGINT: cancel what is pending, stop what runs.
 		logger.Printf("stopping: %v: cancelling pending futures, terminating running ones", context.Cause(ctx))
 		ex.Shutdown(context.Background(), true, true)
-	case req := <-stop:
-		logger.Printf("stopping: shutdown requested (wait=%v, cancel_futures=%v)", req.Wait, req.CancelFutures)
-		ex.Shutdown(context.Background(), req.CancelFutures, false)
+	case <-stop: // the handler has shut the executor down
 	case err := <-served:
 		return fmt.Errorf("service %s: serving: %w", p.Name, err)
 	}
