@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime"
 	"strconv"
+	"sync"
 
 	"github.com/futures-cli/futures/future"
 )
@@ -118,10 +119,12 @@ const (
 	stageInit  = iota // running the initializer
 	stageTasks        // taking and running tasks
 	stageDone         // returning normally
+	stageLater        // returning while its task goes on (Later): still busy
 )
 
 // run is a worker goroutine: the initializer, then tasks until the queue is
-// empty after Shutdown, or the pool is broken.
+// empty after Shutdown, or the pool is broken, or a task goes on without
+// it (Later).
 func (p *ThreadPool[T]) run(w *worker) {
 	stage := stageInit
 	defer func() { p.exit(w, stage) }()
@@ -134,15 +137,31 @@ func (p *ThreadPool[T]) run(w *worker) {
 			return
 		}
 	}
-	stage = stageTasks
+	stage = stageTasks // until tasks returns: runtime.Goexit in a task loses this worker
+	stage = p.tasks(w)
+}
+
+// resume is a worker goroutine again, once the task that went on without
+// it has settled its future: tasks, as run's.
+func (p *ThreadPool[T]) resume(w *worker) {
+	stage := stageTasks
+	defer func() { p.exit(w, stage) }()
+	stage = p.tasks(w)
+}
+
+// tasks runs tasks until there are none for this worker, and returns the
+// stage its goroutine ends in: stageDone, or stageLater when a task went
+// on without it.
+func (p *ThreadPool[T]) tasks(w *worker) int {
 	for {
 		it, ok := p.next()
 		if !ok {
-			break
+			return stageDone
 		}
-		p.execute(w, it)
+		if p.execute(w, it) {
+			return stageLater
+		}
 	}
-	stage = stageDone
 }
 
 // next takes the oldest pending task, waiting while the queue is empty; it
@@ -166,16 +185,19 @@ func (p *ThreadPool[T]) next() (item[T], bool) {
 	}
 }
 
-// execute runs one task and settles its future. The worker becomes idle
-// again before the future is settled, so that a task submitted as soon as
-// the result is seen reuses this worker rather than starting another.
-func (p *ThreadPool[T]) execute(w *worker, it item[T]) {
+// execute runs one task and settles its future, and reports false; or
+// reports true, settling nothing, when the task went on without its worker
+// (Later): the worker stays busy until the task's settle. The worker
+// becomes idle again before the future is settled, so that a task
+// submitted as soon as the result is seen reuses this worker rather than
+// starting another.
+func (p *ThreadPool[T]) execute(w *worker, it item[T]) (later bool) {
 	if it.ctx.Err() != nil {
 		it.f.Cancel()
 	}
 	if !it.f.SetRunningOrNotifyCancel() {
 		p.setIdle()
-		return
+		return false
 	}
 	finished := false
 	defer func() {
@@ -183,15 +205,97 @@ func (p *ThreadPool[T]) execute(w *worker, it item[T]) {
 			it.f.SetException(errGoexit)
 		}
 	}()
-	ctx := context.WithValue(it.ctx, workerKey{}, w)
+	lt := &laterTask[T]{}
+	lt.settle = func(v T, err error) { p.settleLater(w, it, lt, v, err) }
+	ctx := context.WithValue(context.WithValue(it.ctx, workerKey{}, w), laterKey{}, lt)
 	v, err := catch(func() (T, error) { return it.task(ctx) })
 	finished = true
+	lt.mu.Lock()
+	switch {
+	case !lt.asked || err != nil:
+		// Settled by its return (an error or a panic wins over Later).
+		lt.done = true
+	case lt.done:
+		v, err = lt.v, lt.err // settled before it returned
+	default:
+		lt.returned = true
+		lt.mu.Unlock()
+		return true
+	}
+	lt.mu.Unlock()
 	p.setIdle()
 	if err != nil {
 		it.f.SetException(err)
 	} else {
 		it.f.SetResult(v)
 	}
+	return false
+}
+
+// settleLater is a Later task's settle: the first call settles its future,
+// at once when the task has returned (its worker becomes idle, with a
+// goroutine again), or through execute when it has not yet.
+func (p *ThreadPool[T]) settleLater(w *worker, it item[T], lt *laterTask[T], v T, err error) {
+	lt.mu.Lock()
+	if lt.done {
+		lt.mu.Unlock()
+		return
+	}
+	lt.done = true
+	if !lt.returned {
+		lt.v, lt.err = v, err
+		lt.mu.Unlock()
+		return
+	}
+	lt.mu.Unlock()
+	p.mu.Lock()
+	p.idle++
+	go p.resume(w) // owned as run is: it counts in p.workers
+	p.mu.Unlock()
+	if err != nil {
+		it.f.SetException(err)
+	} else {
+		it.f.SetResult(v)
+	}
+}
+
+// laterTask is a running task's Later state.
+type laterTask[T any] struct {
+	settle func(T, error)
+
+	mu       sync.Mutex
+	asked    bool // Later was called
+	returned bool // the task returned after Later, its future not settled
+	done     bool // its future is settled, or settle was called
+	v        T    // settle's, called before the task returned
+	err      error
+}
+
+// laterKey is the context key of a ThreadPool task's *laterTask.
+type laterKey struct{}
+
+// Later, called by a task of a ThreadPool while it runs, has its future
+// settled by the returned function instead of by the task's return: the
+// task may return at once, and its worker stays busy, with no goroutine of
+// its own, until settle is called, once, from any goroutine (later calls
+// do nothing). A task that then returns an error, or panics, settles its
+// future with that at once, and settle does nothing. Calling settle before
+// the task returns settles the future when it returns.
+//
+// A thousand tasks that each wait for a process (runner/proc.Start) so
+// hold a thousand busy workers and no goroutine. ok is false outside a
+// ThreadPool's task (a ProcessPool's worker is a process, and waits for
+// the task's return): settle is then nil, and the task settles its future
+// by returning, as any task does.
+func Later[T any](ctx context.Context) (settle func(T, error), ok bool) {
+	lt, ok := ctx.Value(laterKey{}).(*laterTask[T])
+	if !ok {
+		return nil, false
+	}
+	lt.mu.Lock()
+	lt.asked = true
+	lt.mu.Unlock()
+	return lt.settle, true
 }
 
 // breakPool marks the pool broken by w's initializer error and fails every
@@ -215,6 +319,9 @@ func (p *ThreadPool[T]) breakPool(w *worker, cause error) {
 func (p *ThreadPool[T]) exit(w *worker, stage int) {
 	if stage == stageInit { // runtime.Goexit in the initializer
 		p.breakPool(w, errGoexit)
+	}
+	if stage == stageLater {
+		return // busy, with its task; settleLater gives it a goroutine again
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -1,0 +1,136 @@
+package pool
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"testing"
+
+	"github.com/futures-cli/futures/future"
+)
+
+// A task that goes on without its worker (Later) holds the worker until it
+// settles its future, from another goroutine, and no goroutine meanwhile:
+// with one worker, the next task waits for that settle, and a hundred such
+// tasks in a pool of a hundred hold a hundred workers and no goroutine.
+func TestALaterTaskHoldsItsWorkerAndNoGoroutine(t *testing.T) {
+	noLeak(t)
+	const n = 100
+	p := NewThreadPool[int](Options{MaxWorkers: n})
+	before := runtime.NumGoroutine()
+	settles := make(chan func(int, error), n)
+	futs := make([]*future.Future[int], 0, n)
+	for range n {
+		f := submit(t, p, func(ctx context.Context) (int, error) {
+			settle, ok := Later[int](ctx)
+			if !ok {
+				return -1, errors.New("Later refused in a ThreadPool's task")
+			}
+			settles <- settle
+			return -2, nil // ignored: settle settles it
+		})
+		futs = append(futs, f)
+	}
+	var all []func(int, error)
+	for range n {
+		all = append(all, <-settles)
+	}
+	waitFor(t, "the workers' goroutines to have gone", func() bool {
+		started, workers, idle := p.counts()
+		return started == n && workers == n && idle == 0 && runtime.NumGoroutine()-before <= n/10
+	})
+	for _, f := range futs {
+		if f.Done() {
+			t.Fatal("a Later task's future was settled by its return")
+		}
+	}
+	// One more task waits: every worker is busy.
+	next := submit(t, p, func(context.Context) (int, error) { return 7, nil })
+	if started, _, _ := p.counts(); started != n {
+		t.Errorf("%d workers started for a pool of %d", started, n)
+	}
+	for i, settle := range all {
+		go settle(i, nil)
+	}
+	if v, err := result(t, next); v != 7 || err != nil {
+		t.Errorf("the next task: %d, %v", v, err)
+	}
+	seen := map[int]bool{}
+	for _, f := range futs {
+		v, err := result(t, f)
+		if err != nil || v < 0 || v >= n || seen[v] {
+			t.Errorf("a Later task's future: %d, %v", v, err)
+		}
+		seen[v] = true
+	}
+	shutdown(t, p)
+}
+
+// A settle before the task returns settles the future when it returns; an
+// error the task returns after Later settles it with that error, and the
+// settle that comes after does nothing.
+func TestLaterSettledEarlyOrOverriddenByAnError(t *testing.T) {
+	noLeak(t)
+	p := NewThreadPool[int](Options{MaxWorkers: 2})
+	early := submit(t, p, func(ctx context.Context) (int, error) {
+		settle, _ := Later[int](ctx)
+		settle(5, nil)
+		settle(6, nil) // once only
+		return -1, nil
+	})
+	if v, err := result(t, early); v != 5 || err != nil {
+		t.Errorf("settled before the return: %d, %v; want 5", v, err)
+	}
+	boom := errors.New("boom")
+	var late func(int, error)
+	failed := submit(t, p, func(ctx context.Context) (int, error) {
+		late, _ = Later[int](ctx)
+		return 0, boom
+	})
+	if _, err := result(t, failed); !errors.Is(err, boom) {
+		t.Errorf("an error after Later: %v; want boom", err)
+	}
+	late(9, nil) // does nothing
+	if v, err := result(t, failed); v != 0 || !errors.Is(err, boom) {
+		t.Errorf("after a late settle: %d, %v; want the error still", v, err)
+	}
+	shutdown(t, p)
+}
+
+// Outside a ThreadPool's task, Later says no.
+func TestLaterOutsideAThreadPoolTask(t *testing.T) {
+	if settle, ok := Later[int](context.Background()); ok || settle != nil {
+		t.Error("Later outside a task said yes")
+	}
+}
+
+// Shutdown with Wait waits for a Later task's settle.
+func TestShutdownWaitsForALaterTask(t *testing.T) {
+	noLeak(t)
+	p := NewThreadPool[int](Options{MaxWorkers: 1})
+	settles := make(chan func(int, error), 1)
+	f := submit(t, p, func(ctx context.Context) (int, error) {
+		settle, _ := Later[int](ctx)
+		settles <- settle
+		return 0, nil
+	})
+	settle := <-settles
+	stopped := make(chan error, 1)
+	go func() { stopped <- p.Shutdown(ctxTimeout(t), ShutdownOptions{Wait: true}) }()
+	waitFor(t, "the worker's goroutine to have gone", func() bool {
+		_, workers, idle := p.counts()
+		return workers == 1 && idle == 0
+	})
+	select {
+	case err := <-stopped:
+		t.Fatalf("Shutdown returned (%v) before the Later task settled", err)
+	default:
+	}
+	settle(3, nil)
+	if err := <-stopped; err != nil {
+		t.Errorf("Shutdown: %v", err)
+	}
+	if v, err := result(t, f); v != 3 || err != nil {
+		t.Errorf("the Later task: %d, %v", v, err)
+	}
+}
