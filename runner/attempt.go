@@ -19,7 +19,16 @@ import (
 
 // Running one job: the task a worker runs (task), each attempt of it once
 // --halt, --delay, --load and --memfree let it start (runAttempt), and the
-// attempt itself (attempt → execLimited → exec → proc.Exec or execRemote).
+// attempt itself (attempt → execLimited → exec → proc.Start or execRemote).
+//
+// Each step takes a continuation (k): what to do once the attempt has
+// ended. What comes before a job starts (waiting for --load, --memfree,
+// a slot, the gate) blocks the goroutine that starts it; what comes after
+// runs when the job has ended. With the thread executor, a job's end comes
+// on a goroutine of proc.Start's, and the task has returned meanwhile
+// (pool.Later): a running job holds no goroutine. With the process
+// executor (execRemote) each step calls its continuation before it
+// returns, and the task waits for its own end.
 
 // task is the pool task that runs job, with retries.
 func (r *run) task(job *input.Job) pool.Task[*jobState] {
@@ -28,68 +37,100 @@ func (r *run) task(job *input.Job) pool.Task[*jobState] {
 	// write before the next run's read.
 	requeued := false
 	return func(ctx context.Context) (*jobState, error) {
-		defer job.Release()
-		slot := pool.WorkerID(ctx) + 1
-		worker := pool.WorkerName(ctx)
-		res := &record.Result{Seq: job.Seq, Args: job.Args, Worker: worker, State: future.Finished}
-		js := &jobState{res: res}
-		if len(r.opt.Hosts) > 0 {
-			res.Host = pool.WorkerHost(ctx)
+		if settle, ok := pool.Later[*jobState](ctx); ok {
+			r.runTask(ctx, job, &requeued, settle)
+			return nil, nil
 		}
-		c, err := job.Command(slot)
-		res.Command = c.Line
-		var files *Files // the files that travel with it (transfer.go), or nil
-		if err == nil {
-			files, err = r.files(job, slot)
+		type result struct {
+			js  *jobState
+			err error
 		}
-		if err != nil {
-			res.ExitCode = 2
-			res.Error = err.Error()
-			res.Start = time.Now()
-			msg := "futures: " + err.Error() + "\n"
-			if r.opt.JSON {
-				res.Stderr = msg
-			} else {
-				_, _ = r.stderr.Write([]byte(msg))
-			}
-			r.jobEnded(js)
-			return nil, &jobError{js}
-		}
-		env := []string{
-			"FUTURES_SEQ=" + strconv.Itoa(job.Seq),
-			"FUTURES_SLOT=" + strconv.Itoa(slot),
-			"FUTURES_WORKER=" + worker,
-		}
-		for attempt := 0; ; attempt++ {
-			res.Retries = attempt
-			if requeued {
-				res.Retries++
-			}
-			r.runAttempt(ctx, job, c, env, files, js)
-			if js.workerLost != nil && !requeued && r.opt.WorkerLoss == pool.LossRequeue {
-				// --worker-loss requeue: the pool runs this task again, on
-				// another worker, once; that counts as a retry.
-				requeued = true
-				js.close()
-				return nil, js.workerLost
-			}
-			if res.Succeeded() {
-				r.jobEnded(js)
-				return js, nil
-			}
-			if attempt >= r.opt.Retries || res.Stop == record.StoppedByRun || r.ctx.Err() != nil || r.halt.stopped() {
-				// Judged at completion, not at emission: under --halt now
-				// the jobs behind it must not start meanwhile.
-				r.jobEnded(js)
-				return nil, &jobError{js}
-			}
-			js.close()
-		}
+		ch := make(chan result, 1)
+		r.runTask(ctx, job, &requeued, func(js *jobState, err error) { ch <- result{js, err} })
+		res := <-ch
+		return res.js, res.err
 	}
 }
 
-// attempt runs c once, filling js and its record.
-func (r *run) attempt(ctx context.Context, job *input.Job, c shell.Command, env []string, files *Files, js *jobState) {
+// runTask runs job, with retries, and calls k with the task's result once
+// it has ended.
+func (r *run) runTask(ctx context.Context, job *input.Job, requeued *bool, k func(*jobState, error)) {
+	done := func(js *jobState, err error) {
+		job.Release()
+		k(js, err)
+	}
+	slot := pool.WorkerID(ctx) + 1
+	worker := pool.WorkerName(ctx)
+	res := &record.Result{Seq: job.Seq, Args: job.Args, Worker: worker, State: future.Finished}
+	js := &jobState{res: res}
+	if len(r.opt.Hosts) > 0 {
+		res.Host = pool.WorkerHost(ctx)
+	}
+	c, err := job.Command(slot)
+	res.Command = c.Line
+	var files *Files // the files that travel with it (transfer.go), or nil
+	if err == nil {
+		files, err = r.files(job, slot)
+	}
+	if err != nil {
+		res.ExitCode = 2
+		res.Error = err.Error()
+		res.Start = time.Now()
+		msg := "futures: " + err.Error() + "\n"
+		if r.opt.JSON {
+			res.Stderr = msg
+		} else {
+			_, _ = r.stderr.Write([]byte(msg))
+		}
+		r.jobEnded(js)
+		done(nil, &jobError{js})
+		return
+	}
+	env := []string{
+		"FUTURES_SEQ=" + strconv.Itoa(job.Seq),
+		"FUTURES_SLOT=" + strconv.Itoa(slot),
+		"FUTURES_WORKER=" + worker,
+	}
+	r.attempts(ctx, job, c, env, files, js, requeued, 0, done)
+}
+
+// attempts runs attempt number n of job and, as long as it fails and
+// --retries allow, the next ones; then it calls done with the task's
+// result.
+func (r *run) attempts(ctx context.Context, job *input.Job, c shell.Command, env []string, files *Files, js *jobState, requeued *bool, n int, done func(*jobState, error)) {
+	res := js.res
+	res.Retries = n
+	if *requeued {
+		res.Retries++
+	}
+	r.runAttempt(ctx, job, c, env, files, js, func() {
+		if js.workerLost != nil && !*requeued && r.opt.WorkerLoss == pool.LossRequeue {
+			// --worker-loss requeue: the pool runs this task again, on
+			// another worker, once; that counts as a retry.
+			*requeued = true
+			js.close()
+			done(nil, js.workerLost)
+			return
+		}
+		if res.Succeeded() {
+			r.jobEnded(js)
+			done(js, nil)
+			return
+		}
+		if n >= r.opt.Retries || res.Stop == record.StoppedByRun || r.ctx.Err() != nil || r.halt.stopped() {
+			// Judged at completion, not at emission: under --halt now
+			// the jobs behind it must not start meanwhile.
+			r.jobEnded(js)
+			done(nil, &jobError{js})
+			return
+		}
+		js.close()
+		r.attempts(ctx, job, c, env, files, js, requeued, n+1, done)
+	})
+}
+
+// attempt runs c once, filling js and its record, then calls k.
+func (r *run) attempt(ctx context.Context, jb *input.Job, c shell.Command, env []string, files *Files, js *jobState, k func()) {
 	res := js.res
 	eo := proc.ExecOptions{Shell: r.opt.Shell, Env: env, Grace: r.opt.Grace, Kill: r.opt.Kill}
 	var lw, lwe *output.LineWriter
@@ -101,7 +142,7 @@ func (r *run) attempt(ctx context.Context, job *input.Job, c shell.Command, env 
 	case r.opt.Output == Line:
 		var prefix []byte
 		if r.opt.Tag {
-			prefix = []byte(strings.Join(job.Args, " ") + "\t")
+			prefix = []byte(strings.Join(jb.Args, " ") + "\t")
 		}
 		lw, lwe = output.NewLineWriter(r.stdout, prefix), output.NewLineWriter(r.stderr, prefix)
 		lw.Dir, lwe.Dir = r.opt.TempDir, r.opt.TempDir
@@ -109,46 +150,47 @@ func (r *run) attempt(ctx context.Context, job *input.Job, c shell.Command, env 
 	default:
 		eo.Stdout, eo.Stderr = r.opt.Stdout, r.opt.Stderr
 	}
-	if stdin := job.Stdin(); stdin != nil {
+	if stdin := jb.Stdin(); stdin != nil {
 		eo.Stdin = stdin
 	}
 	if r.results != nil {
-		eo.Stdout, eo.Stderr = r.teeResults(job, js.stdout != nil, eo.Stdout, eo.Stderr)
+		eo.Stdout, eo.Stderr = r.teeResults(jb, js.stdout != nil, eo.Stdout, eo.Stderr)
 	}
-	jctx := ctx
+	jctx, cancel := ctx, context.CancelFunc(func() {})
 	if r.opt.JobTimeout > 0 {
-		var cancel context.CancelFunc
 		jctx, cancel = context.WithTimeoutCause(ctx, r.opt.JobTimeout, ErrJobTimeout)
+	}
+	r.execLimited(jctx, c, eo, files, func(out job.Outcome) {
+		defer k()
 		defer cancel()
-	}
-	out := r.execLimited(jctx, c, eo, files)
-	if lw != nil {
-		_ = lw.Close()
-		_ = lwe.Close()
-	}
-	res.SetOutcome(out)
-	js.workerLost = nil
-	if errors.Is(out.Err, pool.ErrWorkerLost) {
-		js.workerLost = out.Err
-	}
-	js.lost = outputLost(out, js, lw, lwe)
-	if js.lost != nil && res.Error == "" {
-		res.Error = "writing output: " + js.lost.Error()
-	}
-	if out.Canceled {
-		cause := context.Cause(jctx)
-		switch {
-		case errors.Is(cause, ErrJobTimeout):
-			res.Stop = record.StoppedByJobTimeout
-		case errors.Is(cause, ErrDeadline):
-			res.Stop = record.StoppedByDeadline
-		default:
-			res.Stop = record.StoppedByRun
+		if lw != nil {
+			_ = lw.Close()
+			_ = lwe.Close()
 		}
-		if cause != nil {
-			res.Error = "terminated: " + cause.Error()
+		res.SetOutcome(out)
+		js.workerLost = nil
+		if errors.Is(out.Err, pool.ErrWorkerLost) {
+			js.workerLost = out.Err
 		}
-	}
+		js.lost = outputLost(out, js, lw, lwe)
+		if js.lost != nil && res.Error == "" {
+			res.Error = "writing output: " + js.lost.Error()
+		}
+		if out.Canceled {
+			cause := context.Cause(jctx)
+			switch {
+			case errors.Is(cause, ErrJobTimeout):
+				res.Stop = record.StoppedByJobTimeout
+			case errors.Is(cause, ErrDeadline):
+				res.Stop = record.StoppedByDeadline
+			default:
+				res.Stop = record.StoppedByRun
+			}
+			if cause != nil {
+				res.Error = "terminated: " + cause.Error()
+			}
+		}
+	})
 }
 
 // outputLost returns why some of an attempt's output was dropped: a spool
@@ -170,53 +212,60 @@ func outputLost(out job.Outcome, js *jobState, lw, lwe *output.LineWriter) error
 }
 
 // exec runs one attempt of a job's command on the worker that ctx belongs
-// to.
-func (r *run) exec(ctx context.Context, c shell.Command, eo proc.ExecOptions, files *Files) job.Outcome {
+// to, and calls k with its outcome: from a goroutine of proc.Start's with
+// the thread executor, before it returns with the process executor.
+func (r *run) exec(ctx context.Context, c shell.Command, eo proc.ExecOptions, files *Files, k func(job.Outcome)) {
 	if r.opt.Executor == ProcessExecutor {
-		return r.execRemote(ctx, c, eo, files)
+		k(r.execRemote(ctx, c, eo, files))
+		return
 	}
-	return proc.Exec(ctx, c, eo)
+	proc.Start(ctx, c, eo, k)
 }
 
 // runAttempt runs one attempt of job's command once the run lets it start:
 // not once --halt has stopped the run, and when --delay, --load and
-// --memfree allow. An attempt that --memfree terminated is started again;
-// it does not count as a retry. When the attempt cannot start (the run
-// halted or ended while it waited) and none has run before, its record
-// says that the job was cancelled.
-func (r *run) runAttempt(ctx context.Context, job *input.Job, c shell.Command, env []string, files *Files, js *jobState) {
+// --memfree allow; then it calls k. An attempt that --memfree terminated
+// is started again; it does not count as a retry. When the attempt cannot
+// start (the run halted or ended while it waited) and none has run
+// before, its record says that the job was cancelled.
+func (r *run) runAttempt(ctx context.Context, job *input.Job, c shell.Command, env []string, files *Files, js *jobState, k func()) {
 	res := js.res
-	for {
-		if r.halt.stopped() {
-			notStarted(res, r.halt.cause)
-			return
-		}
-		if r.throttle == nil {
-			r.slotAttempt(ctx, job, c, env, files, js)
-			return
-		}
-		actx, s, err := r.throttle.start(ctx)
-		if err != nil {
-			notStarted(res, err)
-			return
-		}
-		if r.halt.stopped() {
-			r.throttle.end(s)
-			notStarted(res, r.halt.cause)
-			return
-		}
-		r.slotAttempt(actx, job, c, env, files, js)
+	if r.halt.stopped() {
+		notStarted(res, r.halt.cause)
+		k()
+		return
+	}
+	if r.throttle == nil {
+		r.slotAttempt(ctx, job, c, env, files, js, k)
+		return
+	}
+	actx, s, err := r.throttle.start(ctx)
+	if err != nil {
+		notStarted(res, err)
+		k()
+		return
+	}
+	if r.halt.stopped() {
+		r.throttle.end(s)
+		notStarted(res, r.halt.cause)
+		k()
+		return
+	}
+	r.slotAttempt(actx, job, c, env, files, js, func() {
 		if !r.throttle.end(s) || ctx.Err() != nil || r.halt.stopped() {
+			k()
 			return
 		}
 		js.close()
-	}
+		r.runAttempt(ctx, job, c, env, files, js, k)
+	})
 }
 
-// slotAttempt runs attempt holding one of opt.Slots, when they are set.
-func (r *run) slotAttempt(ctx context.Context, job *input.Job, c shell.Command, env []string, files *Files, js *jobState) {
+// slotAttempt runs attempt holding one of opt.Slots, when they are set,
+// then calls k.
+func (r *run) slotAttempt(ctx context.Context, job *input.Job, c shell.Command, env []string, files *Files, js *jobState, k func()) {
 	if r.opt.Slots == nil {
-		r.attempt(ctx, job, c, env, files, js)
+		r.attempt(ctx, job, c, env, files, js, k)
 		return
 	}
 	release, err := r.opt.Slots.Acquire(ctx)
@@ -225,10 +274,13 @@ func (r *run) slotAttempt(ctx context.Context, job *input.Job, c shell.Command, 
 			r.fault(err)
 		}
 		notStarted(js.res, err)
+		k()
 		return
 	}
-	defer release()
-	r.attempt(ctx, job, c, env, files, js)
+	r.attempt(ctx, job, c, env, files, js, func() {
+		release()
+		k()
+	})
 }
 
 // notStarted marks res, a job none of whose attempts has run, cancelled

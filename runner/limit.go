@@ -132,35 +132,43 @@ func (g *gate) say(errno syscall.Errno, n int) {
 }
 
 // do starts a job through the gate with start, which tries to start it and
-// runs it to its end; refusable says whether start may report a refusal
-// (job.Outcome.Refused) rather than fail. A refused start waits for another
-// job to end and starts again; when nothing else runs, start is called
-// once more with refusable false, and fails as any start failure does if
-// the system refuses it again. When ctx ends while it waits, start is
-// called with ctx ended (it then reports the job not started).
-func (g *gate) do(ctx context.Context, start func(refusable bool) job.Outcome) job.Outcome {
-	refusable := true
-	for {
-		ticket, err := g.enter(ctx)
-		if err != nil {
-			return start(refusable)
-		}
-		out := start(refusable)
+// calls its continuation with the outcome once the job has ended;
+// refusable says whether start may report a refusal (job.Outcome.Refused)
+// rather than fail. A refused start waits for another job to end and
+// starts again; when nothing else runs, start is called once more with
+// refusable false, and fails as any start failure does if the system
+// refuses it again. When ctx ends while it waits, start is called with ctx
+// ended (it then reports the job not started). k gets the outcome of the
+// start that was not refused.
+func (g *gate) do(ctx context.Context, start func(refusable bool, k func(job.Outcome)), k func(job.Outcome)) {
+	g.try(ctx, true, start, k)
+}
+
+// try is one start of do.
+func (g *gate) try(ctx context.Context, refusable bool, start func(bool, func(job.Outcome)), k func(job.Outcome)) {
+	ticket, err := g.enter(ctx)
+	if err != nil {
+		start(refusable, k)
+		return
+	}
+	start(refusable, func(out job.Outcome) {
 		if out.Refused == 0 {
 			g.leave()
-			return out
+			k(out)
+			return
 		}
 		if !g.refused(ctx, ticket, out.Refused) {
 			refusable = false
 		}
-	}
+		g.try(ctx, refusable, start, k)
+	})
 }
 
 // execLimited runs one attempt of c on the run's executor through the
-// run's gate (see do).
-func (r *run) execLimited(ctx context.Context, c shell.Command, eo proc.ExecOptions, files *Files) job.Outcome {
-	return r.gate.do(ctx, func(refusable bool) job.Outcome {
+// run's gate (see do), and calls k with its outcome.
+func (r *run) execLimited(ctx context.Context, c shell.Command, eo proc.ExecOptions, files *Files, k func(job.Outcome)) {
+	r.gate.do(ctx, func(refusable bool, k func(job.Outcome)) {
 		eo.Refusable = refusable
-		return r.exec(ctx, c, eo, files)
-	})
+		r.exec(ctx, c, eo, files, k)
+	}, k)
 }

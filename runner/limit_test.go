@@ -34,7 +34,7 @@ func TestGateRefusedStartWaitsForARunningJobThenStartsAgain(t *testing.T) {
 			var out job.Outcome
 			var wg sync.WaitGroup
 			wg.Go(func() {
-				out = g.do(context.Background(), func(refusable bool) job.Outcome {
+				out = doSync(g, context.Background(), func(refusable bool) job.Outcome {
 					calls++
 					if calls == 1 {
 						defer close(refused)
@@ -68,7 +68,7 @@ func TestGateRefusedStartFailsWhenNothingElseRuns(t *testing.T) {
 	var stderr bytes.Buffer
 	g := newGate(&stderr)
 	var tries []bool
-	out := g.do(context.Background(), func(refusable bool) job.Outcome {
+	out := doSync(g, context.Background(), func(refusable bool) job.Outcome {
 		tries = append(tries, refusable)
 		if refusable {
 			return refusedOutcome(syscall.EMFILE)
@@ -100,7 +100,7 @@ func TestGateAfterARefusalRunsAtMostAsManyAsRanThen(t *testing.T) {
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		n := 0
-		g.do(context.Background(), func(bool) job.Outcome {
+		doSync(g, context.Background(), func(bool) job.Outcome {
 			if n++; n == 1 {
 				return refusedOutcome(syscall.EAGAIN) // the limit is now 2
 			}
@@ -129,7 +129,7 @@ func TestGateARefusalWhileWaitingEndsWithTheContext(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	var ctxEnded []bool
-	out := g.do(ctx, func(bool) job.Outcome {
+	out := doSync(g, ctx, func(bool) job.Outcome {
 		ctxEnded = append(ctxEnded, ctx.Err() != nil)
 		if len(ctxEnded) == 1 {
 			cancel() // Ctrl-C while it is refused
@@ -162,4 +162,12 @@ func TestRefusalNamesTheSystemsLimits(t *testing.T) {
 			}
 		})
 	}
+}
+
+// doSync is g.do with a start that returns its outcome: do calls its
+// continuation before it returns.
+func doSync(g *gate, ctx context.Context, start func(refusable bool) job.Outcome) job.Outcome {
+	var out job.Outcome
+	g.do(ctx, func(refusable bool, k func(job.Outcome)) { k(start(refusable)) }, func(o job.Outcome) { out = o })
+	return out
 }

@@ -249,5 +249,13 @@ func (n *netPoller) handle(f func()) {
 	n.set.mu.Unlock()
 }
 
+// poke wakes wait, as serve does for a job with no handler.
+func (n *netPoller) poke() {
+	select {
+	case n.wake <- struct{}{}:
+	default: // a wakeup is pending already
+	}
+}
+
 // close takes the job out of the set.
 func (n *netPoller) close() { n.set.leave(n) }

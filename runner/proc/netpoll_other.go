@@ -12,4 +12,5 @@ func newNetPoller() *netPoller                            { return nil }
 func (n *netPoller) watch(int) error                      { return nil }
 func (n *netPoller) wait(time.Duration, func() bool) bool { return false }
 func (n *netPoller) handle(func())                        {}
+func (n *netPoller) poke()                                {}
 func (n *netPoller) close()                               {}

@@ -54,7 +54,7 @@ func (r *running) waitAsync(done func(job.Outcome)) bool {
 	if p.np.watch(r.pidfd) != nil {
 		return false // wait checks the exit by hand
 	}
-	a := &asyncWait{r: r, done: done}
+	a := &asyncWait{r: r, np: p.np, done: done}
 	p.np.handle(a.wake)
 	a.wake() // for what happened before the handler was there
 	return true
@@ -63,18 +63,26 @@ func (r *running) waitAsync(done func(job.Outcome)) bool {
 // asyncWait is a started job that no goroutine waits for.
 type asyncWait struct {
 	r    *running
+	np   *netPoller // r's place in the set (end's closeAll clears r.p.np)
 	done func(job.Outcome)
 
 	mu      sync.Mutex
 	pumping bool // a goroutine is in pump (for good, once the job has exited)
 	again   bool // woken while pumping: pump looks again before it returns
+	ending  bool // the job has exited: end's drain waits on the netPoller's wake
 }
 
 // wake is the set's handler for the job: it starts pump, or has the
-// running one look again. The set calls it with its lock held.
+// running one look again; once the job has exited, it wakes the drain of
+// end as the set wakes a waiting Exec. The set calls it with its lock
+// held.
 func (a *asyncWait) wake() {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if a.ending {
+		a.np.poke()
+		return
+	}
 	if a.pumping {
 		a.again = true
 		return
@@ -92,16 +100,17 @@ func (a *asyncWait) pump() {
 		fds, of, n := p.pollFds(a.r.pidfd)
 		exited, any, err := p.service(fds[:n], &of, 0)
 		p.releaseBuf() // a job waiting for output holds no buffer
-		if exited {
-			// The drain of end waits on the set, as Exec's does.
-			p.np.handle(nil)
-			a.done(a.r.end(nil))
-			return
-		}
-		if err != nil && err != syscall.EINTR {
-			// poll(2) failed (it cannot here): wait as Exec does.
-			p.np.handle(nil)
-			a.done(a.r.end(a.r.wait()))
+		if exited || err != nil && err != syscall.EINTR {
+			// The drain of end waits on the set, as Exec's does; and if
+			// poll(2) failed (it cannot here), wait does.
+			a.mu.Lock()
+			a.ending = true
+			a.mu.Unlock()
+			var st *exitStatus
+			if !exited {
+				st = a.r.wait()
+			}
+			a.done(a.r.end(st))
 			return
 		}
 		if any || err != nil { // ready, or EINTR: look again
