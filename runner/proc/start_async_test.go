@@ -86,3 +86,18 @@ func TestStartGivesTheOutcomeExecGives(t *testing.T) {
 		})
 	}
 }
+
+// Many short jobs started at once each end once, with their exit status:
+// a job may end, and its end's goroutine run, before Start has returned.
+func TestStartManyShortJobs(t *testing.T) {
+	const n = 300
+	outs := make(chan job.Outcome, n)
+	for range n {
+		Start(context.Background(), argvCmd("true"), ExecOptions{}, func(o job.Outcome) { outs <- o })
+	}
+	for range n {
+		if o := execResult(t, outs, patience); o.ExitCode != 0 || o.Err != nil {
+			t.Errorf("a short job: exit %d, %v", o.ExitCode, o.Err)
+		}
+	}
+}
