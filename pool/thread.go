@@ -32,6 +32,10 @@ import (
 // and the initializer's error, the workers exit once their running task is
 // done, and Submit returns that error.
 //
+// A task may go on without its worker's goroutine ([Later]): its worker
+// stays busy until the task settles its future, from any goroutine, and a
+// thousand tasks waiting so for their processes hold no goroutine.
+//
 // The futures a pool hands out are the pool's to run: callers may Cancel
 // them and wait on them, but must not set their state.
 //

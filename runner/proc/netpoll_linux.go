@@ -22,7 +22,9 @@ import (
 // no thread blocked, no buffer until there is output, and no epoll set of
 // its own (each exec of a job copies, then closes, every descriptor the
 // runner holds: at -j1000 each one a job holds costs a thousand closes per
-// exec). A thousand jobs at -j1000 cost a thousand small goroutines.
+// exec). A job started with Start has no goroutine at all while it waits:
+// serve calls its handler, which starts one to deliver its output or end
+// it (start_async.go).
 //
 // The members are edge-triggered (EPOLLET): a ready member is reported once
 // per change (new output, the end of a pipe, the exit), not for as long as
