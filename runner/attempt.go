@@ -38,7 +38,16 @@ func (r *run) task(job *input.Job) pool.Task[*jobState] {
 	requeued := false
 	return func(ctx context.Context) (*jobState, error) {
 		if settle, ok := pool.Later[*jobState](ctx); ok {
+			// A few tasks at a time go through their start (the waits
+			// before it, the fork): the others wait here, on a small
+			// stack, not deep in the start on a grown one. At -j1000 a
+			// thousand jobs end at once and as many tasks start: each
+			// waiting its turn for the fork (syscall.ForkLock) held an
+			// 8 KiB stack, as many as the waiting goroutines this design
+			// removes (docs/performance.md, "Memory").
+			r.starting <- struct{}{}
 			r.runTask(ctx, job, &requeued, settle)
+			<-r.starting
 			return nil, nil
 		}
 		type result struct {

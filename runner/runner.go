@@ -209,6 +209,9 @@ type run struct {
 	throttle *throttle       // --delay, --load, --memfree; nil: none
 	results  *record.Results // --results; nil: none
 	gate     *gate           // the system's limits (limit.go)
+	// starting holds a token for each thread-executor task going through
+	// its start (attempt.go): the others wait for one before going deep.
+	starting chan struct{}
 
 	mu  sync.Mutex // guards sum.Err and sum.Broken, set by the producer and the emitter
 	sum Summary
@@ -288,6 +291,7 @@ func newRun(ctx context.Context, opt Options) (_ *run, err error) {
 	r.stderr = output.NewOutput(output.WithHook(opt.Stderr, opt.WriteHook))
 	r.budget = output.NewBudget(16 << 20)
 	r.gate = newGate(r.stderr)
+	r.starting = make(chan struct{}, max(4, 2*runtime.GOMAXPROCS(0)))
 	if opt.Joblog != "" && (opt.Resume || opt.ResumeFailed) {
 		if r.resume, err = record.ReadResume(opt.Joblog, !opt.Resume, opt.ResumeBy, opt.Workers); err != nil {
 			return nil, err
