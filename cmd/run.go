@@ -108,11 +108,12 @@ func execute(f *factory, c *commonFlags, opt runner.Options, fn func(context.Con
 
 // runGCPercent is a run's GOGC. A run's live heap is small (a few KiB a
 // running job) and its work is starting processes, next to which a
-// collection costs little; but the heap may grow by GOGC percent of the
-// live heap and of every goroutine's stack (Go counts stacks in the
-// collector's goal), which at -j1000 is ~9 MiB of stacks: at the default
-// 100, a peak RSS of 33 MiB where 25 gives 28 (bench row 15), with no
-// difference in the runner's CPU that perf can see (docs/performance.md).
+// collection costs little; at the default 100 the heap may grow by as
+// much again (and by as much as the goroutines' stacks: Go counts them in
+// the collector's goal) before a collection. 3,000 sleep 1 at -j1000: a
+// peak RSS of 20-20.5 MiB at 25 against 22.5-25 MiB at 100 (bench row
+// 15), with no difference in the runner's CPU that perf can see
+// (docs/performance.md).
 const runGCPercent = 25
 
 // setRunGC sets the collector's goal for a run, unless the environment
