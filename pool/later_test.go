@@ -134,3 +134,34 @@ func TestShutdownWaitsForALaterTask(t *testing.T) {
 		t.Errorf("the Later task: %d, %v", v, err)
 	}
 }
+
+// Shutdown with Wait returns only once a Later task's future is settled,
+// as for any task: the goroutine its worker gets again on settle must not
+// exit, and let Shutdown return, before settle has set the future.
+func TestShutdownReturnsAfterALaterTaskIsSettled(t *testing.T) {
+	noLeak(t)
+	for i := range 2000 {
+		p := NewThreadPool[int](Options{MaxWorkers: 1})
+		settles := make(chan func(int, error), 1)
+		f := submit(t, p, func(ctx context.Context) (int, error) {
+			settle, _ := Later[int](ctx)
+			settles <- settle
+			return 0, nil
+		})
+		settle := <-settles
+		_ = p.Shutdown(context.Background(), ShutdownOptions{}) // no more tasks: resume's next says exit
+		done := make(chan bool, 1)
+		go func() {
+			_ = p.Shutdown(ctxTimeout(t), ShutdownOptions{Wait: true})
+			done <- f.Done()
+		}()
+		waitFor(t, "the worker's goroutine to have gone", func() bool {
+			_, workers, idle := p.counts()
+			return workers == 1 && idle == 0
+		})
+		go settle(i, nil)
+		if !<-done {
+			t.Fatalf("round %d: Shutdown returned before the Later task's future was settled", i)
+		}
+	}
+}

@@ -252,15 +252,17 @@ func (p *ThreadPool[T]) settleLater(w *worker, it item[T], lt *laterTask[T], v T
 		return
 	}
 	lt.mu.Unlock()
-	p.mu.Lock()
-	p.idle++
-	go p.resume(w) // owned as run is: it counts in p.workers
-	p.mu.Unlock()
+	// Idle before the future is settled, as execute's worker is; its
+	// goroutine starts after: one that found the queue empty after
+	// Shutdown would exit, and let Shutdown return, with the future not
+	// yet settled.
+	p.setIdle()
 	if err != nil {
 		it.f.SetException(err)
 	} else {
 		it.f.SetResult(v)
 	}
+	go p.resume(w) // owned as run is: it counts in p.workers
 }
 
 // laterTask is a running task's Later state.

@@ -46,6 +46,11 @@ func (r *running) waitAsync(done func(job.Outcome)) bool {
 		}
 	}
 	if p.np == nil {
+		if p.rawOpen() > 0 {
+			// The set refused a pipe (rawOutput): its output would
+			// wake nobody, and a job that fills it would never end.
+			return false
+		}
 		// No raw pipe (the output goes to files): the pidfd alone.
 		if p.np = newNetPoller(); p.np == nil {
 			return false

@@ -13,6 +13,7 @@ import (
 
 	"github.com/futures-cli/futures/internal/platform"
 	"github.com/futures-cli/futures/pool/job"
+	"github.com/futures-cli/futures/runner/shell"
 )
 
 // A job whose pidfd the shared epoll set refuses (ENOSPC: past
@@ -33,7 +34,10 @@ func TestAJobWhosePidfdTheSetRefusesIsStillPumped(t *testing.T) {
 		return saved(ep, op, fd, ev)
 	}
 	t.Cleanup(func() { epollCtl = saved })
-	checkPumped(t)
+	for _, run := range runners {
+		refused.Store(0)
+		checkPumped(t, run)
+	}
 	if refused.Load() == 0 {
 		t.Error("no pidfd was refused: the test tests nothing")
 	}
@@ -59,31 +63,52 @@ func TestAJobWhosePipeTheSetRefusesStillRuns(t *testing.T) {
 		return saved(ep, op, fd, ev)
 	}
 	t.Cleanup(func() { epollCtl = saved })
-	checkPumped(t)
+	for _, run := range runners {
+		refused.Store(0)
+		checkPumped(t, run)
+	}
 	if refused.Load() < 2 {
 		t.Error("no pipe was refused: the test tests nothing")
 	}
 }
 
-// checkPumped runs a job that writes more than a pipe holds (64 KiB) to
-// stdout, so that it ends only if its output is read, then a line to
-// stderr, and exits 4; it fails t unless Exec returns with all of it.
-func checkPumped(t *testing.T) {
+// runners are the two ways of running a job whose refusals
+// checkPumped checks: Exec, and Start (whose job no goroutine waits for).
+var runners = []struct {
+	name string
+	run  func(context.Context, shell.Command, ExecOptions) <-chan job.Outcome
+}{
+	{"Exec", execAsync},
+	{"Start", func(ctx context.Context, c shell.Command, o ExecOptions) <-chan job.Outcome {
+		ch := make(chan job.Outcome, 1)
+		Start(ctx, c, o, func(out job.Outcome) { ch <- out })
+		return ch
+	}},
+}
+
+// checkPumped runs, with runner's run, a job that writes more than a pipe
+// holds (64 KiB) to stdout, so that it ends only if its output is read,
+// then a line to stderr, and exits 4; it fails t unless the job ends with
+// all of it.
+func checkPumped(t *testing.T, runner struct {
+	name string
+	run  func(context.Context, shell.Command, ExecOptions) <-chan job.Outcome
+}) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var stdout, stderr execOut
-	ch := execAsync(ctx, shellCmd(`head -c 300000 /dev/zero; echo err >&2; exit 4`), ExecOptions{Stdout: &stdout, Stderr: &stderr})
+	ch := runner.run(ctx, shellCmd(`head -c 300000 /dev/zero; echo err >&2; exit 4`), ExecOptions{Stdout: &stdout, Stderr: &stderr})
 	var out job.Outcome
 	select {
 	case out = <-ch:
 	case <-time.After(patience): // a hang detector only
 		cancel() // KILLs the job, which ends the wait
 		<-ch
-		t.Fatalf("Exec did not return within %v: the job's output was not read", patience)
+		t.Fatalf("%s: the job did not end within %v: its output was not read", runner.name, patience)
 	}
 	if out.ExitCode != 4 || out.Err != nil || len(stdout.String()) != 300000 || stderr.String() != "err\n" {
-		t.Errorf("exit %d, %v, %d bytes of stdout, stderr %q; want 4, no error, 300000, \"err\\n\"",
-			out.ExitCode, out.Err, len(stdout.String()), stderr.String())
+		t.Errorf("%s: exit %d, %v, %d bytes of stdout, stderr %q; want 4, no error, 300000, \"err\\n\"",
+			runner.name, out.ExitCode, out.Err, len(stdout.String()), stderr.String())
 	}
 }
