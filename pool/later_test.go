@@ -165,3 +165,30 @@ func TestShutdownReturnsAfterALaterTaskIsSettled(t *testing.T) {
 		}
 	}
 }
+
+// A task of a second ThreadPool, submitted with a context from a task of
+// the first, gets its own Later, not the first task's.
+func TestLaterIsTheTasksOwnInANestedPool(t *testing.T) {
+	noLeak(t)
+	outer := NewThreadPool[int](Options{MaxWorkers: 1})
+	inner := NewThreadPool[int](Options{MaxWorkers: 1})
+	f := submit(t, outer, func(ctx context.Context) (int, error) {
+		g, err := inner.Submit(ctx, func(ictx context.Context) (int, error) {
+			settle, ok := Later[int](ictx)
+			if !ok {
+				return -1, errors.New("no Later in the inner task")
+			}
+			settle(2, nil)
+			return 0, nil
+		})
+		if err != nil {
+			return -1, err
+		}
+		return g.Result(ctx)
+	})
+	if v, err := result(t, f); v != 2 || err != nil {
+		t.Errorf("the outer task: %d, %v; want the inner one's 2", v, err)
+	}
+	shutdown(t, inner)
+	shutdown(t, outer)
+}

@@ -488,6 +488,8 @@ func (p *ProcessPool[T]) execute(w *worker, pr *proc, it item[T]) (T, error) {
 		}
 	}()
 	ctx := context.WithValue(context.WithValue(it.ctx, workerKey{}, w), procKey{}, pr)
+	// Not a ThreadPool task's, even if it.ctx came from one: Later says no.
+	ctx = context.WithValue(ctx, laterKey{}, noLater{})
 	v, err := catch(func() (T, error) { return it.task(ctx) })
 	finished = true
 	if pr.lost != nil && !errors.Is(err, pr.lost) {

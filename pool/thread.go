@@ -277,8 +277,13 @@ type laterTask[T any] struct {
 	err      error
 }
 
-// laterKey is the context key of a ThreadPool task's *laterTask.
+// laterKey is the context key of a ThreadPool task's *laterTask, or of
+// noLater in a ProcessPool task's context.
 type laterKey struct{}
+
+// noLater hides, in a ProcessPool task's context, the Later of a
+// ThreadPool task that context may come from.
+type noLater struct{}
 
 // Later, called by a task of a ThreadPool while it runs, has its future
 // settled by the returned function instead of by the task's return: the
