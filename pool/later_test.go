@@ -108,13 +108,7 @@ func TestLaterOutsideAThreadPoolTask(t *testing.T) {
 func TestShutdownWaitsForALaterTask(t *testing.T) {
 	noLeak(t)
 	p := NewThreadPool[int](Options{MaxWorkers: 1})
-	settles := make(chan func(int, error), 1)
-	f := submit(t, p, func(ctx context.Context) (int, error) {
-		settle, _ := Later[int](ctx)
-		settles <- settle
-		return 0, nil
-	})
-	settle := <-settles
+	f, settle := submitLater(t, p)
 	stopped := make(chan error, 1)
 	go func() { stopped <- p.Shutdown(ctxTimeout(t), ShutdownOptions{Wait: true}) }()
 	waitFor(t, "the worker's goroutine to have gone", func() bool {
@@ -142,13 +136,7 @@ func TestShutdownReturnsAfterALaterTaskIsSettled(t *testing.T) {
 	noLeak(t)
 	for i := range 2000 {
 		p := NewThreadPool[int](Options{MaxWorkers: 1})
-		settles := make(chan func(int, error), 1)
-		f := submit(t, p, func(ctx context.Context) (int, error) {
-			settle, _ := Later[int](ctx)
-			settles <- settle
-			return 0, nil
-		})
-		settle := <-settles
+		f, settle := submitLater(t, p)
 		_ = p.Shutdown(context.Background(), ShutdownOptions{}) // no more tasks: resume's next says exit
 		done := make(chan bool, 1)
 		go func() {
@@ -191,4 +179,17 @@ func TestLaterIsTheTasksOwnInANestedPool(t *testing.T) {
 	}
 	shutdown(t, inner)
 	shutdown(t, outer)
+}
+
+// submitLater submits a task that goes on without its worker (Later) and
+// returns its future and its settle, once the task has asked for it.
+func submitLater(t *testing.T, p *ThreadPool[int]) (*future.Future[int], func(int, error)) {
+	t.Helper()
+	settles := make(chan func(int, error), 1)
+	f := submit(t, p, func(ctx context.Context) (int, error) {
+		settle, _ := Later[int](ctx)
+		settles <- settle
+		return 0, nil
+	})
+	return f, <-settles
 }

@@ -228,12 +228,17 @@ func (p *ThreadPool[T]) execute(w *worker, it item[T]) (later bool) {
 	}
 	lt.mu.Unlock()
 	p.setIdle()
-	if err != nil {
-		it.f.SetException(err)
-	} else {
-		it.f.SetResult(v)
-	}
+	settle(it.f, v, err)
 	return false
+}
+
+// settle sets f's result, or its exception when err is not nil.
+func settle[T any](f *future.Future[T], v T, err error) {
+	if err != nil {
+		f.SetException(err)
+	} else {
+		f.SetResult(v)
+	}
 }
 
 // settleLater is a Later task's settle: the first call settles its future,
@@ -257,11 +262,7 @@ func (p *ThreadPool[T]) settleLater(w *worker, it item[T], lt *laterTask[T], v T
 	// Shutdown would exit, and let Shutdown return, with the future not
 	// yet settled.
 	p.setIdle()
-	if err != nil {
-		it.f.SetException(err)
-	} else {
-		it.f.SetResult(v)
-	}
+	settle(it.f, v, err)
 	go p.resume(w) // owned as run is: it counts in p.workers
 }
 
