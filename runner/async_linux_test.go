@@ -1,16 +1,20 @@
 package runner
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/futures-cli/futures/internal/platform"
+	"github.com/futures-cli/futures/internal/testwait"
 	"github.com/futures-cli/futures/runner/input"
 )
 
@@ -24,10 +28,20 @@ func TestRunningJobsHoldNoGoroutine(t *testing.T) {
 		t.Skip("jobs wait on goroutines with the portable paths")
 	}
 	const n = 40
-	dir := t.TempDir()
+	// Each job says it has started on a FIFO the test reads: opened for
+	// reading and writing, it never ends while jobs open and close it.
+	fifo := filepath.Join(t.TempDir(), "started")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(fifo, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
 	lines := make([]string, n)
 	for i := range lines {
-		lines[i] = "touch '" + filepath.Join(dir, "started-") + "'$FUTURES_SEQ; exec sleep 600"
+		lines[i] = "echo $FUTURES_SEQ > '" + fifo + "'; exec sleep 600"
 	}
 	before := runtime.NumGoroutine()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -37,18 +51,18 @@ func TestRunningJobsHoldNoGoroutine(t *testing.T) {
 	src := input.SubmitSource(input.NewReader(strings.NewReader(strings.Join(lines, "\n")), '\n'))
 	ended := make(chan *Summary, 1)
 	go func() { ended <- Run(ctx, opt, src) }()
-	deadline := time.Now().Add(patience) // a hang detector only
-	for {
-		started, _ := filepath.Glob(filepath.Join(dir, "started-*"))
-		extra := runtime.NumGoroutine() - before
-		if len(started) == n && extra <= n/4 {
-			break
+	started := bufio.NewScanner(f)
+	for i := 0; i < n; i++ {
+		if !started.Scan() {
+			t.Fatalf("reading the jobs' starts: %v", started.Err())
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d jobs started; %d goroutines more than before the run (want at most %d)", len(started), n, extra, n/4)
-		}
-		time.Sleep(5 * time.Millisecond) // polls the count; the deadline bounds it
 	}
+	// A goroutine's exit has no event: the count is looked at until it
+	// holds, the test's patience bounding the wait.
+	testwait.Until(t, patience, "the running jobs to hold no goroutine", func() (bool, string) {
+		extra := runtime.NumGoroutine() - before
+		return extra <= n/4, fmt.Sprintf("%d goroutines more than before the run, want at most %d", extra, n/4)
+	})
 	cancel()
 	var sum *Summary
 	select {
@@ -59,5 +73,4 @@ func TestRunningJobsHoldNoGoroutine(t *testing.T) {
 	if sum.Submitted != n || sum.Cancelled+sum.Failed != n {
 		t.Errorf("%s; want %d jobs, each stopped", sum, n)
 	}
-	_ = os.RemoveAll(dir)
 }

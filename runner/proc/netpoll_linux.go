@@ -181,10 +181,7 @@ func (s *pollSet) serve(served chan struct{}) {
 				case j.handler != nil:
 					j.handler()
 				default:
-					select {
-					case j.wake <- struct{}{}:
-					default: // a wakeup is pending already
-					}
+					j.poke()
 				}
 			}
 			s.mu.Unlock()
@@ -243,8 +240,8 @@ func (n *netPoller) wait(timeout time.Duration, ready func() bool) bool {
 }
 
 // handle has serve call f, instead of waking wait, when one of the job's
-// descriptors is ready; nil goes back to waking wait. serve calls f with
-// the set's lock held: f must not block, nor use the set.
+// descriptors is ready. serve calls f with the set's lock held: f must not
+// block, nor use the set.
 func (n *netPoller) handle(f func()) {
 	n.set.mu.Lock()
 	n.handler = f

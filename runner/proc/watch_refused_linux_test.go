@@ -25,15 +25,13 @@ func TestAJobWhosePidfdTheSetRefusesIsStillPumped(t *testing.T) {
 		t.Skip("no pidfd to watch here")
 	}
 	var refused atomic.Int32
-	saved := epollCtl
-	epollCtl = func(ep, op, fd int, ev *unix.EpollEvent) error {
-		if l, err := os.Readlink("/proc/self/fd/" + strconv.Itoa(fd)); err == nil && l == "anon_inode:[pidfd]" {
-			refused.Add(1)
-			return unix.ENOSPC
+	refuseWatch(t, func(link string) bool {
+		if link != "anon_inode:[pidfd]" {
+			return false
 		}
-		return saved(ep, op, fd, ev)
-	}
-	t.Cleanup(func() { epollCtl = saved })
+		refused.Add(1)
+		return true
+	})
 	for _, run := range runners {
 		refused.Store(0)
 		checkPumped(t, run)
@@ -52,17 +50,10 @@ func TestAJobWhosePipeTheSetRefusesStillRuns(t *testing.T) {
 		t.Skip("no epoll set with the portable paths forced")
 	}
 	var refused atomic.Int32
-	saved := epollCtl
-	epollCtl = func(ep, op, fd int, ev *unix.EpollEvent) error {
-		if l, err := os.Readlink("/proc/self/fd/" + strconv.Itoa(fd)); err == nil && strings.HasPrefix(l, "pipe:") {
-			// The second pipe, stderr's: the first is in the set by then.
-			if refused.Add(1) == 2 {
-				return unix.ENOSPC
-			}
-		}
-		return saved(ep, op, fd, ev)
-	}
-	t.Cleanup(func() { epollCtl = saved })
+	refuseWatch(t, func(link string) bool {
+		// The second pipe, stderr's: the first is in the set by then.
+		return strings.HasPrefix(link, "pipe:") && refused.Add(1) == 2
+	})
 	for _, run := range runners {
 		refused.Store(0)
 		checkPumped(t, run)
@@ -111,4 +102,18 @@ func checkPumped(t *testing.T, runner struct {
 		t.Errorf("%s: exit %d, %v, %d bytes of stdout, stderr %q; want 4, no error, 300000, \"err\\n\"",
 			runner.name, out.ExitCode, out.Err, len(stdout.String()), stderr.String())
 	}
+}
+
+// refuseWatch has the shared epoll set refuse (ENOSPC, as past
+// fs.epoll.max_user_watches) each descriptor whose /proc/self/fd link
+// refuse says to, for the rest of the test.
+func refuseWatch(t *testing.T, refuse func(link string) bool) {
+	saved := epollCtl
+	epollCtl = func(ep, op, fd int, ev *unix.EpollEvent) error {
+		if l, err := os.Readlink("/proc/self/fd/" + strconv.Itoa(fd)); err == nil && refuse(l) {
+			return unix.ENOSPC
+		}
+		return saved(ep, op, fd, ev)
+	}
+	t.Cleanup(func() { epollCtl = saved })
 }

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"fmt"
 	"runtime"
 	"strings"
 	"testing"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/futures-cli/futures/future"
 	"github.com/futures-cli/futures/internal/platform"
+	"github.com/futures-cli/futures/internal/testwait"
 )
 
 // A service's running futures hold no goroutine each (Linux: their
@@ -28,9 +30,12 @@ func TestRunningFuturesHoldNoGoroutine(t *testing.T) {
 		lines[i] = "exec sleep 600"
 	}
 	ids := submitLines(t, ex, lines...)
-	deadline := time.Now().Add(time.Minute) // a hang detector only
+	// Each move to RUNNING is a change of the executor's (changed).
+	deadline := time.After(time.Minute) // a hang detector only
 	for {
-		_, running := ex.Counts()
+		ex.mu.Lock()
+		changed := ex.changed
+		ex.mu.Unlock()
 		fs, err := ex.get(ctx, ids)
 		if err != nil {
 			t.Fatal(err)
@@ -41,15 +46,22 @@ func TestRunningFuturesHoldNoGoroutine(t *testing.T) {
 				started++
 			}
 		}
-		if running == n && started == n && runtime.NumGoroutine()-before <= n/4 {
+		if started == n {
 			break
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d futures RUNNING, %d goroutines more than before (want at most %d)",
-				started, n, runtime.NumGoroutine()-before, n/4)
+		select {
+		case <-changed:
+		case <-deadline:
+			t.Fatalf("%d of %d futures RUNNING after a minute", started, n)
 		}
-		time.Sleep(5 * time.Millisecond) // polls the state; a hang detector bounds it
 	}
+	// A goroutine's exit has no event: the count is looked at until it
+	// holds, a minute bounding the wait.
+	testwait.Until(t, time.Minute, "the running futures to hold no goroutine", func() (bool, string) {
+		_, running := ex.Counts()
+		extra := runtime.NumGoroutine() - before
+		return running == n && extra <= n/4, fmt.Sprintf("%d running, %d goroutines more than before, want at most %d", running, extra, n/4)
+	})
 	res, err := ex.Cancel(ctx, ids, true, 0)
 	if err != nil || len(res.Terminated) != n {
 		t.Fatalf("Cancel --terminate: %+v, %v", res, err)
