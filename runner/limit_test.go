@@ -22,14 +22,13 @@ func refusedOutcome(errno syscall.Errno) job.Outcome {
 func TestGateRefusedStartWaitsForARunningJobThenStartsAgain(t *testing.T) {
 	for _, errno := range []syscall.Errno{syscall.EMFILE, syscall.ENFILE, syscall.EAGAIN} {
 		t.Run(job.RefusalName(errno), func(t *testing.T) {
-			var stderr bytes.Buffer
-			g := newGate(&stderr)
+			notes := make(noteWriter, 1)
+			g := newGate(notes)
 			// Another job runs; the system refuses this one's first start.
 			if _, err := g.enter(context.Background()); err != nil {
 				t.Fatal(err)
 			}
 			var other atomic.Bool // the other job has ended
-			refused := make(chan struct{})
 			calls := 0
 			var out job.Outcome
 			var wg sync.WaitGroup
@@ -37,7 +36,6 @@ func TestGateRefusedStartWaitsForARunningJobThenStartsAgain(t *testing.T) {
 				out = doSync(g, context.Background(), func(refusable bool) job.Outcome {
 					calls++
 					if calls == 1 {
-						defer close(refused)
 						return refusedOutcome(errno)
 					}
 					if !other.Load() {
@@ -49,18 +47,51 @@ func TestGateRefusedStartWaitsForARunningJobThenStartsAgain(t *testing.T) {
 					return job.Outcome{ExitCode: 0}
 				})
 			})
-			<-refused
+			// The gate writes its note once it has taken the refusal in
+			// (the other job still running): only then does that job end.
+			// Ended sooner, it would have freed what the start lacked, and
+			// the gate starts again with no note.
+			want := "futures: the system refused more processes/files (" + job.RefusalName(errno) + "): running at most 1 jobs at once\n"
+			if note := <-notes; note != want {
+				t.Errorf("note %q, want %q", note, want)
+			}
 			other.Store(true)
 			g.leave()
 			wg.Wait()
 			if out.ExitCode != 0 || out.Refused != 0 || calls != 2 {
 				t.Fatalf("outcome %+v after %d starts, want exit 0 after 2", out, calls)
 			}
-			want := "futures: the system refused more processes/files (" + job.RefusalName(errno) + "): running at most 1 jobs at once\n"
-			if stderr.String() != want {
-				t.Fatalf("stderr %q, want %q", stderr.String(), want)
+			select {
+			case note := <-notes:
+				t.Fatalf("a second note %q", note)
+			default:
 			}
 		})
+	}
+}
+
+func TestGateRefusedStartAfterAJobEndedStartsAgainWithNoNote(t *testing.T) {
+	var stderr bytes.Buffer
+	g := newGate(&stderr)
+	if _, err := g.enter(context.Background()); err != nil { // another job runs
+		t.Fatal(err)
+	}
+	calls := 0
+	out := doSync(g, context.Background(), func(refusable bool) job.Outcome {
+		if calls++; calls == 1 {
+			g.leave() // the other job ends while this one's start is refused
+			return refusedOutcome(syscall.EMFILE)
+		}
+		if !refusable {
+			t.Errorf("started again as a last try, though a job had ended since the refused start")
+		}
+		return job.Outcome{}
+	})
+	if out.ExitCode != 0 || calls != 2 {
+		t.Fatalf("outcome %+v after %d starts, want exit 0 after 2", out, calls)
+	}
+	if stderr.Len() != 0 {
+		t.Fatalf("a note though a job had ended: %q", stderr.String())
 	}
 }
 
