@@ -55,6 +55,7 @@ func (r *run) task(job *input.Job) pool.Task[*jobState] {
 			err error
 		}
 		ch := make(chan result, 1)
+		ctx = context.WithValue(ctx, turnsKey{}, &turns{})
 		r.runTask(ctx, job, &requeued, func(js *jobState, err error) { ch <- result{js, err} })
 		res := <-ch
 		return res.js, res.err
@@ -225,10 +226,48 @@ func outputLost(out job.Outcome, js *jobState, lw, lwe *output.LineWriter) error
 // the thread executor, before it returns with the process executor.
 func (r *run) exec(ctx context.Context, c shell.Command, eo proc.ExecOptions, files *Files, k func(job.Outcome)) {
 	if r.opt.Executor == ProcessExecutor {
-		k(r.execRemote(ctx, c, eo, files))
+		out := r.execRemote(ctx, c, eo, files)
+		inTurn(ctx, func() { k(out) })
 		return
 	}
 	proc.Start(ctx, c, eo, k)
+}
+
+// turns are the continuations of a task whose attempts end before the
+// calls that start them return (the process executor), taken in turn:
+// called from each other, a retry, a restart after --memfree or a start
+// the system refused would nest a dozen frames an attempt, and a task
+// with many would grow its stack without bound. Each call that ends an
+// attempt (exec) is a tail call in the steps that lead to it, so running
+// its continuation after they have returned changes nothing but the
+// stack. Only the task's goroutine uses them.
+type turns struct {
+	running bool   // a call of inTurn runs continuations
+	next    func() // the continuation to run next, or nil
+}
+
+// turnsKey is the context key of a task's *turns.
+type turnsKey struct{}
+
+// inTurn runs f, the continuation of an attempt that has ended: at once
+// when ctx has no turns (a continuation on a goroutine of its own), or
+// when no continuation runs yet; else once the one that runs, which
+// called this, has returned.
+func inTurn(ctx context.Context, f func()) {
+	t, _ := ctx.Value(turnsKey{}).(*turns)
+	switch {
+	case t == nil:
+		f()
+	case t.running:
+		t.next = f
+	default:
+		t.running = true
+		for f != nil {
+			f()
+			f, t.next = t.next, nil
+		}
+		t.running = false
+	}
 }
 
 // runAttempt runs one attempt of job's command once the run lets it start:

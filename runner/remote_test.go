@@ -9,7 +9,9 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 
@@ -133,5 +135,47 @@ func (dropHook) BeforeWrite(io.Writer) {}
 func (h dropHook) AfterWrite(_ io.Writer, p []byte) {
 	if bytes.Contains(p, []byte(" dropped: ")) {
 		_ = os.WriteFile(h.file, nil, 0o644)
+	}
+}
+
+// depthHook records, at each write of a job's output, how deep the stack
+// of the writing goroutine is.
+type depthHook struct {
+	mu     sync.Mutex
+	depths []int
+}
+
+func (*depthHook) BeforeWrite(io.Writer) {}
+
+func (h *depthHook) AfterWrite(io.Writer, []byte) {
+	pcs := make([]uintptr, 1<<16)
+	n := runtime.Callers(0, pcs)
+	h.mu.Lock()
+	h.depths = append(h.depths, n)
+	h.mu.Unlock()
+}
+
+func TestProcessExecutorRetriesDoNotDeepenTheStack(t *testing.T) {
+	// With the process executor an attempt's continuation runs before the
+	// call that took it returns: a retry called from it nested a dozen
+	// frames per attempt (3,000 retries grew the stack by 11 MiB; a few
+	// hundred thousand would overflow it).
+	const retries = 30
+	h := &depthHook{}
+	opt := Options{Executor: ProcessExecutor, Retries: retries, Output: Ungroup, WriteHook: h,
+		Hosts: []pool.Host{{Name: ":", Launcher: workerLauncher(t), Workers: 1}}}
+	sum, _, out := runLines(t, opt, "echo attempt; false")
+	if sum.Failed != 1 {
+		t.Fatalf("%s\n%s", sum, out)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.depths) != retries+1 {
+		t.Fatalf("%d writes, want one for each of %d attempts\n%s", len(h.depths), retries+1, out)
+	}
+	// The first retry's depth, not the first attempt's: those after it
+	// start from the continuation of the one before.
+	if first, last := h.depths[1], h.depths[retries]; last != first {
+		t.Fatalf("the last attempt wrote %d frames deep, the first retry %d: the retries nest", last, first)
 	}
 }
