@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"errors"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -46,6 +47,7 @@ func (r *run) task(job *input.Job) pool.Task[*jobState] {
 			// 8 KiB stack, as many as the waiting goroutines this design
 			// removes (docs/performance.md, "Memory").
 			r.starting <- struct{}{}
+			ctx = context.WithValue(ctx, settleKey{}, settle)
 			r.runTask(ctx, job, &requeued, settle)
 			<-r.starting
 			return nil, nil
@@ -171,7 +173,9 @@ func (r *run) attempt(ctx context.Context, jb *input.Job, c shell.Command, env [
 		jctx, cancel = context.WithTimeoutCause(ctx, r.opt.JobTimeout, ErrJobTimeout)
 	}
 	r.execLimited(jctx, c, eo, files, func(out job.Outcome) {
-		defer k()
+		// cancel is deferred, for a panic here (goOn); k is called last,
+		// not deferred: a panic is not to go on as if the attempt had
+		// ended well.
 		defer cancel()
 		if lw != nil {
 			_ = lw.Close()
@@ -200,6 +204,8 @@ func (r *run) attempt(ctx context.Context, jb *input.Job, c shell.Command, env [
 				res.Error = "terminated: " + cause.Error()
 			}
 		}
+		cancel()
+		k()
 	})
 }
 
@@ -230,7 +236,26 @@ func (r *run) exec(ctx context.Context, c shell.Command, eo proc.ExecOptions, fi
 		inTurn(ctx, func() { k(out) })
 		return
 	}
-	proc.Start(ctx, c, eo, k)
+	proc.Start(ctx, c, eo, func(out job.Outcome) { goOn(ctx, func() { k(out) }) })
+}
+
+// settleKey is the context key of the settle of a task that goes on
+// without its worker's goroutine (pool.Later).
+type settleKey struct{}
+
+// goOn runs f, the rest of a task after its job has ended, on a goroutine
+// of proc.Start's. A panic in it settles the task's future with a
+// *pool.PanicError, as a panic in a task does (the job's record says so,
+// and the run goes on), instead of ending the process.
+func goOn(ctx context.Context, f func()) {
+	if settle, ok := ctx.Value(settleKey{}).(func(*jobState, error)); ok {
+		defer func() {
+			if p := recover(); p != nil {
+				settle(nil, &pool.PanicError{Value: p, Stack: debug.Stack()})
+			}
+		}()
+	}
+	f()
 }
 
 // turns are the continuations of a task whose attempts end before the

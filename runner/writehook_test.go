@@ -55,3 +55,32 @@ func TestWriteHookSeesEveryWrite(t *testing.T) {
 		}
 	}
 }
+
+// panicHook panics when it is told of a write of word.
+type panicHook struct{ word string }
+
+func (panicHook) BeforeWrite(io.Writer) {}
+
+func (h panicHook) AfterWrite(_ io.Writer, p []byte) {
+	if string(p) == h.word {
+		panic("hook saw " + h.word)
+	}
+}
+
+func TestAPanicAfterAJobEndedFailsThatJob(t *testing.T) {
+	// The last line of a job with no newline at its end is written once
+	// the job has ended, in the task's continuation: with the thread
+	// executor, on a goroutine of proc.Start's, where a panic ended the
+	// whole process. It fails the job, as a panic in a task does.
+	opt := Options{Output: Line, Workers: 1, WriteHook: panicHook{word: "unended"}}
+	sum, obs, out := runLines(t, opt, "printf unended", "echo after")
+	if sum.Failed != 1 || sum.Succeeded != 1 {
+		t.Fatalf("%s\n%s", sum, out)
+	}
+	if r := obs.recs[1]; r.ExitCode != -1 || !strings.Contains(r.Error, "panic: hook saw unended") {
+		t.Fatalf("the panicking job's record: exit %d, error %q", r.ExitCode, r.Error)
+	}
+	if !strings.Contains(out, "after\n") {
+		t.Fatalf("the next job's output is missing:\n%s", out)
+	}
+}
