@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"syscall"
@@ -732,11 +733,28 @@ func (s *stream) deliver(p []byte) {
 	if len(p) == 0 || s.err != nil {
 		return
 	}
-	n, err := s.w.Write(p)
+	s.err = write(s.w, p)
+}
+
+// write writes p to w. A short write is io.ErrShortWrite; a panic in w is
+// an error that carries it and its stack: Start delivers output on
+// goroutines of its own, where a panic would end the process, and Exec
+// fails the job as Start does.
+func write(w io.Writer, p []byte) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			if e, ok := v.(error); ok {
+				err = fmt.Errorf("panic: %w\n\n%s", e, debug.Stack())
+			} else {
+				err = fmt.Errorf("panic: %v\n\n%s", v, debug.Stack())
+			}
+		}
+	}()
+	n, err := w.Write(p)
 	if err == nil && n < len(p) {
 		err = io.ErrShortWrite
 	}
-	s.err = err
+	return err
 }
 
 // feeder copies a reader into a job's stdin pipe.

@@ -642,3 +642,31 @@ func TestExecStartedComesBeforeOutput(t *testing.T) {
 		})
 	}
 }
+
+// panicWriter panics at its first write.
+type panicWriter struct{}
+
+func (panicWriter) Write([]byte) (int, error) { panic("the writer broke") }
+
+func TestAWriterThatPanicsIsAWriteError(t *testing.T) {
+	// Start delivers output on goroutines of its own, where a panic ended
+	// the process: a writer that panics fails as one that returns an
+	// error does, its pipe drained, the panic and its stack in the error.
+	for _, start := range []bool{false, true} {
+		var out job.Outcome
+		c, o := argvCmd("head", "-c", "5000000", "/dev/zero"), ExecOptions{Stdout: panicWriter{}}
+		if start {
+			ch := make(chan job.Outcome, 1)
+			Start(context.Background(), c, o, func(out job.Outcome) { ch <- out })
+			out = execResult(t, ch, patience)
+		} else {
+			out = Exec(context.Background(), c, o)
+		}
+		if out.ExitCode != 0 {
+			t.Errorf("start %v: the job exited %d: the pipe was not drained", start, out.ExitCode)
+		}
+		if msg := fmt.Sprint(out.Err); !strings.Contains(msg, "writing output: panic: the writer broke") || !strings.Contains(msg, "panicWriter.Write") {
+			t.Errorf("start %v: error %q, want a writing output error with the panic and its stack", start, msg)
+		}
+	}
+}
