@@ -47,9 +47,9 @@ func (r *run) task(job *input.Job) pool.Task[*jobState] {
 			// 8 KiB stack, as many as the waiting goroutines this design
 			// removes (docs/performance.md, "Memory").
 			r.starting <- struct{}{}
+			defer func() { <-r.starting }() // a panic gives it back too
 			ctx = context.WithValue(ctx, settleKey{}, settle)
 			r.runTask(ctx, job, &requeued, settle)
-			<-r.starting
 			return nil, nil
 		}
 		type result struct {

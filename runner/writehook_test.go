@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/futures-cli/futures/runner/input"
 )
@@ -82,5 +83,47 @@ func TestAPanicAfterAJobEndedFailsThatJob(t *testing.T) {
 	}
 	if !strings.Contains(out, "after\n") {
 		t.Fatalf("the next job's output is missing:\n%s", out)
+	}
+}
+
+// containsPanicHook panics when it is told of a write that holds word.
+type containsPanicHook struct{ word string }
+
+func (containsPanicHook) BeforeWrite(io.Writer) {}
+
+func (h containsPanicHook) AfterWrite(_ io.Writer, p []byte) {
+	if strings.Contains(string(p), h.word) {
+		panic("hook saw " + h.word)
+	}
+}
+
+func TestPanicsBeforeJobsStartDoNotStopTheRun(t *testing.T) {
+	// A program that is not found is said so on the task's goroutine,
+	// before anything starts: the hook panics there, each time, and the
+	// pool fails the job. Each of those tasks held one of the few turns to
+	// start (run.starting) and never gave it back: the run hung at the
+	// fifth.
+	const n = 12
+	lines := make([]string, n)
+	for i := range lines {
+		lines[i] = "futures-test-missing-program"
+	}
+	opt := Options{Output: Line, Workers: 1, WriteHook: containsPanicHook{word: "futures-test-missing-program"}}
+	type ran struct {
+		sum *Summary
+		out string
+	}
+	ch := make(chan ran, 1)
+	go func() {
+		sum, _, out := runLines(t, opt, lines...)
+		ch <- ran{sum, out}
+	}()
+	select {
+	case r := <-ch:
+		if r.sum.Failed != n {
+			t.Fatalf("%s\n%s", r.sum, r.out)
+		}
+	case <-time.After(patience):
+		t.Fatalf("the run still runs after %v", patience)
 	}
 }
