@@ -179,9 +179,10 @@ func TestSSHTransferReturnCleanup(t *testing.T) {
 	for name, content := range inputs {
 		write(t, filepath.Join(dir, name), content)
 	}
+	// The first two jobs run at once (a barrier): one on each host.
 	f, st := run(t, futOpts{dir: dir, args: args("map", "-S", "1/h1,1/h2", "--ssh", s.SSH,
 		"--initializer", "mkdir -p "+remote+"/$FUTURES_WORKER && cd "+remote+"/$FUTURES_WORKER",
-		"--joblog", "log", "--trc", "{}.out", "wc -c < {} > {}.out", ":::", "a.txt", "b.txt", "c.txt")})
+		"--joblog", "log", "--trc", "{}.out", barrierThen(t.TempDir(), 2, `wc -c < "$1" > "$1.out"`), "{}", ":::", "a.txt", "b.txt", "c.txt")})
 	if st != 0 {
 		t.Fatalf("exit status %d; stderr:\n%s", st, f.errText())
 	}
@@ -221,9 +222,10 @@ func TestSSHTransferReturnCleanup(t *testing.T) {
 func TestSSHInitializerStatePerRemoteWorker(t *testing.T) {
 	s := needSSHD(t)
 	runs := t.TempDir()
+	// The first two jobs run at once (a barrier): one on each worker.
 	f, st := run(t, futOpts{args: args("map", "-S", "1/h1,1/h2", "--ssh", s.SSH, "--json",
 		"--initializer", `export G="init of $FUTURES_WORKER"; cd /tmp; echo once >> `+runs+`/$FUTURES_WORKER`,
-		"sh", "-c", `echo "$G in $(pwd)"`, "_", ":::", items(6))})
+		barrierThen(t.TempDir(), 2, `echo "$G in $(pwd)"`), ":::", items(6))})
 	if st != 0 {
 		t.Fatalf("exit status %d; stderr:\n%s", st, f.errText())
 	}

@@ -130,9 +130,10 @@ func TestSSHUnreachableHostIsAnErrorWithSSHsOwnWords(t *testing.T) {
 func TestSSHTwoHostsWithCachesOfTheirOwn(t *testing.T) {
 	s := needSSHD(t)
 	// The daemon's aliases, as they are: each has its own XDG_CACHE_HOME.
+	// The first two jobs run at once (a barrier): one on each host.
 	n := 6
 	f, st := run(t, futOpts{args: args("map", "-S", "1/h1,1/h2", "--ssh", s.SSH, "--json", "-k",
-		"sh", "-c", `echo "$XDG_CACHE_HOME"`, "_", ":::", items(n))})
+		barrierThen(t.TempDir(), 2, `echo "$XDG_CACHE_HOME"`), ":::", items(n))})
 	if st != 0 {
 		t.Fatalf("exit status %d; stderr:\n%s", st, f.errText())
 	}
@@ -157,8 +158,14 @@ func TestSSHTwoHostsWithCachesOfTheirOwn(t *testing.T) {
 // barrier is a job that waits until n jobs have started (in dir, shared:
 // the hosts are this machine), so that the run ends only if n jobs run at
 // once.
-func barrier(dir string, n int) []string {
-	return []string{"sh", "-c", fmt.Sprintf(`touch %s/$1; i=0; until [ $(ls %s | wc -l) -ge %d ]; do i=$((i+1)); [ $i -lt 600 ] || exit 9; sleep 0.05; done; echo ok`, dir, dir, n), "_"}
+func barrier(dir string, n int) []string { return barrierThen(dir, n, "echo ok") }
+
+// barrierThen is barrier's job with then (a shell command) in place of its
+// echo ok. A test that wants jobs on every worker needs it: any idle worker
+// takes the next job, and a quick one can take them all before another
+// worker has taken any.
+func barrierThen(dir string, n int, then string) []string {
+	return []string{"sh", "-c", fmt.Sprintf(`touch %s/$1; i=0; until [ $(ls %s | wc -l) -ge %d ]; do i=$((i+1)); [ $i -lt 600 ] || exit 9; sleep 0.05; done; %s`, dir, dir, n, then), "_"}
 }
 
 func TestSSHHostWithoutNRunsAWorkerPerCPUItReports(t *testing.T) {

@@ -48,11 +48,15 @@ func TestSpreadRefusesAHostWithoutWorkers(t *testing.T) {
 	spread([]Host{{Name: "a", Launcher: &LocalLauncher{}}}, "w")
 }
 
-// hostJob is a task that reports the host it ran on.
-func hostJob(release <-chan struct{}) Task[string] {
+// hostJob is a task that reports the host it ran on. Once its job has run
+// on its worker, it says so on started (unless nil) and waits for release.
+func hostJob(started chan<- struct{}, release <-chan struct{}) Task[string] {
 	return func(ctx context.Context) (string, error) {
 		if _, err := RunJob(ctx, job.Spec{Line: "true", Shell: true}, nil, nil, nil); err != nil {
 			return "", err
+		}
+		if started != nil {
+			started <- struct{}{}
 		}
 		<-release
 		return WorkerHost(ctx) + " " + WorkerName(ctx), nil
@@ -64,14 +68,25 @@ func TestAPoolOfTwoHostsRunsWorkersOnEach(t *testing.T) {
 	p := newTestProcessPool(t, ProcessOptions{Hosts: []Host{
 		{Name: "a", Launcher: l, Workers: 2}, {Name: "b", Launcher: l, Workers: 1},
 	}})
-	release := make(chan struct{})
+	// Each task holds its worker until all three run: any idle worker
+	// takes the next task, and the first could take all three before the
+	// others had taken any.
+	started, release := make(chan struct{}, 3), make(chan struct{})
+	var once sync.Once
+	free := func() { once.Do(func() { close(release) }) }
+	defer free()
 	var fs []string
 	var futs []func() (string, error)
 	for range 3 {
-		f := psubmit(t, p, hostJob(release))
+		f := psubmit(t, p, hostJob(started, release))
 		futs = append(futs, func() (string, error) { return result(t, f) })
 	}
-	close(release)
+	within(t, "the three tasks to run at once", func() {
+		for range 3 {
+			<-started
+		}
+	})
+	free()
 	for _, f := range futs {
 		v, err := f()
 		if err != nil {
@@ -89,7 +104,7 @@ func TestWorkerHostIsTheWorkersHostnameWhenTheHostHasNoName(t *testing.T) {
 	p := newTestProcessPool(t, ProcessOptions{Hosts: []Host{{Launcher: testLauncher(t), Workers: 1}}})
 	release := make(chan struct{})
 	close(release)
-	got, err := result(t, psubmit(t, p, hostJob(release)))
+	got, err := result(t, psubmit(t, p, hostJob(nil, release)))
 	host, _ := os.Hostname()
 	if err != nil || got != host+" worker_0" {
 		t.Fatalf("got %q, %v; want %q", got, err, host+" worker_0")
@@ -157,7 +172,7 @@ func TestUnderRequeueAHostThatCannotStartWorkersIsDropped(t *testing.T) {
 	})
 	var fs []func() (string, error)
 	for range 6 {
-		f := psubmit(t, p, hostJob(release))
+		f := psubmit(t, p, hostJob(nil, release))
 		fs = append(fs, func() (string, error) { return result(t, f) })
 	}
 	for i, f := range fs {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -89,9 +88,11 @@ func runLines(t *testing.T, opt Options, lines ...string) (*Summary, *collect, s
 }
 
 // events is a directory where a run's progress shows as files, for jobs
-// to wait on: "read" once the run has read every line (the source is at its
-// end), "done-N" once job N's record is out (so its judgement by --halt is
-// made: a job is judged before its record goes out).
+// to wait on: "read" once the run has read every line and told its
+// observer the total (the halter, which a percentage needs the total for,
+// is told before: it wraps the observer), "done-N" once job N's record is
+// out (so its judgement by --halt is made: a job is judged before its
+// record goes out).
 type events string
 
 // waitFor is a shell command that waits for the file name of ev to appear,
@@ -112,6 +113,13 @@ type noting struct {
 	ev events
 }
 
+// Total notes that the run has read its input and counted its jobs. The
+// source's end comes sooner, before the halter knows the total: a job that
+// waited only for that could end, and the run not halt on it.
+func (n noting) Total(int) {
+	_ = os.WriteFile(filepath.Join(string(n.ev), "read"), nil, 0o644)
+}
+
 func (n noting) Finished(r *Result, c Counts) {
 	n.collect.Finished(r, c)
 	_ = os.WriteFile(filepath.Join(string(n.ev), "done-"+strconv.Itoa(r.Seq)), nil, 0o644)
@@ -127,14 +135,7 @@ func runLinesNoting(t *testing.T, ev events, opt Options, lines ...string) (*Sum
 		opt.Grace = 2e9
 	}
 	src := input.SubmitSource(input.NewReader(strings.NewReader(strings.Join(lines, "\n")), '\n'))
-	read := func() (*input.Job, error) {
-		job, err := src()
-		if err == io.EOF {
-			_ = os.WriteFile(filepath.Join(string(ev), "read"), nil, 0o644)
-		}
-		return job, err
-	}
-	sum := Run(context.Background(), opt, read)
+	sum := Run(context.Background(), opt, src)
 	return sum, obs, out.String() + errb.String()
 }
 

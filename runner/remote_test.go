@@ -91,9 +91,12 @@ func TestWorkerLossRequeueRunsTheJobAgainAndCountsARetry(t *testing.T) {
 	}
 
 	// Under break (the default) the same loss breaks the run: exit 3, and
-	// every job has its record.
+	// every job has its record. The job takes its worker down once the run
+	// has read both jobs: a job not yet read when the pool broke is never
+	// read, and has no record.
 	_ = os.Remove(marker)
-	sum, obs, out = runLines(t, Options{Executor: ProcessExecutor, Hosts: hosts}, killOnce, "echo other")
+	ev := events(t.TempDir())
+	sum, obs, out = runLinesNoting(t, ev, Options{Executor: ProcessExecutor, Hosts: hosts}, ev.waitFor("read")+killOnce, "echo other")
 	if sum.ExitStatus() != 3 || !errors.Is(sum.Broken, pool.ErrBrokenProcessPool) || len(obs.recs) != 2 {
 		t.Fatalf("break: %s; exit %d; %d records\n%s", sum, sum.ExitStatus(), len(obs.recs), out)
 	}

@@ -30,31 +30,7 @@ func TestRunningFuturesHoldNoGoroutine(t *testing.T) {
 		lines[i] = "exec sleep 600"
 	}
 	ids := submitLines(t, ex, lines...)
-	// Each move to RUNNING is a change of the executor's (changed).
-	deadline := time.After(time.Minute) // a hang detector only
-	for {
-		ex.mu.Lock()
-		changed := ex.changed
-		ex.mu.Unlock()
-		fs, err := ex.get(ctx, ids)
-		if err != nil {
-			t.Fatal(err)
-		}
-		started := 0
-		for _, f := range fs {
-			if f.State == future.Running {
-				started++
-			}
-		}
-		if started == n {
-			break
-		}
-		select {
-		case <-changed:
-		case <-deadline:
-			t.Fatalf("%d of %d futures RUNNING after a minute", started, n)
-		}
-	}
+	awaitRunning(t, ex, ids)
 	// A goroutine's exit has no event: the count is looked at until it
 	// holds, a minute bounding the wait.
 	testwait.Until(t, time.Minute, "the running futures to hold no goroutine", func() (bool, string) {

@@ -81,6 +81,36 @@ func newTestExecutor(t *testing.T, workers int) (*Executor, *store.Store) {
 	return ex, st
 }
 
+// awaitRunning waits until each of ids is RUNNING: each move to RUNNING
+// is a change of the executor's (changed). A minute bounds the wait.
+func awaitRunning(t *testing.T, ex *Executor, ids []int64) {
+	t.Helper()
+	deadline := time.After(time.Minute) // a hang detector only
+	for {
+		ex.mu.Lock()
+		changed := ex.changed
+		ex.mu.Unlock()
+		fs, err := ex.get(context.Background(), ids)
+		if err != nil {
+			t.Fatal(err)
+		}
+		started := 0
+		for _, f := range fs {
+			if f.State == future.Running {
+				started++
+			}
+		}
+		if started == len(ids) {
+			return
+		}
+		select {
+		case <-changed:
+		case <-deadline:
+			t.Fatalf("%d of %d futures RUNNING after a minute", started, len(ids))
+		}
+	}
+}
+
 func submitLines(t *testing.T, ex *Executor, lines ...string) []int64 {
 	t.Helper()
 	specs := make([]store.Spec, len(lines))
@@ -100,6 +130,10 @@ func TestExecutorRunsWaitsAndCancels(t *testing.T) {
 	dir := t.TempDir()
 	// The first job holds the only slot until the test lets it go.
 	ids := submitLines(t, ex, "while [ ! -e "+dir+"/go ]; do sleep 0.01; done; exit 3", "echo second")
+	// Submit queues the first one; its move to RUNNING is on another
+	// goroutine. Still PENDING, a cancel --terminate cancels it: nothing
+	// to terminate.
+	awaitRunning(t, ex, ids[:1])
 	fs, err := ex.Wait(ctx, ids, FirstCompleted, 50*time.Millisecond, 0)
 	if err != nil || Satisfied(fs, FirstCompleted) {
 		t.Fatalf("Wait before any is done = %v, %v; want a timeout", fs, err)
