@@ -1,13 +1,18 @@
 package input
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
+
+	"github.com/futures-cli/futures/internal/testwait"
 )
 
 // writeFiles writes each name: text in a new directory and returns its path.
@@ -129,9 +134,27 @@ func TestFilesStopInterruptsAWaitingRead(t *testing.T) {
 		_, err := r.Read(make([]byte, 1))
 		read <- err
 	}()
+	// Stop once the read waits on the poller: a Stop before it would give
+	// the same error (TestFilesStopHoldsForFilesOpenedLater).
+	testwait.Until(t, time.Minute, "the read to wait", func() (bool, string) {
+		buf := make([]byte, 1<<20)
+		buf = buf[:runtime.Stack(buf, true)]
+		for _, g := range bytes.Split(buf, []byte("\n\n")) {
+			if bytes.Contains(g, []byte("TestFilesStopInterruptsAWaitingRead.func")) &&
+				bytes.Contains(g, []byte("[IO wait")) {
+				return true, ""
+			}
+		}
+		return false, "no goroutine of the test's read in IO wait"
+	})
 	f.Stop()
-	if err := <-read; !errors.Is(err, os.ErrDeadlineExceeded) {
-		t.Errorf("read after Stop: %v, want %v", err, os.ErrDeadlineExceeded)
+	select {
+	case err := <-read:
+		if !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Errorf("read after Stop: %v, want %v", err, os.ErrDeadlineExceeded)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("the read still waits a minute after Stop")
 	}
 }
 
