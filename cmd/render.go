@@ -21,7 +21,9 @@ import (
 // the input ends), failures so far, rate and ETA. On a terminal it is a
 // github.com/schollz/progressbar/v3 bar redrawn in place, left at its
 // final state when the run ends; elsewhere (--progress always in a CI log)
-// a plain status line every few seconds and one at the end. It counts
+// a plain status line every plainInterval while the counts change, every
+// plainQuiet while they do not (a log never stays silent for long), and
+// one at the end. It counts
 // nothing itself: it shows the runner's counts (runner.Counts), those the
 // summary ends with.
 //
@@ -31,8 +33,11 @@ import (
 // AfterWrite; the bar is drawn again only once the output has ended a
 // line, so that no output line is torn by it.
 type progress struct {
-	plain io.Writer  // not a terminal: plain lines here
-	mu    sync.Mutex // guards the fields below, the bar and writes to the terminal; held from BeforeWrite to AfterWrite
+	plain io.Writer     // not a terminal: plain lines here
+	every time.Duration // plain: a line this often while the counts change
+	quiet time.Duration // plain: and this often while they do not
+	wrote bool          // plain: a line has been written
+	mu    sync.Mutex    // guards the fields below, the bar and writes to the terminal; held from BeforeWrite to AfterWrite
 	start time.Time
 	last  time.Time     // when the last status line or bar was written
 	c     runner.Counts // the runner's counts, as of the last record emitted
@@ -48,7 +53,7 @@ type progress struct {
 	changed   bool                     // the counts or the total changed since the bar was drawn
 	shares    sync.Map                 // *os.File → bool: whether it writes to the bar's terminal
 	stop      chan struct{}
-	redraws   sync.WaitGroup // the redrawing goroutine
+	redraws   sync.WaitGroup // the redrawing goroutine (plain: the one that writes the lines)
 }
 
 // redrawEvery is how often the bar is drawn at most, and how soon it
@@ -58,8 +63,12 @@ const redrawEvery = 100 * time.Millisecond
 // barCells is how wide the bar is once the total is known.
 const barCells = 30
 
-// plainInterval is how often a plain status line is written.
-const plainInterval = 2 * time.Second
+// plainInterval is how often a plain status line is written while jobs
+// end, and plainQuiet how often while none does.
+const (
+	plainInterval = 2 * time.Second
+	plainQuiet    = 30 * time.Second
+)
 
 // newProgress returns the progress observer that mode asks for, or nil.
 func newProgress(mode string, stderr io.Writer) *progress {
@@ -69,10 +78,40 @@ func newProgress(mode string, stderr io.Writer) *progress {
 		return nil
 	}
 	if !tty {
-		now := time.Now()
-		return &progress{plain: stderr, start: now, last: now, total: -1, lineStart: true}
+		return newPlainProgress(stderr, plainInterval, plainQuiet)
 	}
 	return newTerminalProgress(f, f)
+}
+
+// newPlainProgress returns the status lines written to w, a line every
+// every while the counts change and every quiet while they do not, and
+// starts the goroutine that writes them; finish stops it.
+func newPlainProgress(w io.Writer, every, quiet time.Duration) *progress {
+	now := time.Now()
+	p := &progress{plain: w, every: every, quiet: quiet, start: now, last: now, total: -1,
+		lineStart: true, changed: true, stop: make(chan struct{})}
+	p.redraws.Go(p.lines)
+	return p
+}
+
+// lines writes a plain status line every p.every when the counts changed
+// since the last one (the first one: after p.every), or when p.quiet has
+// passed since it, and the output has ended its line.
+func (p *progress) lines() {
+	t := time.NewTicker(p.every)
+	defer t.Stop()
+	for {
+		select {
+		case <-p.stop:
+			return
+		case <-t.C:
+		}
+		p.mu.Lock()
+		if now := time.Now(); p.lineStart && (p.changed || now.Sub(p.last) >= p.quiet) {
+			p.line(now)
+		}
+		p.mu.Unlock()
+	}
 }
 
 // newTerminalProgress returns the progress bar drawn on out, the terminal
@@ -275,22 +314,19 @@ func (p *progress) Finished(_ *runner.Result, c runner.Counts) {
 	defer p.mu.Unlock()
 	p.c = c
 	p.changed = true
-	now := time.Now()
 	if p.plain != nil {
-		if now.Sub(p.last) >= plainInterval && p.lineStart {
-			p.last = now
-			p.line(now)
-		}
-		return
+		return // lines writes it
 	}
+	now := time.Now()
 	if now.Sub(p.last) >= redrawEvery {
 		p.draw(now)
 	}
 }
 
 // line writes a plain status line: done/total, failed (and timed out,
-// cancelled when any), rate, ETA.
+// cancelled when any), rate, ETA; p.mu is held.
 func (p *progress) line(now time.Time) {
+	p.last, p.changed, p.wrote = now, false, true
 	done := p.c.Done()
 	rate, eta := rateETA(done, p.total, now.Sub(p.start))
 	total := "?"
@@ -309,19 +345,21 @@ func (p *progress) line(now time.Time) {
 
 // finish ends the bar before the summary is written: on a terminal it is
 // drawn a last time, with the final counts, and left there; elsewhere a
-// last status line is written.
+// last status line is written, unless the last one written says the same.
 func (p *progress) finish() {
 	if p == nil {
 		return
 	}
+	close(p.stop)
+	p.redraws.Wait()
 	if p.plain != nil {
 		p.mu.Lock()
-		p.line(time.Now())
+		if p.changed || !p.wrote {
+			p.line(time.Now())
+		}
 		p.mu.Unlock()
 		return
 	}
-	close(p.stop)
-	p.redraws.Wait()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.changed || !p.visible {

@@ -198,3 +198,67 @@ func TestBarDescription(t *testing.T) {
 		}
 	}
 }
+
+// lineWriter hands each write to a channel: the test waits on the lines.
+type lineWriter chan string
+
+func (w lineWriter) Write(p []byte) (int, error) { w <- string(p); return len(p), nil }
+
+func TestPlainStatusLinesComeWhileJobsRun(t *testing.T) {
+	// A CI log with long jobs stayed silent: a line was written only when
+	// a job ended, and the last one came twice when a job ended then.
+	const every, quiet = 10 * time.Millisecond, 200 * time.Millisecond
+	lines := make(lineWriter, 16)
+	next := func(want string) time.Time {
+		t.Helper()
+		select {
+		case l := <-lines:
+			if !strings.HasPrefix(l, want) {
+				t.Fatalf("line %q, want it to start with %q", l, want)
+			}
+		case <-time.After(time.Minute):
+			t.Fatalf("no line %q after a minute", want)
+		}
+		return time.Now()
+	}
+	none := func(when string) {
+		t.Helper()
+		select {
+		case l := <-lines:
+			t.Fatalf("a line %s: %q", when, l)
+		default:
+		}
+	}
+
+	// No job ends: a line at first, then one once quiet has passed, not sooner.
+	p := newPlainProgress(lines, every, quiet)
+	p.Total(3)
+	first := next("futures: 0/3 done, 0 failed")
+	if second := next("futures: 0/3 done, 0 failed"); second.Sub(first) < quiet-every {
+		t.Fatalf("a line with nothing changed %v after the last one, want at least %v", second.Sub(first), quiet)
+	}
+	p.finish()
+	for len(lines) > 0 { // a stalled test may have let quiet pass again
+		<-lines
+	}
+
+	// Jobs end: a line for each change, and none at the end when the last
+	// one says it all.
+	p = newPlainProgress(lines, every, time.Hour)
+	p.Total(3)
+	next("futures: 0/3 done, 0 failed")
+	p.Finished(nil, runner.Counts{Succeeded: 1})
+	next("futures: 1/3 done, 0 failed")
+	p.Finished(nil, runner.Counts{Succeeded: 2, Failed: 1})
+	next("futures: 3/3 done, 1 failed")
+	p.finish()
+	none("after the last one that says the same")
+
+	// A run shorter than every: its one line comes at the end.
+	p = newPlainProgress(lines, time.Hour, time.Hour)
+	p.Total(1)
+	p.Finished(nil, runner.Counts{Succeeded: 1})
+	p.finish()
+	next("futures: 1/1 done, 0 failed")
+	none("after the one at the end")
+}

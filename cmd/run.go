@@ -74,8 +74,11 @@ func execute(f *factory, c *commonFlags, opt runner.Options, fn func(context.Con
 		}
 		defer detach()
 	}
-	prog := newProgress(c.progress, f.stderr)
-	if prog != nil && !opt.DryRun {
+	var prog *progress // none for a dry run: nothing runs
+	if !opt.DryRun {
+		prog = newProgress(c.progress, f.stderr)
+	}
+	if prog != nil {
 		opt.Observer = prog
 		opt.WriteHook = prog
 	}
