@@ -142,7 +142,7 @@ func state(ctx context.Context, tx *txn, id int64) (future.State, error) {
 	var text string
 	err := tx.queryRow(ctx, qState, id).Scan(&text)
 	if errors.Is(err, sql.ErrNoRows) {
-		return 0, fmt.Errorf("future %d: %w", id, ErrNoFuture)
+		return 0, fmt.Errorf("%%%d: %w (never submitted, or forgotten)", id, ErrNoFuture)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("store: future %d: %w", id, err)
@@ -242,7 +242,7 @@ func checkIDs(ctx context.Context, tx *txn, ids []int64) error {
 		}
 	}
 	if missing != nil {
-		return fmt.Errorf("future %s: %w", strings.Join(missing, ", "), ErrNoFuture)
+		return fmt.Errorf("%%%s: %w (never submitted, or forgotten)", strings.Join(missing, ", %"), ErrNoFuture)
 	}
 	return nil
 }
