@@ -141,13 +141,30 @@ func TestTextFits80Columns(t *testing.T) {
 		}
 	}
 	for _, want := range []string{
-		"2 jobs in 1m30s: 1 succeeded, 1 failed, 0 timed out, 0 cancelled",
+		"2 jobs in 1m30s: 1 succeeded, 1 failed, 0 cancelled, 0 timed out",
 		"utilisation 51% over 2 worker slots",
 		"tail: job 1 ran alone for the last 1m29s (99% of the wall time)",
 		"    | line 3 end",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("no %q in\n%s", want, out)
+		}
+	}
+}
+
+func TestTextCountsInTheSummaryLinesOrderAndTheSingular(t *testing.T) {
+	jobs := []Job{{Seq: 1, Command: "true", Worker: "worker_0", Outcome: Succeeded, Start: t0, Duration: time.Second}}
+	var b bytes.Buffer
+	if err := Text(&b, jobs, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"1 job in 1s: 1 succeeded, 0 failed, 0 cancelled, 0 timed out\n",
+		"utilisation 100% over 1 worker slot\n",
+		" 100%      1 job\n",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("no %q in\n%s", want, b.String())
 		}
 	}
 }

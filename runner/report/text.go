@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 )
 
@@ -24,9 +25,10 @@ func Text(w io.Writer, jobs []Job, opt Options) error {
 		b.WriteString(clip(fmt.Sprintf(format, a...), TextWidth))
 		b.WriteByte('\n')
 	}
-	line("%d jobs in %s: %d succeeded, %d failed, %d timed out, %d cancelled",
-		s.Jobs, durationText(s.Wall), s.Succeeded(), s.Failed(), s.TimedOut(), s.Cancelled())
-	line("utilisation %s over %d worker slots", percent(s.Utilisation), len(s.Slots))
+	// The counts in the summary line's order.
+	line("%s in %s: %d succeeded, %d failed, %d cancelled, %d timed out",
+		count(s.Jobs, "job"), durationText(s.Wall), s.Succeeded(), s.Failed(), s.Cancelled(), s.TimedOut())
+	line("utilisation %s over %s", percent(s.Utilisation), count(len(s.Slots), "worker slot"))
 	const meter = 30
 	for _, u := range s.Slots {
 		name := u.Worker
@@ -34,7 +36,7 @@ func Text(w io.Writer, jobs []Job, opt Options) error {
 			name = u.Host + " " + name
 		}
 		n := int(min(1, u.Share)*meter + 0.5)
-		line("  %-24s %s%s %4s %6d jobs", clip(name, 24), strings.Repeat("#", n), strings.Repeat(".", meter-n), percent(u.Share), u.Jobs)
+		line("  %-24s %s%s %4s %6d %s", clip(name, 24), strings.Repeat("#", n), strings.Repeat(".", meter-n), percent(u.Share), u.Jobs, noun(u.Jobs, "job"))
 	}
 	if len(s.Slowest) > 0 {
 		line("slowest:")
@@ -64,6 +66,17 @@ func Text(w io.Writer, jobs []Job, opt Options) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// count is n and what, in the plural unless n is 1.
+func count(n int, what string) string { return strconv.Itoa(n) + " " + noun(n, what) }
+
+// noun is what, in the plural unless n is 1.
+func noun(n int, what string) string {
+	if n == 1 {
+		return what
+	}
+	return what + "s"
 }
 
 // oneLine makes s one line of text: newlines, tabs and other control
