@@ -321,11 +321,15 @@ func (rs *Results) JobEnded(res *Result) error {
 	if meta.Args == nil {
 		meta.Args = []string{}
 	}
-	b, err := json.MarshalIndent(meta, "", "  ")
-	if err != nil {
+	// As --json writes a command: no HTML escapes (\u003e for >).
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(meta); err != nil { // ends with a newline
 		return fail(err)
 	}
-	if err := os.WriteFile(filepath.Join(j.tmp, "meta.json"), append(b, '\n'), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(j.tmp, "meta.json"), b.Bytes(), 0o644); err != nil {
 		return fail(err)
 	}
 	if err := replaceDir(j.tmp, filepath.Join(rs.dir, strconv.Itoa(res.Seq))); err != nil {
