@@ -25,7 +25,7 @@ type waitOptions struct {
 func newCmdWait(f *factory, runF func(*waitOptions) error) *cobra.Command {
 	o := &waitOptions{f: f}
 	c := &cobra.Command{
-		Use:   "wait [flags] [FILE...]",
+		Use:   "wait [flags] [FILE...] | ID...",
 		Short: "Run command lines and return when the first completes, the first fails, or all complete",
 		Long: `Run each input line as a command line, like submit, and return as Python's
 concurrent.futures.wait does: when the first completes (FIRST_COMPLETED), the first
@@ -33,8 +33,15 @@ fails (FIRST_EXCEPTION; ALL_COMPLETED when none fails) or all are done
 (ALL_COMPLETED, the default), or when --timeout passes. Then the done and
 not_done sets are printed (one line each: set, seq, state, exit code, command; or
 one JSON object {"done":[…],"not_done":[…]} with --json), and the not_done jobs are
-cancelled (--then cancel, the default) or let finish (--then finish).`,
-		Example: `  printf '%s\n' 'mirror1 fetch' 'mirror2 fetch' | futures wait --return-when FIRST_COMPLETED`,
+cancelled (--then cancel, the default) or let finish (--then finish).
+
+Given the ids (%N) of futures held by the executor service (submit --detach),
+wait waits on those instead, as Python's wait(fs) over futures submitted
+separately: the sets are printed the same way, the not_done futures go on
+running, and the exit status is 0 when every done one succeeded, 1 when one
+failed or was cancelled, 4 when --timeout came first. Ids and FILEs do not mix.`,
+		Example: `  printf '%s\n' 'mirror1 fetch' 'mirror2 fetch' | futures wait --return-when FIRST_COMPLETED
+  futures wait --return-when FIRST_EXCEPTION %1 %2 %3`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.files = args
 			if n := countIDs(args); n > 0 {
@@ -50,6 +57,7 @@ cancelled (--then cancel, the default) or let finish (--then finish).`,
 		},
 	}
 	o.register(c.Flags(), false)
+	c.Flags().Lookup("json").Usage = `the done and not_done sets as one JSON object on stdout: {"done":[…],"not_done":[…]}`
 	c.Flags().StringVar(&o.returnWhen, "return-when", "ALL_COMPLETED", "FIRST_COMPLETED, FIRST_EXCEPTION or ALL_COMPLETED")
 	c.Flags().StringVar(&o.then, "then", "cancel", "what happens to the not_done jobs: cancel or finish")
 	completeChoices(c)
