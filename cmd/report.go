@@ -148,7 +148,7 @@ type reportFlag struct {
 }
 
 func (r *reportFlag) register(fs *pflag.FlagSet) {
-	fs.Var((*reportPath)(&r.path), "report", "at the end of the run (also after Ctrl-C), write a timeline of it to FILE.html (see futures report)")
+	fs.Var((*reportPath)(&r.path), "report", "at the end of the run (also after Ctrl-C), write a timeline of it to FILE, an HTML page (see futures report)")
 }
 
 // reportPath is the value of --report: a file name, not empty.
