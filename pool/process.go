@@ -104,7 +104,9 @@ type ProcessOptions struct {
 // the task that was running on that worker fails with an error wrapping
 // [ErrBrokenProcessPool] (and [ErrBroken]) that names the worker and the
 // cause (the initializer's stderr, the worker's exit status), every pending
-// future fails with it, Submit returns it, and the other workers exit once
+// future fails with it (a task that a worker still starting was to run
+// too: that start is stopped; never cancelled, even by a Shutdown that
+// cancels futures), Submit returns it, and the other workers exit once
 // their running task is done. A running job whose worker died is killed
 // with its process group.
 //
@@ -336,6 +338,15 @@ func (p *ProcessPool[T]) run(s *slot) {
 		busy = true
 		requeued := it.lost != nil // RUNNING already
 		if !requeued && it.ctx.Err() != nil {
+			// The context is read before the break: a caller that ends
+			// it on hearing of the break (the runner) has the break seen
+			// here, and the task fails as broken, not cancelled.
+			if broken := p.brokenErr(); broken != nil {
+				it.f.SetException(broken) // ErrInvalidState if cancelled meanwhile: fine
+				p.setIdle()
+				busy = false
+				continue
+			}
 			it.f.Cancel()
 		}
 		if !requeued && it.f.Cancelled() {
@@ -355,9 +366,15 @@ func (p *ProcessPool[T]) run(s *slot) {
 					return
 				}
 				if errors.Is(err, errAborted) {
-					if requeued {
+					switch broken := p.brokenErr(); {
+					case requeued:
 						it.f.SetException(it.lost)
-					} else {
+					case broken != nil:
+						// The break stopped this start (or a Shutdown
+						// after it): the task was pending, and fails
+						// as the queue's did.
+						it.f.SetException(broken)
+					default:
 						it.f.Cancel()
 					}
 					p.setIdle()
@@ -372,12 +389,19 @@ func (p *ProcessPool[T]) run(s *slot) {
 					p.backoff(s.host)
 					continue
 				}
-				p.breakPool(err)
-				it.f.SetException(err) // ErrInvalidState if cancelled meanwhile: fine
+				it.f.SetException(p.breakPool(err)) // ErrInvalidState if cancelled meanwhile: fine
 				p.setIdle()
 				busy = false
 				return
 			}
+		}
+		if broken := p.brokenErr(); broken != nil && !requeued {
+			// The pool broke while this worker started: its task was
+			// pending, and fails as the queue's did; the worker exits.
+			it.f.SetException(broken)
+			p.setIdle()
+			busy = false
+			continue
 		}
 		if !requeued && !it.f.SetRunningOrNotifyCancel() {
 			p.setIdle()
@@ -551,9 +575,11 @@ func (p *ProcessPool[T]) exit(s *slot, busy bool) {
 	}
 }
 
-// breakPool marks the pool broken by err (the first error wins) and fails
-// every pending future with it.
-func (p *ProcessPool[T]) breakPool(err error) {
+// breakPool marks the pool broken by err (the first error wins), fails
+// every pending future with it and stops the workers still starting (an
+// initializer that takes its time): their tasks, pending too, fail with it
+// as well (run). It returns the error that broke the pool.
+func (p *ProcessPool[T]) breakPool(err error) error {
 	p.mu.Lock()
 	if p.broken == nil {
 		p.broken = err
@@ -565,9 +591,18 @@ func (p *ProcessPool[T]) breakPool(err error) {
 		p.closeLocked()
 	}
 	p.mu.Unlock()
+	p.abort()
 	for _, it := range pending {
 		it.f.SetException(err)
 	}
+	return err
+}
+
+// brokenErr is the error that broke the pool, or nil.
+func (p *ProcessPool[T]) brokenErr() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.broken
 }
 
 // errAborted is the error of a worker start that Shutdown stopped.
@@ -656,7 +691,7 @@ func (p *ProcessPool[T]) startProc(s *slot) (*proc, error) {
 		return nil, fmt.Errorf("%w: %s: starting the worker: %w", ErrBrokenProcessPool, w.name, err)
 	}
 	pr := &proc{name: w.name, host: s.host.Name, p: lp, fr: wire.NewReader(lp.Stdout()), fw: wire.NewWriter(lp.Stdin()),
-		stopTO: p.stopTO, onLost: p.breakPool, lostErr: ErrBrokenProcessPool}
+		stopTO: p.stopTO, onLost: func(err error) { p.breakPool(err) }, lostErr: ErrBrokenProcessPool}
 	if p.loss == LossRequeue {
 		pr.onLost, pr.lostErr = func(error) {}, ErrWorkerLost
 	}

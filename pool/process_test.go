@@ -673,3 +673,73 @@ func submitOrFail(b *testing.B, p *ProcessPool[int], task Task[int]) *future.Fut
 	}
 	return f
 }
+
+// breakWhileStarting submits two tasks to a pool of two workers whose
+// worker_0 fails its initializer once worker_1's has started, and
+// worker_1's would take 300 s (more than a test's patience): the task
+// worker_1 took is pending when the pool breaks. It returns the futures and a file where worker_1's
+// initializer writes its pid.
+func breakWhileStarting(t *testing.T) (*ProcessPool[string], []*future.Future[string], string) {
+	started := filepath.Join(t.TempDir(), "worker_1")
+	init := fmt.Sprintf(`if [ "$FUTURES_WORKER" = worker_0 ]; then
+	while [ ! -e %[1]s ]; do sleep 0.01; done
+	echo worker_0 fails >&2; exit 1
+fi
+echo $$ > %[1]s.tmp && mv %[1]s.tmp %[1]s; sleep 300`, shquote.Quote(started))
+	p := newTestProcessPool(t, ProcessOptions{MaxWorkers: 2, Initializer: init})
+	fs := []*future.Future[string]{psubmit(t, p, shellJob("echo never")), psubmit(t, p, shellJob("echo never"))}
+	return p, fs, started
+}
+
+// checkBrokenByWorker0 checks that every future of fs failed with the
+// error that broke the pool, worker_0's initializer's.
+func checkBrokenByWorker0(t *testing.T, fs []*future.Future[string]) {
+	t.Helper()
+	for i, f := range fs {
+		_, err := result(t, f)
+		if !errors.Is(err, ErrBrokenProcessPool) || !strings.Contains(err.Error(), "worker_0 fails") {
+			t.Errorf("future %d: %v (%v), want the error that broke the pool, worker_0's", i+1, f.State(), err)
+		}
+	}
+}
+
+// pidIn is the pid written in file, 0 if none.
+func pidIn(file string) int {
+	b, _ := os.ReadFile(file)
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	return pid
+}
+
+func TestABrokenPoolFailsTheTaskOfAWorkerStillStarting(t *testing.T) {
+	// The task of a worker still starting is pending when the pool
+	// breaks: it fails as broken, as a queued one does (Python's
+	// BrokenProcessPool for every pending future), whatever comes next. A
+	// Shutdown with CancelFutures, as the runner's once it hears of the
+	// break, stopped that start and cancelled the task (futures map -j2
+	// --initializer 'exit 1': one job of four CANCELLED, in 3 runs of 5).
+	noLeak(t)
+	p, fs, _ := breakWhileStarting(t)
+	if done, _ := future.Wait(ctxTimeout(t), fs, future.FirstCompleted); len(done) == 0 {
+		t.Fatalf("no future done after %v", patience)
+	}
+	if err := p.Shutdown(ctxTimeout(t), ShutdownOptions{Wait: true, CancelFutures: true}); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	checkBrokenByWorker0(t, fs)
+}
+
+func TestABreakStopsTheWorkersStillStarting(t *testing.T) {
+	// As in Python, where a broken pool terminates its workers: worker_1's
+	// initializer is stopped, and its task fails at once.
+	noLeak(t)
+	_, fs, started := breakWhileStarting(t)
+	if done, _ := future.Wait(ctxTimeout(t), fs, future.FirstCompleted); len(done) == 0 {
+		t.Fatalf("no future done after %v", patience)
+	}
+	pid := pidIn(started) // worker_0 failed once it was there
+	if pid <= 0 {
+		t.Fatalf("worker_1's initializer wrote no pid")
+	}
+	waitFor(t, "worker_1's initializer to be gone", func() bool { return gone(pid) })
+	checkBrokenByWorker0(t, fs)
+}

@@ -82,7 +82,11 @@ func (r *run) emitOne(p pending) *Result {
 		js = je.js
 	}
 	if js == nil {
-		res := &record.Result{Seq: p.job.Seq, Args: p.job.Args, Command: p.job.Text()}
+		// It reached no worker (cancelled, or failed by a broken pool):
+		// its command is the one a dry run shows, as a job that reached
+		// one but did not start says its own.
+		c, _ := p.job.Command(r.dryRunSlot(p.job))
+		res := &record.Result{Seq: p.job.Seq, Args: p.job.Args, Command: c.Line}
 		js = &jobState{res: res}
 		switch {
 		case errors.Is(err, future.ErrCancelled):

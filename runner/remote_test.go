@@ -15,8 +15,11 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/futures-cli/futures/future"
 	"github.com/futures-cli/futures/pool"
+	"github.com/futures-cli/futures/runner/input"
 	"github.com/futures-cli/futures/runner/proc"
+	"github.com/futures-cli/futures/runner/template"
 )
 
 // testWorkerEnv makes this test binary serve as `futures worker` (see
@@ -181,4 +184,56 @@ func TestProcessExecutorRetriesDoNotDeepenTheStack(t *testing.T) {
 	if first, last := h.depths[1], h.depths[retries]; last != first {
 		t.Fatalf("the last attempt wrote %d frames deep, the first retry %d: the retries nest", last, first)
 	}
+}
+
+func TestABrokenPoolFailsEveryJobTheSameWay(t *testing.T) {
+	// futures map --executor process -j2 --initializer 'exit 1' 'echo {}'
+	// ::: a b c d: in 3 runs of 5, one job was CANCELLED (exit code 0,
+	// "cancelled: pool: process pool is broken…"), the others FINISHED.
+	// Here worker_0's initializer fails once worker_1's has started, and
+	// worker_1's would take 300 s: the job worker_1 took is pending when
+	// the pool breaks, as that one was. Every job fails as broken (Python's
+	// BrokenProcessPool for every pending future), and every record says
+	// its command, as a record of a job that never started does.
+	ev := events(t.TempDir())
+	init := `if [ "$FUTURES_WORKER" = worker_0 ]; then ` + ev.waitFor("worker_1") + `echo worker_0 fails >&2; exit 1; fi; ` +
+		ev.touch("worker_1") + "sleep 300"
+	opt := Options{Executor: ProcessExecutor, Initializer: init, Hosts: []pool.Host{{Name: ":", Launcher: workerLauncher(t), Workers: 2}}}
+	tmpl, err := template.Parse([]string{"echo {}"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	obs := &collect{}
+	opt.Stdout, opt.Stderr, opt.Observer = &out, &out, obs
+	src := input.MapSource(tmpl, input.Items(input.NewReader(strings.NewReader("a\nb\nc\nd\n"), '\n'), nil), input.MapOptions{})
+	sum := Run(context.Background(), opt, src)
+	if sum.Failed != 4 || sum.Cancelled != 0 || sum.ExitStatus() != 3 || !strings.Contains(errText(sum.Broken), "worker_0 fails") {
+		t.Errorf("%s; exit %d; broken: %v", sum, sum.ExitStatus(), sum.Broken)
+	}
+	for seq, item := range []string{"a", "b", "c", "d"} {
+		r := obs.recs[seq+1]
+		if r == nil {
+			t.Errorf("job %d: no record", seq+1)
+			continue
+		}
+		if r.State != future.Finished || r.ExitCode != -1 || !strings.Contains(r.Error, "process pool is broken") ||
+			!strings.Contains(r.Error, "worker_0 fails") {
+			t.Errorf("job %d: %v, exit code %d, error %q; want FINISHED, -1, worker_0's broken error", seq+1, r.State, r.ExitCode, r.Error)
+		}
+		if want := "echo " + item; r.Command != want {
+			t.Errorf("job %d: command %q, want %q", seq+1, r.Command, want)
+		}
+	}
+	if t.Failed() {
+		t.Logf("output:\n%s", out.String())
+	}
+}
+
+// errText is err's message, "" for nil.
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
 }

@@ -434,7 +434,7 @@ func (r *run) dryRun(src input.Source) *Summary {
 			break
 		}
 		r.sum.Submitted++
-		c, err := job.Command((job.Seq-1)%r.opt.Workers + 1)
+		c, err := job.Command(r.dryRunSlot(job))
 		if err != nil {
 			fmt.Fprintf(r.stderr, "futures: %v\n", err)
 			r.sum.Failed++
@@ -447,6 +447,11 @@ func (r *run) dryRun(src input.Source) *Summary {
 	}
 	return r.finish()
 }
+
+// dryRunSlot is the worker slot that a job's command is made for when it
+// runs on none: in a dry run, and in the record of a job that reached no
+// worker. The jobs take the slots in turn.
+func (r *run) dryRunSlot(job *input.Job) int { return (job.Seq-1)%r.opt.Workers + 1 }
 
 // setupSummary is the Summary of a run that could not start because of
 // err: stopped by a signal while it prepared its hosts (exit 128+N), hosts
