@@ -170,9 +170,9 @@ func TestMapSourceBadRecords(t *testing.T) {
 		want  []string // each job: its command line, or "error: …"
 	}{
 		{"an item too long alone fails alone", []string{"echo"}, template.Options{}, "a\nb\n" + long + "\nc\n", MapOptions{Fill: true, Limits: lim},
-			[]string{"echo a b", "error: input line 3: argument list too long: an argument of 401 bytes, over the limit of 150 for one", "echo c"}},
+			[]string{"echo a b", "error: input line 3: argument list too long: an argument of 400 bytes, over the limit of 149 for one", "echo c"}},
 		{"an item too long for a shell line fails alone", []string{"echo {} | cat"}, template.Options{}, "a\n" + long + "\n", MapOptions{Chunksize: 5, Limits: lim},
-			[]string{"echo a | cat", "error: input line 2: argument list too long: a command line of 412 bytes, over the limit of 150 for one argument (it runs as /bin/sh -c LINE)"}},
+			[]string{"echo a | cat", "error: input line 2: argument list too long: a command line of 411 bytes, over the limit of 149 for one argument (it runs as /bin/sh -c LINE)"}},
 		{"an item that makes too many bytes fails alone", []string{"echo {} {} {}"}, template.Options{}, "a\n" + strings.Repeat("M", 100) + "\n", MapOptions{Fill: true, Limits: lim},
 			[]string{"echo a a a", "error: input line 2: argument list too long: a command of 340 bytes, over the limit of 300"}},
 		{"a line with too few fields fails alone", []string{"echo {2}"}, template.Options{Fields: true}, "a,1\nb\nc,3\n", MapOptions{},
