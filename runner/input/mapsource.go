@@ -19,9 +19,10 @@ type MapOptions struct {
 	// up to Workers jobs, as GNU parallel -X does, so that a short input
 	// still runs in parallel.
 	Fill bool
-	// Limits bound a job of several records (Fill, or Chunksize > 1): a
-	// record goes into a job while the job's command stays within them.
-	// Zero: SystemArgLimits().
+	// Limits bound every job's command: a record goes into a job of
+	// several (Fill, or Chunksize > 1) while the command stays within
+	// them, and a record that alone makes a command over them fails its
+	// own job, however many records a job takes. Zero: SystemArgLimits().
 	Limits shell.ArgLimits
 	// Shell is what a command line that needs a shell runs under
 	// (Options.Shell), counted in its size; nil: /bin/sh -c.
@@ -39,9 +40,9 @@ const measureSlot = 1 << 20
 // to its records: one record per job, or with o.Chunksize or o.Fill
 // several. A record that cannot be used fails in a job of its own, with a
 // message naming its line, and the others run: a *RecordError of recs, a
-// record with fewer fields than t needs (template.Options.Fields), and,
-// when jobs take several records, one that alone makes a command over
-// o.Limits ("argument list too long"). An error of recs other than a
+// record with fewer fields than t needs (template.Options.Fields), and
+// one that alone makes a command over o.Limits ("argument list too long":
+// the kernel would refuse to start it). An error of recs other than a
 // *RecordError ends the source.
 func MapSource(t *template.Template, recs Records, o MapOptions) Source {
 	if o.Chunksize < 1 {
@@ -51,7 +52,7 @@ func MapSource(t *template.Template, recs Records, o MapOptions) Source {
 		}
 	}
 	m := &mapSource{t: t, recs: recs, o: o, sized: o.Fill || o.Chunksize > 1}
-	if m.sized && o.Limits == (shell.ArgLimits{}) {
+	if o.Limits == (shell.ArgLimits{}) {
 		m.o.Limits = shell.SystemArgLimits()
 	}
 	if len(m.o.Shell) == 0 {
@@ -64,7 +65,7 @@ type mapSource struct {
 	t      *template.Template
 	recs   Records
 	o      MapOptions
-	sized  bool          // jobs of several records: measured against o.Limits
+	sized  bool          // jobs of several records: filled up to o.Limits
 	seq    int           // the last job's
 	held   []inputRecord // read, not yet in a job: they come first
 	eof    bool          // recs is at its end
@@ -127,7 +128,10 @@ func (m *mapSource) job() (*Job, error) {
 		if need := m.t.MinFields(); bad == nil && len(rec.values) < need {
 			bad = fmt.Errorf("%s: %w: the template needs %d, the line has %d", rec.pos, template.ErrFields, need, len(rec.values))
 		}
-		if bad == nil && m.sized {
+		if bad == nil {
+			// Every record is measured alone: one that is over the
+			// limits fails here, naming its line, whether or not the
+			// job would have taken others.
 			c, err := m.t.Expand(template.Vars{Records: [][]string{rec.values}, Seq: j.Seq, Slot: measureSlot})
 			if err != nil {
 				// It fails the same way when it runs, alone.
@@ -142,6 +146,7 @@ func (m *mapSource) job() (*Job, error) {
 			switch {
 			case err != nil:
 				bad = fmt.Errorf("%s: %w", rec.pos, err)
+			case !m.sized:
 			case len(taken) == 0:
 				// What the command takes whatever its records: the
 				// command of one record less what a second one adds.

@@ -7,8 +7,8 @@ import (
 )
 
 // ArgLimits are how large a command may be for exec(2) to start it, as
-// Linux counts: what -X fills a command line up to, and what bounds a
-// chunk of -n items.
+// Linux counts: what -X fills a command line up to, what bounds a chunk
+// of -n items, and what any command of map is held to before it starts.
 type ArgLimits struct {
 	// Total is the room for a command's arguments, each counted as its
 	// length, its NUL and a pointer (8 bytes); the shell and -c count when
@@ -52,6 +52,12 @@ func SystemArgLimits() ArgLimits {
 // l.Arg and to what the shell's own words leave of l.Total; else the total
 // of its arguments, held to l.Total. err, when c is over a limit (an
 // argument longer than l.Arg included), says which.
+//
+// err gives an argument's or a line's own length, without the NUL (what
+// wc -c counts of it), and the most it may have, which is one less than
+// the limit: "an argument of 200000 bytes, over the limit of 131071 for
+// one". The size of a whole argv is given as the kernel counts it, each
+// argument with its NUL and a pointer.
 func (l ArgLimits) Measure(c Command, shell []string) (size, limit int, err error) {
 	if c.Shell {
 		limit = l.Total - pointerSize
@@ -61,20 +67,20 @@ func (l ArgLimits) Measure(c Command, shell []string) (size, limit int, err erro
 		size = len(c.Line) + 1
 		switch {
 		case size > l.Arg:
-			err = fmt.Errorf("argument list too long: a command line of %d bytes, over the limit of %d for one argument (it runs as %s LINE)", size, l.Arg, strings.Join(shell, " "))
+			err = fmt.Errorf("argument list too long: a command line of %d bytes, over the limit of %d for one argument (it runs as %s LINE)", len(c.Line), l.Arg-1, strings.Join(shell, " "))
 		case size > limit:
-			err = fmt.Errorf("argument list too long: a command line of %d bytes, over the limit of %d", size, limit)
+			err = fmt.Errorf("argument list too long: a command line of %d bytes, over the limit of %d", len(c.Line), limit-1)
 		}
 		return size, min(limit, l.Arg), err
 	}
 	longest := 0
 	for _, a := range c.Argv {
 		size += len(a) + 1 + pointerSize
-		longest = max(longest, len(a)+1)
+		longest = max(longest, len(a))
 	}
 	switch {
-	case longest > l.Arg:
-		err = fmt.Errorf("argument list too long: an argument of %d bytes, over the limit of %d for one", longest, l.Arg)
+	case longest+1 > l.Arg:
+		err = fmt.Errorf("argument list too long: an argument of %d bytes, over the limit of %d for one", longest, l.Arg-1)
 	case size > l.Total:
 		err = fmt.Errorf("argument list too long: a command of %d bytes, over the limit of %d", size, l.Total)
 	}
