@@ -94,5 +94,5 @@ func commandLines(f *factory, c *commonFlags, files []string, opt *runner.Option
 		return nil, nil, err
 	}
 	opt.StopInput = in.Stop
-	return input.SubmitSource(input.NewInputsReader(ins, d)), func() { closeIn(); in.Close() }, nil
+	return input.SubmitSource(input.NewInputsReader(ins, d), input.SubmitOptions{Shell: opt.Shell}), func() { closeIn(); in.Close() }, nil
 }

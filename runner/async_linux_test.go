@@ -48,7 +48,7 @@ func TestRunningJobsHoldNoGoroutine(t *testing.T) {
 	defer cancel()
 	var out bytes.Buffer
 	opt := Options{Workers: n, Stdout: &out, Stderr: &out, Grace: time.Second}
-	src := input.SubmitSource(input.NewReader(strings.NewReader(strings.Join(lines, "\n")), '\n'))
+	src := input.SubmitSource(input.NewReader(strings.NewReader(strings.Join(lines, "\n")), '\n'), input.SubmitOptions{})
 	ended := make(chan *Summary, 1)
 	go func() { ended <- Run(ctx, opt, src) }()
 	started := bufio.NewScanner(f)

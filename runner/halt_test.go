@@ -82,7 +82,7 @@ func runLines(t *testing.T, opt Options, lines ...string) (*Summary, *collect, s
 	if opt.Grace == 0 {
 		opt.Grace = 2e9
 	}
-	src := input.SubmitSource(input.NewReader(strings.NewReader(strings.Join(lines, "\n")), '\n'))
+	src := input.SubmitSource(input.NewReader(strings.NewReader(strings.Join(lines, "\n")), '\n'), input.SubmitOptions{})
 	sum := Run(context.Background(), opt, src)
 	return sum, obs, out.String() + errb.String()
 }
@@ -134,7 +134,7 @@ func runLinesNoting(t *testing.T, ev events, opt Options, lines ...string) (*Sum
 	if opt.Grace == 0 {
 		opt.Grace = 2e9
 	}
-	src := input.SubmitSource(input.NewReader(strings.NewReader(strings.Join(lines, "\n")), '\n'))
+	src := input.SubmitSource(input.NewReader(strings.NewReader(strings.Join(lines, "\n")), '\n'), input.SubmitOptions{})
 	sum := Run(context.Background(), opt, src)
 	return sum, obs, out.String() + errb.String()
 }

@@ -184,7 +184,7 @@ func TestLargeOutputRecordsInBoundedMemory(t *testing.T) {
 			opt.Stdout, opt.Stderr = stdout, &stderr
 			var sum *Summary
 			n := allocated(func() {
-				sum = Run(context.Background(), opt, input.SubmitSource(input.NewReader(strings.NewReader(job), '\n')))
+				sum = Run(context.Background(), opt, input.SubmitSource(input.NewReader(strings.NewReader(job), '\n'), input.SubmitOptions{}))
 			})
 			if sum.Succeeded != 1 || stderr.Len() > 0 {
 				t.Fatalf("%s; stderr %q", sum, stderr.String())

@@ -46,7 +46,7 @@ func TestWriteHookSeesEveryWrite(t *testing.T) {
 	for _, mode := range []OutputMode{Group, Line} {
 		var out, errb bytes.Buffer
 		h := &recordingHook{t: t, open: map[io.Writer]bool{}, seen: map[io.Writer]*bytes.Buffer{}}
-		src := input.SubmitSource(input.NewReader(strings.NewReader("echo a; echo b >&2\necho c\n"), '\n'))
+		src := input.SubmitSource(input.NewReader(strings.NewReader("echo a; echo b >&2\necho c\n"), '\n'), input.SubmitOptions{})
 		sum := Run(t.Context(), Options{Workers: 2, Output: mode, Stdout: &out, Stderr: &errb, WriteHook: h}, src)
 		if sum.Succeeded != 2 {
 			t.Fatalf("%s", sum)

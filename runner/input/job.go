@@ -95,10 +95,30 @@ func (j *Job) Command(slot int) (shell.Command, error) {
 // io.EOF is a fault of the input (an unreadable file) and ends the run.
 type Source func() (*Job, error)
 
+// SubmitOptions say how SubmitSource makes jobs of command lines.
+type SubmitOptions struct {
+	// Limits bound every job's command: a line whose command is over
+	// them fails its own job. Zero: SystemArgLimits().
+	Limits shell.ArgLimits
+	// Shell is what a command line that needs a shell runs under
+	// (Options.Shell), counted in its size; nil: /bin/sh -c.
+	Shell []string
+}
+
 // SubmitSource makes a job of each item of r: each is a command line. An
 // item of only blanks (spaces, tabs, CRs, newlines) is skipped, as an empty
-// one is: there is no command in it.
-func SubmitSource(r *Reader) Source {
+// one is: there is no command in it. A line that cannot be run fails in a
+// job of its own, with a message naming its line ("stdin:2: …"), and the
+// others run: one that does not parse, and one whose command is over
+// o.Limits ("argument list too long": the kernel would refuse to start
+// it), as MapSource's records are measured.
+func SubmitSource(r *Reader, o SubmitOptions) Source {
+	if o.Limits == (shell.ArgLimits{}) {
+		o.Limits = shell.SystemArgLimits()
+	}
+	if len(o.Shell) == 0 {
+		o.Shell = shell.DefaultShell
+	}
 	seq := 0
 	return func() (*Job, error) {
 		item, line, err := r.Next()
@@ -111,6 +131,13 @@ func SubmitSource(r *Reader) Source {
 		seq++
 		j := NewLineJob(seq, item)
 		j.Line, j.input = line, r.Name()
+		c, err := shell.ParseLine(item)
+		if err == nil {
+			_, _, err = o.Limits.Measure(c, o.Shell)
+		}
+		if err != nil {
+			j.err = fmt.Errorf("%s: %w", Pos{j.input, j.Line}, err)
+		}
 		return j, nil
 	}
 }
