@@ -116,6 +116,11 @@ func (r *run) attempts(ctx context.Context, job *input.Job, c shell.Command, env
 		res.Retries++
 	}
 	r.runAttempt(ctx, job, c, env, files, js, func() {
+		if js.panicked != nil {
+			js.close()
+			done(nil, js.panicked)
+			return
+		}
 		if js.workerLost != nil && !*requeued && r.opt.WorkerLoss == pool.LossRequeue {
 			// --worker-loss requeue: the pool runs this task again, on
 			// another worker, once; that counts as a retry.
@@ -173,10 +178,22 @@ func (r *run) attempt(ctx context.Context, jb *input.Job, c shell.Command, env [
 		jctx, cancel = context.WithTimeoutCause(ctx, r.opt.JobTimeout, ErrJobTimeout)
 	}
 	r.execLimited(jctx, c, eo, files, func(out job.Outcome) {
-		// cancel is deferred, for a panic here (goOn); k is called last,
-		// not deferred: a panic is not to go on as if the attempt had
-		// ended well.
+		// k is called last, not deferred: a panic is not to go on as if
+		// the attempt had ended well. It is called on a panic too, with
+		// js.panicked set: the steps before it give back what they hold
+		// (a slot of opt.Slots, the throttle's), and the task fails with
+		// it, as a panic in a task does.
 		defer cancel()
+		ended := false
+		defer func() {
+			if ended {
+				return
+			}
+			if p := recover(); p != nil {
+				js.panicked = &pool.PanicError{Value: p, Stack: debug.Stack()}
+				k()
+			}
+		}()
 		if lw != nil {
 			_ = lw.Close()
 			_ = lwe.Close()
@@ -205,6 +222,7 @@ func (r *run) attempt(ctx context.Context, jb *input.Job, c shell.Command, env [
 			}
 		}
 		cancel()
+		ended = true
 		k()
 	})
 }
@@ -325,7 +343,7 @@ func (r *run) runAttempt(ctx context.Context, job *input.Job, c shell.Command, e
 		return
 	}
 	r.slotAttempt(actx, job, c, env, files, js, func() {
-		if !r.throttle.end(s) || ctx.Err() != nil || r.halt.stopped() {
+		if !r.throttle.end(s) || js.panicked != nil || ctx.Err() != nil || r.halt.stopped() {
 			k()
 			return
 		}

@@ -43,6 +43,7 @@ type jobState struct {
 	stdout, stderr *output.Spool // group and JSON modes: the captured output until it is emitted
 	lost           error         // why some of the last attempt's output was dropped (see outputLost)
 	workerLost     error         // the last attempt's worker died (pool.ErrWorkerLost)
+	panicked       error         // a *pool.PanicError: the end of the last attempt panicked
 }
 
 // close releases the job's spools.
