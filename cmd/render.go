@@ -87,11 +87,16 @@ func newProgress(mode string, stderr io.Writer) *progress {
 // every while the counts change and every quiet while they do not, and
 // starts the goroutine that writes them; finish stops it.
 func newPlainProgress(w io.Writer, every, quiet time.Duration) *progress {
-	now := time.Now()
-	p := &progress{plain: w, every: every, quiet: quiet, start: now, last: now, total: -1,
-		lineStart: true, changed: true, stop: make(chan struct{})}
+	p := plainProgress(w, every, quiet)
 	p.redraws.Go(p.lines)
 	return p
+}
+
+// plainProgress is newPlainProgress with its goroutine not started.
+func plainProgress(w io.Writer, every, quiet time.Duration) *progress {
+	now := time.Now()
+	return &progress{plain: w, every: every, quiet: quiet, start: now, last: now, total: -1,
+		lineStart: true, changed: true, stop: make(chan struct{})}
 }
 
 // lines writes a plain status line every p.every when the counts changed

@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"bytes"
+	"io"
 	"regexp"
 	"strconv"
 	"strings"
@@ -199,10 +200,28 @@ func TestBarDescription(t *testing.T) {
 	}
 }
 
-// lineWriter hands each write to a channel: the test waits on the lines.
-type lineWriter chan string
+// lineWriter hands each write, and when it began, to a channel: the test
+// waits on the lines.
+type lineWriter chan stampedLine
 
-func (w lineWriter) Write(p []byte) (int, error) { w <- string(p); return len(p), nil }
+type stampedLine struct {
+	text string
+	at   time.Time
+}
+
+func (w lineWriter) Write(p []byte) (int, error) {
+	w <- stampedLine{string(p), time.Now()}
+	return len(p), nil
+}
+
+// startedPlainProgress is newPlainProgress, told the total before its
+// goroutine starts: its first line says it.
+func startedPlainProgress(w io.Writer, every, quiet time.Duration, total int) *progress {
+	p := plainProgress(w, every, quiet)
+	p.Total(total)
+	p.redraws.Go(p.lines)
+	return p
+}
 
 func TestPlainStatusLinesComeWhileJobsRun(t *testing.T) {
 	// A CI log with long jobs stayed silent: a line was written only when
@@ -213,26 +232,26 @@ func TestPlainStatusLinesComeWhileJobsRun(t *testing.T) {
 		t.Helper()
 		select {
 		case l := <-lines:
-			if !strings.HasPrefix(l, want) {
-				t.Fatalf("line %q, want it to start with %q", l, want)
+			if !strings.HasPrefix(l.text, want) {
+				t.Fatalf("line %q, want it to start with %q", l.text, want)
 			}
+			return l.at
 		case <-time.After(time.Minute):
 			t.Fatalf("no line %q after a minute", want)
 		}
-		return time.Now()
+		return time.Time{}
 	}
 	none := func(when string) {
 		t.Helper()
 		select {
 		case l := <-lines:
-			t.Fatalf("a line %s: %q", when, l)
+			t.Fatalf("a line %s: %q", when, l.text)
 		default:
 		}
 	}
 
 	// No job ends: a line at first, then one once quiet has passed, not sooner.
-	p := newPlainProgress(lines, every, quiet)
-	p.Total(3)
+	p := startedPlainProgress(lines, every, quiet, 3)
 	first := next("futures: 0/3 done, 0 failed")
 	if second := next("futures: 0/3 done, 0 failed"); second.Sub(first) < quiet-every {
 		t.Fatalf("a line with nothing changed %v after the last one, want at least %v", second.Sub(first), quiet)
@@ -244,8 +263,7 @@ func TestPlainStatusLinesComeWhileJobsRun(t *testing.T) {
 
 	// Jobs end: a line for each change, and none at the end when the last
 	// one says it all.
-	p = newPlainProgress(lines, every, time.Hour)
-	p.Total(3)
+	p = startedPlainProgress(lines, every, time.Hour, 3)
 	next("futures: 0/3 done, 0 failed")
 	p.Finished(nil, runner.Counts{Succeeded: 1})
 	next("futures: 1/3 done, 0 failed")
@@ -255,8 +273,7 @@ func TestPlainStatusLinesComeWhileJobsRun(t *testing.T) {
 	none("after the last one that says the same")
 
 	// A run shorter than every: its one line comes at the end.
-	p = newPlainProgress(lines, time.Hour, time.Hour)
-	p.Total(1)
+	p = startedPlainProgress(lines, time.Hour, time.Hour, 1)
 	p.Finished(nil, runner.Counts{Succeeded: 1})
 	p.finish()
 	next("futures: 1/1 done, 0 failed")

@@ -23,14 +23,14 @@ type hookedWriter struct {
 	h WriteHook
 }
 
-func (hw hookedWriter) Write(p []byte) (int, error) {
+func (hw hookedWriter) Write(p []byte) (n int, err error) {
 	if len(p) == 0 { // nothing reaches the terminal: the bar may stay
 		return hw.w.Write(p)
 	}
 	hw.h.BeforeWrite(hw.w)
-	n, err := hw.w.Write(p)
-	hw.h.AfterWrite(hw.w, p[:max(n, 0)])
-	return n, err
+	// Told even if the write panics: the hook may hold a lock until then.
+	defer func() { hw.h.AfterWrite(hw.w, p[:min(max(n, 0), len(p))]) }()
+	return hw.w.Write(p)
 }
 
 // WithHook returns w with its writes reported to h, or w when h is nil.
