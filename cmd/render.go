@@ -103,7 +103,16 @@ func plainProgress(w io.Writer, every, quiet time.Duration) *progress {
 // since the last one (the first one: after p.every), or when p.quiet has
 // passed since it, and the output has ended its line.
 func (p *progress) lines() {
-	t := time.NewTicker(p.every)
+	p.tick(p.every, func(now time.Time) {
+		if p.lineStart && (p.changed || now.Sub(p.last) >= p.quiet) {
+			p.line(now)
+		}
+	})
+}
+
+// tick calls fn, with p.mu held, every d until finish stops it.
+func (p *progress) tick(d time.Duration, fn func(now time.Time)) {
+	t := time.NewTicker(d)
 	defer t.Stop()
 	for {
 		select {
@@ -112,9 +121,7 @@ func (p *progress) lines() {
 		case <-t.C:
 		}
 		p.mu.Lock()
-		if now := time.Now(); p.lineStart && (p.changed || now.Sub(p.last) >= p.quiet) {
-			p.line(now)
-		}
+		fn(time.Now())
 		p.mu.Unlock()
 	}
 }
@@ -150,20 +157,11 @@ func newTerminalProgress(f *os.File, out io.Writer) *progress {
 // redraw draws the bar every redrawEvery when the counts changed, or when
 // output has cleared it.
 func (p *progress) redraw() {
-	t := time.NewTicker(redrawEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-p.stop:
-			return
-		case <-t.C:
-		}
-		p.mu.Lock()
+	p.tick(redrawEvery, func(now time.Time) {
 		if p.changed || !p.visible {
-			p.draw(time.Now())
+			p.draw(now)
 		}
-		p.mu.Unlock()
-	}
+	})
 }
 
 // draw gives the bar the runner's counts and the total, and draws it over

@@ -43,15 +43,7 @@ func TestSubmitSourceBadLines(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := NewInputsReader([]Input{{Name: "stdin", R: strings.NewReader(tt.input)}}, '\n')
-			var got []string
-			for _, j := range jobs(t, SubmitSource(r, tt.o)) {
-				c, err := j.Command(1)
-				if err != nil {
-					got = append(got, "error: "+err.Error())
-					continue
-				}
-				got = append(got, c.Line)
-			}
+			got := jobLines(jobs(t, SubmitSource(r, tt.o)))
 			if !slices.Equal(got, tt.want) {
 				t.Errorf("jobs:\n%.300q\nwant\n%.300q", got, tt.want)
 			}

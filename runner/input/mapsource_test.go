@@ -41,6 +41,21 @@ func manyItems(n, size int) string {
 	return b.String()
 }
 
+// jobLines is each job's command line for slot 1, or "error: " and why
+// it has none.
+func jobLines(js []*Job) []string {
+	var got []string
+	for _, j := range js {
+		c, err := j.Command(1)
+		if err != nil {
+			got = append(got, "error: "+err.Error())
+			continue
+		}
+		got = append(got, c.Line)
+	}
+	return got
+}
+
 func mapJobs(t *testing.T, args []string, o template.Options, input string, mo MapOptions) []*Job {
 	t.Helper()
 	tmpl, err := template.ParseWith(args, o)
@@ -192,15 +207,7 @@ func TestMapSourceBadRecords(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var got []string
-			for _, j := range mapJobs(t, tt.args, tt.o, tt.input, tt.mo) {
-				c, err := j.Command(1)
-				if err != nil {
-					got = append(got, "error: "+err.Error())
-					continue
-				}
-				got = append(got, c.Line)
-			}
+			got := jobLines(mapJobs(t, tt.args, tt.o, tt.input, tt.mo))
 			if !slices.Equal(got, tt.want) {
 				t.Errorf("jobs:\n%q\nwant\n%q", got, tt.want)
 			}
