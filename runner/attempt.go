@@ -178,51 +178,40 @@ func (r *run) attempt(ctx context.Context, jb *input.Job, c shell.Command, env [
 		jctx, cancel = context.WithTimeoutCause(ctx, r.opt.JobTimeout, ErrJobTimeout)
 	}
 	r.execLimited(jctx, c, eo, files, func(out job.Outcome) {
-		// k is called last, not deferred: a panic is not to go on as if
-		// the attempt had ended well. It is called on a panic too, with
-		// js.panicked set: the steps before it give back what they hold
-		// (a slot of opt.Slots, the throttle's), and the task fails with
-		// it, as a panic in a task does.
-		defer cancel()
-		ended := false
-		defer func() {
-			if ended {
-				return
+		// A panic in taking the outcome in fails the task, as a panic in
+		// a task does; k is called either way, so that the steps before
+		// it give back what they hold (a slot of opt.Slots, the
+		// throttle's).
+		js.panicked = recovered(func() {
+			if lw != nil {
+				_ = lw.Close()
+				_ = lwe.Close()
 			}
-			if p := recover(); p != nil {
-				js.panicked = &pool.PanicError{Value: p, Stack: debug.Stack()}
-				k()
+			res.SetOutcome(out)
+			js.workerLost = nil
+			if errors.Is(out.Err, pool.ErrWorkerLost) {
+				js.workerLost = out.Err
 			}
-		}()
-		if lw != nil {
-			_ = lw.Close()
-			_ = lwe.Close()
-		}
-		res.SetOutcome(out)
-		js.workerLost = nil
-		if errors.Is(out.Err, pool.ErrWorkerLost) {
-			js.workerLost = out.Err
-		}
-		js.lost = outputLost(out, js, lw, lwe)
-		if js.lost != nil && res.Error == "" {
-			res.Error = "writing output: " + js.lost.Error()
-		}
-		if out.Canceled {
-			cause := context.Cause(jctx)
-			switch {
-			case errors.Is(cause, ErrJobTimeout):
-				res.Stop = record.StoppedByJobTimeout
-			case errors.Is(cause, ErrDeadline):
-				res.Stop = record.StoppedByDeadline
-			default:
-				res.Stop = record.StoppedByRun
+			js.lost = outputLost(out, js, lw, lwe)
+			if js.lost != nil && res.Error == "" {
+				res.Error = "writing output: " + js.lost.Error()
 			}
-			if cause != nil {
-				res.Error = "terminated: " + cause.Error()
+			if out.Canceled {
+				cause := context.Cause(jctx)
+				switch {
+				case errors.Is(cause, ErrJobTimeout):
+					res.Stop = record.StoppedByJobTimeout
+				case errors.Is(cause, ErrDeadline):
+					res.Stop = record.StoppedByDeadline
+				default:
+					res.Stop = record.StoppedByRun
+				}
+				if cause != nil {
+					res.Error = "terminated: " + cause.Error()
+				}
 			}
-		}
+		})
 		cancel()
-		ended = true
 		k()
 	})
 }
@@ -266,14 +255,25 @@ type settleKey struct{}
 // *pool.PanicError, as a panic in a task does (the job's record says so,
 // and the run goes on), instead of ending the process.
 func goOn(ctx context.Context, f func()) {
-	if settle, ok := ctx.Value(settleKey{}).(func(*jobState, error)); ok {
-		defer func() {
-			if p := recover(); p != nil {
-				settle(nil, &pool.PanicError{Value: p, Stack: debug.Stack()})
-			}
-		}()
+	settle, ok := ctx.Value(settleKey{}).(func(*jobState, error))
+	if !ok {
+		f()
+		return
 	}
+	if err := recovered(f); err != nil {
+		settle(nil, err)
+	}
+}
+
+// recovered calls f and returns its panic as a *pool.PanicError, or nil.
+func recovered(f func()) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = &pool.PanicError{Value: p, Stack: debug.Stack()}
+		}
+	}()
 	f()
+	return nil
 }
 
 // turns are the continuations of a task whose attempts end before the
